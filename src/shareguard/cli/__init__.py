@@ -1,0 +1,1 @@
+"""The `shareguard` command line: one thin module per sub-command."""

@@ -1,0 +1,43 @@
+"""`shareguard audit PATH`: every analyzer over a workspace, rolled up to the duty catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shareguard.cli.common import (
+    ExitCodeOpt,
+    FormatOpt,
+    IgnoreFileOpt,
+    OutputOpt,
+    OutputOptions,
+    QuietOpt,
+    SeverityOpt,
+    fail,
+)
+from shareguard.core.errors import ShareguardError
+from shareguard.scan import scan_path
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
+
+
+def audit(
+    path: Annotated[Path, typer.Argument(help="Workspace directory or file to audit.")],
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    severity: SeverityOpt = None,
+    exit_code: ExitCodeOpt = 0,
+    quiet: QuietOpt = False,
+    ignore_file: IgnoreFileOpt = None,
+) -> None:
+    """Audit a workspace: hand each file to the analyzers that claim it and report per duty."""
+    try:
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        code = scan_path(path, opts, command="audit")
+    except ShareguardError as exc:
+        raise fail(exc) from None
+    raise typer.Exit(code)

@@ -1,0 +1,1 @@
+"""The small core every capability plugs into: findings, facts, registries, waivers, errors."""

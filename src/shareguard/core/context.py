@@ -1,0 +1,43 @@
+"""Per-scan context: options, the fact store, and what the scan noticed along the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shareguard.core.facts import FactStore
+from shareguard.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ScanIssue:
+    """A file or part that could not be scanned (parse error, budget exceeded, hostile entry)."""
+
+    path: str
+    message: str
+    analyzer: str | None = None
+    kind: str = "error"
+    """`error` (could not be scanned: exit non-zero) or `warning` (scanned with a caveat)."""
+
+
+@dataclass
+class ScanContext:
+    settings: Settings
+    root: Path | None = None
+    facts: FactStore = field(default_factory=FactStore)
+    options: dict[str, Any] = field(default_factory=dict)
+    """Command-specific options analyzers may read (e.g. `ignore_unfixed`, `fips_required`)."""
+    issues: list[ScanIssue] = field(default_factory=list)
+    assessed: set[str] = field(default_factory=set)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Shown in reports (e.g. vulnerability database date)."""
+
+    def error(self, path: str, message: str, analyzer: str | None = None) -> None:
+        self.issues.append(ScanIssue(path, message, analyzer, "error"))
+
+    def warn(self, path: str, message: str, analyzer: str | None = None) -> None:
+        self.issues.append(ScanIssue(path, message, analyzer, "warning"))
+
+    def mark_assessed(self, controls: tuple[str, ...] | list[str]) -> None:
+        self.assessed.update(controls)

@@ -1,0 +1,132 @@
+"""The scan engine: hand each entry to the analyzers that claim it, then run post analyzers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from shareguard.core.analyzer import FileAnalyzer, Output, PostAnalyzer, RuleProvider
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.core.errors import ShareguardError
+from shareguard.core.facts import Fact
+from shareguard.core.finding import Finding
+from shareguard.core.registry import Registries
+from shareguard.core.result import ScanResult
+from shareguard.core.rules import RuleMeta
+
+
+def collect_rules(registries: Registries) -> dict[str, RuleMeta]:
+    out: dict[str, RuleMeta] = {}
+    for provider in registries.of(RuleProvider):  # type: ignore[type-abstract]
+        for rule in provider.rules():
+            out[rule.id] = rule
+    return out
+
+
+def _consume(outputs: Iterable[Output], findings: list[Finding], ctx: ScanContext) -> None:
+    for out in outputs:
+        if isinstance(out, Finding):
+            findings.append(out)
+        elif isinstance(out, Fact):
+            ctx.facts.add(out)
+        else:  # pragma: no cover - a plugin bug
+            raise TypeError(f"analyzer yielded {type(out).__name__}, not a Finding or Fact")
+
+
+def analyze_entries(
+    entries: Iterable[FileEntry],
+    analyzers: list[FileAnalyzer],
+    ctx: ScanContext,
+    findings: list[Finding],
+    on_entry: Callable[[FileEntry], None] | None = None,
+) -> None:
+    """Offer every entry to every analyzer; a per-file error is recorded and the scan goes on."""
+    for entry in entries:
+        if on_entry is not None:
+            on_entry(entry)
+        for analyzer in analyzers:
+            try:
+                if not analyzer.claims(entry):
+                    continue
+            except (OSError, ShareguardError) as exc:
+                ctx.error(entry.rel_path, _msg(exc), analyzer.name)
+                continue
+            ctx.mark_assessed(analyzer.controls)
+            try:
+                _consume(analyzer.analyze(entry, ctx), findings, ctx)
+            except ShareguardError as exc:
+                ctx.error(entry.rel_path, _msg(exc), analyzer.name)
+            except (OSError, RecursionError, MemoryError, UnicodeError, ValueError) as exc:
+                # A hostile or broken file must not stop the rest of the scan.
+                ctx.error(entry.rel_path, f"{type(exc).__name__}: {exc}", analyzer.name)
+
+
+def run_post_analyzers(registries: Registries, ctx: ScanContext, findings: list[Finding]) -> None:
+    posts = sorted(registries.of(PostAnalyzer), key=lambda p: p.order)  # type: ignore[type-abstract]
+    for post in posts:
+        if post.inputs and not any(ctx.facts.of(t) for t in post.inputs):
+            continue
+        ctx.mark_assessed(post.controls)
+        try:
+            _consume(post.analyze(ctx.facts, ctx), findings, ctx)
+        except ShareguardError as exc:
+            ctx.error(ctx.root.as_posix() if ctx.root else "-", _msg(exc), post.name)
+
+
+def scan_entries(
+    command: str,
+    target: str,
+    entries: Iterable[FileEntry],
+    registries: Registries,
+    ctx: ScanContext,
+    *,
+    analyzer_filter: Callable[[FileAnalyzer], bool] | None = None,
+    on_entry: Callable[[FileEntry], None] | None = None,
+) -> ScanResult:
+    """Run a file-based scan end to end and return its result (before waivers)."""
+    started = datetime.now(UTC)
+    analyzers = [a for a in registries.of(FileAnalyzer) if analyzer_filter is None or analyzer_filter(a)]  # type: ignore[type-abstract]
+    findings: list[Finding] = []
+    analyze_entries(entries, analyzers, ctx, findings, on_entry)
+    run_post_analyzers(registries, ctx, findings)
+    return finish(command, target, started, findings, registries, ctx)
+
+
+def finish(
+    command: str,
+    target: str,
+    started: datetime,
+    findings: list[Finding],
+    registries: Registries,
+    ctx: ScanContext,
+) -> ScanResult:
+    return ScanResult(
+        command=command,
+        target=target,
+        started=started,
+        finished=datetime.now(UTC),
+        findings=_dedupe(findings),
+        facts=ctx.facts,
+        assessed=set(ctx.assessed),
+        issues=list(ctx.issues),
+        rules=collect_rules(registries),
+        metadata=dict(ctx.metadata),
+    )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for f in findings:
+        if f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        out.append(f)
+    return out
+
+
+def _msg(exc: BaseException) -> str:
+    if isinstance(exc, ShareguardError):
+        return exc.message
+    return str(exc)

@@ -1,0 +1,69 @@
+"""An input entry handed to analyzers: a file of a workspace, an image layer member, a single file."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from shareguard.core.errors import BudgetExceeded, InputError
+
+SNIFF_BYTES = 4096
+
+
+@dataclass
+class FileEntry:
+    """A regular file. Content is read lazily and only by the analyzers that claim the entry."""
+
+    rel_path: str
+    """POSIX path relative to the scanned root; what findings show."""
+    size: int
+    abs_path: Path | None = None
+    data: bytes | None = None
+    """In-memory content (image members, tests); `abs_path` is used when this is None."""
+    _head: bytes | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.rel_path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        n = self.name
+        return n[n.rfind(".") :].lower() if "." in n else ""
+
+    def head(self, n: int = SNIFF_BYTES) -> bytes:
+        """The first bytes, for content sniffing (cached)."""
+        if self._head is None or len(self._head) < min(n, self.size):
+            with self.open() as fh:
+                self._head = fh.read(max(n, SNIFF_BYTES))
+        return self._head[:n]
+
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        if self.abs_path is None:
+            raise InputError("entry has neither data nor path", path=self.rel_path)
+        try:
+            return self.abs_path.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=self.rel_path) from exc
+
+    def read(self, limit: int) -> bytes:
+        """The whole content, refusing files over `limit` bytes (each parser has a budget)."""
+        if self.size > limit:
+            raise BudgetExceeded(f"file is {self.size} bytes, over the {limit}-byte budget", path=self.rel_path)
+        if self.data is not None:
+            return self.data
+        with self.open() as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise BudgetExceeded(f"file grew over the {limit}-byte budget while read", path=self.rel_path)
+        return data
+
+    def read_text(self, limit: int) -> str:
+        raw = self.read(limit)
+        if b"\x00" in raw[:SNIFF_BYTES]:
+            raise BudgetExceeded("binary content where text was expected", path=self.rel_path)
+        return raw.decode("utf-8", errors="replace")

@@ -1,0 +1,102 @@
+"""The one finding model every analyzer emits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shareguard.core.resource import Location, Resource
+from shareguard.core.severity import Severity
+
+
+class Status(StrEnum):
+    FAIL = "fail"
+    PASS = "pass"
+    WAIVED = "waived"
+
+
+class SeveritySource(StrEnum):
+    """Where a severity came from (the issue asks findings to say it)."""
+
+    RULE = "rule"  # the rule's own metadata
+    VENDOR = "vendor"  # the distro's / ecosystem's rating
+    CVSS_V3 = "cvss_v3"
+    CVSS_V4 = "cvss_v4"
+    CVSS_V2 = "cvss_v2"
+    POLICY = "policy"  # shareguard's policy (e.g. unknown pickle callable)
+    DEFAULT = "default"  # nothing better known
+
+
+class Remediation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    fixed_version: str | None = None
+    command: str | None = None
+    """An exact command the user can run (e.g. `pip install 'torch>=2.6.0'`)."""
+    snippet: str | None = None
+    """A configuration snippet (e.g. Terraform) that fixes it."""
+    url: str | None = None
+
+
+class Finding(BaseModel):
+    """A rule's verdict about one resource. Evidence must already be masked when it gets here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    control_ids: tuple[str, ...]
+    severity: Severity
+    severity_source: SeveritySource = SeveritySource.RULE
+    title: str
+    description: str | None = None
+    resource: Resource
+    location: Location = Field(default_factory=Location)
+    evidence: str | None = None
+    remediation: Remediation
+    status: Status = Status.FAIL
+    analyzer: str | None = None
+    """The analyzer that made it (`posture.dockerfile`, `vuln.osv`…)."""
+    properties: dict[str, Any] = Field(default_factory=dict)
+    """Capability-specific extras (cve ids, installed version, package purl…), JSON-serialisable."""
+    waiver: str | None = None
+    """Why it is waived (waiver reason, VEX justification), when status is `waived`."""
+    fingerprint: str = ""
+
+    @model_validator(mode="after")
+    def _fill_fingerprint(self) -> Finding:
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", compute_fingerprint(self))
+        if not self.control_ids:
+            raise ValueError(f"finding of rule {self.rule_id} names no control")
+        return self
+
+    def with_status(self, status: Status, waiver: str | None = None) -> Finding:
+        return self.model_copy(update={"status": status, "waiver": waiver})
+
+
+def compute_fingerprint(f: Finding) -> str:
+    """Stable across runs: rule + resource + the stable part of the location + a discriminator.
+
+    Line numbers are left out on purpose so that editing an unrelated part of a file does not
+    turn a known finding into a new one (baselines and waivers key on this); analyzers set
+    `properties["fingerprint_key"]` where the evidence alone does not tell findings apart.
+    """
+    loc = f.location
+    key = {
+        "rule": f.rule_id,
+        "type": f.resource.type,
+        "path": f.resource.path,
+        "name": f.resource.name,
+        "field": loc.field_path,
+        "member": loc.member,
+        "record": loc.record,
+        # The offending snippet (masked) tells two findings of one rule in one file apart.
+        "disc": f.properties.get("fingerprint_key", f.evidence),
+    }
+    raw = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]

@@ -1,0 +1,163 @@
+"""Waivers (`.shareguard-ignore.yaml`): accepted risks, each with a reason and an expiry date.
+
+    waivers:
+      - rule: DOCKERFILE-001            # any of rule / control / resource / fingerprint
+        control: DLC-C-02
+        resource: "docker/*/Dockerfile" # a glob over the finding's resource path
+        fingerprint: 3f2a…
+        reason: "base image pinned by the platform team"   # required
+        expires: 2027-01-31                                 # required (YYYY-MM-DD)
+
+Every given key must match (AND). An expired waiver stops applying and is itself reported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shareguard.core.errors import WaiverError
+from shareguard.core.finding import Finding, Status
+from shareguard.core.result import ExpiredWaiver, ScanResult
+
+WAIVER_FILENAME = ".shareguard-ignore.yaml"
+_MATCH_KEYS = ("rule", "control", "resource", "fingerprint")
+_ALLOWED = {*_MATCH_KEYS, "reason", "expires"}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    source: str
+    line: int
+    reason: str
+    expires: date
+    rule: str | None = None
+    control: str | None = None
+    resource: str | None = None
+    fingerprint: str | None = None
+
+    def matches(self, f: Finding) -> bool:
+        if self.rule is not None and f.rule_id != self.rule:
+            return False
+        if self.control is not None and self.control not in f.control_ids:
+            return False
+        if self.resource is not None and not fnmatch.fnmatchcase(f.resource.path, self.resource):
+            return False
+        return self.fingerprint is None or f.fingerprint == self.fingerprint
+
+    def expired(self, today: date) -> bool:
+        return self.expires < today
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers each mapping's line (for one-line errors)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping  # type: ignore[return-value]
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def find_waiver_file(root: Path | None, explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise WaiverError("waiver file not found", path=str(explicit))
+        return explicit
+    if root is not None:
+        candidate = root / WAIVER_FILENAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_waivers(path: Path) -> list[Waiver]:
+    origin = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WaiverError(f"cannot read: {exc}", path=origin) from None
+    if len(text) > 4 * 1024 * 1024:
+        raise WaiverError("waiver file over 4 MiB", path=origin)
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise WaiverError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", path=origin, line=mark.line + 1 if mark else None
+        ) from None
+    if doc is None:
+        return []
+    items = doc.get("waivers") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise WaiverError("expected a top-level `waivers:` list", path=origin, line=1)
+    return [_parse_entry(item, origin) for item in items]
+
+
+def _parse_entry(item: Any, origin: str) -> Waiver:
+    if not isinstance(item, dict):
+        raise WaiverError("each waiver must be a mapping", path=origin)
+    line = int(item.pop("__line__", 0)) or None
+    unknown = set(item) - _ALLOWED
+    if unknown:
+        raise WaiverError(f"unknown key(s): {', '.join(sorted(unknown))}", path=origin, line=line)
+    if not any(item.get(k) for k in _MATCH_KEYS):
+        raise WaiverError("a waiver needs at least one of rule, control, resource, fingerprint", path=origin, line=line)
+    reason = item.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise WaiverError("`reason` is required", path=origin, line=line)
+    expires = item.get("expires")
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            raise WaiverError(
+                f"`expires` must be a date (YYYY-MM-DD), not {expires!r}", path=origin, line=line
+            ) from None
+    if not isinstance(expires, date):
+        raise WaiverError("`expires` is required (YYYY-MM-DD)", path=origin, line=line)
+    for key in _MATCH_KEYS:
+        if key in item and not isinstance(item[key], str):
+            raise WaiverError(f"`{key}` must be a string", path=origin, line=line)
+    return Waiver(
+        source=origin,
+        line=line or 0,
+        reason=reason.strip(),
+        expires=expires,
+        rule=item.get("rule"),
+        control=item.get("control"),
+        resource=item.get("resource"),
+        fingerprint=item.get("fingerprint"),
+    )
+
+
+def apply_waivers(result: ScanResult, path: Path, today: date | None = None) -> ScanResult:
+    """Mark matching failing findings as waived; report expired waivers (which no longer apply)."""
+    today = today or datetime.now(UTC).date()
+    waivers = load_waivers(path)
+    active = [w for w in waivers if not w.expired(today)]
+    expired = [w for w in waivers if w.expired(today)]
+    findings: list[Finding] = []
+    for f in result.findings:
+        if f.status is Status.FAIL:
+            w = next((w for w in active if w.matches(f)), None)
+            if w is not None:
+                f = f.with_status(Status.WAIVED, f"{w.reason} (until {w.expires.isoformat()})")
+        findings.append(f)
+    expired_report = [
+        ExpiredWaiver(
+            w.source, w.line, w.expires.isoformat(), w.reason, sum(1 for f in result.findings if w.matches(f))
+        )
+        for w in expired
+    ]
+    return replace(result, findings=findings, expired_waivers=[*result.expired_waivers, *expired_report])

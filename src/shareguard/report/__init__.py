@@ -1,0 +1,1 @@
+"""Reports: render a ScanResult with the catalog. Reporters never re-run analysis."""

@@ -1,0 +1,18 @@
+"""The reporter plugin kind: one per `--format` value."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from shareguard.catalog.model import Catalog
+from shareguard.core.result import ScanResult
+
+
+@runtime_checkable
+class Reporter(Protocol):
+    name: str
+    """The `--format` value."""
+    commands: frozenset[str] | None
+    """Commands this format applies to (None: all). E.g. SBOM formats only for image/rootfs."""
+
+    def render(self, result: ScanResult, catalog: Catalog) -> str: ...

@@ -1,0 +1,1 @@
+"""Sources open a target and yield entries; they know nothing of what will be looked for."""
