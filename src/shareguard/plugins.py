@@ -6,4 +6,11 @@ The CLI and engine never name a scanner; they ask the registries. Third-party pl
 
 from __future__ import annotations
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("shareguard.report.plugin",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "shareguard.report.plugin",  # table, json, sarif, html
+    "shareguard.report.sbom_plugin",  # cyclonedx, spdx
+    "shareguard.image.plugin",  # inventory analyzers (dpkg, rpm, apk, python, conda, npm, ml-stack)
+    "shareguard.vuln.plugin",  # OSV matcher (post analyzer over Package facts)
+    "shareguard.posture.plugin",  # config parsers + checks (python and CEL)
+    "shareguard.models.plugin",  # model files and ML code
+)

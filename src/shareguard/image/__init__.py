@@ -1,0 +1,1 @@
+"""Image and root-filesystem inventory: OS, packages, ML stack; identity of the image."""

@@ -1,0 +1,1 @@
+"""Model files and ML code: formats, pickle walker (never executes), code checks."""

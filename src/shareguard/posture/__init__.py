@@ -1,0 +1,1 @@
+"""Configuration and posture audit: parsers → normalised resources → checks (Python and CEL)."""

@@ -1,0 +1,78 @@
+"""The posture check plugin kind and the analyzer plumbing that runs checks over parsed resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from shareguard.core.analyzer import Output
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.core.facts import ConfigResource
+from shareguard.core.registry import Registry
+from shareguard.core.resource import Location, Resource
+from shareguard.core.rules import RuleMeta
+from shareguard.posture.model import PostureResource, Violation
+
+
+@runtime_checkable
+class PostureCheck(Protocol):
+    """A family of checks over some canonical resource types."""
+
+    name: str
+    types: frozenset[str]
+    """Canonical resource types it looks at (`*` for all)."""
+
+    def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation]: ...
+
+
+@dataclass
+class PostureAnalyzer:
+    """A FileAnalyzer for one configuration format: parse → resources → every matching check."""
+
+    name: str
+    version: str
+    controls: tuple[str, ...]
+    claim: Callable[[FileEntry], bool]
+    parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
+    checks: Registry[PostureCheck]
+    rules: Callable[[], dict[str, RuleMeta]]
+
+    def claims(self, entry: FileEntry) -> bool:
+        return self.claim(entry)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
+        resources = self.parse(entry, ctx)
+        rules = self.rules()
+        for res in resources:
+            yield ConfigResource(
+                type=res.type,
+                name=res.name,
+                path=res.file,
+                line=res.line,
+                attributes=res.attributes,
+                source_format=res.source_format,
+            )
+            for chk in self.checks:
+                if "*" not in chk.types and res.type not in chk.types:
+                    continue
+                for v in chk.check(res, ctx):
+                    yield to_finding(v, res, rules, self.name)
+
+
+def to_finding(v: Violation, res: PostureResource, rules: dict[str, RuleMeta], analyzer: str) -> Output:
+    meta = rules[v.rule_id]  # a KeyError here is a bug: every check's rule has metadata
+    title = f"{meta.title}: {v.detail}" if v.detail else meta.title
+    line = v.line if v.line is not None else res.line_of(v.field_path)
+    props = {"resource_type": res.type, "raw_type": res.raw_type}
+    if v.fingerprint_key:
+        props["fingerprint_key"] = v.fingerprint_key
+    return meta.finding(
+        Resource(type=res.raw_type or res.type, path=res.file, name=res.name),
+        location=Location(line=line, field_path=v.field_path),
+        evidence=v.evidence,
+        title=title,
+        analyzer=analyzer,
+        properties=props,
+    )

@@ -1,0 +1,92 @@
+"""Registers the posture capability: every parser module in `posture.parsers`, every check module in
+`posture.checks`, and every rule-metadata file in `posture/rules/*.yaml`.
+
+Conventions that keep this file unchanged as formats and checks are added:
+- a parser module exposes `FORMAT: FormatSpec`;
+- a check module exposes `CHECKS: tuple[PostureCheck, ...]`;
+- a rules file is a YAML list of `RuleMeta`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from shareguard.core.analyzer import FileAnalyzer, RuleProvider
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.core.errors import CatalogError
+from shareguard.core.registry import Registries
+from shareguard.core.rules import RuleMeta, load_rules_yaml
+from shareguard.posture import checks as checks_pkg
+from shareguard.posture import parsers as parsers_pkg
+from shareguard.posture.check import PostureAnalyzer, PostureCheck
+from shareguard.posture.model import PostureResource
+
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: str
+    """Short format name; the analyzer is registered as `posture.<name>`."""
+    claim: Callable[[FileEntry], bool]
+    parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
+    controls: tuple[str, ...]
+    """Duties the checks over this format assess."""
+
+
+@cache
+def posture_rules() -> dict[str, RuleMeta]:
+    out: dict[str, RuleMeta] = {}
+    base = resources.files("shareguard.posture").joinpath("rules")
+    for f in sorted(base.iterdir(), key=lambda t: t.name):
+        if not f.name.endswith((".yaml", ".yml")):
+            continue
+        for rid, meta in load_rules_yaml(f.read_text(encoding="utf-8"), f"posture/rules/{f.name}").items():
+            if rid in out:
+                raise CatalogError(f"duplicate rule id {rid}", path=f"posture/rules/{f.name}")
+            out[rid] = meta
+    return out
+
+
+class _PostureRules:
+    name = "posture"
+
+    def rules(self) -> Iterable[RuleMeta]:
+        return posture_rules().values()
+
+
+def _modules(pkg: object) -> list[str]:
+    path = getattr(pkg, "__path__", [])
+    prefix = getattr(pkg, "__name__", "") + "."
+    return sorted(m.name for m in pkgutil.iter_modules(path, prefix) if not m.name.rsplit(".", 1)[-1].startswith("_"))
+
+
+def register(registries: Registries) -> None:
+    registries.of(RuleProvider).add("posture", _PostureRules())  # type: ignore[type-abstract]
+    checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
+    for mod_name in _modules(checks_pkg):
+        for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):
+            checks.add(chk.name, chk)
+    analyzers = registries.of(FileAnalyzer)  # type: ignore[type-abstract]
+    for mod_name in _modules(parsers_pkg):
+        spec: FormatSpec | None = getattr(importlib.import_module(mod_name), "FORMAT", None)
+        if spec is None:
+            continue
+        analyzers.add(
+            f"posture.{spec.name}",
+            PostureAnalyzer(
+                name=f"posture.{spec.name}",
+                version=VERSION,
+                controls=spec.controls,
+                claim=spec.claim,
+                parse=spec.parse,
+                checks=checks,
+                rules=posture_rules,
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Vulnerability data: OSV import, local store, per-ecosystem version order, matching."""
