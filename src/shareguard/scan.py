@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shareguard.core import project_config
 from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.engine import scan_entries
@@ -46,7 +47,11 @@ def run_path_scan(
     check_target(path)
     regs = registries or load_registries()
     root = path if path.is_dir() else path.parent
-    ctx = ScanContext(settings=settings or Settings.from_env(), root=root, options=dict(options or {}))
+    # `.shareguard.yaml` in the scanned root sets defaults; explicit options win.
+    merged = {**project_config.load(root).options(), **(options or {})}
+    ctx = ScanContext(settings=settings or Settings.from_env(), root=root, options=merged)
+    # Finding paths are relative to this root; SARIF and HTML reports say so.
+    ctx.metadata["scan_root"] = str(root)
     with progress(quiet, f"{command} {path}") as prog:
         task = prog.task_ids[0]
         return scan_entries(
@@ -67,8 +72,11 @@ def scan_path(
     command: str,
     capabilities: frozenset[str] | None = None,
     options: dict[str, Any] | None = None,
+    postprocess: Callable[[ScanResult], ScanResult] | None = None,
 ) -> int:
-    """CLI helper: scan, then emit the report; returns the exit code."""
+    """CLI helper: scan, then emit the report; returns the exit code.
+
+    `postprocess` sees the result before waivers and reporting (e.g. `config --baseline`)."""
     from shareguard.cli.common import emit, select_reporter
 
     regs = load_registries()
@@ -76,5 +84,7 @@ def scan_path(
     result = run_path_scan(
         path, command=command, capabilities=capabilities, options=options, registries=regs, quiet=opts.quiet
     )
+    if postprocess is not None:
+        result = postprocess(result)
     root = path if path.is_dir() else path.parent
     return emit(result, opts, regs, scan_root=root)

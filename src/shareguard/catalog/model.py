@@ -26,6 +26,8 @@ class Control(BaseModel):
     rationale: str = ""
     source: str = ""
     """The vendor page the duty comes from."""
+    references: tuple[str, ...] = ()
+    """Further vendor pages that spell the duty out (per cloud, per feature)."""
     frameworks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Framework key (e.g. `nist-800-53-rev5`) → requirement ids."""
     service: str = ""
@@ -39,6 +41,9 @@ class Service(BaseModel):
     name: str
     cloud: str
     source: str = ""
+    """The service's shared-responsibility page."""
+    rests_on: tuple[str, ...] = ()
+    """Shared services (iam, logging, ...) whose duties also apply when you use this one."""
     controls: tuple[Control, ...]
 
 

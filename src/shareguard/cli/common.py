@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shareguard.catalog import Catalog, load_catalog
@@ -20,8 +22,8 @@ from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.finding import Status
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
-from shareguard.core.severity import Severity, parse_severity_list
-from shareguard.report.interface import Reporter
+from shareguard.core.severity import Severity, parse_severity_list, sorted_desc
+from shareguard.report.interface import Reporter, TerminalReporter
 
 FormatOpt = Annotated[
     str,
@@ -112,14 +114,30 @@ def write_atomically(path: Path, content: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ConfigError("output directory does not exist", path=str(directory))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.is_dir():
+        raise ConfigError("output path is a directory", path=str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ConfigError(f"cannot write output: {exc.strerror or exc}", path=str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(content)
+        # mkstemp makes the file 0600; give the report the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write output: {exc.strerror or exc}", path=str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def emit(
@@ -137,19 +155,32 @@ def emit(
     waiver_file = find_waiver_file(scan_root, opts.ignore_file)
     if waiver_file is not None:
         result = apply_waivers(result, waiver_file)
+    if set(opts.severity) != set(Severity):
+        shown = ",".join(s.value for s in sorted_desc(opts.severity))
+        result = replace(result, metadata={**result.metadata, "severity_filter": shown})
     result = result.filter_severity(opts.severity)
-    content = reporter.render(result, catalog or load_catalog())
+    content = render(reporter, result, catalog or load_catalog(), to_terminal=opts.output is None)
     if opts.output is not None:
         write_atomically(opts.output, content)
     else:
         sys.stdout.write(content if content.endswith("\n") else content + "\n")
         sys.stdout.flush()
     err = stderr_console(opts.quiet)
+    # Paths and messages are user content: escape them so `[x]` in a file name is not rich markup.
     for issue in result.issues:
-        err.print(f"[yellow]{issue.kind}[/]: {issue.path}: {issue.message}", markup=True, soft_wrap=True)
+        err.print(f"[yellow]{issue.kind}[/]: {escape(issue.path)}: {escape(issue.message)}", soft_wrap=True)
     for w in result.expired_waivers:
-        err.print(f"[yellow]warning[/]: {w.source}:{w.line or '?'}: waiver expired on {w.expires} ({w.reason})")
+        where = escape(f"{w.source}:{w.line or '?'}")
+        err.print(f"[yellow]warning[/]: {where}: waiver expired on {w.expires} ({escape(w.reason)})", soft_wrap=True)
     return exit_code_for(result, opts)
+
+
+def render(reporter: Reporter, result: ScanResult, catalog: Catalog, *, to_terminal: bool) -> str:
+    """Colour and terminal width only when the report goes to an interactive terminal."""
+    if to_terminal and isinstance(reporter, TerminalReporter) and sys.stdout.isatty():
+        width = shutil.get_terminal_size(fallback=(120, 40)).columns
+        return reporter.render_terminal(result, catalog, width)
+    return reporter.render(result, catalog)
 
 
 def exit_code_for(result: ScanResult, opts: OutputOptions) -> int:
@@ -162,5 +193,5 @@ def exit_code_for(result: ScanResult, opts: OutputOptions) -> int:
 
 def fail(exc: ShareguardError) -> typer.Exit:
     """Print a user error as one line and return the Exit to raise (exit code 2)."""
-    stderr_console().print(f"[red]error[/]: {exc.one_line()}", markup=True, soft_wrap=True, highlight=False)
+    stderr_console().print(f"[red]error[/]: {escape(exc.one_line())}", soft_wrap=True, highlight=False)
     return typer.Exit(exc.exit_code)

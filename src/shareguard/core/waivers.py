@@ -55,7 +55,17 @@ class Waiver:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers each mapping's line (for one-line errors)."""
+    """SafeLoader that remembers each mapping's line (for one-line errors) and keeps dates as text.
+
+    YAML's implicit timestamps would turn `2027-02-30` into a ValueError without a line; as text,
+    `expires` is checked by `_parse_entry`, which names the line.
+    """
+
+
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:

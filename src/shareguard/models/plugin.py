@@ -1,9 +1,15 @@
-"""Plugin registration for this capability (filled in by its issue's work)."""
+"""Plugin registration: model-file, ML-code and dependency analyzers, and this capability's rules."""
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import FileAnalyzer, RuleProvider
 from shareguard.core.registry import Registries
+from shareguard.models.analyzers import ModelFileAnalyzer
+from shareguard.models.rules import ModelRules
 
 
 def register(registries: Registries) -> None:
-    """Nothing registered yet."""
+    files = registries.of(FileAnalyzer)  # type: ignore[type-abstract]
+    for analyzer in (ModelFileAnalyzer(),):
+        files.add(analyzer.name, analyzer)
+    registries.of(RuleProvider).add("models", ModelRules())  # type: ignore[type-abstract]

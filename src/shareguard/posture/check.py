@@ -9,11 +9,14 @@ from typing import Protocol, runtime_checkable
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
+from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
+from shareguard.core.finding import Finding
 from shareguard.core.registry import Registry
 from shareguard.core.resource import Location, Resource
 from shareguard.core.rules import RuleMeta
 from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.suppress import MARKER, apply_suppressions, find_suppressions
 
 
 @runtime_checkable
@@ -45,6 +48,7 @@ class PostureAnalyzer:
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
         resources = self.parse(entry, ctx)
         rules = self.rules()
+        findings: list[Finding] = []
         for res in resources:
             yield ConfigResource(
                 type=res.type,
@@ -57,12 +61,29 @@ class PostureAnalyzer:
             for chk in self.checks:
                 if "*" not in chk.types and res.type not in chk.types:
                     continue
-                for v in chk.check(res, ctx):
-                    yield to_finding(v, res, rules, self.name)
+                try:
+                    findings.extend(to_finding(v, res, rules, self.name) for v in chk.check(res, ctx))
+                except ShareguardError as exc:
+                    ctx.error(entry.rel_path, f"check {chk.name}: {exc.message}", self.name)
+                except Exception as exc:  # noqa: BLE001 - one faulty check must not lose the file's other findings
+                    ctx.error(entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name)
+        yield from self._suppressed(entry, findings, ctx)
+
+    def _suppressed(self, entry: FileEntry, findings: list[Finding], ctx: ScanContext) -> list[Finding]:
+        """Apply the file's inline `shareguard:ignore` comments (read only when there is something to waive)."""
+        if not findings:
+            return findings
+        raw = entry.read(ctx.settings.budgets.max_config_bytes)
+        if MARKER not in raw:
+            return findings
+        found, problems = find_suppressions(raw.decode("utf-8", errors="replace"))
+        for p in problems:
+            ctx.warn(f"{entry.rel_path}:{p.line}", p.message, self.name)
+        return apply_suppressions(findings, found)
 
 
-def to_finding(v: Violation, res: PostureResource, rules: dict[str, RuleMeta], analyzer: str) -> Output:
-    meta = rules[v.rule_id]  # a KeyError here is a bug: every check's rule has metadata
+def to_finding(v: Violation, res: PostureResource, rules: dict[str, RuleMeta], analyzer: str) -> Finding:
+    meta = v.meta or rules[v.rule_id]  # a KeyError here is a bug: every check's rule has metadata
     title = f"{meta.title}: {v.detail}" if v.detail else meta.title
     line = v.line if v.line is not None else res.line_of(v.field_path)
     props = {"resource_type": res.type, "raw_type": res.raw_type}

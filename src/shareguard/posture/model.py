@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shareguard.core.rules import RuleMeta
+
 
 @dataclass(frozen=True)
 class PostureResource:
@@ -56,3 +58,5 @@ class Violation:
     line: int | None = None
     """Overrides the line derived from `field_path`."""
     fingerprint_key: str | None = None
+    meta: RuleMeta | None = field(default=None, hash=False, compare=False, repr=False)
+    """The rule's metadata when it is not bundled (user CEL rules); bundled rules leave it None."""

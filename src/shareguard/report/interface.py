@@ -16,3 +16,14 @@ class Reporter(Protocol):
     """Commands this format applies to (None: all). E.g. SBOM formats only for image/rootfs."""
 
     def render(self, result: ScanResult, catalog: Catalog) -> str: ...
+
+
+@runtime_checkable
+class TerminalReporter(Protocol):
+    """A reporter that can also render for an interactive terminal (colour, terminal width).
+
+    `render` stays plain (no escape codes) for files and pipes; the CLI calls `render_terminal`
+    only when the report goes to a terminal.
+    """
+
+    def render_terminal(self, result: ScanResult, catalog: Catalog, width: int) -> str: ...

@@ -1,52 +1,51 @@
-"""`--format json`: the versioned, documented report schema (see report/schema/report.schema.json)."""
+"""`--format json`: the versioned, documented report schema (see report/schema/report.schema.json).
+
+Any change to the shape of this output bumps SCHEMA_VERSION (and the schema's `const`) with a
+README note; docs/reports.md documents every field.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import math
+from importlib import resources
 from typing import Any
 
 from shareguard import __version__
-from shareguard.catalog.model import Catalog, Owner
-from shareguard.core.finding import Finding, Status
+from shareguard.catalog.model import Catalog
+from shareguard.core.finding import Finding
 from shareguard.core.result import ScanResult
+from shareguard.report.rollup import Rollup, rollup, severity_counts, status_counts
 
 SCHEMA_VERSION = "1.0.0"
+SCHEMA_RESOURCE = "schema/report.schema.json"
+
+
+def report_schema() -> dict[str, Any]:
+    """The shipped JSON Schema (draft 2020-12) of this report."""
+    text = resources.files("shareguard.report").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def control_rollup(result: ScanResult, catalog: Catalog) -> list[dict[str, Any]]:
-    """Each duty: fail if a failing finding names it, pass if assessed with none, else not_assessed.
+    """Every duty of the catalog with its status and finding counts (the report's `controls[]`)."""
+    return control_rows(rollup(result, catalog))
 
-    Provider duties are listed (owner `provider`, never assessed) so a reader sees where the line runs.
-    """
-    by_control: dict[str, Counter[str]] = {}
-    for f in result.findings:
-        for cid in f.control_ids:
-            by_control.setdefault(cid, Counter())[f.status.value] += 1
-    rows: list[dict[str, Any]] = []
-    for svc in catalog.services.values():
-        for c in svc.controls:
-            counts = by_control.get(c.id, Counter())
-            if c.owner is Owner.PROVIDER:
-                status = "not_assessed"  # shareguard never assesses the provider's half
-            elif counts.get(Status.FAIL.value):
-                status = "fail"
-            elif c.id in result.assessed or counts:
-                status = "pass"
-            else:
-                status = "not_assessed"
-            rows.append(
-                {
-                    "id": c.id,
-                    "service": svc.service,
-                    "owner": c.owner.value,
-                    "title": c.title,
-                    "status": status,
-                    "counts": {s.value: counts.get(s.value, 0) for s in Status},
-                    "frameworks": {k: list(v) for k, v in c.frameworks.items()},
-                }
-            )
-    return rows
+
+def control_rows(roll: Rollup) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": d.control.id,
+            "service": d.service,
+            "owner": d.owner.value,
+            "title": d.control.title,
+            "status": d.status.value,
+            "counts": dict(d.counts),
+            "frameworks": {k: list(v) for k, v in d.control.frameworks.items()},
+        }
+        for d in roll.duties()
+    ]
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -65,11 +64,26 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "analyzer": f.analyzer,
         "waiver": f.waiver,
-        "properties": f.properties,
+        "properties": _jsonable(f.properties),
     }
 
 
+def _jsonable(value: Any) -> Any:
+    """Plugins promise JSON-serialisable properties; make the rest (sets, NaN, objects) valid JSON anyway."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
 def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
+    roll = rollup(result, catalog)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "shareguard", "version": __version__},
@@ -77,13 +91,14 @@ def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
         "target": result.target,
         "started": result.started.isoformat(),
         "finished": result.finished.isoformat(),
-        "metadata": result.metadata,
+        "metadata": _jsonable(result.metadata),
         "summary": {
-            "findings": dict(Counter(f.status.value for f in result.findings)),
-            "by_severity": dict(Counter(f.severity.value for f in result.findings if f.status is Status.FAIL)),
+            "findings": status_counts(result.findings),
+            "by_severity": severity_counts(result.findings),
+            "duties": roll.customer_status_counts(),
         },
         "findings": [finding_dict(f) for f in result.findings],
-        "controls": control_rollup(result, catalog),
+        "controls": control_rows(roll),
         "issues": [
             {"path": i.path, "message": i.message, "analyzer": i.analyzer, "kind": i.kind} for i in result.issues
         ],
@@ -99,4 +114,4 @@ class JsonReporter:
     commands: frozenset[str] | None = None
 
     def render(self, result: ScanResult, catalog: Catalog) -> str:
-        return json.dumps(report_dict(result, catalog), indent=2, sort_keys=False, default=str) + "\n"
+        return json.dumps(report_dict(result, catalog), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,82 @@
+"""`shareguard config PATH`: configuration and posture audit (Dockerfiles, Kubernetes, Terraform, …)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shareguard.cli.common import (
+    ExitCodeOpt,
+    FormatOpt,
+    IgnoreFileOpt,
+    OutputOpt,
+    OutputOptions,
+    QuietOpt,
+    SeverityOpt,
+    fail,
+    stderr_console,
+)
+from shareguard.core.errors import ShareguardError
+from shareguard.core.result import ScanResult
+from shareguard.scan import scan_path
+
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Directory (or file) of user rules: YAML with CEL conditions. Repeatable."),
+]
+BaselineOpt = Annotated[
+    Path | None, typer.Option("--baseline", help="Baseline JSON: findings listed there are waived, only new ones fail.")
+]
+WriteBaselineOpt = Annotated[
+    Path | None, typer.Option("--write-baseline", help="Write today's failing findings to this baseline JSON file.")
+]
+FipsOpt = Annotated[bool, typer.Option("--fips-required", help="Require FIPS endpoints (as `fips: required`).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("config")(config)
+
+
+def config(
+    path: Annotated[Path, typer.Argument(help="Directory or file of configuration to audit.")],
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    severity: SeverityOpt = None,
+    exit_code: ExitCodeOpt = 0,
+    quiet: QuietOpt = False,
+    ignore_file: IgnoreFileOpt = None,
+    rules: RulesOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    fips_required: FipsOpt = False,
+) -> None:
+    """Audit configuration: Dockerfiles, Kubernetes manifests, Terraform, CloudFormation, IAM, job specs."""
+    from shareguard.posture.baseline import apply_baseline
+    from shareguard.posture.baseline import write_baseline as write_bl
+    from shareguard.posture.cel_rules import OPTION, load_rule_dirs
+    from shareguard.posture.plugin import posture_rules
+
+    try:
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        options: dict[str, object] = {"fips_required": fips_required}
+        ruleset = load_rule_dirs(rules, known_ids=posture_rules()) if rules else None
+        if ruleset is not None:
+            options[OPTION] = ruleset
+
+        def post(result: ScanResult) -> ScanResult:
+            if ruleset is not None:
+                result = replace(result, rules={**result.rules, **ruleset.metas()})
+            if write_baseline is not None:
+                n = write_bl(result, write_baseline)
+                stderr_console(quiet).print(f"wrote {n} finding(s) to baseline {write_baseline}", highlight=False)
+            if baseline is not None:
+                result = apply_baseline(result, baseline)
+            return result
+
+        code = scan_path(path, opts, command="config", capabilities=frozenset({"posture"}), options=options, postprocess=post)
+    except ShareguardError as exc:
+        raise fail(exc) from None
+    raise typer.Exit(code)

@@ -1,0 +1,112 @@
+"""The project's shareguard configuration: `.shareguard.yaml` at the root of the scanned directory.
+
+    fips: required            # required | optional (default optional): turns on the FIPS endpoint checks
+    trusted_registries:       # registries container images may come from (Dockerfile/Kubernetes rules)
+      - us-docker.pkg.dev/my-project/
+    long_running_days: 30     # streaming jobs / VMs running longer than this should be restarted
+
+A malformed file is a user error (`ConfigError`, one line with file:line, exit 2); unknown keys are kept in
+`extra` so newer files still load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shareguard.core.errors import ConfigError, ShareguardError
+from shareguard.core.settings import Budgets
+
+FILENAMES = (".shareguard.yaml", ".shareguard.yml")
+_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: str | None = None
+    fips_required: bool = False
+    trusted_registries: tuple[str, ...] = ()
+    long_running_days: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def options(self) -> dict[str, Any]:
+        """Scan options this configuration sets (explicit command-line options win over these)."""
+        out: dict[str, Any] = {}
+        if self.path is None:
+            return out
+        out["fips_required"] = self.fips_required
+        if self.trusted_registries:
+            out["trusted_registries"] = list(self.trusted_registries)
+        if self.long_running_days is not None:
+            out["long_running_days"] = self.long_running_days
+        out["project_config"] = self.path
+        return out
+
+
+def find(root: Path) -> Path | None:
+    base = root if root.is_dir() else root.parent
+    for name in FILENAMES:
+        p = base / name
+        if p.is_file() and not p.is_symlink():
+            return p
+    return None
+
+
+def load(root: Path) -> ProjectConfig:
+    """The configuration for a scan root (an empty one when there is no file)."""
+    path = find(root)
+    if path is None:
+        return ProjectConfig()
+    return parse(_read(path), str(path))
+
+
+def _read(path: Path) -> str:
+    try:
+        if path.stat().st_size > _MAX_BYTES:
+            raise ConfigError(f"file is over {_MAX_BYTES} bytes", path=str(path))
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+
+
+def parse(text: str, origin: str) -> ProjectConfig:
+    from shareguard.posture.parsers.yaml_safe import load_one  # the shared safe loader (budgets, lines)
+
+    budgets = Budgets(max_yaml_nodes=10_000, max_depth=20, max_config_bytes=_MAX_BYTES)
+    try:
+        doc = load_one(text, origin, budgets)
+    except ShareguardError as exc:
+        raise ConfigError(exc.message, path=origin, line=exc.line) from None
+    value = doc.value
+    if value is None:
+        return ProjectConfig(path=origin)
+    if not isinstance(value, dict):
+        raise ConfigError("expected a mapping of settings", path=origin, line=doc.line)
+    fips = value.get("fips", "optional")
+    if isinstance(fips, bool):
+        fips = "required" if fips else "optional"
+    if fips not in ("required", "optional"):
+        raise ConfigError(f"fips: expected 'required' or 'optional', got {fips!r}", path=origin, line=doc.line_of("fips"))
+    registries = value.get("trusted_registries", [])
+    if isinstance(registries, str):
+        registries = [registries]
+    if not isinstance(registries, list) or not all(isinstance(r, str) and r for r in registries):
+        raise ConfigError(
+            "trusted_registries: expected a list of registry names", path=origin, line=doc.line_of("trusted_registries")
+        )
+    days = value.get("long_running_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        raise ConfigError(
+            f"long_running_days: expected a positive integer, got {days!r}", path=origin, line=doc.line_of("long_running_days")
+        )
+    known = {"fips", "trusted_registries", "long_running_days"}
+    return ProjectConfig(
+        path=origin,
+        fips_required=fips == "required",
+        trusted_registries=tuple(registries),
+        long_running_days=days,
+        extra={k: v for k, v in value.items() if k not in known},
+    )

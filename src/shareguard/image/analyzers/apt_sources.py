@@ -1,0 +1,35 @@
+"""apt repositories (`sources.list`, `sources.list.d/*.list|*.sources`): evidence of third-party repositories."""
+
+from __future__ import annotations
+
+from shareguard.core.facts import Fact
+from shareguard.image.analyzers._common import decode_text
+from shareguard.image.facts import AptSource
+
+_DIR = "etc/apt/sources.list.d/"
+_MAX = 1024 * 1024
+
+
+def repository_urls(text: str) -> list[str]:
+    """URLs of active `deb`/`deb-src` lines (one-line format) and `URIs:` fields (deb822 format)."""
+    urls: list[str] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith(("deb ", "deb-src ", "URIs:")):
+            urls.extend(tok.rstrip("/") for tok in line.split() if "://" in tok and not tok.startswith("["))
+    return list(dict.fromkeys(urls))
+
+
+class AptSourcesAnalyzer:
+    name = "inventory.apt-sources"
+    version = "1"
+
+    def required(self, path: str, size: int) -> bool:
+        if not path.startswith("etc/apt/sources.list") or size > _MAX:
+            return False
+        return path == "etc/apt/sources.list" or (
+            path.startswith(_DIR) and path.endswith((".list", ".sources")) and "/" not in path[len(_DIR) :]
+        )
+
+    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+        return [AptSource(url=u, path=path, layer=layer) for u in repository_urls(decode_text(content))]

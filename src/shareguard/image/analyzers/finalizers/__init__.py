@@ -1,0 +1,1 @@
+"""Finalizers: run once over the merged facts of all layers (upper layers already applied)."""

@@ -1,0 +1,82 @@
+"""Who owns each language package's metadata: the OS package manager, conda, or nobody (pip/npm).
+
+- PyPI/npm packages whose metadata is owned by dpkg/rpm/apk become `os_managed=True` with extra
+  `os_package`/`os_manager`: they are matched only through the OS package (no double match).
+- PyPI packages installed by conda get extra `installer=conda`, `conda_package`, `conda_path`; the conda
+  package gets `pypi_path` (the PyPI record that stands for it) and its `pypi_name` becomes `pypi_project`,
+  so the matcher (which matches conda packages through `pypi_name`) matches the project once.
+- Every `.dist-info/INSTALLER` file is copied to its package as extra `installer`.
+- rpm images whose rpmdb could not be read fall back to location: `usr/lib{,64}/python3.X/site-packages`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzers._common import load_data
+from shareguard.image.analyzers.finalizers._util import extra_value, merged_os, with_extra
+from shareguard.image.analyzers.python import metadata_dir
+from shareguard.image.facts import OwnedFiles, PythonInstaller
+
+_OS_MANAGERS = frozenset({"dpkg", "rpm", "apk"})
+
+
+def rpm_site_packages(path: str) -> bool:
+    return path.startswith(("usr/lib/python", "usr/lib64/python")) and "/site-packages/" in path
+
+
+class OwnershipFinalizer:
+    name = "inventory.ownership"
+    order = 40
+
+    def finalize(self, facts: list[Fact], files: dict[str, str | None]) -> list[Fact]:
+        owners: dict[str, OwnedFiles] = {}
+        for f in facts:
+            if isinstance(f, OwnedFiles):
+                for p in f.files:
+                    # OS ownership wins over conda if both claim a path.
+                    if p not in owners or (f.manager in _OS_MANAGERS and owners[p].manager not in _OS_MANAGERS):
+                        owners[p] = f
+        installers = {f.path: f.installer for f in facts if isinstance(f, PythonInstaller)}
+        info = merged_os(list(facts))
+        rpm_os = info is not None and (load_data("os_ecosystems.yaml").get(info.id) or {}).get("manager") == "rpm"
+        has_rpmdb = any(isinstance(f, Package) and f.path.endswith("rpmdb.sqlite") for f in facts)
+
+        conda_links: dict[str, str] = {}  # conda-meta path -> PyPI metadata path
+        out: list[Fact] = []
+        for fact in facts:
+            if isinstance(fact, Package) and fact.ecosystem in ("PyPI", "npm"):
+                key = metadata_dir(fact.path) if fact.ecosystem == "PyPI" else fact.path
+                pairs: dict[str, str] = {}
+                changes: dict[str, object] = {}
+                installer = installers.get(key)
+                if installer:
+                    pairs["installer"] = installer
+                owner = owners.get(key)
+                if owner is not None and owner.manager in _OS_MANAGERS:
+                    pairs |= {"os_package": owner.package, "os_manager": owner.manager}
+                    changes["os_managed"] = True
+                elif owner is not None:  # conda
+                    pairs |= {"installer": "conda", "conda_package": owner.package, "conda_path": owner.path}
+                    conda_links.setdefault(owner.path, fact.path)
+                elif fact.ecosystem == "PyPI" and rpm_os and not has_rpmdb and rpm_site_packages(fact.path):
+                    pairs["os_manager"] = "rpm (by location)"
+                    changes["os_managed"] = True
+                if pairs or changes:
+                    fact = with_extra(fact, pairs, **changes)
+            out.append(fact)
+        if conda_links:
+            out = [_covered_conda(f, conda_links) for f in out]
+        return out
+
+
+def _covered_conda(fact: Fact, links: dict[str, str]) -> Fact:
+    """A conda package whose PyPI record exists: point at it and drop `pypi_name` so that the project is
+    matched against PyPI advisories once, through the PyPI record (exact PyPI name and version)."""
+    if not isinstance(fact, Package) or fact.ecosystem != "conda" or fact.path not in links:
+        return fact
+    project = extra_value(fact, "pypi_name")
+    pairs = {"pypi_path": links[fact.path]} | ({"pypi_project": project} if project else {})
+    kept = tuple((k, v) for k, v in fact.extra if k not in ("pypi_name", *pairs))
+    return dataclasses.replace(fact, extra=kept + tuple(pairs.items()))

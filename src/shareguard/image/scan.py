@@ -1,0 +1,267 @@
+"""Image and root-filesystem scans: stream layers once, ask the inventory analyzers, merge, match.
+
+Per layer: look up the layer cache; on a miss stream the layer, hand the files some analyzer
+`required` to it, keep {path: facts}, the path list, whiteouts and opaque dirs, and cache that.
+Then apply the layers (upper wins, whiteouts delete), run the finalizers over the merged facts,
+add the image identity, and run the post analyzers (the vulnerability matcher is one).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shareguard.core.context import ScanContext
+from shareguard.core.engine import finish, run_post_analyzers
+from shareguard.core.errors import ShareguardError
+from shareguard.core.facts import Fact, ImageIdentity
+from shareguard.core.finding import Finding
+from shareguard.core.registry import Registries
+from shareguard.core.result import ScanResult
+from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.cache import CodecError, LayerCache, analyzers_key
+from shareguard.sources.image.applier import Applier, LayerResult
+from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
+from shareguard.sources.image.model import ImageSource, LayerRef
+
+MAX_KEPT_BYTES = 64 * 1024 * 1024
+"""Wanted files kept for the rest of their layer, so links to them can be analyzed too."""
+MAX_LINK_HOPS = 40
+_ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
+
+
+def inventory_analyzers(registries: Registries) -> list[InventoryAnalyzer]:
+    return list(registries.of(InventoryAnalyzer))  # type: ignore[type-abstract]
+
+
+class LayerCollector:
+    """Turns one layer's (or one root filesystem's) entries into a LayerResult.
+
+    The caller reports each entry in stream order; links to files of the same layer are analyzed
+    under the link's path (e.g. Debian's `etc/os-release -> ../usr/lib/os-release`).
+    """
+
+    def __init__(self, diff_id: str | None, analyzers: list[InventoryAnalyzer]) -> None:
+        self.result: LayerResult[Fact] = LayerResult(diff_id)
+        self._analyzers = analyzers
+        self._kept: dict[str, bytes] = {}
+        self._kept_bytes = 0
+        self._pending: dict[str, list[str]] = {}
+        self._links: dict[str, str] = {}
+        self._last: tuple[str, list[InventoryAnalyzer]] = ("", [])
+
+    def issue(self, path: str, message: str, is_error: bool) -> None:
+        self.result.issues.append((path, message, is_error))
+
+    def _wanting(self, path: str, size: int) -> list[InventoryAnalyzer]:
+        if self._last[0] == path:
+            return self._last[1]
+        wanting = []
+        for a in self._analyzers:
+            try:
+                if a.required(path, size):
+                    wanting.append(a)
+            except _ANALYZER_ERRORS as exc:
+                self.issue(path, f"{a.name}: {type(exc).__name__}: {exc}", True)
+        self._last = (path, wanting)
+        return wanting
+
+    def wants(self, path: str, size: int) -> bool:
+        return bool(self._wanting(path, size)) or path in self._pending
+
+    def _analyze(self, path: str, content: bytes, analyzers: list[InventoryAnalyzer]) -> None:
+        for a in analyzers:
+            try:
+                facts = a.analyze(path, content, self.result.diff_id)
+            except _ANALYZER_ERRORS as exc:
+                self.issue(path, f"{a.name}: {type(exc).__name__}: {exc}", True)
+                continue
+            if facts:
+                self.result.facts.setdefault(path, []).extend(facts)
+
+    def file(self, path: str, size: int, content: bytes | None) -> None:
+        self.result.paths.append(path)
+        if content is None:
+            return
+        self._analyze(path, content, self._wanting(path, size))
+        links = self._pending.pop(path, ())
+        for link in links:
+            self._analyze(link, content, self._wanting(link, size))
+        if self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
+            self._kept[path] = content
+            self._kept_bytes += len(content)
+
+    def symlink(self, path: str, target: str) -> None:
+        self.result.paths.append(path)
+        resolved = posixpath.normpath(
+            target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
+        )
+        if resolved.startswith("..") or resolved == ".":
+            return  # climbs out of the root (reported by the source) or names the root: never followed
+        self._links[path] = resolved
+        seen = {path}
+        hops = 0
+        while resolved in self._links:
+            if resolved in seen or hops >= MAX_LINK_HOPS:
+                self.issue(path, "symlink loop; never followed", False)
+                return
+            seen.add(resolved)
+            resolved = self._links[resolved]
+            hops += 1
+        if not self._wanting(path, 0):
+            return
+        if resolved in self._kept:
+            self._analyze(path, self._kept[resolved], self._wanting(path, len(self._kept[resolved])))
+        else:
+            self._pending.setdefault(resolved, []).append(path)
+
+    def hardlink(self, path: str, target: str) -> None:
+        self.result.paths.append(path)
+        if target in self._kept and self._wanting(path, len(self._kept[target])):
+            self._analyze(path, self._kept[target], self._wanting(path, len(self._kept[target])))
+
+
+def read_layer(
+    layer: LayerRef, analyzers: list[InventoryAnalyzer], ctx: ScanContext, *, external: bool = True
+) -> LayerResult[Fact]:
+    """Stream one layer once; raises LayerError when it cannot be read as a whole."""
+    budgets = ctx.settings.budgets
+    collector = LayerCollector(layer.diff_id, analyzers)
+    result = collector.result
+    for entry in stream_layer(
+        layer,
+        collector.wants,
+        max_member_bytes=budgets.max_member_bytes,
+        max_members=budgets.max_files,
+        max_decompressed_bytes=budgets.max_decompressed_bytes,
+        on_issue=collector.issue,
+        external=external,
+    ):
+        kind = entry.kind
+        if kind == FILE:
+            collector.file(entry.path, entry.size, entry.content)
+        elif kind == LINK:
+            collector.symlink(entry.path, entry.link)
+        elif kind == HLINK:
+            collector.hardlink(entry.path, entry.link)
+        elif kind == WHITEOUT:
+            result.whiteouts.append(entry.path)
+        elif kind == OPAQUE:
+            result.opaque.append(entry.path)
+    return result
+
+
+def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -> None:
+    for path, message, is_error in issues:
+        (ctx.error if is_error else ctx.warn)(f"{where}: {path}", message)
+
+
+def apply_layers(
+    source: ImageSource,
+    registries: Registries,
+    ctx: ScanContext,
+    *,
+    use_cache: bool = True,
+    on_layer: Callable[[LayerRef, bool], None] | None = None,
+    external: bool = True,
+) -> Applier[Fact]:
+    """Read (or fetch from the cache) every layer in order and apply it."""
+    analyzers = inventory_analyzers(registries)
+    cache = LayerCache(ctx.settings.cache_dir, analyzers_key([(a.name, a.version) for a in analyzers]))
+    applier: Applier[Fact] = Applier()
+    hits = 0
+    for layer in source.layers:
+        result = cache.get(layer.digest, layer.diff_id) if use_cache else None
+        hit = result is not None
+        if result is None:
+            try:
+                result = read_layer(layer, analyzers, ctx, external=external)
+            except LayerError as exc:
+                ctx.error(layer.name, f"layer not scanned: {exc}")
+                if on_layer is not None:
+                    on_layer(layer, False)
+                continue
+            if use_cache:
+                try:
+                    cache.put(layer.digest, layer.diff_id, result)
+                except (OSError, CodecError) as exc:
+                    ctx.warn(layer.name, f"layer result not cached: {exc}")
+        else:
+            hits += 1
+        _replay(ctx, layer.name, result.issues)
+        applier.add(result)
+        if on_layer is not None:
+            on_layer(layer, hit)
+    ctx.metadata["layers"] = len(source.layers)
+    ctx.metadata["layers_from_cache"] = hits
+    return applier
+
+
+def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -> list[Fact]:
+    facts = [f for path in sorted(applier.facts) for f in applier.facts[path]]
+    finalizers = sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
+    for fin in finalizers:
+        try:
+            facts = fin.finalize(facts, applier.files)
+        except _ANALYZER_ERRORS as exc:
+            ctx.error("-", f"{type(exc).__name__}: {exc}", fin.name)
+    return facts
+
+
+def identity(source: ImageSource) -> ImageIdentity:
+    return ImageIdentity(
+        reference=source.reference,
+        digest=source.manifest_digest,
+        config_digest=source.config_digest,
+        platform=source.config.platform,
+        layers=source.config.diff_ids,
+        labels=source.config.labels,
+        created=source.config.created,
+    )
+
+
+def scan_image(
+    source: ImageSource,
+    registries: Registries,
+    ctx: ScanContext,
+    *,
+    command: str = "image",
+    use_cache: bool = True,
+    on_layer: Callable[[LayerRef, bool], None] | None = None,
+    external: bool = True,
+) -> ScanResult:
+    """Inventory an opened image, run the post analyzers, and return the (unwaived) result."""
+    started = datetime.now(UTC)
+    for warning in source.warnings:
+        ctx.warn(source.reference, warning)
+    applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, external=external)
+    ctx.facts.extend(finalize(applier, registries, ctx))
+    ctx.facts.add(identity(source))
+    findings: list[Finding] = []
+    run_post_analyzers(registries, ctx, findings)
+    return finish(command, source.reference, started, findings, registries, ctx)
+
+
+def scan_rootfs(
+    root: Path,
+    registries: Registries,
+    ctx: ScanContext,
+    *,
+    command: str = "rootfs",
+    on_file: Callable[[], None] | None = None,
+) -> ScanResult:
+    """Inventory an unpacked root filesystem (one pseudo-layer, no cache) and match it."""
+    from shareguard.sources.rootfs import walk_rootfs
+
+    started = datetime.now(UTC)
+    collector = LayerCollector(None, inventory_analyzers(registries))
+    walk_rootfs(root, collector, ctx.settings.budgets, on_file=on_file)
+    _replay(ctx, str(root), collector.result.issues)
+    applier: Applier[Fact] = Applier()
+    applier.add(collector.result)
+    ctx.facts.extend(finalize(applier, registries, ctx))
+    findings: list[Finding] = []
+    run_post_analyzers(registries, ctx, findings)
+    return finish(command, str(root), started, findings, registries, ctx)

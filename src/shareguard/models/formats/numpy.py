@@ -1,0 +1,83 @@
+"""NumPy `.npy` headers (`.npz` is a zip of them, handled by the archive reader).
+
+Format: magic `\\x93NUMPY`, major/minor version, a 2-byte (v1) or 4-byte (v2/v3) header length,
+then a Python-literal dict {'descr', 'fortran_order', 'shape'}. An object dtype (`|O`) means the
+data that follows is a pickle: it is walked like any other. The header is parsed with
+ast.literal_eval on a bounded string (literals only, no code).
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+from typing import Any, BinaryIO
+
+from shareguard.models.formats import pickle_file
+from shareguard.models.formats.env import Env
+from shareguard.models.sink import Where
+
+MAX_HEADER = 1 << 20
+
+
+def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
+    pre = fh.read(10)
+    if len(pre) < 10:
+        env.sink.add("MODEL-003", where, title="Truncated .npy header", evidence="file ends in the magic", key="npy")
+        return
+    major = pre[6]
+    if major == 1:
+        hlen = struct.unpack("<H", pre[8:10])[0]
+        start = 10
+    elif major in (2, 3):
+        more = fh.read(2)
+        if len(more) < 2:
+            env.sink.add("MODEL-003", where, title="Truncated .npy header", evidence="no header length", key="npy")
+            return
+        hlen = struct.unpack("<I", pre[8:10] + more)[0]
+        start = 12
+    else:
+        env.sink.add("MODEL-003", where, title=f"Unknown .npy version {major}", evidence=f"version {major}", key="npy")
+        return
+    if hlen > MAX_HEADER:
+        env.sink.add("MODEL-003", where, title=f".npy header of {hlen} bytes", evidence="header over budget", key="npy")
+        return
+    raw = fh.read(hlen)
+    header = _parse(raw)
+    if header is None:
+        env.sink.add("MODEL-003", where, title="Invalid .npy header", evidence=raw[:120].decode("latin-1"), key="npy")
+        return
+    descr = header.get("descr")
+    if not _has_object(descr):
+        return
+    env.sink.add(
+        "MODEL-020",
+        where,
+        evidence=f"descr={descr!r} shape={header.get('shape')!r}",
+        offset=start + hlen,
+        key="object-dtype",
+    )
+    data_size = None if size is None else size - start - hlen
+    pickle_file.scan(env, where, fh, data_size, name)
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        text = raw.decode("latin-1")
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "descr" not in value:
+        return None
+    return value
+
+
+def _has_object(descr: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return True
+    if isinstance(descr, str):
+        return descr.lstrip("|<>=").startswith("O")
+    if isinstance(descr, list):
+        return any(_has_object(field, depth + 1) for field in descr)
+    if isinstance(descr, tuple):
+        return any(_has_object(part, depth + 1) for part in descr[1:2])
+    return False

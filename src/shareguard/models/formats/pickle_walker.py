@@ -1,0 +1,895 @@
+"""A streaming pickle opcode walk (protocols 0-5) that never executes anything.
+
+It keeps a symbolic stack and memo, just enough to tell which globals a pickle imports and calls:
+`GLOBAL`/`INST` name them directly; `STACK_GLOBAL` names them with strings from the stack, which may
+come from the memo (`GET` of a `MEMOIZE`d string) — anything it cannot resolve to two plain strings
+is reported as unresolved, never dropped. Every pickle in the stream is walked (concatenated
+pickles, a payload after a benign prefix); the walk stops at the first byte that is no opcode and
+says where. Huge byte/str arguments are skipped by seeking, so memory is independent of the file
+size. No name found in the stream is ever imported.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shareguard.models.formats.stream import ChunkedReader, Truncated
+
+# Arguments longer than this are skipped, not read (a symbolic value stands in for them).
+MAX_KEPT_ARG = 4096
+MAX_LINE = 1 << 20
+MAX_STACK = 2_000_000
+MAX_MEMO = 4_000_000
+MAX_KEPT_ITEMS = 64
+MAX_PICKLES = 100_000
+MAX_NESTED = 8
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+
+
+class _Mark:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MARK"
+
+
+class _Opaque:
+    """A value the walk does not model (numbers it need not know, skipped blobs, buffers)."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}>"
+
+
+MARK = _Mark()
+OPAQUE = _Opaque("value")
+SKIPPED = _Opaque("large value")
+PERSISTENT = _Opaque("persistent id")
+MISSING_MEMO = _Opaque("missing memo entry")
+
+
+class Glob:
+    """A global reference `module.name` (a class or function the unpickler would import)."""
+
+    __slots__ = ("module", "name", "offset", "resolved")
+
+    def __init__(self, module: str, name: str, offset: int, resolved: bool = True) -> None:
+        self.module = module
+        self.name = name
+        self.offset = offset
+        self.resolved = resolved
+
+    @property
+    def full(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def __repr__(self) -> str:
+        return self.full
+
+
+class Obj:
+    """The result of calling/instantiating something: `origin(*args)`, then maybe `BUILD state`."""
+
+    __slots__ = ("origin", "args", "state")
+
+    def __init__(self, origin: Any, args: Any) -> None:
+        self.origin = origin
+        self.args = args
+        self.state: Any = None
+
+    def __repr__(self) -> str:
+        return f"{self.origin!r}(...)"
+
+
+class ListV:
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def add(self, values: list[Any]) -> None:
+        room = MAX_KEPT_ITEMS - len(self.items)
+        if room > 0:
+            self.items.extend(values[:room])
+
+
+class DictV:
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: dict[Any, Any] = {}
+
+    def set(self, key: Any, value: Any) -> None:
+        if len(self.items) < MAX_KEPT_ITEMS and isinstance(key, (str, int)):
+            self.items[key] = value
+
+
+@dataclass(frozen=True)
+class GlobalUse:
+    module: str
+    name: str
+    offset: int
+    opcode: str
+
+    @property
+    def full(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Something the walk could not resolve or that changes global state (reported, never ignored)."""
+
+    kind: str
+    """`unresolved_global`, `computed_call`, `global_mutation`, `extension`."""
+    offset: int
+    detail: str
+    origin: str | None = None
+    """For a call of a computed object: the global it was derived from (already reported on its own)."""
+
+
+@dataclass
+class WalkResult:
+    globals: list[GlobalUse] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    pickles: int = 0
+    opcodes: int = 0
+    protocol: int = 0
+    error: str | None = None
+    """Why the walk stopped early (truncated, invalid opcode, budget), with the offset."""
+    error_offset: int | None = None
+    trailing_offset: int | None = None
+    """Where non-pickle data starts after the last complete pickle."""
+    torch_legacy: bool = False
+    malformed: list[str] = field(default_factory=list)
+    """Recoverable oddities (memo key never set, stack underflow) the walk carried on through."""
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None
+
+
+BuildHook = Callable[["Obj", ChunkedReader, "PickleWalker"], None]
+
+
+class WalkError(Exception):
+    pass
+
+
+def _u16(b: bytes) -> int:
+    return int(struct.unpack("<H", b)[0])
+
+
+def _i32(b: bytes) -> int:
+    return int(struct.unpack("<i", b)[0])
+
+
+def _u32(b: bytes) -> int:
+    return int(struct.unpack("<I", b)[0])
+
+
+def _u64(b: bytes) -> int:
+    return int(struct.unpack("<Q", b)[0])
+
+
+class PickleWalker:
+    """Walks one stream; `walk_all` loops over concatenated pickles."""
+
+    def __init__(self, reader: ChunkedReader, result: WalkResult | None = None, *, probe: bool = False) -> None:
+        self.r = reader
+        self.res = result or WalkResult()
+        self.probe = probe
+        self.nested = 0
+        self.build_hooks: dict[str, BuildHook] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.stack: list[Any] = []
+        self.metastack: list[list[Any]] = []
+        self.memo: dict[int, Any] = {}
+
+    # -- stack helpers -------------------------------------------------------------------------
+    def _pop(self) -> Any:
+        if self.stack:
+            return self.stack.pop()
+        if self.probe:
+            raise WalkError("stack underflow")
+        self._odd("stack underflow")
+        return OPAQUE
+
+    def _pop_mark(self) -> list[Any]:
+        items = self.stack
+        if self.metastack:
+            self.stack = self.metastack.pop()
+        else:
+            if self.probe:
+                raise WalkError("no MARK on the stack")
+            self._odd("no MARK on the stack")
+            self.stack = []
+        return items
+
+    def _push(self, v: Any) -> None:
+        if len(self.stack) >= MAX_STACK:
+            raise WalkError(f"stack over {MAX_STACK} items (budget)")
+        self.stack.append(v)
+
+    def _odd(self, what: str) -> None:
+        if len(self.res.malformed) < 20:
+            self.res.malformed.append(f"{what} at offset {self._op_offset}")
+
+    def _memo_put(self, key: int, value: Any) -> None:
+        if len(self.memo) < MAX_MEMO or key in self.memo:
+            self.memo[key] = value
+        elif "memo budget" not in "".join(self.res.malformed):
+            self._odd(f"memo over {MAX_MEMO} entries; later references are unresolved")
+
+    def _memo_get(self, key: int) -> Any:
+        try:
+            return self.memo[key]
+        except KeyError:
+            if self.probe:
+                raise WalkError("memo key never set") from None
+            self._odd(f"memo key {key} never set")
+            return MISSING_MEMO
+
+    def _global(self, module: str, name: str, offset: int, opcode: str) -> Glob:
+        if self.probe and not (_DOTTED.match(module) and _DOTTED.match(name)):
+            raise WalkError("implausible global name")
+        if not self.probe:
+            self.res.globals.append(GlobalUse(module, name, offset, opcode))
+        return Glob(module, name, offset)
+
+    def _anomaly(self, kind: str, detail: str, origin: str | None = None) -> None:
+        if not self.probe and len(self.res.anomalies) < 1000:
+            self.res.anomalies.append(Anomaly(kind, self._op_offset, detail, origin))
+
+    def _call(self, func: Any, args: Any, opcode: str) -> Obj:
+        if not isinstance(func, Glob):
+            root = _root(func)
+            self._anomaly(
+                "computed_call",
+                f"{opcode} calls a computed object {_describe(func)}",
+                root.full if isinstance(root, Glob) and root.resolved else None,
+            )
+        return Obj(func, args)
+
+    # -- reading arguments ---------------------------------------------------------------------
+    def _text(self, n: int, encoding: str) -> Any:
+        if n > MAX_KEPT_ARG:
+            self.r.skip(n)
+            return SKIPPED
+        raw = self.r.read(n)
+        return raw.decode(encoding, errors="backslashreplace")
+
+    def _blob(self, n: int) -> Any:
+        if n > MAX_KEPT_ARG:
+            self.r.skip(n)
+            return SKIPPED
+        return self.r.read(n)
+
+    def _line(self) -> bytes:
+        return self.r.readline(MAX_LINE)
+
+    def _decode_line(self, raw: bytes) -> str:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+    # -- the walk -------------------------------------------------------------------------------
+    def walk_all(self) -> WalkResult:
+        """Walk every pickle in the stream; stop at trailing data that is not a plausible pickle."""
+        res = self.res
+        first = True
+        try:
+            while True:
+                start = self.r.tell()
+                if self.r.at_eof():
+                    if first:
+                        res.error, res.error_offset = "empty stream", start
+                    return res
+                if not first and not _plausible_continuation(self.r):
+                    res.trailing_offset = start
+                    return res
+                value = self.walk_one()
+                if first and value == _TORCH_LEGACY_MAGIC:
+                    res.torch_legacy = True
+                first = False
+                if res.pickles >= MAX_PICKLES:
+                    res.error, res.error_offset = f"more than {MAX_PICKLES} pickles (budget)", self.r.tell()
+                    return res
+        except (WalkError, Truncated, ValueError, struct.error, OverflowError, RecursionError) as exc:
+            res.error = str(exc) or type(exc).__name__
+            res.error_offset = self._op_offset
+            return res
+
+    def walk_one(self) -> Any:
+        """Walk one pickle up to and including STOP; returns the top-of-stack value (symbolic)."""
+        self._reset()
+        r = self.r
+        res = self.res
+        handlers = _HANDLERS
+        while True:
+            self._op_offset = r.tell()
+            code = r.read_byte()
+            res.opcodes += 1
+            if code == 0x2E:  # STOP
+                res.pickles += 1
+                return self.stack[-1] if self.stack else None
+            h = handlers.get(code)
+            if h is None:
+                raise WalkError(f"invalid opcode 0x{code:02x}")
+            h(self)
+
+    _op_offset = 0
+
+
+def _root(v: Any) -> Any:
+    for _ in range(64):
+        if not isinstance(v, Obj):
+            return v
+        v = v.origin
+    return v
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Glob):
+        return v.full
+    if isinstance(v, Obj):
+        return f"result of {_describe(v.origin)}(...)"
+    if isinstance(v, str):
+        return repr(v[:80])
+    return repr(v)[:80]
+
+
+def _plausible_continuation(r: ChunkedReader) -> bool:
+    """Is what follows a STOP another pickle? (protocol 2+ header, or a protocol 0/1 stream that
+    walks cleanly over its first bytes)."""
+    head = r.peek(8192)
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    return probe_pickle(head, min_opcodes=3)
+
+
+def probe_pickle(head: bytes, *, min_opcodes: int = 2) -> bool:
+    """Cheap sniff: does `head` start like a pickle stream? (used for content detection)."""
+    if not head:
+        return False
+    if head[0] == 0x80:
+        return len(head) >= 2 and head[1] <= 5
+    if head[0] not in _STARTERS:
+        return False
+    import io
+
+    w = PickleWalker(ChunkedReader(io.BytesIO(head), limit=len(head)), probe=True)
+    try:
+        w.walk_one()
+        return True
+    except Truncated:
+        return w.res.opcodes > min_opcodes
+    except (WalkError, ValueError, struct.error, OverflowError):
+        return False
+
+
+# Opcodes a protocol 0/1 pickle plausibly starts with.
+_STARTERS = frozenset(b"(cilds]})NIJKLMFGSTUVX")
+
+
+# -- opcode handlers ---------------------------------------------------------------------------
+# Each takes the walker; arguments are read from w.r. Kept as module-level functions in one table.
+
+
+def _op_mark(w: PickleWalker) -> None:
+    w.metastack.append(w.stack)
+    w.stack = []
+    if len(w.metastack) > MAX_STACK:
+        raise WalkError("MARK nesting over budget")
+
+
+def _op_pop(w: PickleWalker) -> None:
+    if w.stack:
+        w.stack.pop()
+    else:
+        w._pop_mark()
+
+
+def _op_pop_mark(w: PickleWalker) -> None:
+    w._pop_mark()
+
+
+def _op_dup(w: PickleWalker) -> None:
+    v = w._pop()
+    w._push(v)
+    w._push(v)
+
+
+def _number_line(w: PickleWalker, kind: str) -> None:
+    line = w._line().strip()
+    if w.probe:
+        try:
+            if kind == "float":
+                float(line)
+            else:
+                int(line.rstrip(b"L") or b"x", 0 if line[:2] in (b"0x", b"0X") else 10)
+        except ValueError as exc:
+            raise WalkError(f"bad {kind} literal") from exc
+    if kind == "int" and line in (b"00", b"01"):
+        w._push(line == b"01")
+        return
+    try:
+        w._push(int(line.rstrip(b"L")) if kind != "float" and len(line) < 40 else OPAQUE)
+    except ValueError:
+        w._odd(f"bad {kind} literal")
+        w._push(OPAQUE)
+
+
+def _op_int(w: PickleWalker) -> None:
+    _number_line(w, "int")
+
+
+def _op_long(w: PickleWalker) -> None:
+    _number_line(w, "long")
+
+
+def _op_float(w: PickleWalker) -> None:
+    _number_line(w, "float")
+
+
+def _op_binint(w: PickleWalker) -> None:
+    w._push(_i32(w.r.read(4)))
+
+
+def _op_binint1(w: PickleWalker) -> None:
+    w._push(w.r.read_byte())
+
+
+def _op_binint2(w: PickleWalker) -> None:
+    w._push(_u16(w.r.read(2)))
+
+
+def _op_long1(w: PickleWalker) -> None:
+    n = w.r.read_byte()
+    w._push(int.from_bytes(w.r.read(n), "little", signed=True))
+
+
+def _op_long4(w: PickleWalker) -> None:
+    n = _i32(w.r.read(4))
+    if n < 0:
+        raise WalkError("negative LONG4 length")
+    raw = w._blob(n)
+    w._push(int.from_bytes(raw, "little", signed=True) if isinstance(raw, bytes) and n <= 64 else OPAQUE)
+
+
+def _op_binfloat(w: PickleWalker) -> None:
+    w.r.skip(8)
+    w._push(OPAQUE)
+
+
+def _op_none(w: PickleWalker) -> None:
+    w._push(None)
+
+
+def _op_true(w: PickleWalker) -> None:
+    w._push(True)
+
+
+def _op_false(w: PickleWalker) -> None:
+    w._push(False)
+
+
+def _quoted(raw: bytes) -> str:
+    raw = raw.rstrip()
+    if len(raw) >= 2 and raw[:1] in (b"'", b'"') and raw[-1:] == raw[:1]:
+        raw = raw[1:-1]
+        try:
+            return raw.decode("unicode_escape", errors="backslashreplace")
+        except UnicodeDecodeError:
+            pass
+    elif not raw or raw[:1] not in (b"'", b'"'):
+        raise WalkError("STRING argument is not quoted")
+    return raw.decode("latin-1")
+
+
+def _op_string(w: PickleWalker) -> None:
+    line = w._line()
+    w._push(_quoted(line))
+
+
+def _op_binstring(w: PickleWalker) -> None:
+    n = _i32(w.r.read(4))
+    if n < 0:
+        raise WalkError("negative BINSTRING length")
+    w._push(w._text(n, "latin-1"))
+
+
+def _op_short_binstring(w: PickleWalker) -> None:
+    w._push(w._text(w.r.read_byte(), "latin-1"))
+
+
+def _op_unicode(w: PickleWalker) -> None:
+    line = w._line()
+    w._push(line.decode("raw-unicode-escape", errors="backslashreplace") if len(line) <= MAX_KEPT_ARG else SKIPPED)
+
+
+def _op_binunicode(w: PickleWalker) -> None:
+    w._push(w._text(_u32(w.r.read(4)), "utf-8"))
+
+
+def _op_short_binunicode(w: PickleWalker) -> None:
+    w._push(w._text(w.r.read_byte(), "utf-8"))
+
+
+def _op_binunicode8(w: PickleWalker) -> None:
+    w._push(w._text(_u64(w.r.read(8)), "utf-8"))
+
+
+def _op_binbytes(w: PickleWalker) -> None:
+    w._push(w._blob(_u32(w.r.read(4))))
+
+
+def _op_short_binbytes(w: PickleWalker) -> None:
+    w._push(w._blob(w.r.read_byte()))
+
+
+def _op_binbytes8(w: PickleWalker) -> None:
+    w._push(w._blob(_u64(w.r.read(8))))
+
+
+def _op_bytearray8(w: PickleWalker) -> None:
+    w._blob(_u64(w.r.read(8)))
+    w._push(OPAQUE)
+
+
+def _op_next_buffer(w: PickleWalker) -> None:
+    w._push(_Opaque("out-of-band buffer"))
+
+
+def _op_readonly_buffer(w: PickleWalker) -> None:
+    w._push(w._pop())
+
+
+def _op_empty_tuple(w: PickleWalker) -> None:
+    w._push(())
+
+
+def _op_tuple(w: PickleWalker) -> None:
+    items = w._pop_mark()
+    w._push(tuple(items[:MAX_KEPT_ITEMS]))
+
+
+def _op_tuple1(w: PickleWalker) -> None:
+    w._push((w._pop(),))
+
+
+def _op_tuple2(w: PickleWalker) -> None:
+    b = w._pop()
+    a = w._pop()
+    w._push((a, b))
+
+
+def _op_tuple3(w: PickleWalker) -> None:
+    c = w._pop()
+    b = w._pop()
+    a = w._pop()
+    w._push((a, b, c))
+
+
+def _op_empty_list(w: PickleWalker) -> None:
+    w._push(ListV())
+
+
+def _op_list(w: PickleWalker) -> None:
+    lst = ListV()
+    lst.add(w._pop_mark())
+    w._push(lst)
+
+
+def _op_append(w: PickleWalker) -> None:
+    v = w._pop()
+    target = w.stack[-1] if w.stack else None
+    if isinstance(target, ListV):
+        target.add([v])
+    elif isinstance(target, Glob):
+        w._anomaly("computed_call", f"APPEND calls {_describe(target)}.append/extend")
+
+
+def _op_appends(w: PickleWalker) -> None:
+    items = w._pop_mark()
+    target = w.stack[-1] if w.stack else None
+    if isinstance(target, ListV):
+        target.add(items)
+    elif isinstance(target, Glob):
+        w._anomaly("computed_call", f"APPENDS calls {_describe(target)}.extend/append")
+
+
+def _op_empty_dict(w: PickleWalker) -> None:
+    w._push(DictV())
+
+
+def _op_dict(w: PickleWalker) -> None:
+    items = w._pop_mark()
+    d = DictV()
+    for i in range(0, len(items) - 1, 2):
+        d.set(items[i], items[i + 1])
+    w._push(d)
+
+
+def _setitems_on(w: PickleWalker, pairs: list[Any]) -> None:
+    target = w.stack[-1] if w.stack else None
+    if isinstance(target, DictV):
+        for i in range(0, len(pairs) - 1, 2):
+            target.set(pairs[i], pairs[i + 1])
+    elif isinstance(target, Glob):
+        w._anomaly("computed_call", f"SETITEM calls {_describe(target)}.__setitem__")
+
+
+def _op_setitem(w: PickleWalker) -> None:
+    v = w._pop()
+    k = w._pop()
+    _setitems_on(w, [k, v])
+
+
+def _op_setitems(w: PickleWalker) -> None:
+    _setitems_on(w, w._pop_mark())
+
+
+def _op_empty_set(w: PickleWalker) -> None:
+    w._push(OPAQUE)
+
+
+def _op_additems(w: PickleWalker) -> None:
+    w._pop_mark()
+
+
+def _op_frozenset(w: PickleWalker) -> None:
+    w._pop_mark()
+    w._push(OPAQUE)
+
+
+def _op_get(w: PickleWalker) -> None:
+    line = w._line()
+    try:
+        key = int(line)
+    except ValueError as exc:
+        raise WalkError("GET argument is not a number") from exc
+    w._push(w._memo_get(key))
+
+
+def _op_binget(w: PickleWalker) -> None:
+    w._push(w._memo_get(w.r.read_byte()))
+
+
+def _op_long_binget(w: PickleWalker) -> None:
+    w._push(w._memo_get(_u32(w.r.read(4))))
+
+
+def _top(w: PickleWalker) -> Any:
+    if not w.stack:
+        if w.probe:
+            raise WalkError("memoize with empty stack")
+        w._odd("memo store with an empty stack")
+        return OPAQUE
+    return w.stack[-1]
+
+
+def _op_put(w: PickleWalker) -> None:
+    line = w._line()
+    try:
+        key = int(line)
+    except ValueError as exc:
+        raise WalkError("PUT argument is not a number") from exc
+    w._memo_put(key, _top(w))
+
+
+def _op_binput(w: PickleWalker) -> None:
+    w._memo_put(w.r.read_byte(), _top(w))
+
+
+def _op_long_binput(w: PickleWalker) -> None:
+    w._memo_put(_u32(w.r.read(4)), _top(w))
+
+
+def _op_memoize(w: PickleWalker) -> None:
+    w._memo_put(len(w.memo), _top(w))
+
+
+def _op_global(w: PickleWalker) -> None:
+    off = w._op_offset
+    module = w._decode_line(w._line())
+    name = w._decode_line(w._line())
+    w._push(w._global(module, name, off, "GLOBAL"))
+
+
+def _op_stack_global(w: PickleWalker) -> None:
+    name = w._pop()
+    module = w._pop()
+    if isinstance(module, str) and isinstance(name, str):
+        w._push(w._global(module, name, w._op_offset, "STACK_GLOBAL"))
+        return
+    if w.probe:
+        raise WalkError("unresolved STACK_GLOBAL")
+    detail = f"STACK_GLOBAL with module {_describe(module)} and name {_describe(name)}"
+    w._anomaly("unresolved_global", detail)
+    w._push(Glob(_describe(module), _describe(name), w._op_offset, resolved=False))
+
+
+def _op_inst(w: PickleWalker) -> None:
+    off = w._op_offset
+    module = w._decode_line(w._line())
+    name = w._decode_line(w._line())
+    cls = w._global(module, name, off, "INST")
+    args = w._pop_mark()
+    w._push(Obj(cls, tuple(args[:MAX_KEPT_ITEMS])))
+
+
+def _op_obj(w: PickleWalker) -> None:
+    items = w._pop_mark()
+    if not items:
+        if w.probe:
+            raise WalkError("OBJ without a class")
+        w._odd("OBJ without a class")
+        w._push(OPAQUE)
+        return
+    w._push(w._call(items[0], tuple(items[1:MAX_KEPT_ITEMS]), "OBJ"))
+
+
+def _op_reduce(w: PickleWalker) -> None:
+    args = w._pop()
+    func = w._pop()
+    w._push(w._call(func, args, "REDUCE"))
+
+
+def _op_newobj(w: PickleWalker) -> None:
+    args = w._pop()
+    cls = w._pop()
+    w._push(w._call(cls, args, "NEWOBJ"))
+
+
+def _op_newobj_ex(w: PickleWalker) -> None:
+    w._pop()  # kwargs
+    args = w._pop()
+    cls = w._pop()
+    w._push(w._call(cls, args, "NEWOBJ_EX"))
+
+
+def _op_build(w: PickleWalker) -> None:
+    state = w._pop()
+    obj = w.stack[-1] if w.stack else None
+    if isinstance(obj, Glob):
+        # BUILD on a class or module object sets attributes on it: it rewires what later
+        # imports of that name return (the `sys.modules` override trick).
+        w._anomaly("global_mutation", f"BUILD sets attributes on the global {obj.full}")
+    elif isinstance(obj, Obj):
+        obj.state = state
+        origin = obj.origin
+        if isinstance(origin, Glob) and w.build_hooks and origin.full in w.build_hooks:
+            w.build_hooks[origin.full](obj, w.r, w)
+    elif not w.stack:
+        w._odd("BUILD with an empty stack")
+
+
+def _op_persid(w: PickleWalker) -> None:
+    w._line()
+    w._push(PERSISTENT)
+
+
+def _op_binpersid(w: PickleWalker) -> None:
+    w._pop()
+    w._push(PERSISTENT)
+
+
+def _ext(w: PickleWalker, code: int) -> None:
+    # copyreg's extension registry is empty in CPython; a code here names an unknown callable.
+    if w.probe:
+        raise WalkError("extension code")
+    w._anomaly("extension", f"EXT opcode with extension code {code} (copyreg registry; target unknown)")
+    w._push(Glob("<copyreg extension>", str(code), w._op_offset, resolved=False))
+
+
+def _op_ext1(w: PickleWalker) -> None:
+    _ext(w, w.r.read_byte())
+
+
+def _op_ext2(w: PickleWalker) -> None:
+    _ext(w, _u16(w.r.read(2)))
+
+
+def _op_ext4(w: PickleWalker) -> None:
+    _ext(w, _i32(w.r.read(4)))
+
+
+def _op_proto(w: PickleWalker) -> None:
+    proto = w.r.read_byte()
+    if proto > 5:
+        raise WalkError(f"unsupported pickle protocol {proto}")
+    w.res.protocol = max(w.res.protocol, proto)
+
+
+def _op_frame(w: PickleWalker) -> None:
+    w.r.read(8)  # frame length: the frame's opcodes follow inline
+
+
+_HANDLERS: dict[int, Callable[[PickleWalker], None]] = {
+    ord("("): _op_mark,
+    ord("0"): _op_pop,
+    ord("1"): _op_pop_mark,
+    ord("2"): _op_dup,
+    ord("F"): _op_float,
+    ord("I"): _op_int,
+    ord("J"): _op_binint,
+    ord("K"): _op_binint1,
+    ord("L"): _op_long,
+    ord("M"): _op_binint2,
+    ord("N"): _op_none,
+    ord("P"): _op_persid,
+    ord("Q"): _op_binpersid,
+    ord("R"): _op_reduce,
+    ord("S"): _op_string,
+    ord("T"): _op_binstring,
+    ord("U"): _op_short_binstring,
+    ord("V"): _op_unicode,
+    ord("X"): _op_binunicode,
+    ord("a"): _op_append,
+    ord("b"): _op_build,
+    ord("c"): _op_global,
+    ord("d"): _op_dict,
+    ord("}"): _op_empty_dict,
+    ord("e"): _op_appends,
+    ord("g"): _op_get,
+    ord("h"): _op_binget,
+    ord("i"): _op_inst,
+    ord("j"): _op_long_binget,
+    ord("l"): _op_list,
+    ord("]"): _op_empty_list,
+    ord("o"): _op_obj,
+    ord("p"): _op_put,
+    ord("q"): _op_binput,
+    ord("r"): _op_long_binput,
+    ord("s"): _op_setitem,
+    ord("t"): _op_tuple,
+    ord(")"): _op_empty_tuple,
+    ord("u"): _op_setitems,
+    ord("G"): _op_binfloat,
+    0x80: _op_proto,
+    0x81: _op_newobj,
+    0x82: _op_ext1,
+    0x83: _op_ext2,
+    0x84: _op_ext4,
+    0x85: _op_tuple1,
+    0x86: _op_tuple2,
+    0x87: _op_tuple3,
+    0x88: _op_true,
+    0x89: _op_false,
+    0x8A: _op_long1,
+    0x8B: _op_long4,
+    ord("B"): _op_binbytes,
+    ord("C"): _op_short_binbytes,
+    0x8C: _op_short_binunicode,
+    0x8D: _op_binunicode8,
+    0x8E: _op_binbytes8,
+    0x8F: _op_empty_set,
+    0x90: _op_additems,
+    0x91: _op_frozenset,
+    0x92: _op_newobj_ex,
+    0x93: _op_stack_global,
+    0x94: _op_memoize,
+    0x95: _op_frame,
+    0x96: _op_bytearray8,
+    0x97: _op_next_buffer,
+    0x98: _op_readonly_buffer,
+}
+
+
+def walk_stream(reader: ChunkedReader, *, build_hooks: dict[str, BuildHook] | None = None) -> WalkResult:
+    """Walk every pickle readable from `reader`."""
+    w = PickleWalker(reader)
+    if build_hooks:
+        w.build_hooks = build_hooks
+    return w.walk_all()

@@ -1,0 +1,78 @@
+"""Helpers the Dockerfile and Kubernetes checks share: secret-looking names and values, image trust."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+
+import yaml
+
+# Name segments that mean "this holds a credential". Matched per `_`/`-`-separated segment so
+# TOKENIZERS_PARALLELISM or GPG_KEY (a public fingerprint) do not count.
+_SECRET_SEGMENTS = frozenset(
+    {"PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "APIKEY", "CREDENTIALS", "CREDENTIAL", "PRIVATEKEY"}
+)
+_SECRET_PAIRS = frozenset({("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY")})
+# A trailing segment that says the value is a pointer to a secret, not the secret.
+_POINTER_SUFFIXES = frozenset(
+    {"FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "HEADER", "LENGTH", "TTL", "EXPIRY",
+     "REF", "ARN", "SECRETNAME", "KEYRING", "LOCATION", "VERSION", "MODE", "ENABLED", "FIELD", "PREFIX", "HOST"}
+)  # fmt: skip
+_PLACEHOLDER = re.compile(r"^(?:|\$.*|<.*>|\{\{.*\}\}|x+|\*+|changeme|change_me|dummy|none|null|redacted|todo|\.\.\.)$", re.I)
+
+SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("URL with a password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@$]+@[^\s/]+", re.I)),
+)
+
+
+def is_secret_name(name: str) -> bool:
+    segs = [s for s in re.split(r"[_\-.]", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).upper()) if s]
+    if not segs or segs[-1] in _POINTER_SUFFIXES:
+        return False
+    if any(s in _SECRET_SEGMENTS for s in segs):
+        return True
+    return any((a, b) in _SECRET_PAIRS for a, b in zip(segs, segs[1:], strict=False))
+
+
+def is_placeholder(value: str) -> bool:
+    return _PLACEHOLDER.match(value.strip()) is not None
+
+
+def secret_in_value(value: str) -> str | None:
+    """The kind of credential a value contains, if any."""
+    for kind, pattern in SECRET_VALUE_PATTERNS:
+        if pattern.search(value):
+            return kind
+    return None
+
+
+@cache
+def default_trusted_registries() -> tuple[str, ...]:
+    ref = resources.files("shareguard.posture").joinpath("data/trusted_registries.yaml")
+    doc = yaml.safe_load(ref.read_text(encoding="utf-8"))
+    return tuple(str(p) for p in doc.get("trusted", ()))
+
+
+def is_trusted(full_name: str, patterns: Iterable[str]) -> bool:
+    """`full_name` is `registry/repository` (normalised)."""
+    return any(fnmatch.fnmatchcase(full_name, p) for p in patterns)
+
+
+_FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|dev|stable)(?:[-_.].*)?$|[-_.](?:latest|nightly)$", re.I)
+
+
+def is_floating_tag(tag: str) -> bool:
+    """`latest`, `latest-gpu`, `nightly`, `2.1-latest`… tags that move by design."""
+    return _FLOATING.search(tag) is not None

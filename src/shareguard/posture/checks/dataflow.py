@@ -1,0 +1,129 @@
+"""Dataflow job checks over the canonical `gcp.dataflow.job` (Terraform, plan, describe JSON, Beam options)
+and `gcp.dataflow.sdk` (apache-beam pins)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from packaging.version import InvalidVersion, Version
+
+from shareguard.core.context import ScanContext
+from shareguard.core.masking import mask
+from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, known, present, v
+from shareguard.posture.model import PostureResource, Violation
+
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _explicit(res: PostureResource) -> bool:
+    """A *missing* option is a finding only where the whole job is described: not Beam code whose options may
+    come from the command line at run time, nor a Flex Template spec file (image + sdkInfo, no job settings)."""
+    if res.source_format == "beam":
+        return bool(res.attributes.get("dataflow_runner"))
+    if res.raw_type == "describe:dataflow.flex_launch":
+        return "launch_parameter" in res.attributes
+    return True
+
+
+def sdk_status(version: str, today: date) -> str | None:
+    """`deprecated` when the Beam SDK version is past Dataflow support at `today`, else None."""
+    table = data("dataflow")["sdk_support"]
+    try:
+        ver = Version(version)
+    except InvalidVersion:
+        return None
+    if ver < Version(table["deprecated_below"]):
+        return "deprecated"
+    released = table.get("releases", {}).get(f"{ver.major}.{ver.minor}.0")
+    if released:
+        y, m, d = (int(x) for x in str(released).split("-"))
+        months = int(table.get("support_months", 12))
+        end = date(y + (m - 1 + months) // 12, (m - 1 + months) % 12 + 1, min(d, 28))
+        if today >= end:
+            return "deprecated"
+    return None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DataflowChecks:
+    name: str = "dataflow"
+    types: frozenset[str] = frozenset({"gcp.dataflow.job", "gcp.dataflow.sdk"})
+
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+        a = res.attributes
+        if res.type == "gcp.dataflow.sdk":
+            yield from self._sdk(res, ctx)
+            return
+        if _explicit(res) and not present(a.get("kms_key_name")):
+            yield v("DATAFLOW-001", res, "kms_key_name")
+        ip = a.get("ip_configuration")
+        if known(ip) and str(ip).upper() != "WORKER_IP_PRIVATE":
+            yield v("DATAFLOW-002", res, "ip_configuration", evidence=str(ip))
+        elif ip is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
+            yield v("DATAFLOW-002", res, "ip_configuration", detail="worker IP configuration not set (public by default)")
+        sa = a.get("service_account_email")
+        if known(sa) and DEFAULT_COMPUTE_SA.match(str(sa)):
+            yield v("DATAFLOW-003", res, "service_account_email", evidence=mask(str(sa), 6))
+        elif sa is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
+            yield v("DATAFLOW-003", res, "service_account_email", detail="no worker service account (defaults to the Compute Engine default one)")
+        deprecated = data("dataflow")["deprecated_experiments"]
+        for exp in as_list(a.get("experiments")):
+            name = str(exp).split("=", 1)[0]
+            if name in deprecated:
+                yield v("DATAFLOW-004", res, "experiments", evidence=name, detail=name, key=name)
+        sdk = a.get("sdk_version")
+        if known(sdk) and sdk_status(str(sdk), datetime.now(UTC).date()):
+            yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
+        for field in ("container_image", "template_image"):
+            img = a.get(field)
+            if known(img) and not _DIGEST.search(str(img)):
+                yield v("DATAFLOW-006", res, field, evidence=str(img), key=field)
+        img = a.get("template_image")
+        if known(img):
+            minimal = data("dataflow")["flex_template_minimal_images"]
+            if not any(str(img).startswith(p) for p in minimal) and "distroless" not in str(img):
+                yield v("DATAFLOW-007", res, "template_image", evidence=str(img))
+        yield from self._long_running(res, ctx)
+
+    def _sdk(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+        sdk = res.attributes.get("sdk_version")
+        if known(sdk) and sdk_status(str(sdk), datetime.now(UTC).date()):
+            yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
+
+    def _long_running(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+        a = res.attributes
+        if a.get("job_type") != "streaming" or "RUNNING" not in str(a.get("state") or "").upper():
+            return
+        started = _parse_time(a.get("create_time")) or _parse_time(a.get("current_state_time"))
+        if started is None:
+            return
+        limit = ctx.options.get("long_running_days") or data("dataflow")["long_running_days"]
+        try:
+            limit_days = int(limit)
+        except (TypeError, ValueError):
+            limit_days = 30
+        age = (datetime.now(UTC) - started).days
+        if age > limit_days:
+            yield v(
+                "DATAFLOW-008",
+                res,
+                "create_time",
+                evidence=str(a.get("create_time") or a.get("current_state_time")),
+                detail=f"running for {age} days (limit {limit_days})",
+            )
+
+
+CHECKS = (DataflowChecks(),)

@@ -1,0 +1,81 @@
+"""Deep Learning VM checks over `gcp.compute.instance` resources that boot a Deep Learning VM image."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from typing import Any
+
+from shareguard.core.context import ScanContext
+from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_bool, data, is_unknown, v
+from shareguard.posture.model import PostureResource, Violation
+
+_FAMILY = re.compile(r"(?:^|/)family/([a-z0-9-]+)")
+_IMAGE_NAME = re.compile(r"(?:^|/)images/([a-z0-9-]+)$")
+
+
+def is_dlvm(image: Any) -> bool:
+    return isinstance(image, str) and data("dlvm")["project"] in image
+
+
+def _meta_flag(metadata: Any, key: str) -> bool | None:
+    if not isinstance(metadata, dict) or key not in metadata:
+        return None
+    value = metadata[key]
+    if is_unknown(value):
+        return True  # set from an expression: assume configured
+    return as_bool(value)
+
+
+@dataclass(frozen=True)
+class DlvmChecks:
+    name: str = "dlvm"
+    types: frozenset[str] = frozenset({"gcp.compute.instance"})
+
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+        a = res.attributes
+        image = a.get("image")
+        if not is_dlvm(image):
+            return
+        yield from self._image(res, str(image))
+        meta = a.get("metadata") or {}
+        project = a.get("project_metadata") or {}
+        oslogin = _meta_flag(meta, "enable-oslogin")
+        if oslogin is None:
+            oslogin = _meta_flag(project, "enable-oslogin")
+        if oslogin is not True:
+            yield v("DLVM-003", res, "metadata", evidence=f"enable-oslogin={meta.get('enable-oslogin', 'unset')}")
+        twofa = _meta_flag(meta, "enable-oslogin-2fa")
+        if twofa is None:
+            twofa = _meta_flag(project, "enable-oslogin-2fa")
+        if twofa is not True:
+            yield v("DLVM-004", res, "metadata", evidence=f"enable-oslogin-2fa={meta.get('enable-oslogin-2fa', 'unset')}")
+        if a.get("public_ip") is True:
+            yield v("DLVM-005", res, "public_ip")
+        boot = a.get("secure_boot")
+        if boot is None or as_bool(boot) is False:
+            yield v("DLVM-006", res, "secure_boot", evidence=str(boot) if boot is not None else "not set")
+        for i, sa in enumerate(a.get("service_accounts") or []):
+            email = sa.get("email") if isinstance(sa, dict) else None
+            scopes = [str(s) for s in (sa.get("scopes") or [])] if isinstance(sa, dict) else []
+            default = email in (None, "", "default") or (isinstance(email, str) and DEFAULT_COMPUTE_SA.match(email))
+            broad = any(s in ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform") for s in scopes)
+            if default and broad:
+                yield v("DLVM-007", res, "service_accounts", evidence=f"{email or 'default'} with cloud-platform", key=str(i))
+
+    def _image(self, res: PostureResource, image: str) -> Iterable[Violation]:
+        table = data("dlvm")
+        fam = _FAMILY.search(image)
+        if fam:
+            family = fam.group(1)
+            if any(fnmatch(family, p) for p in table["deprecated_family_patterns"]):
+                yield v("DLVM-001", res, "image", evidence=image, detail=family)
+            return
+        name = _IMAGE_NAME.search(image)
+        if name:
+            yield v("DLVM-002", res, "image", evidence=image)
+
+
+CHECKS = (DlvmChecks(),)

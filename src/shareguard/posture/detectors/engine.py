@@ -1,0 +1,92 @@
+"""Compile the detector patterns and run them over one text value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from shareguard.posture.detectors.validators import VALIDATORS
+
+try:  # RE2: linear-time matching, so a hostile value cannot make a pattern backtrack for ever
+    import re2 as _re2
+
+    _compile: Callable[[str], Any] = _re2.compile
+except ImportError:  # pragma: no cover - google-re2 is a declared dependency
+    _compile = re.compile
+
+MAX_VALUE_CHARS = 64 * 1024
+"""Longer values are cut: free-text fields are short; a huge blob is not a tag."""
+
+
+@dataclass(frozen=True)
+class Detector:
+    id: str
+    category: str
+    """`personal`, `secret` or `url_credentials`."""
+    pattern: Any
+    group: int = 0
+    validator: Callable[[str], bool] | None = None
+    kinds: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    detector: str
+    category: str
+    value: str
+    """The matched value (unmasked: mask before it leaves the process)."""
+    start: int
+    end: int
+
+
+@cache
+def detectors() -> tuple[Detector, ...]:
+    text = resources.files("shareguard.posture.detectors").joinpath("patterns.yaml").read_text(encoding="utf-8")
+    out = []
+    for item in yaml.safe_load(text):
+        validator = item.get("validator")
+        out.append(
+            Detector(
+                id=item["id"],
+                category=item["category"],
+                pattern=_compile(item["pattern"]),
+                group=int(item.get("group", 0)),
+                validator=VALIDATORS[validator] if validator else None,
+                kinds=frozenset(item["kinds"]) if item.get("kinds") else None,
+            )
+        )
+    return tuple(out)
+
+
+def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None = None) -> list[Detection]:
+    """Every validated detection in `text` (a field of kind `kind`)."""
+    if len(text) < 6:
+        return []
+    text = text[:MAX_VALUE_CHARS]
+    out: list[Detection] = []
+    has_url = "://" in text
+    for det in detectors():
+        if categories is not None and det.category not in categories:
+            continue
+        if det.kinds is not None and kind not in det.kinds:
+            continue
+        if det.category == "url_credentials" and not has_url:
+            continue
+        for m in det.pattern.finditer(text):
+            value = m.group(det.group)
+            if value is None:
+                continue
+            if det.validator is not None and not det.validator(value):
+                continue
+            out.append(Detection(det.id, det.category, value, m.start(det.group), m.end(det.group)))
+    # A match inside a URL-credentials match (the `pass@host` of a URL is not an e-mail) is reported once.
+    urls = [(d.start, d.end) for d in out if d.category == "url_credentials"]
+    if urls:
+        out = [d for d in out if d.category == "url_credentials" or not any(s <= d.start and d.end <= e for s, e in urls)]
+    return out

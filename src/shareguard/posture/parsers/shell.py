@@ -1,0 +1,177 @@
+"""Shell commands (Dockerfile `RUN`, launch scripts) as simple commands and pipelines.
+
+`bashlex` builds a real AST; for the constructs it rejects (`case`, `[[ ]]`, arrays, arithmetic,
+unterminated quotes…) a `shlex` tokenizer splits on the control operators instead. Either way the
+result is the same small model, and parsing never raises.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import bashlex
+
+# bashlex is a full grammar in pure Python; very long scripts go straight to the tokenizer.
+_BASHLEX_MAX_CHARS = 32 * 1024
+_CONTROL = frozenset({"&&", "||", ";", "&", ";;", "\n", "(", ")", "{", "}"})
+_RESERVED = frozenset(
+    {"if", "then", "else", "elif", "fi", "for", "in", "do", "done", "while", "until", "case", "esac", "!", "{", "}"}
+)
+
+
+@dataclass(frozen=True)
+class SimpleCommand:
+    argv: tuple[str, ...]
+    pipeline: int
+    """Index of the pipeline it belongs to (commands of one pipeline share it)."""
+    position: int
+    """0 for the first command of its pipeline."""
+    substituted: bool = False
+    """Runs inside `$( )`, backticks or `<( )`."""
+
+    @property
+    def name(self) -> str:
+        """The program, without its directory (`/usr/bin/pip3` → `pip3`)."""
+        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
+
+
+@dataclass(frozen=True)
+class ShellScript:
+    text: str
+    commands: tuple[SimpleCommand, ...]
+    parser: str
+    """`bashlex` or `tokenizer` (the fallback)."""
+
+    def pipeline(self, index: int) -> list[SimpleCommand]:
+        return [c for c in self.commands if c.pipeline == index]
+
+
+@lru_cache(maxsize=4096)
+def parse_shell(text: str) -> ShellScript:
+    """Parse a command line; the same text always gives the same (immutable) result, hence the cache."""
+    if len(text) <= _BASHLEX_MAX_CHARS:
+        try:
+            trees = bashlex.parse(text)
+        except Exception:  # noqa: BLE001 - bashlex raises many types (incl. NotImplementedError) on valid shell
+            trees = None
+        if trees is not None:
+            walker = _Walker()
+            for tree in trees:
+                walker.visit(tree, substituted=False)
+            return ShellScript(text, tuple(walker.out), "bashlex")
+    return ShellScript(text, tuple(_tokenize_commands(text)), "tokenizer")
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.out: list[SimpleCommand] = []
+        self.pipelines = 0
+
+    def visit(self, node: Any, *, substituted: bool, pipeline: int | None = None, position: int = 0) -> None:
+        kind = getattr(node, "kind", "")
+        if kind == "pipeline":
+            index = self._new_pipeline()
+            pos = 0
+            for part in node.parts:
+                if getattr(part, "kind", "") == "pipe":
+                    continue
+                self.visit(part, substituted=substituted, pipeline=index, position=pos)
+                pos += 1
+            return
+        if kind == "command":
+            words = [p.word for p in node.parts if getattr(p, "kind", "") == "word"]
+            index = pipeline if pipeline is not None else self._new_pipeline()
+            if words:
+                self.out.append(SimpleCommand(tuple(words), index, position, substituted))
+            for p in node.parts:
+                self._substitutions(p)
+            return
+        for attr in ("parts", "list"):
+            for child in getattr(node, attr, None) or ():
+                self.visit(child, substituted=substituted)
+        inner = getattr(node, "command", None)
+        if inner is not None:
+            self.visit(inner, substituted=True)
+
+    def _substitutions(self, node: Any) -> None:
+        for part in getattr(node, "parts", None) or ():
+            if getattr(part, "kind", "") in ("commandsubstitution", "processsubstitution"):
+                self.visit(part.command, substituted=True)
+            else:
+                self._substitutions(part)
+        out = getattr(node, "output", None)
+        if out is not None and not isinstance(out, int):
+            self._substitutions(out)
+
+    def _new_pipeline(self) -> int:
+        self.pipelines += 1
+        return self.pipelines - 1
+
+
+def _tokenize_commands(text: str, substituted: bool = False, start: int = 0) -> list[SimpleCommand]:
+    """Best-effort split on control operators and pipes, with `$( )`/backtick contents parsed too."""
+    try:
+        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
+        lex.whitespace_split = True
+        lex.commenters = ""
+        tokens = list(lex)
+    except ValueError:  # unterminated quote: fall back to whitespace
+        tokens = text.split()
+    out: list[SimpleCommand] = []
+    pipeline = start
+    position = 0
+    argv: list[str] = []
+
+    def flush() -> None:
+        nonlocal position
+        if argv:
+            out.append(SimpleCommand(tuple(argv), pipeline, position, substituted))
+            position += 1
+        argv.clear()
+
+    skip_next = False
+    for tok in tokens:
+        if skip_next:  # the target of a redirection
+            skip_next = False
+            continue
+        if tok == "|" or tok == "|&":
+            flush()
+            continue
+        if tok in _CONTROL or set(tok) <= set(";&|()"):
+            flush()
+            pipeline += 1
+            position = 0
+            continue
+        if set(tok) <= set("<>"):
+            skip_next = True
+            continue
+        if not argv and tok in _RESERVED:
+            continue
+        argv.append(tok)
+        for inner in _substitution_bodies(tok):
+            out.extend(_tokenize_commands(inner, True, pipeline + 1000 * (len(out) + 1)))
+    flush()
+    return out
+
+
+def _substitution_bodies(token: str) -> list[str]:
+    out: list[str] = []
+    i = token.find("$(")
+    while i >= 0:
+        depth, j = 0, i + 1
+        while j < len(token):
+            if token[j] == "(":
+                depth += 1
+            elif token[j] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        out.append(token[i + 2 : j])
+        i = token.find("$(", j)
+    parts = token.split("`")
+    out.extend(parts[1::2])
+    return [b for b in out if b.strip()]

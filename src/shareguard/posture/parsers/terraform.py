@@ -1,0 +1,547 @@
+"""Terraform HCL2 (`*.tf`) with python-hcl2: resources, data sources, module calls, providers.
+
+- `var.x` is replaced by the variable's default (from any `*.tf` in the same directory) or by a value from
+  `terraform.tfvars`/`*.auto.tfvars`; anything else stays an expression string (`${…}`), which checks treat
+  as unknown (never a finding on an unknown value).
+- `count = 0` skips the resource; `count`/`for_each` otherwise yield ONE resource (not one per instance).
+- `dynamic "x" { content { … } }` is treated as an `x` block that is present.
+- `module "m" { source = "./dir" }` is recorded as a `terraform.module` resource; local module directories
+  are scanned as their own files by the workspace walk.
+- Embedded IAM policies (`aws_iam_policy.policy` heredoc/`jsonencode`, `data "aws_iam_policy_document"`,
+  bucket/key policies) become extra `aws.iam.policy` resources; `google_*_iam_*` become `gcp.iam.policy`.
+
+python-hcl2 8.x does not report positions, so lines come from a light scan of the text (`_BlockLines`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2.utils import SerializationOptions
+from lark.exceptions import LarkError
+
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.core.errors import ParseError
+from shareguard.posture.model import PostureResource
+from shareguard.posture.parsers._build import build
+from shareguard.posture.parsers._common import as_list, check_depth, first_block
+from shareguard.posture.parsers.iam_policy import (
+    aws_policy_resource,
+    from_policy_document_blocks,
+    gcp_policy_resource,
+    normalize_audit_configs,
+    normalize_aws_policy,
+    normalize_gcp_bindings,
+)
+from shareguard.posture.plugin import FormatSpec
+
+_OPTS = SerializationOptions(
+    with_comments=False,
+    strip_string_quotes=True,
+    preserve_heredocs=False,
+    explicit_blocks=False,
+)
+_META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
+_VAR_EXACT = re.compile(r"^\$\{var\.([A-Za-z_][\w-]*)\}$")
+_VAR_INNER = re.compile(r"\$\{var\.([A-Za-z_][\w-]*)\}")
+_JSONENCODE = re.compile(r"^\$\{jsonencode\((.*)\)\}$", re.S)
+_MAX_VAR_FILES = 200
+
+# Resource type → (attribute holding an AWS policy, policy context).
+_AWS_POLICY_ATTRS: dict[str, tuple[tuple[str, str], ...]] = {
+    "aws_iam_policy": (("policy", "identity"),),
+    "aws_iam_role_policy": (("policy", "identity"),),
+    "aws_iam_user_policy": (("policy", "identity"),),
+    "aws_iam_group_policy": (("policy", "identity"),),
+    "aws_iam_role": (("assume_role_policy", "trust"), ("inline_policy.policy", "identity")),
+    "aws_s3_bucket_policy": (("policy", "bucket"),),
+    "aws_s3_bucket": (("policy", "bucket"),),
+    "aws_kms_key": (("policy", "key"),),
+    "aws_kms_key_policy": (("policy", "key"),),
+    "aws_sqs_queue_policy": (("policy", "unknown"),),
+    "aws_sns_topic_policy": (("policy", "unknown"),),
+}
+_GCP_IAM = re.compile(r"^google_(?P<scope>[a-z_]+?)_iam_(?P<kind>binding|member|policy|audit_config)$")
+
+
+def claim(entry: FileEntry) -> bool:
+    return entry.suffix == ".tf"
+
+
+def _hcl(text: str, path: str) -> dict[str, Any]:
+    try:
+        doc = hcl2.loads(text, serialization_options=_OPTS)
+    except (LarkError, ValueError, TypeError, AttributeError) as exc:
+        line = getattr(exc, "line", None)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParseError(f"HCL syntax error: {first[:200]}", path=path, line=line if isinstance(line, int) else None) from None
+    except RecursionError:
+        raise ParseError("HCL nested too deeply", path=path) from None
+    return doc if isinstance(doc, dict) else {}
+
+
+# --- variables -----------------------------------------------------------------------------------------
+
+
+def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -> dict[str, Any]:
+    """Defaults of the module's variables (same directory) overlaid by tfvars values."""
+    values: dict[str, Any] = {}
+    _collect_defaults(own, values)
+    if entry.abs_path is None:
+        return values
+    directory = entry.abs_path.parent
+    limit = ctx.settings.budgets.max_config_bytes
+    tfvars: list[Path] = []
+    try:
+        siblings = sorted(directory.iterdir())[:_MAX_VAR_FILES]
+    except OSError:
+        return values
+    for p in siblings:
+        if p == entry.abs_path or p.is_symlink() or not p.is_file():
+            continue
+        if p.suffix == ".tf":
+            text = _read_small(p, limit)
+            if text and "variable" in text:
+                try:
+                    _collect_defaults(hcl2.loads(text, serialization_options=_OPTS), values)
+                except Exception:  # a broken sibling is reported when it is scanned itself
+                    continue
+        elif p.name == "terraform.tfvars" or p.name.endswith(".auto.tfvars"):
+            tfvars.append(p)
+    for p in tfvars:
+        text = _read_small(p, limit)
+        if not text:
+            continue
+        try:
+            doc = hcl2.loads(text, serialization_options=_OPTS)
+        except Exception:
+            continue
+        for k, v in doc.items():
+            values[str(k)] = v
+    return values
+
+
+def _project_metadata(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -> dict[str, Any]:
+    """Project-wide metadata (`google_compute_project_metadata[_item]`) of this module: OS Login may be set
+    there rather than on each instance."""
+    docs = [own]
+    if entry.abs_path is not None:
+        try:
+            siblings = sorted(entry.abs_path.parent.glob("*.tf"))[:_MAX_VAR_FILES]
+        except OSError:
+            siblings = []
+        for p in siblings:
+            if p == entry.abs_path or p.is_symlink():
+                continue
+            text = _read_small(p, ctx.settings.budgets.max_config_bytes)
+            if text and "google_compute_project_metadata" in text:
+                try:
+                    docs.append(hcl2.loads(text, serialization_options=_OPTS))
+                except Exception:  # reported when that file is scanned itself
+                    continue
+    meta: dict[str, Any] = {}
+    for d in docs:
+        for block in as_list(d.get("resource")):
+            if not isinstance(block, dict):
+                continue
+            for body in (block.get("google_compute_project_metadata") or {}).values():
+                if isinstance(body, dict) and isinstance(body.get("metadata"), dict):
+                    meta.update(body["metadata"])
+            for body in (block.get("google_compute_project_metadata_item") or {}).values():
+                if isinstance(body, dict) and isinstance(body.get("key"), str):
+                    meta[body["key"]] = body.get("value")
+    return meta
+
+
+def _read_small(p: Path, limit: int) -> str | None:
+    try:
+        if p.stat().st_size > limit:
+            return None
+        return p.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _collect_defaults(doc: dict[str, Any], out: dict[str, Any]) -> None:
+    for block in as_list(doc.get("variable")):
+        if not isinstance(block, dict):
+            continue
+        for name, body in block.items():
+            if isinstance(body, dict) and "default" in body:
+                out[str(name)] = body["default"]
+
+
+def _subst(value: Any, variables: dict[str, Any], depth: int = 0) -> Any:
+    if depth > 100:
+        return value
+    if isinstance(value, str):
+        m = _VAR_EXACT.match(value)
+        if m and m.group(1) in variables:
+            return variables[m.group(1)]
+        if "${var." in value:
+
+            def repl(mm: re.Match[str]) -> str:
+                v = variables.get(mm.group(1))
+                return v if isinstance(v, str) else mm.group(0)
+
+            return _VAR_INNER.sub(repl, value)
+        return value
+    if isinstance(value, dict):
+        return {k: _subst(v, variables, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_subst(v, variables, depth + 1) for v in value]
+    return value
+
+
+def _expand_dynamic(body: dict[str, Any]) -> dict[str, Any]:
+    """`dynamic "x" { content {…} }` → an `x` block with that content (present, values may be unknown)."""
+    out: dict[str, Any] = {}
+    for k, v in body.items():
+        if k == "dynamic":
+            for dyn in as_list(v):
+                if not isinstance(dyn, dict):
+                    continue
+                for block_name, spec in dyn.items():
+                    content = first_block(spec.get("content")) if isinstance(spec, dict) else {}
+                    out.setdefault(block_name, []).append(_expand_dynamic(content))
+            continue
+        if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
+            out[k] = [_expand_dynamic(i) for i in v]
+        elif isinstance(v, dict):
+            out[k] = _expand_dynamic(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _count_zero(body: dict[str, Any]) -> bool:
+    count = body.get("count")
+    return isinstance(count, int) and not isinstance(count, bool) and count == 0 or count is False
+
+
+# --- line numbers --------------------------------------------------------------------------------------
+
+_BLOCK_HEAD = re.compile(r'^\s*(resource|data|module|provider|variable)\s+((?:"[^"]*"\s*)+)\{')
+_NESTED_HEAD = re.compile(r'^\s*([A-Za-z_][\w-]*)((?:\s+"[^"]*")*)\s*\{')
+_ATTR = re.compile(r'^\s*"?([A-Za-z_][\w.:/-]*)"?\s*=(?!=)')
+_HEREDOC = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+class _BlockLines:
+    """Top-level block → (start line, {attribute path without list indices: line})."""
+
+    def __init__(self, text: str) -> None:
+        self.blocks: dict[tuple[str, ...], tuple[int, dict[str, int]]] = {}
+        self._scan(text)
+
+    def _scan(self, text: str) -> None:
+        key: tuple[str, ...] | None = None
+        paths: dict[str, int] = {}
+        stack: list[str | None] = []
+        depth = 0
+        heredoc: str | None = None
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if heredoc is not None:
+                if line.strip() == heredoc:
+                    heredoc = None
+                continue
+            clean = re.sub(r"(#|//).*$", "", _STRING.sub('""', line))
+            opener: str | None = None
+            if depth == 0:
+                m = _BLOCK_HEAD.match(line)
+                if m:
+                    key = (m.group(1), *re.findall(r'"([^"]*)"', m.group(2)))
+                    paths = {}
+                    self.blocks.setdefault(key, (lineno, paths))
+                    stack = []
+            elif key is not None:
+                prefix = ".".join(s for s in stack if s)
+                am = _ATTR.match(line)
+                nm = None if am else _NESTED_HEAD.match(line)
+                name: str | None = None
+                if am:
+                    name = am.group(1)
+                elif nm:
+                    labels = re.findall(r'"([^"]*)"', nm.group(2) or "")
+                    name = nm.group(1)
+                    if name == "dynamic" and labels:
+                        name = labels[0]
+                    elif name == "content":
+                        name = ""
+                if name:
+                    paths.setdefault(f"{prefix}.{name}" if prefix else name, lineno)
+                opener = name
+            opens, closes = clean.count("{"), clean.count("}")
+            if depth > 0 and key is not None:
+                for i in range(opens):
+                    stack.append(opener if i == 0 else None)
+                for _ in range(closes):
+                    if stack:
+                        stack.pop()
+            depth += opens - closes
+            if depth <= 0:
+                depth = 0
+                key = None if closes else key
+            hm = _HEREDOC.search(clean)
+            if hm:
+                heredoc = hm.group(1)
+
+    def get(self, *key: str) -> tuple[int | None, dict[str, int]]:
+        hit = self.blocks.get(key)
+        return (hit[0], hit[1]) if hit else (None, {})
+
+
+# --- parse ---------------------------------------------------------------------------------------------
+
+
+def _policy_value(value: Any) -> Any:
+    """A policy attribute: JSON string (heredoc/file), `jsonencode({…})` (HCL object), or an expression."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        m = _JSONENCODE.match(value.strip())
+        if m:
+            try:
+                doc = hcl2.loads("x = " + m.group(1), serialization_options=_OPTS)
+            except Exception:
+                return None
+            return doc.get("x")
+        return value
+    return None
+
+
+def embedded_policies(
+    rtype: str,
+    name: str,
+    body: dict[str, Any],
+    file: str,
+    line: int | None,
+    lines: dict[str, int],
+    source_format: str = "terraform",
+    addr: str | None = None,
+) -> list[PostureResource]:
+    """IAM policies held by a resource's attributes (AWS documents, GCP bindings/audit configs)."""
+    out: list[PostureResource] = []
+    addr = addr or f"{rtype}.{name}"
+    for attr, context in _AWS_POLICY_ATTRS.get(rtype, ()):
+        head, _, tail = attr.partition(".")
+        holders = [body] if not tail else [b for b in as_list(body.get(head)) if isinstance(b, dict)]
+        for holder in holders:
+            value = _policy_value(holder.get(tail or head))
+            stmts = normalize_aws_policy(value)
+            if not stmts:
+                continue
+            pline = lines.get(attr, line)
+            out.append(
+                aws_policy_resource(
+                    stmts,
+                    name=f"{addr}.{attr}",
+                    file=file,
+                    line=pline,
+                    context=context,
+                    source_format=source_format,
+                    raw_type=rtype,
+                    statement_lines=[pline] * len(stmts),
+                    raw=value,
+                )
+            )
+    m = _GCP_IAM.match(rtype)
+    if m:
+        scope = m.group("scope")
+        kind = m.group("kind")
+        if kind == "audit_config":
+            configs = normalize_audit_configs([body])
+            out.append(
+                gcp_policy_resource(
+                    bindings=[],
+                    audit_configs=configs,
+                    scope=scope,
+                    name=addr,
+                    file=file,
+                    line=line,
+                    source_format=source_format,
+                    raw_type=rtype,
+                    lines={"audit_configs": lines.get("audit_log_config", line or 0)},
+                    raw=body,
+                )
+            )
+        elif kind in ("binding", "member"):
+            out.append(
+                gcp_policy_resource(
+                    bindings=normalize_gcp_bindings([body]),
+                    audit_configs=None,
+                    scope=scope,
+                    name=addr,
+                    file=file,
+                    line=line,
+                    source_format=source_format,
+                    raw_type=rtype,
+                    lines={"bindings[0]": lines.get("members", lines.get("member", line or 0))},
+                    raw=body,
+                )
+            )
+    return out
+
+
+def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
+    text = entry.read_text(ctx.settings.budgets.max_config_bytes)
+    doc = _hcl(text, entry.rel_path)
+    check_depth(doc, ctx.settings.budgets.max_depth)
+    variables = _variables(entry, ctx, doc) if "var." in text else {}
+    idx = _BlockLines(text)
+    file = entry.rel_path
+    out: list[PostureResource] = []
+    for block in as_list(doc.get("resource")):
+        if not isinstance(block, dict):
+            continue
+        for rtype, named in block.items():
+            if not isinstance(named, dict):
+                continue
+            for name, body in named.items():
+                if not isinstance(body, dict):
+                    continue
+                body = _subst(body, variables)
+                if _count_zero(body):
+                    continue
+                view = {k: v for k, v in _expand_dynamic(body).items() if k not in _META_ARGS}
+                line, lines = idx.get("resource", rtype, name)
+                extra = {"count": body.get("count"), "for_each": body.get("for_each")}
+                out.append(
+                    build(
+                        raw_type=rtype,
+                        name=f"{rtype}.{name}",
+                        file=file,
+                        line=line,
+                        view=view,
+                        source_format="terraform",
+                        lines=lines,
+                        extra={k: v for k, v in extra.items() if v is not None},
+                    )
+                )
+                out.extend(embedded_policies(rtype, name, view, file, line, lines))
+    for block in as_list(doc.get("data")):
+        if not isinstance(block, dict):
+            continue
+        for dtype, named in block.items():
+            if not isinstance(named, dict):
+                continue
+            for name, body in named.items():
+                if not isinstance(body, dict):
+                    continue
+                body = _expand_dynamic(_subst(body, variables))
+                line, lines = idx.get("data", dtype, name)
+                if dtype == "aws_iam_policy_document":
+                    stmts = from_policy_document_blocks(body.get("statement"))
+                    out.append(
+                        aws_policy_resource(
+                            stmts,
+                            name=f"data.{dtype}.{name}",
+                            file=file,
+                            line=line,
+                            context="unknown",
+                            source_format="terraform",
+                            raw_type=f"data.{dtype}",
+                            statement_lines=[lines.get("statement", line)] * len(stmts),
+                            raw=body,
+                        )
+                    )
+                elif dtype == "google_iam_policy":
+                    out.append(
+                        gcp_policy_resource(
+                            bindings=normalize_gcp_bindings(body.get("binding")),
+                            audit_configs=normalize_audit_configs(body.get("audit_config")) or None,
+                            scope="resource",
+                            name=f"data.{dtype}.{name}",
+                            file=file,
+                            line=line,
+                            source_format="terraform",
+                            raw_type=f"data.{dtype}",
+                            lines={"bindings": lines.get("binding", line or 0)},
+                            raw=body,
+                        )
+                    )
+    if any(r.type == "gcp.compute.instance" for r in out):
+        project_meta = _project_metadata(entry, ctx, doc)
+        if project_meta:
+            for r in out:
+                if r.type == "gcp.compute.instance":
+                    r.attributes["project_metadata"] = project_meta
+    for block in as_list(doc.get("module")):
+        if not isinstance(block, dict):
+            continue
+        for name, body in block.items():
+            if not isinstance(body, dict):
+                continue
+            line, lines = idx.get("module", name)
+            out.append(
+                build(
+                    raw_type="terraform.module",
+                    name=f"module.{name}",
+                    file=file,
+                    line=line,
+                    view=_subst(body, variables),
+                    source_format="terraform",
+                    lines=lines,
+                )
+            )
+    for block in as_list(doc.get("provider")):
+        if not isinstance(block, dict):
+            continue
+        for pname, body in block.items():
+            for body_item in as_list(body):
+                if not isinstance(body_item, dict):
+                    continue
+                line, lines = idx.get("provider", pname)
+                out.append(
+                    build(
+                        raw_type=f"provider:{pname}",
+                        name=f"provider.{pname}" + (f".{body_item['alias']}" if isinstance(body_item.get("alias"), str) else ""),
+                        file=file,
+                        line=line,
+                        view=_subst(body_item, variables),
+                        source_format="terraform",
+                        lines=lines,
+                    )
+                )
+    return out
+
+
+FORMAT = FormatSpec(
+    name="terraform",
+    claim=claim,
+    parse=parse,
+    controls=(
+        "DATAFLOW-C-01",
+        "DATAFLOW-C-03",
+        "DATAFLOW-C-04",
+        "DATAFLOW-C-05",
+        "DATAFLOW-C-06",
+        "DATAFLOW-C-07",
+        "SAGEMAKER-C-01",
+        "SAGEMAKER-C-02",
+        "SAGEMAKER-C-03",
+        "VERTEXAI-C-01",
+        "VERTEXAI-C-02",
+        "VERTEXAI-C-03",
+        "DLVM-C-01",
+        "DLVM-C-05",
+        "IAM-C-02",
+        "IAM-C-04",
+        "IAM-C-05",
+        "LOGGING-C-01",
+        "LOGGING-C-03",
+        "STORAGE-C-01",
+        "STORAGE-C-02",
+        "STORAGE-C-04",
+        "STORAGE-C-05",
+        "NETWORK-C-01",
+        "KMS-C-01",
+        "KMS-C-02",
+        "KMS-C-03",
+    ),
+)

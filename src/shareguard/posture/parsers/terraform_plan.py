@@ -1,0 +1,111 @@
+"""`terraform show -json` output (plan or state): resources of the root and child modules.
+
+Values come from `resource_changes[].change.after` (deleted resources skipped; `after_unknown` values
+become the unknown marker) or, for state files and plans without changes, from
+`planned_values`/`values` `root_module` + `child_modules`. The same canonical types and embedded-policy
+handling as the HCL parser apply. Lines: the line of the resource's `"address"` in the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.posture.model import PostureResource
+from shareguard.posture.parsers._build import build
+from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, load_json_text
+from shareguard.posture.parsers.terraform import embedded_policies
+from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.parsers.terraform import FORMAT as _TF
+
+_MAX_MODULE_DEPTH = 50
+
+
+def claim(entry: FileEntry) -> bool:
+    head = json_head(entry)
+    if head is None or not head.startswith(b"{"):
+        return False
+    return b'"format_version"' in head and b'"terraform_version"' in head
+
+
+def _apply_unknown(after: Any, unknown: Any, depth: int = 0) -> Any:
+    if unknown is True:
+        return UNKNOWN
+    if depth > 100:
+        return after
+    if isinstance(unknown, dict):
+        base = dict(after) if isinstance(after, dict) else {}
+        for k, u in unknown.items():
+            base[k] = _apply_unknown(base.get(k), u, depth + 1)
+        return base
+    if isinstance(unknown, list) and isinstance(after, list):
+        return [
+            _apply_unknown(a, unknown[i] if i < len(unknown) else None, depth + 1) for i, a in enumerate(after)
+        ]
+    return after
+
+
+def _module_resources(module: Any, depth: int = 0) -> list[dict[str, Any]]:
+    if not isinstance(module, dict) or depth > _MAX_MODULE_DEPTH:
+        return []
+    out = [r for r in as_list(module.get("resources")) if isinstance(r, dict)]
+    for child in as_list(module.get("child_modules")):
+        out.extend(_module_resources(child, depth + 1))
+    return out
+
+
+def _items(doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(address, mode, type, values) for every resource."""
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+    changes = [c for c in as_list(doc.get("resource_changes")) if isinstance(c, dict)]
+    if changes:
+        for c in changes:
+            change = c.get("change") if isinstance(c.get("change"), dict) else {}
+            actions = as_list(change.get("actions"))
+            if actions == ["delete"] or not isinstance(change.get("after"), dict):
+                continue
+            values = _apply_unknown(change["after"], change.get("after_unknown"))
+            out.append((str(c.get("address", "")), str(c.get("mode", "managed")), str(c.get("type", "")), values))
+        return out
+    root = None
+    for key in ("planned_values", "values"):
+        section = doc.get(key)
+        if isinstance(section, dict) and isinstance(section.get("root_module"), dict):
+            root = section["root_module"]
+            break
+    for r in _module_resources(root):
+        values = r.get("values") if isinstance(r.get("values"), dict) else {}
+        out.append((str(r.get("address", "")), str(r.get("mode", "managed")), str(r.get("type", "")), values))
+    return out
+
+
+def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
+    text, doc = load_json_text(entry, ctx)
+    if not isinstance(doc, dict):
+        return []
+    idx = LineIndex(text)
+    out: list[PostureResource] = []
+    for address, mode, rtype, values in _items(doc):
+        if mode != "managed" or not rtype:
+            continue
+        m = re.search(r'"address"\s*:\s*' + re.escape(json.dumps(address)), text)
+        line = idx.line_at(m.start()) if m else None
+        name = address.rsplit(".", 1)[-1] if "." in address else address
+        out.append(
+            build(
+                raw_type=rtype,
+                name=address,
+                file=entry.rel_path,
+                line=line,
+                view=values,
+                source_format="terraform-plan",
+            )
+        )
+        out.extend(embedded_policies(rtype, name, values, entry.rel_path, line, {}, "terraform-plan", address))
+    return out
+
+
+FORMAT = FormatSpec(name="terraform_plan", claim=claim, parse=parse, controls=_TF.controls)

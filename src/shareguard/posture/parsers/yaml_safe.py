@@ -1,0 +1,315 @@
+"""A safe YAML loader for every posture parser: plain values plus a line for every key and item.
+
+    docs = load_documents(text, "k8s/deploy.yaml", settings.budgets)
+    for doc in docs:
+        doc.value                       # dict / list / scalar, as yaml.safe_load would give
+        doc.line_of("spec.replicas")    # 1-based line of that key
+        doc.lines_under("Resources.Bucket")  # {"Properties.BucketName": 12, …} re-rooted
+
+Hostile input gets a `ParseError`/`BudgetExceeded` naming the file, never a hang or a crash:
+- the document is built from the (libyaml, non-recursive) event stream, so nesting depth is
+  checked before anything recurses (`budgets.max_depth`);
+- anchors/aliases are kept as a shared graph and the size of its *expansion* is computed first,
+  so the billion-laughs pattern fails in microseconds instead of after allocating it
+  (`budgets.max_yaml_nodes` bounds both the graph and its expansion);
+- text over `budgets.max_config_bytes` is refused.
+
+Paths use the `PostureResource.lines` convention: dotted keys, `[i]` for sequence items.
+Custom tags (CloudFormation `!Ref`, `!Sub`…) are handed to `tag_handler(tag, value)`; without a
+handler the tag is ignored and the plain value kept. Timestamps, binary and sets stay strings so
+every value is JSON-serialisable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from shareguard.core.errors import BudgetExceeded, ParseError
+from shareguard.core.settings import Budgets
+
+TagHandler = Callable[[str, Any], Any]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+_CORE_SCALARS = frozenset(
+    {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
+)
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class Located:
+    """One YAML document: its plain value and the line of every key / sequence item."""
+
+    value: Any
+    line: int
+    """Line where the document's content starts."""
+    lines: dict[str, int] = field(default_factory=dict)
+    index: int = 0
+    """Position of the document in the stream (0-based)."""
+
+    def line_of(self, path: str) -> int | None:
+        """Line of `path`, else of its nearest known parent, else of the document."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return self.line
+
+    def lines_under(self, prefix: str) -> dict[str, int]:
+        """The line map of the sub-tree at `prefix`, with paths relative to it."""
+        if not prefix:
+            return dict(self.lines)
+        out: dict[str, int] = {}
+        n = len(prefix)
+        for path, line in self.lines.items():
+            if path.startswith(prefix) and len(path) > n and path[n] in ".[":
+                out[path[n + 1 :] if path[n] == "." else path[n:]] = line
+        return out
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The value at a dotted path (`a.b[0].c`), or `default`."""
+        cur = self.value
+        for part in _split(path):
+            if isinstance(part, int):
+                if not isinstance(cur, list) or part >= len(cur):
+                    return default
+                cur = cur[part]
+            elif isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            else:
+                return default
+        return cur
+
+
+def _split(path: str) -> list[str | int]:
+    out: list[str | int] = []
+    for chunk in path.split("."):
+        if not chunk:
+            continue
+        name, _, rest = chunk.partition("[")
+        if name:
+            out.append(name)
+        while rest:
+            num, _, rest = rest.partition("]")
+            if num.isdigit():
+                out.append(int(num))
+            rest = rest.lstrip("[")
+    return out
+
+
+# --- the node graph, built from events -----------------------------------------------------------
+
+
+class _Node:
+    __slots__ = ("anchor_open", "children", "kind", "line", "style", "tag", "value")
+
+    def __init__(self, kind: str, line: int, tag: str | None) -> None:
+        self.kind = kind  # "map", "seq", "scalar"
+        self.line = line
+        self.tag = tag
+        self.children: list[_Node] = []  # map: k0, v0, k1, v1…
+        self.value = ""
+        self.style: Any = None
+        self.anchor_open = False
+
+
+def load_documents(
+    text: str,
+    origin: str,
+    budgets: Budgets | None = None,
+    *,
+    tag_handler: TagHandler | None = None,
+) -> list[Located]:
+    """Every document of a YAML stream (empty documents are skipped)."""
+    budgets = budgets or Budgets()
+    if len(text) > budgets.max_config_bytes:
+        raise BudgetExceeded(f"YAML text is over the {budgets.max_config_bytes}-byte budget", path=origin)
+    roots = _compose(text, origin, budgets)
+    out: list[Located] = []
+    builder = _Builder(origin, budgets, tag_handler)
+    for i, root in enumerate(roots):
+        if root is None:
+            continue
+        builder.check_expansion(root)
+        lines: dict[str, int] = {}
+        value = builder.build(root, "", lines, 0)
+        if value is None:
+            continue  # an empty document (`---` alone)
+        out.append(Located(value=value, line=root.line, lines=lines, index=i))
+    return out
+
+
+def load_one(text: str, origin: str, budgets: Budgets | None = None, *, tag_handler: TagHandler | None = None) -> Located:
+    """A single-document file (CloudFormation, rule files); an empty file gives a `None` value."""
+    docs = load_documents(text, origin, budgets, tag_handler=tag_handler)
+    if len(docs) > 1:
+        raise ParseError(f"expected one YAML document, found {len(docs)}", path=origin, line=docs[1].line)
+    return docs[0] if docs else Located(value=None, line=1)
+
+
+def _compose(text: str, origin: str, budgets: Budgets) -> list[_Node | None]:
+    """Events → node graph, iteratively (no recursion, whatever the nesting)."""
+    roots: list[_Node | None] = []
+    anchors: dict[str, _Node] = {}
+    stack: list[_Node] = []
+    count = 0
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            if isinstance(ev, yaml.DocumentStartEvent):
+                anchors = {}
+                roots.append(None)
+                continue
+            if isinstance(ev, yaml.CollectionEndEvent):
+                done = stack.pop()
+                done.anchor_open = False
+                continue
+            node: _Node
+            if isinstance(ev, yaml.AliasEvent):
+                target = anchors.get(ev.anchor or "")
+                if target is None:
+                    raise ParseError(f"unknown alias *{ev.anchor}", path=origin, line=ev.start_mark.line + 1)
+                if target.anchor_open:
+                    raise ParseError(f"recursive alias *{ev.anchor}", path=origin, line=ev.start_mark.line + 1)
+                node = target
+            elif isinstance(ev, yaml.ScalarEvent | yaml.CollectionStartEvent):
+                count += 1
+                if count > budgets.max_yaml_nodes:
+                    raise BudgetExceeded(f"YAML has more than {budgets.max_yaml_nodes} nodes", path=origin)
+                line = ev.start_mark.line + 1
+                if isinstance(ev, yaml.ScalarEvent):
+                    node = _Node("scalar", line, _scalar_tag(ev))
+                    node.value = ev.value
+                    node.style = ev.style
+                else:
+                    kind = "map" if isinstance(ev, yaml.MappingStartEvent) else "seq"
+                    node = _Node(kind, line, None if ev.implicit else ev.tag)
+                if ev.anchor:
+                    anchors[ev.anchor] = node
+            else:
+                continue
+            if stack:
+                stack[-1].children.append(node)
+            elif roots:
+                roots[-1] = node
+            if isinstance(ev, yaml.CollectionStartEvent):
+                node.anchor_open = True
+                stack.append(node)
+                if len(stack) > budgets.max_depth:
+                    raise BudgetExceeded(f"YAML nesting deeper than {budgets.max_depth} levels", path=origin, line=node.line)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParseError(f"invalid YAML: {problem}", path=origin, line=mark.line + 1 if mark else None) from None
+    return roots
+
+
+def _scalar_tag(ev: Any) -> str:
+    if ev.tag and ev.tag != "!":
+        return str(ev.tag)
+    if ev.implicit[0]:
+        return str(_RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit))
+    return _STR
+
+
+class _ResolverOnly(yaml.resolver.Resolver):
+    """Only its implicit-type resolution is used (YAML 1.1 core types, as yaml.safe_load)."""
+
+
+_RESOLVER = _ResolverOnly()
+
+
+class _Builder:
+    def __init__(self, origin: str, budgets: Budgets, tag_handler: TagHandler | None) -> None:
+        self.origin = origin
+        self.budgets = budgets
+        self.tag_handler = tag_handler
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def check_expansion(self, root: _Node) -> None:
+        """Refuse a document whose alias expansion would exceed the node budget or depth."""
+        sizes: dict[int, tuple[int, int]] = {}
+        limit = self.budgets.max_yaml_nodes
+        # Post-order over the graph with an explicit stack; each distinct node is sized once.
+        todo: list[tuple[_Node, bool]] = [(root, False)]
+        while todo:
+            node, ready = todo.pop()
+            if id(node) in sizes:
+                continue
+            if not ready:
+                todo.append((node, True))
+                todo.extend((c, False) for c in node.children if id(c) not in sizes)
+                continue
+            size, depth = 1, 0
+            for c in node.children:
+                cs, cd = sizes[id(c)]
+                size += cs
+                depth = max(depth, cd)
+            if size > limit:
+                raise BudgetExceeded(
+                    f"YAML aliases expand to more than {limit} nodes (an alias bomb?)", path=self.origin, line=node.line
+                )
+            if depth + 1 > self.budgets.max_depth:
+                raise BudgetExceeded(
+                    f"YAML aliases nest deeper than {self.budgets.max_depth} levels", path=self.origin, line=node.line
+                )
+            sizes[id(node)] = (size, depth + 1)
+
+    def build(self, node: _Node, path: str, lines: dict[str, int], depth: int) -> Any:
+        # Depth and size were checked by check_expansion, so this recursion is bounded.
+        if node.kind == "scalar":
+            value = self._scalar(node)
+        elif node.kind == "seq":
+            value = []
+            for i, item in enumerate(node.children):
+                sub = f"{path}[{i}]"
+                lines.setdefault(sub, item.line)
+                value.append(self.build(item, sub, lines, depth + 1))
+        else:
+            value = {}
+            ch = node.children
+            for i in range(0, len(ch) - 1, 2):
+                knode, vnode = ch[i], ch[i + 1]
+                if knode.kind == "scalar" and knode.tag == _MERGE:
+                    self._merge(value, vnode, path, lines, depth)
+                    continue
+                key = self._key(knode)
+                sub = f"{path}.{key}" if path else key
+                lines[sub] = knode.line
+                value[key] = self.build(vnode, sub, lines, depth + 1)
+        if node.kind != "scalar" and node.tag and not node.tag.startswith("tag:yaml.org,2002:"):
+            if self.tag_handler is not None:
+                return self.tag_handler(node.tag, value)
+        return value
+
+    def _merge(self, target: dict[str, Any], vnode: _Node, path: str, lines: dict[str, int], depth: int) -> None:
+        sources = vnode.children if vnode.kind == "seq" else [vnode]
+        for src in sources:
+            merged = self.build(src, path, {}, depth + 1)
+            if isinstance(merged, dict):
+                for k, v in merged.items():
+                    target.setdefault(k, v)  # explicit keys win over merged ones
+
+    def _key(self, node: _Node) -> str:
+        if node.kind != "scalar":
+            return f"<{node.kind}@{node.line}>"  # complex keys never name a config field
+        v = self._scalar(node)
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return "" if v is None else str(v)
+
+    def _scalar(self, node: _Node) -> Any:
+        tag = node.tag or _STR
+        if tag in _CORE_SCALARS:
+            try:
+                return self.constructor.construct_object(yaml.ScalarNode(tag, node.value))
+            except (yaml.YAMLError, ValueError):
+                return node.value  # e.g. `!!int abc`: keep the text
+        if not tag.startswith("tag:yaml.org,2002:") and self.tag_handler is not None:
+            return self.tag_handler(tag, node.value)
+        return node.value

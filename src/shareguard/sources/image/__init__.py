@@ -1,0 +1,1 @@
+"""Container image sources: docker-archive, OCI layout, oci-archive; layers streamed once."""

@@ -1,0 +1,74 @@
+"""Merge per-layer results into the final filesystem view: upper layers win, whiteouts delete.
+
+Works on what each layer's stream left behind (its path list, whiteouts, opaque directories and
+the facts found per path), so cached layers merge exactly like freshly read ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class LayerResult(Generic[T]):
+    diff_id: str | None
+    """None for a root filesystem (one pseudo-layer)."""
+    paths: list[str] = field(default_factory=list)
+    """Every non-directory entry the layer adds (files, symlinks, hard links)."""
+    whiteouts: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+    facts: dict[str, list[T]] = field(default_factory=dict)
+    issues: list[tuple[str, str, bool]] = field(default_factory=list)
+    """(path, message, is_error): replayed on every scan, cached or not."""
+
+
+def _deleted(path: str, whiteouts: set[str], opaque: set[str]) -> bool:
+    """`path` is whited out itself or below a whited-out path, or below an opaque directory."""
+    if path in whiteouts:
+        return True
+    pos = path.find("/")
+    while pos != -1:
+        ancestor = path[:pos]
+        if ancestor in whiteouts or ancestor in opaque:
+            return True
+        pos = path.find("/", pos + 1)
+    return False
+
+
+class Applier(Generic[T]):
+    """Apply layers bottom-up; each layer's result can be dropped once added (memory stays flat)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str | None] = {}
+        """Every path → the diff id of the layer that last wrote it."""
+        self.facts: dict[str, list[T]] = {}
+
+    def add(self, layer: LayerResult[T]) -> None:
+        if layer.whiteouts or layer.opaque:
+            if "" in layer.opaque:
+                self.files.clear()
+                self.facts.clear()
+            else:
+                whiteouts, opaque = set(layer.whiteouts), {d for d in layer.opaque if d}
+                for gone in [p for p in self.files if _deleted(p, whiteouts, opaque)]:
+                    del self.files[gone]
+                for gone in [p for p in self.facts if _deleted(p, whiteouts, opaque)]:
+                    del self.facts[gone]
+        diff_id = layer.diff_id
+        files, facts = self.files, self.facts
+        for path in layer.paths:
+            files[path] = diff_id
+            if path in facts:
+                del facts[path]  # an upper file replaces the lower one, facts and all
+        facts.update(layer.facts)
+
+
+def merge(layers: list[LayerResult[T]]) -> tuple[dict[str, list[T]], dict[str, str | None]]:
+    """(facts per path, every path → the diff id of the layer that last wrote it)."""
+    applier: Applier[T] = Applier()
+    for layer in layers:
+        applier.add(layer)
+    return applier.facts, applier.files

@@ -1,0 +1,235 @@
+"""Layer decompression, chosen by magic bytes (not by media type, which registries get wrong).
+
+gzip and zstd are piped through the external `pigz`/`gzip`/`zstd` tool when one is installed: it
+decompresses on another core while Python parses the tar (measured: ~3x faster than in-process zlib).
+Otherwise zlib / python-zstandard run in-process. Output is bounded by the caller's reads, so a
+decompression bomb costs time, never memory or disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import subprocess
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, Protocol
+
+import zstandard
+
+CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+class DecompressError(Exception):
+    """The layer's compressed stream is corrupt, truncated or of an unsupported kind."""
+
+
+class RawReader(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def detect(head: bytes) -> str:
+    if head[:2] == GZIP_MAGIC:
+        return "gzip"
+    if head[:4] == ZSTD_MAGIC:
+        return "zstd"
+    if head[:3] == b"BZh":
+        return "bzip2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    return "tar"
+
+
+class _Prefixed:
+    """A stream with bytes already read put back in front."""
+
+    def __init__(self, head: bytes, raw: RawReader) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        return self._raw.read(n)
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self._head:
+            k = min(len(buffer), len(self._head))
+            buffer[:k] = self._head[:k]
+            self._head = self._head[k:]
+            return k
+        chunk = self._raw.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+class _ZlibReader:
+    """In-process gzip (multi-member), used when no external tool is installed."""
+
+    def __init__(self, src: RawReader) -> None:
+        self._src = src
+        self._d = zlib.decompressobj(31)
+        self._tail = b""
+        self._done = False
+
+    def _next_member(self) -> bool:
+        rest = self._d.unused_data
+        while len(rest) < 2:
+            more = self._src.read(CHUNK)
+            if not more:
+                break
+            rest += more
+        if not rest:
+            return False
+        if rest[:2] != GZIP_MAGIC:
+            # tar writers pad with zeros after the gzip stream; anything else is garbage.
+            while rest:
+                if rest.strip(b"\0"):
+                    raise DecompressError("trailing garbage after the gzip stream")
+                rest = self._src.read(CHUNK)
+            return False
+        self._d = zlib.decompressobj(31)
+        self._tail = rest
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        n = len(buffer)
+        while not self._done:
+            if not self._tail:
+                if self._d.eof:
+                    if not self._next_member():
+                        self._done = True
+                        return 0
+                else:
+                    self._tail = self._src.read(CHUNK)
+                    if not self._tail:
+                        raise DecompressError("truncated gzip stream (unexpected end of data)")
+            try:
+                data = self._d.decompress(self._tail, n)
+            except zlib.error as exc:
+                raise DecompressError(f"corrupt gzip stream ({exc})") from None
+            self._tail = self._d.unconsumed_tail
+            if data:
+                buffer[: len(data)] = data
+                return len(data)
+        return 0
+
+
+class _ExternalReader:
+    """Decompress through a child process fed by a thread (which also drives any digest check)."""
+
+    def __init__(self, argv: list[str], src: RawReader) -> None:
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            with suppress(OSError):  # a smaller pipe only costs a little speed
+                fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+        self._out: Any = self._proc.stdout
+        self._feed_error: BaseException | None = None
+        self._tool = argv[0].rsplit("/", 1)[-1]
+        self._thread = threading.Thread(target=self._feed, args=(src,), daemon=True)
+        self._thread.start()
+
+    def _feed(self, src: RawReader) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            while True:
+                chunk = src.read(CHUNK)
+                if not chunk:
+                    break
+                stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # the reader stopped early (error or kill); it reports why
+        except BaseException as exc:  # digest mismatch, I/O error: handed to the reading thread
+            self._feed_error = exc
+        finally:
+            with suppress(OSError):
+                stdin.close()
+
+    def readinto(self, buffer: memoryview) -> int:
+        k = self._out.readinto(buffer) or 0
+        if k == 0:
+            self._finish()
+        return k
+
+    def _finish(self) -> None:
+        self._thread.join()
+        code = self._proc.wait()
+        if self._feed_error is not None:
+            raise self._feed_error
+        if code != 0:
+            assert self._proc.stderr is not None
+            msg = self._proc.stderr.read(4096).decode("utf-8", "replace").strip().splitlines()
+            detail = msg[-1] if msg else f"exit status {code}"
+            raise DecompressError(f"corrupt or truncated compressed layer ({self._tool}: {detail[:200]})")
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._thread.join(timeout=5)
+        for pipe in (self._proc.stdout, self._proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def external_tool(kind: str) -> list[str] | None:
+    names = {"gzip": ("pigz", "gzip"), "zstd": ("zstd",)}.get(kind, ())
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return [path, "-dc"] + (["-q"] if name == "zstd" else [])
+    return None
+
+
+class _ZstdReader:
+    def __init__(self, src: RawReader) -> None:
+        # Cap the window (2 GiB) so a hostile frame header cannot ask for more memory than that.
+        self._reader = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(
+            src,  # type: ignore[arg-type]
+            read_across_frames=True,
+            closefd=False,
+        )
+
+    def readinto(self, buffer: memoryview) -> int:
+        try:
+            return self._reader.readinto(buffer)
+        except zstandard.ZstdError as exc:
+            raise DecompressError(f"corrupt zstd stream ({exc})") from None
+
+
+@contextmanager
+def decompressed(raw: RawReader, *, external: bool = True) -> Iterator[tuple[str, object]]:
+    """Yield (kind, reader with `readinto`) for a layer blob; kind is `tar`, `gzip` or `zstd`."""
+    head = b""
+    while len(head) < 6:
+        more = raw.read(6 - len(head))
+        if not more:
+            break
+        head += more
+    kind = detect(head)
+    src = _Prefixed(head, raw)
+    if kind == "tar":
+        yield kind, src
+        return
+    if kind not in ("gzip", "zstd"):
+        raise DecompressError(f"unsupported layer compression: {kind} (gzip, zstd or plain tar are read)")
+    argv = external_tool(kind) if external else None
+    if argv is not None:
+        reader = _ExternalReader(argv, src)
+        try:
+            yield kind, reader
+        finally:
+            reader.close()
+        return
+    yield kind, (_ZlibReader(src) if kind == "gzip" else _ZstdReader(src))

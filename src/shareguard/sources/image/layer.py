@@ -1,0 +1,174 @@
+"""Stream one layer once: verify its digest, decompress, walk its tar, read only wanted files.
+
+Entries come out normalised (POSIX, relative to the root, no leading slash). Whiteouts and opaque
+directories come out as their own kinds for the applier. Hostile members are reported through
+`on_issue` and skipped; a corrupt stream raises `LayerError` (the caller drops the whole layer).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from shareguard.sources.image import mediatypes as mt
+from shareguard.sources.image.decompress import DecompressError, decompressed
+from shareguard.sources.image.digest import DigestMismatch, HashingReader
+from shareguard.sources.image.model import LayerRef
+from shareguard.sources.image.tarstream import (
+    BLOCKDEV,
+    CHARDEV,
+    DIRECTORY,
+    FIFO,
+    HARDLINK,
+    REGULAR,
+    SYMLINK,
+    CorruptLayer,
+    TarStream,
+)
+
+FILE, DIR, LINK, HLINK, WHITEOUT, OPAQUE = "file", "dir", "symlink", "hardlink", "whiteout", "opaque"
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+MAX_RATIO = 1100
+"""gzip cannot expand more than ~1032:1; past this a layer is a decompression bomb."""
+
+IssueSink = Callable[[str, str, bool], None]
+"""(path, message, is_error)."""
+
+
+class LayerError(Exception):
+    """The layer as a whole cannot be read (corrupt, truncated, digest mismatch, unsupported)."""
+
+
+@dataclass(slots=True)
+class LayerEntry:
+    path: str
+    kind: str
+    size: int = 0
+    link: str = ""
+    """Symlink target as written, or a hard link's normalised target path."""
+    content: bytes | None = None
+
+
+def normalise(name: str) -> str | None:
+    """Root-relative POSIX path; None when the name is absolute or climbs out of the root."""
+    if name.startswith("./"):
+        name = name[2:]
+    if name.startswith("/") or "\0" in name:
+        return None
+    norm = posixpath.normpath(name) if ("//" in name or "/." in name or name.startswith(".")) else name.rstrip("/")
+    if norm == ".." or norm.startswith("../"):
+        return None
+    return "" if norm == "." else norm
+
+
+def symlink_escapes(path: str, target: str) -> bool:
+    """True when a relative symlink climbs above the root (absolute targets resolve inside it)."""
+    if target.startswith("/"):
+        return False
+    depth = path.count("/")
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def stream_layer(
+    layer: LayerRef,
+    wants: Callable[[str, int], bool],
+    *,
+    max_member_bytes: int,
+    max_members: int,
+    max_decompressed_bytes: int,
+    on_issue: IssueSink,
+    external: bool = True,
+) -> Iterator[LayerEntry]:
+    if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
+        raise LayerError(f"unsupported layer media type {layer.media_type!r}")
+    try:
+        with layer.opener() as raw:
+            hashed = HashingReader(raw, layer.digest, layer.size if layer.digest else None, f"blob {layer.digest}")
+            with decompressed(hashed, external=external) as (kind, reader):
+                source: Any = reader
+                if layer.verify_uncompressed:
+                    source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
+                limit = max_decompressed_bytes
+                if kind != "tar" and layer.size:
+                    limit = max(limit, MAX_RATIO * layer.size)
+                stream = TarStream(source)
+                yield from _members(stream, wants, max_member_bytes, max_members, limit, on_issue)
+                stream.drain()
+    except (CorruptLayer, DecompressError, DigestMismatch) as exc:
+        raise LayerError(str(exc)) from None
+    except OSError as exc:
+        raise LayerError(f"cannot read layer: {exc.strerror or exc}") from None
+
+
+def _members(
+    stream: TarStream,
+    wants: Callable[[str, int], bool],
+    max_member_bytes: int,
+    max_members: int,
+    limit: int,
+    on_issue: IssueSink,
+) -> Iterator[LayerEntry]:
+    count = 0
+    for member in stream:
+        count += 1
+        if count > max_members:
+            raise CorruptLayer(f"more than {max_members} entries in one layer")
+        if stream.bytes_read > limit:
+            raise CorruptLayer(f"decompressed over {limit} bytes: a decompression bomb")
+        path = normalise(member.name)
+        if path is None:
+            on_issue(member.name[:200], "hostile entry skipped: absolute path or path outside the root", True)
+            continue
+        if not path:
+            continue
+        base = path.rsplit("/", 1)[-1]
+        if base.startswith(WHITEOUT_PREFIX):
+            parent = path[: -len(base) - 1] if "/" in path else ""
+            if base == OPAQUE_MARKER:
+                yield LayerEntry(parent, OPAQUE)
+            elif not base.startswith(".wh..wh."):  # other `.wh..wh.` names are AUFS bookkeeping
+                target = base[len(WHITEOUT_PREFIX) :]
+                if target in ("", ".", ".."):
+                    on_issue(path, "hostile whiteout skipped: names no file", True)
+                    continue
+                yield LayerEntry(f"{parent}/{target}" if parent else target, WHITEOUT)
+            continue
+        t = member.type
+        if t == REGULAR:
+            entry = LayerEntry(path, FILE, member.size)
+            if wants(path, member.size):
+                if member.size > max_member_bytes:
+                    on_issue(
+                        path, f"file of {member.size} bytes is over the {max_member_bytes}-byte budget; not read", False
+                    )
+                else:
+                    entry.content = stream.read_body()
+            yield entry
+        elif t == DIRECTORY:
+            yield LayerEntry(path, DIR)
+        elif t == SYMLINK:
+            if symlink_escapes(path, member.linkname):
+                on_issue(path, f"symlink points outside the root ({member.linkname[:200]}); never followed", False)
+            yield LayerEntry(path, LINK, 0, member.linkname)
+        elif t == HARDLINK:
+            link_target = normalise(member.linkname)
+            if not link_target:
+                on_issue(path, f"hostile hard link skipped: target {member.linkname[:200]!r} is outside the root", True)
+                continue
+            yield LayerEntry(path, HLINK, 0, link_target)
+        elif t in (CHARDEV, BLOCKDEV):
+            on_issue(path, "device file skipped", False)
+        elif t == FIFO:
+            continue
+        else:
+            on_issue(path, f"unsupported tar entry type {t!r} skipped", False)

@@ -1,0 +1,215 @@
+"""The OSV matcher as a post analyzer: Package facts in, one finding per (package, advisory) out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from shareguard.core.analyzer import Output
+from shareguard.core.context import ScanContext
+from shareguard.core.errors import ShareguardError
+from shareguard.core.facts import Fact, FactStore, ImageIdentity, OSInfo, Package
+from shareguard.core.finding import Finding, SeveritySource, Status
+from shareguard.core.resource import Location, Resource
+from shareguard.core.rules import RuleMeta, load_package_rules
+from shareguard.vuln.database import describe, open_for_scan
+from shareguard.vuln.matcher import Match, Matcher, canonical_ecosystem, query_for
+from shareguard.vuln.purl import package_purl
+from shareguard.vuln.remediation import remediation
+from shareguard.vuln.severity import Rating, vendor_rating
+from shareguard.vuln.store import AdvisoryRow, VulnStore
+from shareguard.vuln.vex import VexDocument, load_vex
+
+IMAGE_RULE = "VULN-IMAGE-PACKAGE"
+APP_RULE = "VULN-APP-DEPENDENCY"
+IMAGE_COMMANDS = frozenset({"image", "rootfs"})
+
+
+def vuln_rules() -> dict[str, RuleMeta]:
+    return load_package_rules("shareguard.vuln", "rules.yaml")
+
+
+def rule_for(pkg: Package, command: str | None, installed_system: bool = False) -> str:
+    """Which duty a vulnerable package breaks: what is installed in an image or root filesystem is
+    "scan and patch your images"; a dependency declared by workspace code is "secure your apps".
+
+    `installed_system`: the scan found an OS or an image identity (an image or rootfs scan even when
+    the command did not say so in `ctx.options["command"]`)."""
+    if command in IMAGE_COMMANDS or installed_system:
+        return IMAGE_RULE
+    if pkg.layer is not None or pkg.os_managed or pkg.origin in ("os", "third-party"):
+        return IMAGE_RULE
+    return APP_RULE
+
+
+def _env_root(path: str) -> str:
+    for marker in ("/conda-meta/", "/lib/python", "/Lib/site-packages"):
+        if marker in path:
+            return path.split(marker, 1)[0]
+    return path
+
+
+def _dedupe_conda(packages: list[Package]) -> list[Package]:
+    """A conda-installed Python project appears twice (conda-meta and its dist-info): keep conda's."""
+    conda = {
+        (dict(p.extra).get("pypi_name", "").lower().replace("_", "-"), p.version, _env_root(p.path))
+        for p in packages
+        if p.ecosystem.lower() == "conda"
+    }
+    return [
+        p
+        for p in packages
+        if not (
+            p.ecosystem.lower() == "pypi" and (p.name.lower().replace("_", "-"), p.version, _env_root(p.path)) in conda
+        )
+    ]
+
+
+class OsvMatcher:
+    """PostAnalyzer `vuln.osv`."""
+
+    name = "vuln.osv"
+    version = "1"
+    order = 50
+    controls: tuple[str, ...] = ()
+    """Marked per scan: image duties for installed packages, application duties for declared dependencies."""
+    inputs: tuple[type[Fact], ...] = (Package,)
+
+    def __init__(self) -> None:
+        self._rules = vuln_rules()
+
+    def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
+        with open_for_scan(ctx.settings) as store:
+            info = describe(store)
+            ctx.metadata["vulnerability_db"] = info.metadata()
+            if info.stale:
+                ctx.warn("vulnerability database", info.stale_message(), self.name)
+            return list(self._findings(store, facts, ctx))
+
+    def _findings(self, store: VulnStore, facts: FactStore, ctx: ScanContext) -> Iterator[Finding]:
+        os_info = next(iter(facts.of(OSInfo)), None)
+        command = ctx.options.get("command")
+        installed_system = bool(os_info or facts.of(ImageIdentity))
+        vex = self._vex(ctx)
+        ignore_unfixed = bool(ctx.options.get("ignore_unfixed"))
+        matcher = Matcher(store, os_info)
+        advisories: dict[str, AdvisoryRow | None] = {}
+        for pkg in _dedupe_conda(facts.of(Package)):
+            query = query_for(pkg, os_info)
+            if query is None:
+                continue
+            rule = self._rules[rule_for(pkg, command, installed_system)]
+            ctx.mark_assessed(rule.control_ids)
+            for match in matcher.match(pkg, query):
+                if ignore_unfixed and match.unfixed:
+                    continue
+                if match.advisory_id not in advisories:
+                    advisories[match.advisory_id] = store.advisory(match.advisory_id)
+                adv = advisories[match.advisory_id]
+                if adv is None:  # pragma: no cover - affected rows always have their advisory
+                    continue
+                finding = build_finding(rule, match, adv, os_info, self.name)
+                yield apply_vex(finding, vex)
+        for eco, name, version in matcher.stats.unparsable[:50]:
+            ctx.warn(
+                name,
+                f"{eco} version {version!r} cannot be ordered; matched against explicit version lists only",
+                self.name,
+            )
+
+    def _vex(self, ctx: ScanContext) -> VexDocument | None:
+        path = ctx.options.get("vex")
+        if not path:
+            return None
+        try:
+            return load_vex(Path(path))
+        except ShareguardError as exc:
+            ctx.error(exc.path or str(path), exc.message, self.name)
+            return None
+
+
+def rating_for(match: Match, adv: AdvisoryRow) -> Rating:
+    """The affected entry's own vendor rating (Debian urgency) first, then the advisory's."""
+    sev = vendor_rating(match.vendor_severity)
+    if sev is not None:
+        return Rating(sev, SeveritySource.VENDOR, vendor=match.vendor_severity)
+    return adv.rating
+
+
+def build_finding(rule: RuleMeta, match: Match, adv: AdvisoryRow, os_info: OSInfo | None, analyzer: str) -> Finding:
+    pkg = match.package
+    rating = rating_for(match, adv)
+    eco = canonical_ecosystem(pkg.ecosystem) or pkg.ecosystem
+    purl = package_purl(pkg, os_info)
+    cves = [a for a in adv.aliases if a.startswith("CVE-")]
+    label = f"{adv.id}" + (f" ({', '.join(cves[:3])})" if cves else "")
+    fixed = match.fixed_version
+    installed = match.query.version if match.query.ecosystem in ("Debian", "Ubuntu", "Alpine") else pkg.version
+    if fixed:
+        evidence = f"{pkg.name} {pkg.version} installed; {adv.id} fixed in {fixed}"
+    elif match.last_affected:
+        evidence = f"{pkg.name} {pkg.version} installed; {adv.id} affects up to {match.last_affected}"
+    else:
+        evidence = f"{pkg.name} {pkg.version} installed; {adv.id} has no fix yet"
+    url = next(
+        (r for r in adv.references if "advisories" in r or "security" in r),
+        adv.references[0] if adv.references else None,
+    )
+    return rule.finding(
+        Resource(type="package", path=pkg.path, name=pkg.name),
+        location=Location(layer_digest=pkg.layer),
+        evidence=evidence,
+        title=f"{pkg.name} {pkg.version}: {label}" + (f": {adv.summary[:120]}" if adv.summary else ""),
+        severity=rating.severity,
+        severity_source=rating.source,
+        remediation=remediation(*_manager_package(pkg, eco), fixed, match.last_affected, url),
+        analyzer=analyzer,
+        properties={
+            "vulnerability_id": adv.id,
+            "aliases": list(adv.aliases),
+            "package": pkg.name,
+            "ecosystem": eco,
+            "matched_as": f"{match.query.ecosystem}/{match.query.name}",
+            "installed_version": pkg.version,
+            "compared_version": installed,
+            "fixed_version": fixed,
+            "last_affected": match.last_affected,
+            "unfixed": match.unfixed,
+            "matched_by": match.via,
+            "purl": purl,
+            "package_path": pkg.path,
+            "layer": pkg.layer,
+            "severity_vendor": rating.vendor,
+            "cvss_score": rating.score,
+            "cvss_vector": rating.vector,
+            "references": list(adv.references[:5]),
+            "fingerprint_key": f"{adv.id}|{pkg.ecosystem}|{pkg.name}|{pkg.version}",
+        },
+    )
+
+
+def _manager_package(pkg: Package, eco: str) -> tuple[Package, str]:
+    """Who installed it decides the upgrade command: a PyPI project installed by conda is upgraded with conda."""
+    extra = dict(pkg.extra)
+    if eco == "PyPI" and extra.get("installer") == "conda" and extra.get("conda_package"):
+        return dataclasses.replace(pkg, name=extra["conda_package"]), "conda"
+    return pkg, eco
+
+
+def apply_vex(finding: Finding, vex: VexDocument | None) -> Finding:
+    if vex is None:
+        return finding
+    ids = {finding.properties["vulnerability_id"], *finding.properties.get("aliases", [])}
+    statement = vex.decide(ids, finding.properties.get("purl"))
+    if statement is None or statement.status != "not_affected":
+        return finding
+    why = statement.justification or statement.impact_statement or "not_affected"
+    props = dict(finding.properties)
+    props["vex"] = {
+        "status": statement.status,
+        "justification": statement.justification,
+        "impact_statement": statement.impact_statement,
+        "document": vex.path,
+    }
+    return finding.model_copy(update={"status": Status.WAIVED, "waiver": f"VEX: {why}", "properties": props})

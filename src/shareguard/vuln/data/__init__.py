@@ -1,0 +1,2 @@
+"""Bundled vulnerability data: `snapshot.zip` (OSV JSON from the PyPA advisory database, CC-BY-4.0,
+its LICENSE inside) and `snapshot.json` (its date, source commit and attribution)."""

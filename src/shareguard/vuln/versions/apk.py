@@ -1,0 +1,11 @@
+"""Alpine apk order (`1.2.3-r1` < `1.2.3-r10`, `_rc` < release < `_p`) with `univers`."""
+
+from __future__ import annotations
+
+from univers.versions import AlpineLinuxVersion
+
+
+def key(version: str) -> AlpineLinuxVersion:
+    if not AlpineLinuxVersion.is_valid(version):  # type: ignore[no-untyped-call]
+        raise ValueError(f"not an apk version: {version!r}")
+    return AlpineLinuxVersion(version)

@@ -1,0 +1,60 @@
+"""Runs the inventory the way the layer scan does: `required` per file, `analyze` the wanted ones, then
+the finalizers in order over the merged facts. Used by the inventory tests (not a stub of anything)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from shareguard.core.facts import Fact, Package
+from shareguard.image.plugin import inventory_analyzers, inventory_finalizers
+
+
+def analyze_files(files: dict[str, bytes], layer: str | None = None) -> tuple[list[Fact], dict[str, str | None]]:
+    facts: list[Fact] = []
+    for path, content in files.items():
+        for analyzer in inventory_analyzers():
+            if analyzer.required(path, len(content)):
+                facts.extend(analyzer.analyze(path, content, layer))
+    return facts, dict.fromkeys(files, layer)
+
+
+def finalize(facts: list[Fact], files: dict[str, str | None]) -> list[Fact]:
+    for finalizer in sorted(inventory_finalizers(), key=lambda f: f.order):
+        facts = finalizer.finalize(facts, files)
+    return facts
+
+
+def inventory(files: dict[str, bytes], layer: str | None = None) -> list[Fact]:
+    return finalize(*analyze_files(files, layer))
+
+
+def walk_real(roots: Iterable[str]) -> list[Fact]:
+    """Analyze real directories of this machine (paths made root-relative, as a rootfs scan sees them)."""
+    analyzers = inventory_analyzers()
+    facts: list[Fact] = []
+    files: dict[str, str | None] = {}
+    for root in roots:
+        for dirpath, _dirs, names in os.walk(root):
+            for name in names:
+                full = Path(dirpath, name)
+                rel = str(full).lstrip("/")
+                files[rel] = None
+                if full.is_symlink() or not full.is_file():
+                    continue
+                size = full.stat().st_size
+                wanting = [a for a in analyzers if a.required(rel, size)]
+                if wanting:
+                    content = full.read_bytes()
+                    for a in wanting:
+                        facts.extend(a.analyze(rel, content, None))
+    return finalize(facts, files)
+
+
+def packages(facts: list[Fact], ecosystem: str | None = None) -> list[Package]:
+    return [f for f in facts if isinstance(f, Package) and (ecosystem is None or f.ecosystem == ecosystem)]
+
+
+def extra(pkg: Package) -> dict[str, str]:
+    return dict(pkg.extra)

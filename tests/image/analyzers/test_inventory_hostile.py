@@ -1,0 +1,75 @@
+"""Every analyzer on garbage: returns facts or raises a ShareguardError (a per-file error), nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shareguard.core.errors import ShareguardError
+from shareguard.core.facts import Fact
+from shareguard.image.plugin import inventory_analyzers
+
+CLAIMED = [
+    "etc/os-release",
+    "etc/alpine-release",
+    "etc/debian_version",
+    "var/lib/dpkg/status",
+    "var/lib/dpkg/status.d/libc6",
+    "var/lib/dpkg/info/libc6:amd64.list",
+    "etc/apt/sources.list",
+    "var/lib/rpm/rpmdb.sqlite",
+    "lib/apk/db/installed",
+    "usr/lib/python3/dist-packages/x-1.dist-info/METADATA",
+    "usr/lib/python3/dist-packages/x-1.dist-info/INSTALLER",
+    "usr/lib/python3/dist-packages/x-1.egg-info",
+    "opt/conda/conda-meta/x-1-0.json",
+    "node_modules/x/package.json",
+    "usr/local/cuda-12.4/version.json",
+    "usr/local/cuda-11.0/version.txt",
+    "usr/include/cudnn_version.h",
+    "usr/include/nccl.h",
+    "site/torch/version.py",
+    "site/tensorflow/python/platform/build_info.py",
+]
+
+
+def _run(path: str, content: bytes) -> None:
+    claimed = False
+    for analyzer in inventory_analyzers():
+        if not analyzer.required(path, len(content)):
+            continue
+        claimed = True
+        try:
+            facts = analyzer.analyze(path, content, "sha256:fuzz")
+        except ShareguardError:
+            continue
+        assert isinstance(facts, list) and all(isinstance(f, Fact) for f in facts)
+    assert claimed, path
+
+
+def test_every_claimed_path_is_claimed() -> None:
+    for path in CLAIMED:
+        _run(path, b"")
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(CLAIMED), st.binary(max_size=4096))
+def test_random_bytes(path: str, content: bytes) -> None:
+    _run(path, content)
+
+
+REAL = [Path("/var/lib/dpkg/status"), Path("/etc/os-release")]
+
+
+@settings(max_examples=100)
+@given(st.integers(min_value=0, max_value=2**20), st.integers(min_value=0, max_value=255))
+def test_truncated_and_flipped_real_files(cut: int, flip: int) -> None:
+    for real, path in zip(REAL, ("var/lib/dpkg/status", "etc/os-release"), strict=True):
+        if not real.exists():
+            continue
+        data = bytearray(real.read_bytes()[: cut % 200_000])
+        if data:
+            data[flip % len(data)] ^= 0xFF
+        _run(path, bytes(data))

@@ -1,0 +1,129 @@
+"""The streaming tar reader against archives written by Python's tarfile (ustar, GNU and pax)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shareguard.sources.image.tarstream import CorruptLayer, TarStream
+
+
+def _tar(members: list[tuple[str, bytes]], fmt: int) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _read_all(data: bytes, chunk: int = 1 << 20) -> list[tuple[str, bytes]]:
+    stream = TarStream(io.BytesIO(data), chunk=chunk)
+    return [(m.name, stream.read_body()) for m in stream]
+
+
+@pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_reads_what_tarfile_wrote(fmt: int) -> None:
+    long_dir = "usr/lib/python3/dist-packages/" + "d" * 60 + "/sub"
+    members = [("etc/os-release", b"ID=debian\n"), (f"{long_dir}/METADATA", b"Name: x\n" * 100), ("empty", b"")]
+    assert _read_all(_tar(members, fmt)) == members
+
+
+def test_long_names_and_links_in_gnu_and_pax() -> None:
+    name = "a/" * 80 + "file.txt"
+    for fmt in (tarfile.GNU_FORMAT, tarfile.PAX_FORMAT):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
+            info = tarfile.TarInfo("link")
+            info.type = tarfile.SYMTYPE
+            info.linkname = "/" + "t/" * 70 + "target"
+            tf.addfile(info)
+            data = b"x" * 10
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        stream = TarStream(io.BytesIO(buf.getvalue()))
+        got = list(stream)
+        assert got[0].linkname == "/" + "t/" * 70 + "target"
+        assert got[1].name == name
+
+
+def test_pax_unicode_names() -> None:
+    members = [("usr/share/doc/naïve-ü/README", b"hello")]
+    assert _read_all(_tar(members, tarfile.PAX_FORMAT)) == members
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.characters(min_codepoint=48, max_codepoint=122), min_size=1, max_size=150),
+            st.binary(max_size=3000),
+        ),
+        max_size=12,
+        unique_by=lambda m: m[0],
+    ),
+    st.sampled_from([tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]),
+    st.sampled_from([512, 4096, 1 << 20]),
+)
+def test_matches_tarfile_property(members: list[tuple[str, bytes]], fmt: int, chunk: int) -> None:
+    members = [(n.strip("/") or "x", d) for n, d in members]
+    data = _tar(members, fmt)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        expected = [(m.name, tf.extractfile(m).read()) for m in tf.getmembers()]  # type: ignore[union-attr]
+    assert _read_all(data, chunk) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=4096))
+def test_garbage_never_crashes(data: bytes) -> None:
+    try:
+        _read_all(data)
+    except CorruptLayer:
+        pass
+
+
+def test_truncated_body_is_corrupt() -> None:
+    data = _tar([("big", b"x" * 5000)], tarfile.PAX_FORMAT)
+    with pytest.raises(CorruptLayer, match="truncated"):
+        _read_all(data[:2048])
+
+
+def test_bad_checksum_is_corrupt() -> None:
+    data = bytearray(_tar([("f", b"x")], tarfile.USTAR_FORMAT))
+    data[0] ^= 0xFF
+    with pytest.raises(CorruptLayer, match="checksum"):
+        _read_all(bytes(data))
+
+
+def test_declared_huge_size_without_data_is_corrupt() -> None:
+    info = tarfile.TarInfo("huge")
+    info.size = 1 << 40
+    header = info.tobuf(tarfile.GNU_FORMAT)
+    with pytest.raises(CorruptLayer, match="truncated"):
+        _read_all(header + b"\0" * 4096)
+
+
+def test_oversized_pax_header_is_refused() -> None:
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type = tarfile.XHDTYPE
+    info.size = 64 * 1024 * 1024
+    header = info.tobuf(tarfile.USTAR_FORMAT)
+    with pytest.raises(CorruptLayer, match="limit"):
+        _read_all(header + b"\0" * 1024)
+
+
+def test_skips_unread_bodies_without_reading_them_into_objects() -> None:
+    data = _tar([("a", b"1" * 100_000), ("b", b"2" * 10)], tarfile.PAX_FORMAT)
+    stream = TarStream(io.BytesIO(data), chunk=4096)
+    names = []
+    for m in stream:
+        names.append(m.name)
+        if m.name == "b":
+            assert stream.read_body() == b"2" * 10
+    assert names == ["a", "b"]
