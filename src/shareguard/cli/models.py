@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def models(
-    path: Annotated[Path, typer.Argument(help="Model file, archive or directory (models, notebooks, code, requirements).")],
+    path: Annotated[
+        Path, typer.Argument(help="Model file, archive or directory (models, notebooks, code, requirements).")
+    ],
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,

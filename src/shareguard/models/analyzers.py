@@ -24,7 +24,7 @@ class ModelFileAnalyzer:
 
     name = "models.files"
     version = VERSION
-    controls = CONTROLS
+    controls: tuple[str, ...] = CONTROLS
 
     def claims(self, entry: FileEntry) -> bool:
         if entry.suffix in MODEL_EXTENSIONS:
@@ -54,3 +54,133 @@ class ModelFileAnalyzer:
         if sink.dropped:
             ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
         return sink.findings
+
+
+MAX_CODE_BYTES = 8 * 1024 * 1024
+ENV_FILES = (".env", ".envrc", ".bashrc", ".profile")
+
+
+class MLCodeAnalyzer:
+    """Python sources, notebooks and env/shell files: unsafe model loading in code."""
+
+    name = "models.code"
+    version = VERSION
+    controls: tuple[str, ...] = CONTROLS
+
+    def claims(self, entry: FileEntry) -> bool:
+        n = entry.name.lower()
+        return entry.suffix in (".py", ".ipynb", ".sh") or n in ENV_FILES or n.endswith(".env")
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
+        from shareguard.models.code.ast_checks import CodeHit, check_env_text, check_source
+        from shareguard.models.code.notebook import code_cells
+
+        text = entry.read_text(min(MAX_CODE_BYTES, ctx.settings.budgets.max_config_bytes))
+        sink = FindingSink(self.name)
+        where = Where(entry.rel_path)
+        if entry.suffix == ".py":
+            try:
+                hits: list[tuple[str | None, CodeHit]] = [(None, h) for h in check_source(text, entry.rel_path)]
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                ctx.warn(entry.rel_path, f"Python source does not parse ({type(exc).__name__}); not checked", self.name)
+                return []
+        elif entry.suffix == ".ipynb":
+            hits = []
+            try:
+                cells = code_cells(text)
+            except (ValueError, RecursionError) as exc:
+                ctx.warn(entry.rel_path, f"not a readable notebook: {exc}", self.name)
+                return []
+            for cell in cells:
+                try:
+                    hits.extend((f"cells[{cell.index}]", h) for h in check_source(cell.source, entry.rel_path))
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue  # a cell in another kernel language or with magics we do not model
+        else:
+            hits = [(None, h) for h in check_env_text(text)]
+        for field_path, h in hits:
+            key = f"{field_path or ''}:{h.evidence}"
+            sink.add(
+                h.rule_id,
+                where,
+                title=h.title,
+                evidence=h.evidence,
+                line=h.line,
+                severity=h.severity,
+                key=key,
+                resource_type="source_file",
+                properties={"cell": field_path} if field_path else None,
+            )
+        # the field path of a notebook finding goes into the location
+        return [
+            f.model_copy(update={"location": f.location.model_copy(update={"field_path": f.properties.get("cell")})})
+            if f.properties.get("cell")
+            else f
+            for f in sink.findings
+        ]
+
+
+class DependencyAnalyzer:
+    """Dependency files: Package facts for exact pins, and framework versions with load-time CVEs."""
+
+    name = "models.deps"
+    version = VERSION
+    controls: tuple[str, ...] = (*CONTROLS, "DLC-C-02", "DLVM-C-02")
+
+    def claims(self, entry: FileEntry) -> bool:
+        from shareguard.models.code.deps import is_dependency_file
+
+        return is_dependency_file(entry.name)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
+        from shareguard.core.facts import Package
+        from shareguard.core.severity import Severity
+        from shareguard.models.code.deps import parse, vulnerable
+
+        text = entry.read_text(ctx.settings.budgets.max_config_bytes)
+        try:
+            deps = parse(entry.name, text)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            ctx.warn(entry.rel_path, f"dependency file not parsed: {type(exc).__name__}: {exc}", self.name)
+            return []
+        out: list[Output] = []
+        sink = FindingSink(self.name)
+        where = Where(entry.rel_path)
+        for dep in deps:
+            if dep.pinned is not None:
+                out.append(
+                    Package(
+                        name=dep.name,
+                        version=dep.pinned,
+                        ecosystem="PyPI",
+                        path=entry.rel_path,
+                        purl=f"pkg:pypi/{dep.name}@{dep.pinned}",
+                        origin="pip",
+                    )
+                )
+            for adv in vulnerable(dep):
+                shown = f"{dep.name}{dep.spec}" if dep.spec else dep.name
+                sink.add(
+                    "MLCODE-011",
+                    where,
+                    title=f"{shown}: {adv.id} — {adv.summary}",
+                    evidence=shown,
+                    line=dep.line,
+                    severity=Severity.parse(adv.severity),
+                    remediation=f"Upgrade {dep.name} to {adv.fixed} or later ({adv.id}).",
+                    fixed_version=adv.fixed,
+                    command=f"pip install '{dep.name}>={adv.fixed}'",
+                    key=f"{dep.name}:{adv.id}",
+                    resource_type="dependency_file",
+                    name=dep.name,
+                    properties={
+                        "cve": adv.id,
+                        "aliases": list(adv.aliases),
+                        "package": dep.name,
+                        "specifier": dep.spec,
+                        "installed_version": dep.pinned,
+                        "fixed_version": adv.fixed,
+                    },
+                )
+        out.extend(sink.findings)
+        return out

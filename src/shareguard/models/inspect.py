@@ -11,10 +11,19 @@ from typing import BinaryIO
 from shareguard.models.formats import archive, gguf, keras, numpy, onnx, pickle_file, safetensors, savedmodel
 from shareguard.models.formats.archive import _Prefixed
 from shareguard.models.formats.env import Env
-from shareguard.models.formats.sniff import COMPRESSED, MODEL_EXTENSIONS, PICKLE_EXTENSIONS, UNSUPPORTED, Kind, sniff, suffix
+from shareguard.models.formats.sniff import (
+    COMPRESSED,
+    MODEL_EXTENSIONS,
+    PICKLE_EXTENSIONS,
+    UNSUPPORTED,
+    Kind,
+    sniff,
+    suffix,
+)
 from shareguard.models.sink import Where
 
 SNIFF = 4096
+NEEDS_SEEK = frozenset({Kind.ZIP, Kind.SAVEDMODEL, Kind.ONNX, Kind.HDF5})
 
 
 def inspect_stream(
@@ -38,10 +47,12 @@ def inspect_stream(
         if not pickle_file.scan(env, where, stream, size, name, expect_trailing=expect_trailing, guessed=guessed):
             _unrecognised(env, where, head, name)
         return
+    if kind in NEEDS_SEEK and not seekable:
+        data = _buffer(env, where, stream)
+        if data is None:
+            return
+        stream, size = io.BytesIO(data), len(data)
     if kind is Kind.ZIP:
-        if not seekable:
-            data = head + stream.read()
-            stream, seekable = io.BytesIO(data), True  # type: ignore[assignment]
         archive.scan_zip(env, where, stream, size, name)
     elif kind is Kind.TAR:
         archive.scan_tar(env, where, stream, size, name)
@@ -72,6 +83,20 @@ def inspect_stream(
         savedmodel.scan(env, where, stream, size, name)
     elif where.member is None and ext in MODEL_EXTENSIONS:
         _unrecognised(env, where, head, name)
+
+
+def _buffer(env: Env, where: Where, stream: BinaryIO) -> bytes | None:
+    """Random-access formats inside a compressed stream are read into memory, within a budget."""
+    data = stream.read(archive.NESTED_IN_MEMORY + 1)
+    if len(data) > archive.NESTED_IN_MEMORY:
+        env.sink.add(
+            "MODEL-010",
+            where,
+            evidence=f"compressed content over {archive.NESTED_IN_MEMORY} bytes needs random access; not analysed",
+            key="nested-size",
+        )
+        return None
+    return data
 
 
 def _unrecognised(env: Env, where: Where, head: bytes, name: str) -> None:

@@ -136,7 +136,9 @@ def _dataflow(v: dict[str, Any]) -> dict[str, Picked | None]:
             "job_metadata.sdk_version.version",
             "sdk_info.version",
             "container_spec.sdk_info.version",
+            "environment.user_agent.version",
         ),
+        "sdk_support_status": pick(v, "job_metadata.sdk_version.sdk_support_status", "environment.user_agent.support.status"),
         "container_image": pick(
             v,
             "sdk_container_image",

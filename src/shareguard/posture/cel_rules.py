@@ -83,7 +83,7 @@ def load_rule_dirs(dirs: Iterable[Path], *, known_ids: Iterable[str] = (), contr
     if controls is None:
         from shareguard.catalog import load_catalog
 
-        controls = load_catalog().controls().keys()
+        controls = load_catalog().controls.keys()
     valid_controls = frozenset(controls)
     seen: dict[str, str] = {rid: "built-in rules" for rid in known_ids}
     env = celpy.Environment()

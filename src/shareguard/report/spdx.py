@@ -18,6 +18,7 @@ from shareguard.core.result import ScanResult
 from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]")
+_EXPRESSION_CHARS = re.compile(r"[A-Za-z0-9.+:() -]{1,200}")
 NOASSERTION = "NOASSERTION"
 
 
@@ -38,7 +39,12 @@ def _license_expression(declared: tuple[str, ...]) -> str:
     licensing = get_spdx_licensing()
     parts: list[str] = []
     for text in declared:
-        info = licensing.validate(text)
+        if not _EXPRESSION_CHARS.fullmatch(text):
+            return NOASSERTION
+        try:
+            info = licensing.validate(text)
+        except Exception:  # license-expression 30.x itself raises AttributeError on some keys ('MIT/X11')
+            return NOASSERTION
         if info.errors or not info.normalized_expression:
             return NOASSERTION
         parts.append(

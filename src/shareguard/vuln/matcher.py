@@ -18,9 +18,8 @@ from shareguard.vuln.store import AffectedRow, VulnStore
 from shareguard.vuln.versions import PEP440, InvalidVersion, VersionScheme, scheme_for, scheme_for_range_type
 
 _CANONICAL = {e.lower(): e for e in ecosystems.SUPPORTED}
-_MIN = 0  # sort ranks: introduced "0" sorts first, limit "*" last, real versions between
+_MIN = 0  # sort ranks: introduced "0" sorts before every version; real versions after it
 _MID = 1
-_MAX = 2
 
 
 @dataclass(frozen=True)
@@ -197,28 +196,24 @@ class Matcher:
             if not any(lim is None or v < lim for lim in rg.limits):
                 return None
         vulnerable = False
+        opened = 0  # index of the introduced event that made it vulnerable
         events = rg.events
-        i = 0
-        n = len(events)
-        while i < n:
-            kind, rank, k, _raw = events[i]
+        for i, (kind, rank, k, _raw) in enumerate(events):
             if rank == _MIN:
-                vulnerable = vulnerable or kind == "introduced"
-                i += 1
+                if kind == "introduced":
+                    vulnerable, opened = True, i
                 continue
-            if rank == _MAX:
-                break
             self.stats.comparisons += 1
             if v < k:
                 break  # events are sorted: nothing later can change the verdict
             if kind == "introduced":
-                vulnerable = True
+                vulnerable, opened = True, i
             elif kind == "fixed" or (kind == "last_affected" and v > k):
                 vulnerable = False
-            i += 1
         if not vulnerable:
             return None
-        for kind, _rank, _k, raw in events[i:]:
+        # The first boundary after the opening event is what ends this vulnerable stretch.
+        for kind, _rank, _k, raw in events[opened + 1 :]:
             if kind == "fixed":
                 return raw, None
             if kind == "last_affected":

@@ -36,12 +36,16 @@ def walk_real(roots: Iterable[str]) -> list[Fact]:
     facts: list[Fact] = []
     files: dict[str, str | None] = {}
     for root in roots:
-        for dirpath, _dirs, names in os.walk(root):
+        walked = [(root, [], [""])] if Path(root).is_file() else os.walk(root)
+        for dirpath, dirs, names in walked:
+            if dirpath.endswith(("site-packages", "dist-packages")):
+                # only metadata lives here for the inventory; skipping module trees keeps the test fast
+                dirs[:] = [d for d in dirs if d.endswith((".dist-info", ".egg-info"))]
             for name in names:
-                full = Path(dirpath, name)
+                full = Path(dirpath, name) if name else Path(dirpath)
                 rel = str(full).lstrip("/")
                 files[rel] = None
-                if full.is_symlink() or not full.is_file():
+                if not full.is_file():  # follows links, as the rootfs source does for wanted files
                     continue
                 size = full.stat().st_size
                 wanting = [a for a in analyzers if a.required(rel, size)]

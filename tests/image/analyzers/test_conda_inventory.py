@@ -29,7 +29,10 @@ def _record(name: str, version: str, build: str, channel: str, files: list[str],
         "md5": "5fa6a5d5de1e2e5b2ba1e3aa5c4ea4e0",
         "name": name,
         "package_tarball_full_path": f"/opt/conda/pkgs/{fn}",
-        "paths_data": {"paths": [{"_path": f, "path_type": "hardlink", "size_in_bytes": 10} for f in files], "paths_version": 1},
+        "paths_data": {
+            "paths": [{"_path": f, "path_type": "hardlink", "size_in_bytes": 10} for f in files],
+            "paths_version": 1,
+        },
         "requested_spec": name,
         "sha256": "0" * 64,
         "size": 123456,
@@ -93,10 +96,16 @@ def test_conda_env_with_pip_metadata_is_matched_once() -> None:
 
 
 def test_channel_names() -> None:
-    assert channel_name({"channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64"}) == "conda-forge"
+    assert (
+        channel_name({"channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64"})
+        == "conda-forge"
+    )
     assert channel_name({"channel": "https://repo.anaconda.com/pkgs/main/noarch", "subdir": "noarch"}) == "pkgs/main"
     assert channel_name({"channel": "defaults"}) == "defaults"
-    assert channel_name({"url": "https://conda.anaconda.org/t/tk-123/nvidia/linux-64/cuda-12.conda", "subdir": "linux-64"}) == "nvidia"
+    assert (
+        channel_name({"url": "https://conda.anaconda.org/t/tk-123/nvidia/linux-64/cuda-12.conda", "subdir": "linux-64"})
+        == "nvidia"
+    )
     assert channel_name({}) is None
 
 

@@ -140,3 +140,27 @@ def test_plugin_registers_every_analyzer_and_finalizer() -> None:
     assert all(isinstance(a, InventoryAnalyzer) and a.version for a in analyzers)
     orders = [f.order for f in finalizers]
     assert len(set(orders)) == len(orders) and all(isinstance(f, InventoryFinalizer) for f in finalizers)
+
+
+def test_every_fact_type_survives_the_layer_cache_codec() -> None:
+    from shareguard.image.cache import _fact_classes, decode_fact, encode_fact
+
+    conda = b'{"name":"numpy","version":"1.26.4","build":"py311_0","channel":"https://conda.anaconda.org/conda-forge/linux-64","files":["lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA"]}'
+    facts = inventory(
+        {
+            "etc/os-release": UBUNTU_2204,
+            "var/lib/dpkg/status": CUDA_STATUS,
+            "var/lib/dpkg/info/python3-yaml.list": b"/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info\n",
+            "etc/apt/sources.list.d/cuda.list": NVIDIA_SOURCES,
+            "opt/conda/conda-meta/numpy-1.26.4-py311_0.json": conda,
+            "opt/conda/lib/python3.11/site-packages/numpy-1.26.4.dist-info/INSTALLER": b"conda\n",
+            "x/torch/version.py": b"__version__ = '2.3.0+cu121'\ncuda = '12.1'\n",
+        },
+        "sha256:l",
+    )
+    classes = _fact_classes()
+    kinds = set()
+    for fact in facts:
+        assert decode_fact(encode_fact(fact), classes) == fact
+        kinds.add(type(fact).__name__)
+    assert {"OSInfo", "Package", "OwnedFiles", "AptSource", "PythonInstaller"} <= kinds

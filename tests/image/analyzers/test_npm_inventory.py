@@ -65,7 +65,15 @@ def test_manifest_positions() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"{}", b"[]", b'{"name": 1, "version": "1"}', b'{"name": "x"}', b"\xff{", b"[" * 100000, b'{"name":"a","version":""}'],
+    [
+        b"{}",
+        b"[]",
+        b'{"name": 1, "version": "1"}',
+        b'{"name": "x"}',
+        b"\xff{",
+        b"[" * 100000,
+        b'{"name":"a","version":""}',
+    ],
 )
 def test_bad_manifests_give_nothing(content: bytes) -> None:
     assert NpmAnalyzer().analyze("node_modules/a/package.json", content, None) == []
@@ -75,7 +83,9 @@ def test_legacy_license_forms() -> None:
     doc = b'{"name":"old","version":"0.1.0","licenses":[{"type":"MIT"},{"type":"Apache-2.0"}]}'
     [pkg] = NpmAnalyzer().analyze("node_modules/old/package.json", doc, None)
     assert isinstance(pkg, Package) and pkg.licenses == ("MIT", "Apache-2.0")
-    [pkg] = NpmAnalyzer().analyze("node_modules/o/package.json", b'{"name":"o","version":"1","license":{"type":"ISC"}}', None)
+    [pkg] = NpmAnalyzer().analyze(
+        "node_modules/o/package.json", b'{"name":"o","version":"1","license":{"type":"ISC"}}', None
+    )
     assert isinstance(pkg, Package) and pkg.licenses == ("ISC",)
 
 

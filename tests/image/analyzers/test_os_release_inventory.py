@@ -46,7 +46,7 @@ def test_real_os_release_of_this_machine() -> None:
 
 
 def test_quoting_and_comments() -> None:
-    fields = parse_os_release("# c\nNAME='Foo Linux'\nPRETTY_NAME=\"A \\\"quoted\\\" \\$x\"\nBROKEN\n=x\nID=foo\n")
+    fields = parse_os_release('# c\nNAME=\'Foo Linux\'\nPRETTY_NAME="A \\"quoted\\" \\$x"\nBROKEN\n=x\nID=foo\n')
     assert fields == {"NAME": "Foo Linux", "PRETTY_NAME": 'A "quoted" $x', "ID": "foo"}
 
 
@@ -62,7 +62,9 @@ def test_ubuntu_and_required_paths() -> None:
 def test_fallbacks_alpine_and_debian_testing() -> None:
     facts = inventory({"etc/alpine-release": b"3.19.1\n"})
     assert (_os(facts).id, _os(facts).version_id) == ("alpine", "3.19.1")
-    testing = b'PRETTY_NAME="Debian GNU/Linux trixie/sid"\nNAME="Debian GNU/Linux"\nVERSION_CODENAME=trixie\nID=debian\n'
+    testing = (
+        b'PRETTY_NAME="Debian GNU/Linux trixie/sid"\nNAME="Debian GNU/Linux"\nVERSION_CODENAME=trixie\nID=debian\n'
+    )
     info = _os(inventory({"etc/os-release": testing, "etc/debian_version": b"trixie/sid\n"}))
     assert info.path == "etc/os-release" and info.version_codename == "trixie" and info.version_id == ""
     info = _os(inventory({"etc/debian_version": b"12.5\n"}))

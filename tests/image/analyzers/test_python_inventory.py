@@ -65,14 +65,20 @@ def test_local_version_license_and_os_location() -> None:
         b"Metadata-Version: 2.1\nName: torch\nVersion: 2.3.0+cu121\nLicense: BSD-3\n"
         b"Classifier: License :: OSI Approved :: BSD License\n\nlong description\n"
     )
-    [pkg] = PythonAnalyzer().analyze("usr/local/lib/python3.10/dist-packages/torch-2.3.0+cu121.dist-info/METADATA", meta, None)
+    [pkg] = PythonAnalyzer().analyze(
+        "usr/local/lib/python3.10/dist-packages/torch-2.3.0+cu121.dist-info/METADATA", meta, None
+    )
     assert isinstance(pkg, Package)
     assert (pkg.name, pkg.version, pkg.licenses, pkg.os_managed) == ("torch", "2.3.0+cu121", ("BSD-3",), False)
     assert pkg.purl == "pkg:pypi/torch@2.3.0%2Bcu121"
-    [deb] = PythonAnalyzer().analyze("usr/lib/python3/dist-packages/six-1.16.0.egg-info", b"Name: six\nVersion: 1.16.0\n", None)
+    [deb] = PythonAnalyzer().analyze(
+        "usr/lib/python3/dist-packages/six-1.16.0.egg-info", b"Name: six\nVersion: 1.16.0\n", None
+    )
     assert isinstance(deb, Package) and deb.os_managed
     expr = b"Name: Foo.Bar_baz\nVersion: 1.0\nLicense-Expression: Apache-2.0 OR MIT\nLicense: long\n"
-    [foo] = PythonAnalyzer().analyze("app/.venv/lib/python3.12/site-packages/foo_bar_baz-1.0.dist-info/METADATA", expr, None)
+    [foo] = PythonAnalyzer().analyze(
+        "app/.venv/lib/python3.12/site-packages/foo_bar_baz-1.0.dist-info/METADATA", expr, None
+    )
     assert isinstance(foo, Package) and foo.name == "foo-bar-baz" and foo.licenses == ("Apache-2.0 OR MIT",)
     assert extra(foo)["declared_name"] == "Foo.Bar_baz"
 

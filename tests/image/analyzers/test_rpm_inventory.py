@@ -173,14 +173,15 @@ def test_hostile_headers_are_skipped_with_a_notice() -> None:
         struct.pack(">II", 0xFFFFFFFF, 0xFFFFFFFF) + b"\0" * 64,  # huge counts
         struct.pack(">II", 2, 10**6) + good[8:],  # data store runs past the blob
         good[: len(good) - 5],  # truncated store
-        _header([(rh.NAME, rh.T_STRING, "x"), (rh.VERSION, rh.T_STRING, "1")], region=False)[:-1] + b"A",  # unterminated
+        _header([(rh.NAME, rh.T_STRING, "x"), (rh.VERSION, rh.T_STRING, "1")], region=False)[:-1]
+        + b"A",  # unterminated
         _header([*BASIC[:-1], (rh.DIRINDEXES, rh.T_INT32, [0, 99])]),  # dir index out of range
         _header([*BASIC[:-1], (rh.DIRINDEXES, rh.T_INT32, [0])]),  # lists disagree
     ]
     # An int32 array whose count runs past the store.
     bad_count = bytearray(_header(BASIC))
     for i in range(il):
-        tag, typ, off, cnt = struct.unpack_from(">IIiI", bad_count, 8 + 16 * i)
+        tag, typ, off, _cnt = struct.unpack_from(">IIiI", bad_count, 8 + 16 * i)
         if tag == rh.DIRINDEXES:
             struct.pack_into(">IIiI", bad_count, 8 + 16 * i, tag, typ, off, dl)
     cases.append(bytes(bad_count))

@@ -21,6 +21,7 @@ _MAX_HEADER = 4 * MIB
 _MAX_PY = 256 * 1024
 _TORCH = "/torch/version.py"
 _TF = "tensorflow/python/platform/build_info.py"
+_PY_FILES = (_TORCH, _TF)
 
 
 def generic_package(
@@ -168,7 +169,7 @@ class MLStackAnalyzer:
             base = basename(path)
             return base == "nccl.h" or base.startswith("cudnn_version")
         if path.endswith(".py"):
-            return size <= _MAX_PY and (path.endswith(_TORCH) or path.endswith(_TF))
+            return path.endswith(_PY_FILES) and size <= _MAX_PY
         if path.startswith("usr/local/cuda") and path.endswith(("/version.json", "/version.txt")):
             return size <= _MAX_HEADER and path.count("/") == 3
         return False

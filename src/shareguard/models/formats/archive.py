@@ -17,7 +17,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from shareguard.core.errors import BudgetExceeded
 from shareguard.models.formats.blob import CorruptData, DecompressingReader, Window
@@ -68,7 +68,11 @@ def scan_zip(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
     for info in infos:
         if info.is_dir():
             continue
-        if torch_zip and any(d in f"/{info.filename}" for d in _TORCH_TENSOR_DIRS) and not info.filename.endswith(".pkl"):
+        if (
+            torch_zip
+            and any(d in f"/{info.filename}" for d in _TORCH_TENSOR_DIRS)
+            and not info.filename.endswith(".pkl")
+        ):
             continue  # tensor storages: raw bytes torch never unpickles
         if keras_zip and info.filename == "config.json":
             from shareguard.models.formats import keras
@@ -125,7 +129,9 @@ def _member_stream(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo) 
         return io.BufferedReader(raw, 1 << 16), info.compress_size
     ratio_limit = env.budget.max_ratio
     if info.file_size > env.settings.budgets.max_member_bytes or (
-        info.compress_size and info.file_size > env.budget.ratio_floor and info.file_size / info.compress_size > ratio_limit
+        info.compress_size
+        and info.file_size > env.budget.ratio_floor
+        and info.file_size / info.compress_size > ratio_limit
     ):
         env.sink.add(
             "MODEL-010",
@@ -134,7 +140,8 @@ def _member_stream(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo) 
             key="declared",
         )
         return None
-    return DecompressingReader(io.BufferedReader(raw, 1 << 16), kind, env.budget, what=info.filename), info.file_size
+    reader = DecompressingReader(io.BufferedReader(raw, 1 << 16), kind, env.budget, what=info.filename)
+    return cast(BinaryIO, reader), info.file_size
 
 
 def _with_member(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo, fn: object) -> None:
@@ -172,7 +179,7 @@ def _scan_member(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo) ->
             return
         if not depth_ok(env, member):
             return
-        env.inspect(env, member, _Prefixed(head, stream), size, info.filename)
+        env.inspect(env, member, cast(BinaryIO, _Prefixed(head, stream)), size, info.filename)
         if isinstance(stream, DecompressingReader):
             _drain_crc(stream, info, env, member)
     except BudgetExceeded as exc:
@@ -262,15 +269,15 @@ class _Prefixed(io.RawIOBase):
             out += more
         return out
 
-    def readinto(self, b: object) -> int:
-        data = self.read(len(b))  # type: ignore[arg-type]
-        b[: len(data)] = data  # type: ignore[index]
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
         return len(data)
 
 
 def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     try:
-        tf = tarfile.open(fileobj=fh, mode="r:")
+        tf = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115 - closed in the finally below
     except (tarfile.TarError, OSError, EOFError) as exc:
         env.sink.add("MODEL-003", where, title=f"Unreadable tar archive: {exc}", evidence=str(exc), key="tar")
         return
@@ -320,18 +327,22 @@ def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str)
         fh.read(21)  # "ZF" + 19-char hex length
         nxt = fh.read(1)
         if nxt != b" ":
-            fh = _Prefixed(nxt, fh)  # type: ignore[assignment]
-    stream = DecompressingReader(fh, codec, env.budget, what=f"{kind.value} stream")
+            fh = cast(BinaryIO, _Prefixed(nxt, fh))
+    stream = cast(BinaryIO, DecompressingReader(fh, codec, env.budget, what=f"{kind.value} stream"))
     try:
         head = stream.read(4096)
-        inner_name = name[: -len(suffix(name))] if suffix(name) in (".gz", ".z", ".bz2", ".xz", ".lzma", ".lz4", ".zst") else name
+        inner_name = (
+            name[: -len(suffix(name))]
+            if suffix(name) in (".gz", ".z", ".bz2", ".xz", ".lzma", ".lz4", ".zst")
+            else name
+        )
         kind2 = sniff(head, inner_name)
         if kind2 in (Kind.ZIP,):
             data = _buffer(env, inner, head, stream)
             if data is not None:
                 env.inspect(env, inner, io.BytesIO(data), len(data), inner_name)
             return
-        env.inspect(env, inner, _Prefixed(head, stream), None, inner_name)
+        env.inspect(env, inner, cast(BinaryIO, _Prefixed(head, stream)), None, inner_name)
     except BudgetExceeded as exc:
         env.sink.add("MODEL-010", inner, evidence=exc.message, key="budget")
     except CorruptData as exc:

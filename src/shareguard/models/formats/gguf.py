@@ -54,7 +54,9 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
     try:
         check(fh, size)
     except GGUFError as exc:
-        env.sink.add("MODEL-061", where, title=f"Invalid GGUF header: {exc}", evidence=str(exc), offset=exc.offset, key="gguf")
+        env.sink.add(
+            "MODEL-061", where, title=f"Invalid GGUF header: {exc}", evidence=str(exc), offset=exc.offset, key="gguf"
+        )
 
 
 def check(fh: BinaryIO, size: int | None) -> dict[str, object]:
@@ -114,7 +116,9 @@ def _check(r: ChunkedReader, size: int | None) -> dict[str, object]:
                 raise GGUFError(f"tensor {tname!r}: {numel} elements is not a whole number of type-{gtype} blocks", 0)
             nbytes = numel // per * bb
         if size is not None and data_start + offset + nbytes > size:
-            raise GGUFError(f"tensor {tname!r} data ({nbytes} bytes at {offset}) runs past the end of the file", data_start)
+            raise GGUFError(
+                f"tensor {tname!r} data ({nbytes} bytes at {offset}) runs past the end of the file", data_start
+            )
     return {"version": version, "tensors": n_tensors, "kv": n_kv, "alignment": alignment}
 
 

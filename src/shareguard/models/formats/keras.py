@@ -25,7 +25,9 @@ LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__"})
 def scan_config_stream(env: Env, where: Where, fh: BinaryIO, size: int | None, version: str | None = None) -> None:
     raw = fh.read(MAX_CONFIG + 1)
     if len(raw) > MAX_CONFIG:
-        env.sink.add("MODEL-003", where, title="Keras config over the size budget", evidence="config.json too large", key="keras")
+        env.sink.add(
+            "MODEL-003", where, title="Keras config over the size budget", evidence="config.json too large", key="keras"
+        )
         return
     try:
         config = json.loads(raw.decode("utf-8", errors="replace"))

@@ -80,7 +80,7 @@ class Glob:
 class Obj:
     """The result of calling/instantiating something: `origin(*args)`, then maybe `BUILD state`."""
 
-    __slots__ = ("origin", "args", "state")
+    __slots__ = ("args", "origin", "state")
 
     def __init__(self, origin: Any, args: Any) -> None:
         self.origin = origin

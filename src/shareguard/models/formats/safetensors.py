@@ -39,7 +39,14 @@ DTYPE_BITS = {
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     problems = check(fh, size)
     for offset, problem in problems[:10]:
-        env.sink.add("MODEL-060", where, title=f"Invalid safetensors header: {problem}", evidence=problem, offset=offset, key=problem)
+        env.sink.add(
+            "MODEL-060",
+            where,
+            title=f"Invalid safetensors header: {problem}",
+            evidence=problem,
+            offset=offset,
+            key=problem,
+        )
 
 
 def check(fh: BinaryIO, size: int | None) -> list[tuple[int | None, str]]:
@@ -64,7 +71,9 @@ def check(fh: BinaryIO, size: int | None) -> list[tuple[int | None, str]]:
     spans: list[tuple[int, int, str]] = []
     for key, info in header.items():
         if key == "__metadata__":
-            if not isinstance(info, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in info.items()):
+            if not isinstance(info, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in info.items()
+            ):
                 out.append((8, "__metadata__ is not a map of strings"))
             continue
         problem = _tensor_problem(key, info, spans)

@@ -6,7 +6,6 @@ to decide whether an unrecognised file should have been a model (`.pt` holding a
 
 from __future__ import annotations
 
-import json
 import struct
 from enum import StrEnum
 
@@ -135,20 +134,12 @@ def _is_safetensors(head: bytes) -> bool:
 def _is_zlib(head: bytes) -> bool:
     if len(head) < 2 or head[0] != 0x78 or head[1] not in (0x01, 0x5E, 0x9C, 0xDA):
         return False
-    return (head[0] * 256 + head[1]) % 31 == 0
+    return bool((head[0] * 256 + head[1]) % 31 == 0)
 
 
 def _is_lzma_alone(head: bytes) -> bool:
     # .lzma ("alone") header: properties byte, 4-byte dictionary size, 8-byte size (often -1).
     if len(head) < 13 or head[0] != 0x5D:
         return False
-    (dict_size,) = struct.unpack("<I", head[1:5])
+    dict_size = int.from_bytes(head[1:5], "little")
     return dict_size >= 4096 and (dict_size & (dict_size - 1) == 0 or dict_size & 0xFFFF == 0)
-
-
-def json_prefix_ok(raw: bytes) -> bool:
-    try:
-        json.loads(raw)
-    except ValueError:
-        return False
-    return True

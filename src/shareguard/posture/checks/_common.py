@@ -46,8 +46,15 @@ def is_secret_name(name: str) -> bool:
     return any((a, b) in _SECRET_PAIRS for a, b in zip(segs, segs[1:], strict=False))
 
 
+_REFERENCE = re.compile(
+    r"^(?:/|\./|~/|[A-Za-z]:\\|file:|projects/[^/]+/secrets/|arn:aws[\w-]*:|sm://|vault:|gcp-secret:|secretmanager:)"
+)
+
+
 def is_placeholder(value: str) -> bool:
-    return _PLACEHOLDER.match(value.strip()) is not None
+    """An empty/templated/dummy value, or one that points at a secret instead of being one (a path, an ARN…)."""
+    v = value.strip()
+    return _PLACEHOLDER.match(v) is not None or _REFERENCE.match(v) is not None
 
 
 def secret_in_value(value: str) -> str | None:

@@ -15,6 +15,7 @@ from shareguard.core.masking import mask
 from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, known, present, v
 from shareguard.posture.model import PostureResource, Violation
 
+_BAD_STATUS = frozenset({"DEPRECATED", "UNSUPPORTED", "DECOMMISSIONED"})
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
@@ -25,6 +26,8 @@ def _explicit(res: PostureResource) -> bool:
         return bool(res.attributes.get("dataflow_runner"))
     if res.raw_type == "describe:dataflow.flex_launch":
         return "launch_parameter" in res.attributes
+    if res.raw_type == "describe:dataflow.job":
+        return bool(res.attributes.get("environment"))  # the summary view has no environment to judge
     return True
 
 
@@ -85,8 +88,9 @@ class DataflowChecks:
             if name in deprecated:
                 yield v("DATAFLOW-004", res, "experiments", evidence=name, detail=name, key=name)
         sdk = a.get("sdk_version")
-        if known(sdk) and sdk_status(str(sdk), datetime.now(UTC).date()):
-            yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
+        reported = str(a.get("sdk_support_status") or "").upper()
+        if known(sdk) and (sdk_status(str(sdk), datetime.now(UTC).date()) or reported in _BAD_STATUS):
+            yield v("DATAFLOW-005", res, "sdk_version", evidence=f"{sdk} {reported}".strip(), detail=f"Beam SDK {sdk}")
         for field in ("container_image", "template_image"):
             img = a.get(field)
             if known(img) and not _DIGEST.search(str(img)):

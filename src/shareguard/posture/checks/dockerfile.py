@@ -179,7 +179,8 @@ def ssh_port(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
 
 
 _SSHD = re.compile(r"(?:^|[\s/\"'])sshd(?:$|[\s\"'])")
-_STRICT_OFF = re.compile(r"StrictHostKeyChecking[\s=\"']+no\b", re.I)
+# Also the sed form of AWS DLC-style images: s/…StrictHostKeyChecking \).*/ \1no/
+_STRICT_OFF = re.compile(r"StrictHostKeyChecking(?:[\s=\"']+|[^\n;&|]{0,24}?\\1)no\b", re.I)
 
 
 def ssh_server(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
@@ -218,6 +219,9 @@ def ssh_keys(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
             dest = (inst.exec_form or inst.args.split() or [""])[-1]
             if not flagged and ("/.ssh/id_" in dest or dest.endswith("authorized_keys")):
                 yield _v("DOCKERFILE-009", inst, f"writes {dest}", needle=dest)
+        for inst in st.of("RUN"):
+            if any(_unwrap(c.argv)[:1] == ("ssh-keygen",) for c in inst.shell.commands):
+                yield _v("DOCKERFILE-009", inst, "generates an SSH key pair inside the image", needle="ssh-keygen")
 
 
 # --- 010/011 pinning -------------------------------------------------------------------------------
@@ -343,7 +347,7 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
         for key, value in kv_pairs(inst.args, arg=inst.keyword == "ARG"):
             kind = secret_in_value(value or "")
             if kind:
-                yield _v("DOCKERFILE-014", inst, f"{key} holds a {kind}", needle=key, evidence=f"{key}={mask(value or '')}")
+                yield _v("DOCKERFILE-014", inst, f"{key} holds a secret ({kind})", needle=key, evidence=f"{key}={mask(value or '')}")
             elif inst.keyword != "LABEL" and is_secret_name(key):
                 if value is None:
                     yield _v(
@@ -357,7 +361,7 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
             text = inst.raw + "\n" + "\n".join(h.body for h in inst.heredocs)
             kind = secret_in_value(text)
             if kind:
-                yield _v("DOCKERFILE-014", inst, f"RUN contains a {kind}", evidence=f"RUN … ({kind}, masked)")
+                yield _v("DOCKERFILE-014", inst, f"RUN contains a secret ({kind})", evidence=f"RUN … ({kind}, masked)")
 
 
 _SECRET_FILES = re.compile(

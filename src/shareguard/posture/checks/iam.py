@@ -15,8 +15,9 @@ from shareguard.posture.model import PostureResource, Violation
 
 
 def _match(action: str, patterns: list[str]) -> bool:
+    """Does a policy action fall under one of the patterns? The pattern `*` means the action `*` itself."""
     low = action.lower()
-    return any(fnmatch(low, p) for p in patterns)
+    return any(low == p if p == "*" else fnmatch(low, p) for p in patterns)
 
 
 def _is_wild_action(action: str) -> bool:

@@ -202,7 +202,7 @@ def plain_env_secrets(res: PostureResource, ctx: ScanContext) -> Iterable[Violat
             name, value = str(e.get("name", "")), str(e.get("value"))
             kind = secret_in_value(value)
             if kind or (is_secret_name(name) and not is_placeholder(value)):
-                what = f"holds a {kind}" if kind else "is a literal"
+                what = f"holds a secret ({kind})" if kind else "is a literal"
                 yield _v("K8S-013", f"{c['path']}.env[{i}].value", f"{_label(c)} env {name} {what}", f"{name}={mask(value)}")
 
 
@@ -258,7 +258,7 @@ def configmap_secrets(res: PostureResource, ctx: ScanContext) -> Iterable[Violat
         text = str(value) if value is not None else ""
         kind = secret_in_value(text)
         if kind or (is_secret_name(str(key)) and "\n" not in text.strip() and not is_placeholder(text)):
-            what = f"holds a {kind}" if kind else "is named like a credential"
+            what = f"holds a secret ({kind})" if kind else "is named like a credential"
             yield _v("K8S-018", f"data.{key}", f"ConfigMap key {key} {what}", f"{key}={mask(text[:64])}")
 
 

@@ -31,6 +31,8 @@ def snake_view(value: Any, *, keep_keys: bool = False, depth: int = 0) -> Any:
     if depth > 200:
         raise BudgetExceeded("document nested deeper than 200 levels")
     if isinstance(value, dict):
+        if is_unknown(value):
+            return value  # CloudFormation intrinsic (`{"Fn::GetAtt": …}`): kept verbatim, it is an expression
         out: dict[str, Any] = {}
         for k, v in value.items():
             key = str(k) if keep_keys else snake(str(k))
@@ -185,3 +187,29 @@ class LineIndex:
         """Offset of `"key":` in a JSON text."""
         m = re.compile(r'"' + re.escape(key) + r'"\s*:').search(self.text, start, end if end is not None else len(self.text))
         return m.start() if m else None
+
+
+def json_lines(idx: LineIndex, obj: Any, start: int, path: str, out: dict[str, int], budget: list[int]) -> int:
+    """Walk `obj` in document order, finding each key after the previous one (JSON keeps order)."""
+    cursor = start
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if budget[0] <= 0:
+                return cursor
+            budget[0] -= 1
+            off = idx.json_key(str(k), cursor)
+            if off is None:
+                continue
+            sub = f"{path}.{snake(str(k))}" if path else snake(str(k))
+            out.setdefault(sub, idx.line_at(off))
+            cursor = json_lines(idx, v, off + 1, sub, out, budget)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            if budget[0] <= 0:
+                return cursor
+            if isinstance(item, dict | list):
+                brace = idx.find("{" if isinstance(item, dict) else "[", cursor)
+                if brace is not None:
+                    out.setdefault(f"{path}[{i}]", idx.line_at(brace))
+                cursor = json_lines(idx, item, cursor, f"{path}[{i}]", out, budget)
+    return cursor

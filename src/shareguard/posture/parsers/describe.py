@@ -11,6 +11,7 @@ notebook instances; Compute Engine instances (Deep Learning VMs); CloudTrail tra
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
-from shareguard.posture.parsers._common import LineIndex, json_head, load_json_text, snake, snake_view
+from shareguard.posture.parsers._common import LineIndex, json_head, json_lines, load_json_text, snake_view
 from shareguard.posture.plugin import FormatSpec
 
 _MARKERS = (
@@ -174,30 +175,38 @@ def _objects(doc: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _json_lines(idx: LineIndex, obj: Any, start: int, path: str, out: dict[str, int], budget: list[int]) -> int:
-    """Walk `obj` in document order, finding each key after the previous one (JSON keeps order)."""
-    cursor = start
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if budget[0] <= 0:
-                return cursor
-            budget[0] -= 1
-            off = idx.json_key(str(k), cursor)
-            if off is None:
-                continue
-            sub = f"{path}.{snake(str(k))}" if path else snake(str(k))
-            out.setdefault(sub, idx.line_at(off))
-            cursor = _json_lines(idx, v, off + 1, sub, out, budget)
-    elif isinstance(obj, list):
-        for i, item in enumerate(obj):
-            if budget[0] <= 0:
-                return cursor
-            if isinstance(item, dict | list):
-                brace = idx.find("{" if isinstance(item, dict) else "[", cursor)
-                if brace is not None:
-                    out.setdefault(f"{path}[{i}]", idx.line_at(brace))
-                cursor = _json_lines(idx, item, cursor, f"{path}[{i}]", out, budget)
-    return cursor
+def _spans(text: str, doc: Any) -> list[int]:
+    """Start offsets of the objects `_objects` returns (top-level array items or a wrapper's items)."""
+    if isinstance(doc, dict) and not classify(doc):
+        for key in _WRAPPERS:
+            if isinstance(doc.get(key), list):
+                m = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text)
+                return _array_items(text, m.end()) if m else []
+        return [text.find("{")]
+    if isinstance(doc, list):
+        start = text.find("[")
+        return _array_items(text, start + 1) if start >= 0 else []
+    return [max(0, text.find("{"))]
+
+
+def _array_items(text: str, pos: int) -> list[int]:
+    """Offsets of the object items of the JSON array whose content starts at `pos`."""
+    decoder = json.JSONDecoder()
+    out: list[int] = []
+    n = len(text)
+    while pos < n and len(out) < _MAX_ITEMS:
+        while pos < n and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= n or text[pos] == "]":
+            break
+        try:
+            item, end = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            break
+        if isinstance(item, dict):
+            out.append(pos)
+        pos = end
+    return out
 
 
 def _name(obj: dict[str, Any], kind: str, i: int) -> str:
@@ -223,16 +232,16 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     text, doc = load_json_text(entry, ctx)
     idx = LineIndex(text)
     out: list[PostureResource] = []
-    cursor = 0
-    for i, obj in enumerate(_objects(doc)):
+    objects = _objects(doc)
+    starts = _spans(text, doc)
+    for i, obj in enumerate(objects):
         kind = classify(obj)
         if kind is None:
             continue
         name = _name(obj, kind, i)
-        anchor = idx.find(f'"{name}"', cursor) if len(name) < 500 else None
-        start = anchor if anchor is not None else cursor
+        start = starts[i] if i < len(starts) else 0
         lines: dict[str, int] = {}
-        cursor = max(cursor, _json_lines(idx, obj, max(0, text.rfind("{", 0, start)), "", lines, [5000]))
+        json_lines(idx, obj, start, "", lines, [5000])
         if kind == "iam.account_summary":
             view = _summary_view(obj)
             out.append(
@@ -253,7 +262,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
         if kind == "s3.public_access_block":
             view = view.get("public_access_block_configuration") or {}
             lines = {k.removeprefix("public_access_block_configuration."): v for k, v in lines.items()}
-        line = idx.line_at(start) if anchor is not None else (min(lines.values()) if lines else 1)
+        line = idx.line_at(start)
         out.append(
             build(
                 raw_type=f"describe:{kind}",

@@ -104,7 +104,7 @@ class Instruction:
         head = text.split()[0].rsplit("/", 1)[-1] if text.split() else ""
         scripts = [d.body for d in self.heredocs]
         if not text or head in _SHELLS:
-            return "\n".join(filter(None, [text if head in _SHELLS else "", *scripts]))
+            return "\n".join(scripts)  # `RUN <<EOF` / `RUN bash <<EOF`: the body is the script
         return text  # `RUN python3 <<EOF`: the body is not shell
 
 

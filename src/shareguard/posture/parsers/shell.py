@@ -7,6 +7,7 @@ result is the same small model, and parsing never raises.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from functools import lru_cache
@@ -111,15 +112,28 @@ class _Walker:
         return self.pipelines - 1
 
 
-def _tokenize_commands(text: str, substituted: bool = False, start: int = 0) -> list[SimpleCommand]:
-    """Best-effort split on control operators and pipes, with `$( )`/backtick contents parsed too."""
+_MAX_SUBSTITUTION_DEPTH = 8
+_SUBST_SYNTAX = re.compile(r"\$\(|<\(|[()`]")
+_OPERATORS = re.compile(r"(\|\||&&|;;|[|;&<>])")
+
+
+def _tokens(text: str) -> list[str]:
     try:
         lex = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
         lex.whitespace_split = True
         lex.commenters = ""
-        tokens = list(lex)
-    except ValueError:  # unterminated quote: fall back to whitespace
-        tokens = text.split()
+        return list(lex)
+    except ValueError:  # unterminated quote: flat words, split on whitespace and operators
+        flat = _SUBST_SYNTAX.sub(" ", text).replace("'", " ").replace('"', " ")
+        return [w for part in _OPERATORS.split(flat) for w in part.split() if w]
+
+
+def _tokenize_commands(text: str, substituted: bool = False, start: int = 0, depth: int = 0) -> list[SimpleCommand]:
+    """Best-effort split on control operators and pipes, with `$( )`/backtick contents parsed too."""
+    if depth >= _MAX_SUBSTITUTION_DEPTH:
+        # Absurd nesting: flatten the substitutions into plain words rather than recurse further.
+        text, substituted = _SUBST_SYNTAX.sub(" ", text), True
+    tokens = _tokens(text)
     out: list[SimpleCommand] = []
     pipeline = start
     position = 0
@@ -151,8 +165,9 @@ def _tokenize_commands(text: str, substituted: bool = False, start: int = 0) -> 
         if not argv and tok in _RESERVED:
             continue
         argv.append(tok)
-        for inner in _substitution_bodies(tok):
-            out.extend(_tokenize_commands(inner, True, pipeline + 1000 * (len(out) + 1)))
+        if depth < _MAX_SUBSTITUTION_DEPTH:
+            for inner in _substitution_bodies(tok):
+                out.extend(_tokenize_commands(inner, True, pipeline + 1000 * (len(out) + 1), depth + 1))
     flush()
     return out
 

@@ -16,7 +16,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
-from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, load_json_text
+from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, json_lines, load_json_text
 from shareguard.posture.parsers.terraform import embedded_policies
 from shareguard.posture.plugin import FormatSpec
 from shareguard.posture.parsers.terraform import FORMAT as _TF
@@ -57,8 +57,8 @@ def _module_resources(module: Any, depth: int = 0) -> list[dict[str, Any]]:
     return out
 
 
-def _items(doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """(address, mode, type, values) for every resource."""
+def _items(doc: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, dict[str, Any]]]]:
+    """The section used and (address, mode, type, values) for every resource."""
     out: list[tuple[str, str, str, dict[str, Any]]] = []
     changes = [c for c in as_list(doc.get("resource_changes")) if isinstance(c, dict)]
     if changes:
@@ -69,17 +69,19 @@ def _items(doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
                 continue
             values = _apply_unknown(change["after"], change.get("after_unknown"))
             out.append((str(c.get("address", "")), str(c.get("mode", "managed")), str(c.get("type", "")), values))
-        return out
+        return "resource_changes", out
     root = None
+    used = ""
     for key in ("planned_values", "values"):
         section = doc.get(key)
         if isinstance(section, dict) and isinstance(section.get("root_module"), dict):
             root = section["root_module"]
+            used = key
             break
     for r in _module_resources(root):
         values = r.get("values") if isinstance(r.get("values"), dict) else {}
         out.append((str(r.get("address", "")), str(r.get("mode", "managed")), str(r.get("type", "")), values))
-    return out
+    return used, out
 
 
 def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
@@ -88,11 +90,19 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
         return []
     idx = LineIndex(text)
     out: list[PostureResource] = []
-    for address, mode, rtype, values in _items(doc):
+    section, items = _items(doc)
+    section_at = max(0, text.find(f'"{section}"')) if section else 0
+    for address, mode, rtype, values in items:
         if mode != "managed" or not rtype:
             continue
-        m = re.search(r'"address"\s*:\s*' + re.escape(json.dumps(address)), text)
+        m = re.compile(r'"address"\s*:\s*' + re.escape(json.dumps(address))).search(text, section_at)
         line = idx.line_at(m.start()) if m else None
+        lines: dict[str, int] = {}
+        if m is not None:
+            key = "after" if section == "resource_changes" else "values"
+            body = idx.json_key(key, m.end())
+            if body is not None:
+                json_lines(idx, values, body, "", lines, [2000])
         name = address.rsplit(".", 1)[-1] if "." in address else address
         out.append(
             build(
@@ -102,9 +112,10 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 line=line,
                 view=values,
                 source_format="terraform-plan",
+                lines=lines,
             )
         )
-        out.extend(embedded_policies(rtype, name, values, entry.rel_path, line, {}, "terraform-plan", address))
+        out.extend(embedded_policies(rtype, name, values, entry.rel_path, line, lines, "terraform-plan", address))
     return out
 
 

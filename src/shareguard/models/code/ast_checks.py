@@ -1,0 +1,228 @@
+"""AST checks over Python code for unsafe model loading (never executes or imports the code).
+
+Import aliases are resolved (`import torch as t`, `from pickle import loads as l`), so a call is
+matched by its fully qualified name.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from shareguard.core.severity import Severity
+
+FORCE_VAR = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
+TORCH_LOADS = frozenset({"torch.load", "torch.serialization.load"})
+PICKLE_LOADS = frozenset(
+    {
+        "pickle.load",
+        "pickle.loads",
+        "pickle.Unpickler",
+        "_pickle.load",
+        "_pickle.loads",
+        "cPickle.load",
+        "cPickle.loads",
+        "dill.load",
+        "dill.loads",
+        "cloudpickle.load",
+        "cloudpickle.loads",
+        "joblib.load",
+        "sklearn.externals.joblib.load",
+        "pandas.read_pickle",
+        "shelve.open",
+        "torch.serialization._load",
+    }
+)
+YAML_UNSAFE = frozenset({"yaml.unsafe_load", "yaml.unsafe_load_all"})
+YAML_FULL = frozenset({"yaml.full_load", "yaml.full_load_all"})
+YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
+SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+HUB_DOWNLOADS = ("from_pretrained", "hf_hub_download", "snapshot_download", "hf_hub_url", "load_dataset")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+FALSEY = frozenset({"", "0", "false", "no", "n", "off"})
+
+
+@dataclass(frozen=True)
+class CodeHit:
+    rule_id: str
+    line: int
+    column: int
+    evidence: str
+    title: str | None = None
+    severity: Severity | None = None
+
+
+class _Aliases(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            if a.asname:
+                self.names[a.asname] = a.name
+            else:
+                top = a.name.split(".", 1)[0]
+                self.names.setdefault(top, top)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module:
+            return
+        for a in node.names:
+            if a.name != "*":
+                self.names[a.asname or a.name] = f"{node.module}.{a.name}"
+
+
+def qualname(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts: list[str] = []
+    cur = node
+    while isinstance(cur, ast.Attribute):
+        parts.append(cur.attr)
+        cur = cur.value
+    if not isinstance(cur, ast.Name):
+        return None
+    base = aliases.get(cur.id, cur.id)
+    return ".".join([base, *reversed(parts)])
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+def _const(node: ast.expr | None) -> object:
+    if isinstance(node, ast.Constant):
+        return node.value
+    return _Missing
+
+
+class _Missing:
+    pass
+
+
+def _src(node: ast.AST, source: str) -> str:
+    text = ast.get_source_segment(source, node) or ""
+    text = " ".join(text.split())
+    return text[:200]
+
+
+def check_source(source: str, filename: str = "<code>") -> list[CodeHit]:
+    """Parse and check; raises SyntaxError/ValueError for code that does not parse."""
+    tree = ast.parse(source, filename=filename)
+    al = _Aliases()
+    al.visit(tree)
+    return list(_walk(tree, al.names, source))
+
+
+def _walk(tree: ast.AST, aliases: dict[str, str], source: str) -> Iterator[CodeHit]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            yield from _call(node, aliases, source)
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if _is_environ_key(t, aliases) and _truthy(getattr(node, "value", None)):
+                    yield CodeHit("MLCODE-003", node.lineno, node.col_offset, _src(node, source))
+
+
+def _is_environ_key(t: ast.AST, aliases: dict[str, str]) -> bool:
+    return isinstance(t, ast.Subscript) and qualname(t.value, aliases) == "os.environ" and _const(t.slice) == FORCE_VAR
+
+
+def _truthy(value: ast.expr | None) -> bool:
+    v = _const(value)
+    if v is _Missing:
+        return True  # computed: cannot prove it is off
+    return str(v).strip().lower() not in FALSEY
+
+
+def _call(node: ast.Call, aliases: dict[str, str], source: str) -> Iterator[CodeHit]:
+    name = qualname(node.func, aliases) or ""
+    line, col = node.lineno, node.col_offset
+    ev = _src(node, source)
+    if name in TORCH_LOADS:
+        wo = _kw(node, "weights_only")
+        if wo is None:
+            yield CodeHit("MLCODE-002", line, col, ev)
+        elif _const(wo) is False:
+            yield CodeHit("MLCODE-001", line, col, ev)
+        elif _const(wo) is _Missing:
+            yield CodeHit("MLCODE-002", line, col, ev, title="torch.load with a computed weights_only")
+    elif name in PICKLE_LOADS:
+        yield CodeHit("MLCODE-004", line, col, ev, title=f"Deserialization with {name}")
+    elif name in ("numpy.load",):
+        if _const(_kw(node, "allow_pickle")) is True:
+            yield CodeHit("MLCODE-008", line, col, ev)
+    elif name in YAML_UNSAFE:
+        yield CodeHit("MLCODE-005", line, col, ev, title=f"{name} constructs arbitrary Python objects")
+    elif name in YAML_FULL:
+        yield CodeHit(
+            "MLCODE-005",
+            line,
+            col,
+            ev,
+            title=f"{name}: FullLoader allowed code execution before PyYAML 5.4 (CVE-2020-14343)",
+            severity=Severity.MEDIUM,
+        )
+    elif name in YAML_LOAD:
+        loader = _kw(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+        lname = (qualname(loader, aliases) or "").rsplit(".", 1)[-1] if loader is not None else ""
+        if lname not in SAFE_LOADERS:
+            yield CodeHit("MLCODE-005", line, col, ev)
+    elif name in ("eval", "exec", "builtins.eval", "builtins.exec"):
+        arg = node.args[0] if node.args else None
+        if arg is not None and not isinstance(arg, ast.Constant):
+            yield CodeHit("MLCODE-009", line, col, ev, title=f"{name.rsplit('.', 1)[-1]}() of a computed value")
+    elif name in ("os.putenv", "os.environ.setdefault") and node.args:
+        if _const(node.args[0]) == FORCE_VAR and _truthy(node.args[1] if len(node.args) > 1 else None):
+            yield CodeHit("MLCODE-003", line, col, ev)
+    elif name == "os.environ.update":
+        for arg in node.args:
+            if isinstance(arg, ast.Dict):
+                for k, v in zip(arg.keys, arg.values, strict=False):
+                    if k is not None and _const(k) == FORCE_VAR and _truthy(v):
+                        yield CodeHit("MLCODE-003", line, col, ev)
+        for kw in node.keywords:
+            if kw.arg == FORCE_VAR and _truthy(kw.value):
+                yield CodeHit("MLCODE-003", line, col, ev)
+    trc = _kw(node, "trust_remote_code")
+    if trc is not None and _const(trc) is True:
+        yield CodeHit("MLCODE-006", line, col, ev)
+    if name.endswith("load_model") and _const(_kw(node, "safe_mode")) is False:
+        yield CodeHit("MLCODE-007", line, col, ev)
+    short = name.rsplit(".", 1)[-1]
+    if short in HUB_DOWNLOADS:
+        yield from _hub(node, short, line, col, ev)
+
+
+def _hub(node: ast.Call, short: str, line: int, col: int, ev: str) -> Iterator[CodeHit]:
+    repo = _kw(node, "repo_id") or _kw(node, "pretrained_model_name_or_path") or _kw(node, "path")
+    if repo is None and node.args:
+        repo = node.args[0]
+    rid = _const(repo)
+    if not (isinstance(rid, str) and _HUB_ID.match(rid)):
+        return  # a local path or a computed id: not provably a hub download
+    rev = _const(_kw(node, "revision"))
+    if isinstance(rev, str) and _SHA.match(rev):
+        return
+    detail = "no revision" if rev is _Missing else f"revision={rev!r} is not a commit sha"
+    yield CodeHit("MLCODE-010", line, col, ev, title=f"{short}({rid!r}) with {detail}")
+
+
+_ENV_LINE = re.compile(
+    rf"^\s*(?:export\s+|ENV\s+|set\s+)?{FORCE_VAR}\s*[=\s]\s*['\"]?([^'\"\s#]*)", re.MULTILINE | re.IGNORECASE
+)
+
+
+def check_env_text(text: str) -> list[CodeHit]:
+    """`.env`/shell assignments of TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD to a true value."""
+    hits = []
+    for m in _ENV_LINE.finditer(text):
+        if m.group(1).strip().lower() not in FALSEY:
+            line = text.count("\n", 0, m.start()) + 1
+            hits.append(CodeHit("MLCODE-003", line, 0, m.group(0).strip()[:200]))
+    return hits

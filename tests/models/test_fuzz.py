@@ -1,0 +1,71 @@
+"""Property tests: random and mutated input never crashes a reader and always terminates."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pickle
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shareguard.core.settings import Settings
+from shareguard.models.formats.blob import Budget
+from shareguard.models.formats.env import Env
+from shareguard.models.formats.pickle_walker import walk_stream
+from shareguard.models.formats.stream import ChunkedReader
+from shareguard.models.inspect import inspect_stream
+from shareguard.models.sink import FindingSink, Where
+
+SEEDS = [pickle.dumps({"a": [1, 2, (3, "x")], "b": b"y" * 300}, protocol=p) for p in range(6)] + [
+    b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x8c\x02id\x85R."
+]
+
+
+def _inspect(data: bytes, name: str) -> None:
+    sink = FindingSink("test")
+    env = Env(Settings(cache_dir=Path(tempfile.gettempdir())), sink, Budget(64 * 1024 * 1024), inspect_stream)
+    inspect_stream(env, Where(name), io.BytesIO(data), len(data), name)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2048))
+def test_walker_random_bytes(data: bytes) -> None:
+    walk_stream(ChunkedReader(io.BytesIO(data), chunk=64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8))
+def test_walker_mutated_pickles(seed: bytes, edits: list[tuple[int, int]]) -> None:
+    data = bytearray(seed)
+    for pos, val in edits:
+        data[pos % len(data)] = val
+    res = walk_stream(ChunkedReader(io.BytesIO(bytes(data))))
+    assert res.error is None or res.error_offset is not None
+
+
+PREFIXES = [
+    b"",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"\x93NUMPY\x01\x00",
+    b"GGUF\x03\x00\x00\x00",
+    b"\x08\x07",
+    b"\x89HDF\r\n\x1a\n",
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(PREFIXES),
+    st.binary(max_size=1024),
+    st.sampled_from(["x.pkl", "m.onnx", "m.safetensors", "saved_model.pb", "x.bin", "a.npy"]),
+)
+def test_dispatcher_random_bytes(prefix: bytes, body: bytes, name: str) -> None:
+    from shareguard.core.errors import ShareguardError
+    from shareguard.models.formats.blob import CorruptData
+
+    with contextlib.suppress(ShareguardError, CorruptData):
+        _inspect(prefix + body, name)

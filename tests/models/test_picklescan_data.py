@@ -1,0 +1,95 @@
+"""picklescan's own samples (shared data, hostile: never loaded) are all classified.
+
+Expectations are derived from picklescan's tests/test_scanner.py (which globals it reports as
+dangerous per file) plus the later samples' names (malicious14-20: runpy, bdb, pip, inductor,
+pydoc, functools.partial+torch.load, venv). Benign files must raise nothing; every other file
+must be flagged — a dangerous callable, or a finding that says why it was not analysed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .helpers import callables, rules, scan
+
+DANGEROUS = {
+    "malicious0.pkl": "__builtin__.eval",
+    "malicious1_v0.pkl": "__builtin__.eval",
+    "malicious1_v3.pkl": "builtins.eval",
+    "malicious1_v4.pkl": "builtins.eval",
+    "malicious1.zip": "builtins.eval",
+    "malicious1_0x1.zip": "builtins.eval",
+    "malicious1_0x20.zip": "builtins.eval",
+    "malicious1_0x40.zip": "builtins.eval",
+    "malicious1_central_directory.zip": "builtins.eval",
+    "malicious1_wrong_ext.zip": "builtins.eval",
+    "malicious2_v0.pkl": "posix.system",
+    "malicious2_v3.pkl": "posix.system",
+    "malicious2_v4.pkl": "posix.system",
+    "malicious3.pkl": "httplib.HTTPSConnection",
+    "malicious4.pickle": "requests.api.get",
+    "malicious5.pickle": "aiohttp.client.ClientSession",
+    "malicious6.pkl": "requests.api.get",
+    "malicious7.pkl": "socket.create_connection",
+    "malicious8.pkl": "subprocess.run",
+    "malicious9.pkl": "sys.exit",
+    "malicious10.pkl": "__builtin__.exec",
+    "malicious11.pkl": "os.system",
+    "malicious12.pkl": "operator.attrgetter",
+    "malicious13a.pkl": "pickle.loads",
+    "malicious13b.pkl": "_pickle.loads",
+    "malicious14.pkl": "runpy._run_code",
+    "malicious15a.pkl": "__builtin__.getattr",
+    "malicious15b.pkl": "bdb.Bdb.run",
+    "malicious16.pkl": "pip.main",
+    "malicious17.pkl": "torch._inductor.codecache.compile_file",
+    "malicious18.pkl": "pydoc.pipepager",
+    "malicious19.pkl": "torch.serialization.load",
+    "malicious20.pkl": "venv.create",
+    "malicious-invalid-bytes.pkl": "os.system",
+    "broken_model.pkl": "builtins.exec",
+    "pytorch_magic_bypass.pt": "posix.system",
+}
+# Flagged by another rule: the reason it was not (or not only) a plain callable.
+OTHER = {
+    "sys_module_override_sploit.pkl": "MODEL-005",  # BUILD rewrites torch._utils
+    "malicious1.7z": "MODEL-013",  # 7z: not analysed, said so
+    "benign_password_protected.zip": "MODEL-012",  # encrypted member: cannot be analysed
+    "bad_pytorch.pt": "MODEL-013",  # a PNG named .pt
+    "not_a_pickle.bin": "MODEL-003",  # truncated stream that would import module `mod`
+}
+BENIGN = {"benign0_v0.pkl", "benign0_v3.pkl", "benign0_v4.pkl", "pytorch_model.bin", "new_pytorch_model.bin"}
+
+
+@pytest.fixture(scope="module")
+def results(shared_data: Path) -> dict[str, list[object]]:
+    data = shared_data / "model-files" / "picklescan" / "tests" / "data"
+    if not data.is_dir():
+        pytest.skip("picklescan samples absent")
+    findings, issues = scan(data)
+    assert not issues
+    by: dict[str, list[object]] = {p.name: [] for p in data.iterdir() if p.is_file()}
+    for f in findings:
+        by.setdefault(f.resource.path, []).append(f)
+    return by
+
+
+def test_every_sample_has_an_expectation(results: dict[str, list[object]]) -> None:
+    assert set(results) == set(DANGEROUS) | set(OTHER) | BENIGN
+
+
+def test_dangerous_samples(results: dict[str, list[object]]) -> None:
+    for name, expected in DANGEROUS.items():
+        assert expected in callables(results[name]), (name, [(f.rule_id, f.evidence) for f in results[name]])  # type: ignore[attr-defined]
+
+
+def test_other_flagged_samples(results: dict[str, list[object]]) -> None:
+    for name, rule in OTHER.items():
+        assert rule in rules(results[name]), (name, rules(results[name]))  # type: ignore[arg-type]
+
+
+def test_benign_samples(results: dict[str, list[object]]) -> None:
+    for name in BENIGN:
+        assert results[name] == [], name

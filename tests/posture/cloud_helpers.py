@@ -1,0 +1,22 @@
+"""Shared helpers of the cloud posture tests: scan a fixture and look at its findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from shareguard.core.result import ScanResult
+from shareguard.scan import run_path_scan
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def scan(path: Path, **options: Any) -> ScanResult:
+    return run_path_scan(path, command="config", capabilities=frozenset({"posture"}), options=options or None)
+
+
+def rule_lines(result: ScanResult) -> dict[str, list[int | None]]:
+    out: dict[str, list[int | None]] = {}
+    for f in result.findings:
+        out.setdefault(f.rule_id, []).append(f.location.line)
+    return out

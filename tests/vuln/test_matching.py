@@ -1,0 +1,139 @@
+"""Matching real package versions against the real PyPA advisories, and who is matched against what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shareguard.core.facts import OSInfo, Package
+from shareguard.vuln.matcher import Matcher, query_for
+from shareguard.vuln.store import VulnStore
+from tests.vuln.conftest import advisory, store_from
+
+
+def _pypi(name: str, version: str, **kw: object) -> Package:
+    return Package(
+        name=name,
+        version=version,
+        ecosystem="PyPI",
+        path=f"usr/local/lib/python3.11/site-packages/{name}-{version}.dist-info/METADATA",
+        origin="pip",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _ids(store: VulnStore, pkg: Package) -> set[str]:
+    return {m.advisory_id for m in Matcher(store).match(pkg)}
+
+
+def test_torch_code_execution_advisory(pypa_store: VulnStore) -> None:
+    # PYSEC-2022-43015 (CVE-2022-45907): torch.jit eval, fixed in 1.13.1
+    assert "PYSEC-2022-43015" in _ids(pypa_store, _pypi("torch", "1.13.0"))
+    assert "PYSEC-2022-43015" in _ids(pypa_store, _pypi("torch", "1.13.0+cu117"))  # CUDA local build
+    assert "PYSEC-2022-43015" not in _ids(pypa_store, _pypi("torch", "1.13.1"))
+    assert "PYSEC-2022-43015" not in _ids(pypa_store, _pypi("torch", "2.2.0+cu121"))
+
+
+def test_pyyaml_known_rce(pypa_store: VulnStore) -> None:
+    matches = {m.advisory_id: m for m in Matcher(pypa_store).match(_pypi("PyYAML", "5.3"))}
+    # CVE-2020-1747 (full_load RCE) fixed in 5.3.1 and CVE-2020-14343 fixed in 5.4
+    assert matches["PYSEC-2020-96"].fixed_version == "5.3.1"
+    assert matches["PYSEC-2021-142"].fixed_version == "5.4"
+    assert "PYSEC-2018-49" not in matches  # fixed in 5.1
+    assert "PYSEC-2018-49" in _ids(pypa_store, _pypi("pyyaml", "4.2b1"))  # a pre-release in the explicit list
+    assert _ids(pypa_store, _pypi("pyyaml", "6.0.1")) == set()
+
+
+def test_tensorflow_many_and_fewer_after_upgrade(pypa_store: VulnStore) -> None:
+    old = _ids(pypa_store, _pypi("tensorflow", "2.4.0"))
+    new = _ids(pypa_store, _pypi("tensorflow", "2.12.0"))
+    assert len(old) > 100
+    assert len(new) < len(old) // 5
+
+
+def test_os_managed_python_not_matched_against_pypi(pypa_store: VulnStore) -> None:
+    pkg = _pypi("pyyaml", "5.3", os_managed=True)
+    assert query_for(pkg, None) is None
+    assert Matcher(pypa_store).match(pkg) == []
+
+
+def test_conda_matched_through_pypi_name(pypa_store: VulnStore) -> None:
+    conda = Package(
+        name="pytorch",
+        version="1.13.0",
+        ecosystem="conda",
+        path="opt/conda/conda-meta/pytorch-1.13.0-py3.10_cuda11.7_cudnn8.5.0_0.json",
+        origin="conda",
+        extra=(("pypi_name", "torch"),),
+    )
+    assert "PYSEC-2022-43015" in _ids(pypa_store, conda)
+    no_pypi = Package(name="cudatoolkit", version="11.7.0", ecosystem="conda", path="opt/conda/conda-meta/x.json", origin="conda")
+    assert query_for(no_pypi, None) is None
+
+
+DSA = advisory(
+    "DSA-5000-1",
+    "Debian:12",
+    "openssl",
+    [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}],
+    affected_extra={"ecosystem_specific": {"urgency": "high"}},
+)
+DSA_11 = advisory("DSA-4999-1", "Debian:11", "openssl", [{"introduced": "0"}, {"fixed": "1.1.1w-0+deb11u1"}])
+USN = advisory("UBUNTU-CVE-2024-1", "Ubuntu:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}])
+USN_PRO = advisory("UBUNTU-CVE-2024-2", "Ubuntu:Pro:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.16"}])
+ALPINE = advisory("ALPINE-CVE-2024-3", "Alpine:v3.19", "openssl", [{"introduced": "0"}, {"fixed": "3.1.4-r5"}])
+
+
+def _deb(name: str, version: str, source: str, ecosystem: str = "Debian:12", **kw: object) -> Package:
+    return Package(
+        name=name,
+        version=version,
+        ecosystem=ecosystem,
+        path="var/lib/dpkg/status",
+        source_name=source,
+        source_version=version,
+        os_managed=True,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_debian_matched_by_source_package_and_release(tmp_path: Path) -> None:
+    with store_from(tmp_path, [DSA, DSA_11]) as store:
+        matcher = Matcher(store)
+        (m,) = matcher.match(_deb("libssl3", "3.0.11-1~deb12u1", "openssl"))
+        assert (m.advisory_id, m.fixed_version, m.vendor_severity) == ("DSA-5000-1", "3.0.11-1~deb12u2", "high")
+        assert matcher.match(_deb("libssl3", "3.0.11-1~deb12u2", "openssl")) == []
+        # Release taken from the OS when the package's ecosystem has no suffix
+        os12 = OSInfo(id="debian", version_id="12")
+        assert [x.advisory_id for x in Matcher(store, os12).match(_deb("libssl3", "3.0.9-1", "openssl", "Debian"))] == ["DSA-5000-1"]
+
+
+def test_third_party_os_packages_not_matched_against_distro(tmp_path: Path) -> None:
+    with store_from(tmp_path, [DSA]) as store:
+        pkg = _deb("libssl3", "3.0.0-1", "openssl", origin="third-party")
+        assert query_for(pkg, None) is None
+        assert Matcher(store).match(pkg) == []
+
+
+def test_ubuntu_release_and_pro(tmp_path: Path) -> None:
+    with store_from(tmp_path, [USN, USN_PRO]) as store:
+        found = Matcher(store).match(_deb("openssl", "3.0.2-0ubuntu1.10", "openssl", "Ubuntu:22.04:LTS"))
+        assert [m.advisory_id for m in found] == ["UBUNTU-CVE-2024-1"]  # Pro (ESM) fixes do not apply
+
+
+def test_alpine_release(tmp_path: Path) -> None:
+    with store_from(tmp_path, [ALPINE]) as store:
+        pkg = Package(name="libssl3", version="3.1.4-r1", ecosystem="Alpine:v3.19", path="lib/apk/db/installed", source_name="openssl", os_managed=True)
+        assert [m.fixed_version for m in Matcher(store).match(pkg)] == ["3.1.4-r5"]
+        other = Package(name="libssl3", version="3.1.4-r1", ecosystem="Alpine:v3.18", path="lib/apk/db/installed", source_name="openssl")
+        assert Matcher(store).match(other) == []
+
+
+def test_generic_and_unknown_ecosystems_skipped() -> None:
+    assert query_for(Package(name="cuda", version="12.4", ecosystem="generic", path="usr/local/cuda"), None) is None
+    assert query_for(Package(name="x", version="", ecosystem="PyPI", path="p"), None) is None
+
+
+def test_comparisons_are_counted(pypa_store: VulnStore) -> None:
+    matcher = Matcher(pypa_store)
+    matcher.match(_pypi("tensorflow", "2.4.0"))
+    assert matcher.stats.comparisons > 200 and matcher.stats.candidates > 100
