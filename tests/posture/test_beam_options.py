@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cloud_helpers import FIXTURES, rule_lines, scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud_helpers import FIXTURES, rule_lines, scan
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
+from shareguard.core.errors import ShareguardError
 from shareguard.core.settings import Settings
 from shareguard.posture.parsers import beam_options
 
@@ -91,8 +92,21 @@ def test_unrelated_files_not_claimed(tmp_path: Path) -> None:
 
 _token = st.one_of(
     st.text(max_size=30),
-    st.builds(lambda k, v: f"--{k}={v}", st.sampled_from(["experiments", "runner", "dataflow_kms_key", "parameters",
-                                                          "use_public_ips", "no_use_public_ips", "streaming"]), st.text(max_size=20)),
+    st.builds(
+        lambda k, v: f"--{k}={v}",
+        st.sampled_from(
+            [
+                "experiments",
+                "runner",
+                "dataflow_kms_key",
+                "parameters",
+                "use_public_ips",
+                "no_use_public_ips",
+                "streaming",
+            ]
+        ),
+        st.text(max_size=20),
+    ),
     st.sampled_from(["--no_use_public_ips", "--streaming", "gcloud", "dataflow", "|", "--additional-experiments"]),
 )
 
@@ -111,5 +125,9 @@ def test_option_parser_fuzz(tokens: list[str]) -> None:
 @given(st.text(max_size=400))
 def test_text_parser_fuzz(text: Any) -> None:
     entry = FileEntry(rel_path="run.sh", size=len(text.encode()), data=("DataflowRunner\n" + text).encode())
-    for res in beam_options.parse(entry, ScanContext(settings=Settings())):
+    try:
+        resources = beam_options.parse(entry, ScanContext(settings=Settings()))
+    except ShareguardError:
+        return  # e.g. NUL bytes: a clean per-file error
+    for res in resources:
         assert res.type == "gcp.dataflow.job"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
-
 from cloud_helpers import FIXTURES, rule_lines, scan
+
 from shareguard.core.rules import load_rules_yaml
 
 RULE_FILES = (

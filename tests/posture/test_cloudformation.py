@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloud_helpers import FIXTURES, rule_lines, scan
+
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.settings import Settings

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from cloud_helpers import FIXTURES, rule_lines, scan
+
 from shareguard.posture.checks.dataflow import sdk_status
 
 FLEX_TF = """\

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cloud_helpers import FIXTURES, rule_lines, scan
+
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.settings import Settings
@@ -67,8 +68,17 @@ def test_claimed_json_with_unknown_shape_gives_nothing(tmp_path: Path) -> None:
 
 
 def test_huge_list_and_malformed_json(tmp_path: Path) -> None:
-    items = [{"NotebookInstanceName": f"nb{i}", "InstanceType": "ml.t3.medium", "RootAccess": "Disabled",
-              "DirectInternetAccess": "Disabled", "SubnetId": "s", "KmsKeyId": "k"} for i in range(5000)]
+    items = [
+        {
+            "NotebookInstanceName": f"nb{i}",
+            "InstanceType": "ml.t3.medium",
+            "RootAccess": "Disabled",
+            "DirectInternetAccess": "Disabled",
+            "SubnetId": "s",
+            "KmsKeyId": "k",
+        }
+        for i in range(5000)
+    ]
     (tmp_path / "big.json").write_text(json.dumps({"NotebookInstances": items}))
     (tmp_path / "bad.json").write_text('{"NotebookInstanceName": "x", "InstanceType": ')
     result = scan(tmp_path)

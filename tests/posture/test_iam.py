@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cloud_helpers import FIXTURES, rule_lines, scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud_helpers import FIXTURES, rule_lines, scan
 from shareguard.posture.parsers.iam_policy import (
     from_policy_document_blocks,
     normalize_aws_policy,
@@ -82,7 +82,9 @@ def test_not_claimed_when_not_a_policy(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_json_is_a_per_file_error(tmp_path: Path) -> None:
-    (tmp_path / "policy.json").write_text('{"Version": "2012-10-17", "Statement": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "policy.json").write_text(
+        '{"Version": "2012-10-17", "Statement": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
     result = scan(tmp_path)
     assert [i.path for i in result.issues if i.kind == "error"] == ["policy.json"]
 
@@ -101,7 +103,17 @@ _statement = st.dictionaries(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(_json, st.fixed_dictionaries({"Version": st.just("2012-10-17"), "Statement": st.one_of(_statement, st.lists(_statement, max_size=4), _json)})))
+@given(
+    st.one_of(
+        _json,
+        st.fixed_dictionaries(
+            {
+                "Version": st.just("2012-10-17"),
+                "Statement": st.one_of(_statement, st.lists(_statement, max_size=4), _json),
+            }
+        ),
+    )
+)
 def test_normaliser_never_crashes_and_always_gives_lists(doc: Any) -> None:
     for s in normalize_aws_policy(doc):
         for key in ("actions", "not_actions", "resources", "not_resources"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloud_helpers import rule_lines, scan
+
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.settings import Settings
@@ -124,7 +125,9 @@ def test_embedded_policies_become_policy_resources(tmp_path: Path) -> None:
 
 def test_syntax_error_is_a_per_file_error_and_the_rest_is_scanned(tmp_path: Path) -> None:
     (tmp_path / "broken.tf").write_text('resource "google_dataflow_job" "j" {\n  name = \n')
-    (tmp_path / "ok.tf").write_text('resource "google_dataflow_job" "j" {\n  ip_configuration = "WORKER_IP_PUBLIC"\n}\n')
+    (tmp_path / "ok.tf").write_text(
+        'resource "google_dataflow_job" "j" {\n  ip_configuration = "WORKER_IP_PUBLIC"\n}\n'
+    )
     result = scan(tmp_path)
     errors = [i for i in result.issues if i.kind == "error"]
     assert [e.path for e in errors] == ["broken.tf"]

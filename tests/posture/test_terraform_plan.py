@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cloud_helpers import FIXTURES, rule_lines, scan
+
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.settings import Settings
@@ -49,8 +50,13 @@ def test_state_file_child_modules(tmp_path: Path) -> None:
                                 "mode": "managed",
                                 "type": "aws_sagemaker_notebook_instance",
                                 "name": "nb",
-                                "values": {"name": "nb", "root_access": "Enabled", "direct_internet_access": "Disabled",
-                                           "subnet_id": "subnet-1", "kms_key_id": "k"},
+                                "values": {
+                                    "name": "nb",
+                                    "root_access": "Enabled",
+                                    "direct_internet_access": "Disabled",
+                                    "subnet_id": "subnet-1",
+                                    "kms_key_id": "k",
+                                },
                             },
                             {
                                 "address": "module.ml.data.aws_caller_identity.me",

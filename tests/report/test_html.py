@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_strategies import findings, result_of, text
 
+from report.report_strategies import findings, result_of, text
 from shareguard.catalog import Catalog
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
@@ -73,9 +73,11 @@ def test_self_contained_with_a_csp_matching_the_inline_code(result: ScanResult, 
     assert not re.search(r"\b(fetch|XMLHttpRequest|import\(|WebSocket)\b", tags.script_bodies[-1])
     csp = next(a["content"] for t, a in tags.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert csp is not None and "default-src 'none'" in csp
-    executable = [body for (t, a), body in zip(
-        [(t, a) for t, a in tags.tags if t == "script"], tags.script_bodies, strict=True
-    ) if a.get("type") != "application/json"]
+    executable = [
+        body
+        for (t, a), body in zip([(t, a) for t, a in tags.tags if t == "script"], tags.script_bodies, strict=True)
+        if a.get("type") != "application/json"
+    ]
     assert len(executable) == 1 and len(tags.style_bodies) == 1
     for body, directive in ((executable[0], "script-src"), (tags.style_bodies[0], "style-src")):
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
@@ -88,9 +90,11 @@ def test_hostile_content_stays_text(result: ScanResult, catalog: Catalog) -> Non
     assert {t for t, _ in tags.tags} <= ALLOWED_TAGS
     assert sum(1 for t, _ in tags.tags if t == "script") == 2
     assert not any(k.startswith("on") for _, a in tags.tags for k in a)
-    data = next(b for (t, a), b in zip(
-        [(t, a) for t, a in tags.tags if t == "script"], tags.script_bodies, strict=True
-    ) if a.get("type") == "application/json")
+    data = next(
+        b
+        for (t, a), b in zip([(t, a) for t, a in tags.tags if t == "script"], tags.script_bodies, strict=True)
+        if a.get("type") == "application/json"
+    )
     view = json.loads(data)
     titles = {f["title"] for f in view["findings"]}
     assert any("</script><script>" in t for t in titles)  # intact as data, inert as markup
@@ -172,9 +176,7 @@ def test_browser_renders_matrix_and_findings(result: ScanResult, catalog: Catalo
         ("#duty=STORAGE-C-03&status=waived", lambda f: "STORAGE-C-03" in f.control_ids and f.status is Status.WAIVED),
     ],
 )
-def test_browser_filters(
-    result: ScanResult, catalog: Catalog, tmp_path: Path, fragment: str, keep: object
-) -> None:
+def test_browser_filters(result: ScanResult, catalog: Catalog, tmp_path: Path, fragment: str, keep: object) -> None:
     page = tmp_path / "report.html"
     page.write_text(HtmlReporter().render(result, catalog), encoding="utf-8")
     dom = _chromium(page, tmp_path, fragment)
@@ -185,9 +187,7 @@ def test_browser_filters(
     assert f'<b id="shown-count">{expected}</b>' in dom
 
 
-def test_browser_renders_the_example_audit(
-    example_result: ScanResult, catalog: Catalog, tmp_path: Path
-) -> None:
+def test_browser_renders_the_example_audit(example_result: ScanResult, catalog: Catalog, tmp_path: Path) -> None:
     page = tmp_path / "example.html"
     page.write_text(HtmlReporter().render(example_result, catalog), encoding="utf-8")
     dom = _chromium(page, tmp_path)

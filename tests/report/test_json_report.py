@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_strategies import findings, result_of
 
+from report.report_strategies import findings, result_of
 from shareguard.catalog import Catalog
 from shareguard.core.finding import Finding, Remediation, Status
 from shareguard.core.resource import Resource
@@ -46,7 +46,11 @@ def test_full_result_validates_and_keeps_every_field(result: ScanResult, catalog
     by_rule = {f["rule_id"]: f for f in doc["findings"]}
     vuln = by_rule["VULN-PYSEC-2024-0001"]
     assert vuln["location"]["layer_digest"].startswith("sha256:")
-    assert vuln["remediation"] == {"text": "Upgrade torch", "fixed_version": "2.6.0", "command": "pip install 'torch>=2.6.0'"}
+    assert vuln["remediation"] == {
+        "text": "Upgrade torch",
+        "fixed_version": "2.6.0",
+        "command": "pip install 'torch>=2.6.0'",
+    }
     assert vuln["severity_source"] == "cvss_v3"
     waived = by_rule["PII-CARD"]
     assert waived["status"] == "waived" and waived["waiver"].startswith("synthetic")

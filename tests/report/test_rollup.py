@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-from report_strategies import result_of
-
+from report.report_strategies import result_of
 from shareguard.catalog import Catalog
 from shareguard.core.finding import Finding, Remediation, Status
 from shareguard.core.resource import Resource

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_strategies import findings, result_of
 
+from report.report_strategies import findings, result_of
 from shareguard.catalog import Catalog
 from shareguard.core.finding import Finding
 from shareguard.core.result import ScanResult

@@ -6,6 +6,7 @@ Layers are made from real package metadata of this machine (dpkg status, os-rele
 
 from __future__ import annotations
 
+import email.parser
 import gzip
 import hashlib
 import io
@@ -17,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import zstandard
+
+from shareguard.core.facts import Fact, OSInfo, Package
+from shareguard.core.registry import Registries
+from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -117,7 +122,9 @@ def make_layer(entries: list[Entry], compression: str = "gzip") -> Layer:
     return Layer(layer_tar(entries), compression)
 
 
-def config_json(layers: list[Layer], os_: str = "linux", arch: str = "amd64", labels: dict[str, str] | None = None) -> bytes:
+def config_json(
+    layers: list[Layer], os_: str = "linux", arch: str = "amd64", labels: dict[str, str] | None = None
+) -> bytes:
     doc = {
         "architecture": arch,
         "os": os_,
@@ -213,7 +220,9 @@ def tar_directory(src: Path, dest: Path) -> Path:
     return dest
 
 
-def write_docker_archive(dest: Path, layers: list[Layer], *, tag: str = "test:latest", config: bytes | None = None) -> Path:
+def write_docker_archive(
+    dest: Path, layers: list[Layer], *, tag: str = "test:latest", config: bytes | None = None
+) -> Path:
     """A `docker save` archive (legacy layout: <id>/layer.tar, <config-hex>.json, manifest.json)."""
     config = config or config_json(layers)
     chex = hashlib.sha256(config).hexdigest()
@@ -281,3 +290,116 @@ def real_dpkg_status() -> bytes | None:
 
 def copy_tree(src: Path, dest: Path) -> None:
     shutil.copytree(src, dest, symlinks=True)
+
+
+# -- small analyzers the pipeline tests register themselves ------------------------------------
+
+
+class OsReleaseProbe:
+    """Parses a real os-release (both of its standard paths)."""
+
+    name = "test.os-release"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def required(self, path: str, size: int) -> bool:
+        return path in ("etc/os-release", "usr/lib/os-release")
+
+    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+        self.calls.append(path)
+        fields = {}
+        for line in content.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                fields[key.strip()] = value.strip().strip('"')
+        return [OSInfo(id=fields.get("ID", ""), version_id=fields.get("VERSION_ID", ""), path=path, layer=layer)]
+
+
+class DistInfoProbe:
+    """`*.dist-info/METADATA` → a PyPI package (name and version from the real headers)."""
+
+    name = "test.dist-info"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def required(self, path: str, size: int) -> bool:
+        return path.endswith(".dist-info/METADATA")
+
+    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+        self.calls.append(path)
+        msg = email.parser.BytesHeaderParser().parsebytes(content)
+        return [
+            Package(name=msg["Name"], version=msg["Version"], ecosystem="PyPI", path=path, layer=layer, origin="pip")
+        ]
+
+
+class DpkgProbe:
+    """`var/lib/dpkg/status` → installed Debian packages (python-debian's deb822 parser)."""
+
+    name = "test.dpkg"
+    version = "1"
+
+    def required(self, path: str, size: int) -> bool:
+        return path == "var/lib/dpkg/status"
+
+    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+        from debian.deb822 import Deb822
+
+        out: list[Fact] = []
+        for para in Deb822.iter_paragraphs(content.decode("utf-8", "replace")):
+            if "installed" in para.get("Status", "") and para.get("Package"):
+                out.append(
+                    Package(
+                        name=para["Package"],
+                        version=para.get("Version", ""),
+                        ecosystem="Debian",
+                        path=path,
+                        layer=layer,
+                    )
+                )
+        return out
+
+
+class FilesProbe:
+    """A finalizer that records the merged `files` map it is given."""
+
+    name = "test.files"
+    order = 10
+
+    def __init__(self) -> None:
+        self.files: dict[str, str | None] = {}
+
+    def finalize(self, facts: list[Fact], files: dict[str, str | None]) -> list[Fact]:
+        self.files = dict(files)
+        return facts
+
+
+def probe_registries(*, finalizer: FilesProbe | None = None) -> Registries:
+    regs = Registries()
+    reg = regs.of(InventoryAnalyzer)  # type: ignore[type-abstract]
+    for probe in (OsReleaseProbe(), DistInfoProbe(), DpkgProbe()):
+        reg.add(probe.name, probe)
+    if finalizer is not None:
+        regs.of(InventoryFinalizer).add(finalizer.name, finalizer)  # type: ignore[type-abstract]
+    return regs
+
+
+def standard_image_layers(compressions: tuple[str, str, str] = ("gzip", "zstd", "tar")) -> list[Layer]:
+    """Base OS + dpkg; then pip packages; then an upper layer deleting one package and adding a file."""
+    status = real_dpkg_status() or b""
+    base = [*real_os_entries(), directory("var"), directory("var/lib"), directory("var/lib/dpkg")]
+    base.append(file("var/lib/dpkg/status", status))
+    pip = dist_info_entries("packaging") + dist_info_entries("PyYAML")
+    yaml_info = dist_info("PyYAML")
+    upper = [file("app/main.py", "print('hi')\n")]
+    if yaml_info is not None:
+        upper.insert(0, whiteout(f"usr/local/lib/python3.11/site-packages/{yaml_info.name}"))
+    return [
+        make_layer(base, compressions[0]),
+        make_layer(pip, compressions[1]),
+        make_layer(upper, compressions[2]),
+    ]

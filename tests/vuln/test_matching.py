@@ -133,7 +133,7 @@ def test_generic_and_unknown_ecosystems_skipped() -> None:
     assert query_for(Package(name="x", version="", ecosystem="PyPI", path="p"), None) is None
 
 
-def test_comparisons_are_counted(pypa_store: VulnStore) -> None:
+def test_evaluations_are_counted(pypa_store: VulnStore) -> None:
     matcher = Matcher(pypa_store)
     matcher.match(_pypi("tensorflow", "2.4.0"))
-    assert matcher.stats.comparisons > 200 and matcher.stats.candidates > 100
+    assert matcher.stats.candidates > 100 and matcher.stats.packages == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from shareguard.core.facts import Package
 from shareguard.vuln.matcher import Matcher
@@ -129,3 +131,50 @@ def test_unparsable_installed_version_uses_list_only(tmp_path: Path) -> None:
         assert [m.via for m in matcher.match(_pkg("weird-build"))] == ["versions"]
         assert matcher.match(_pkg("other build")) == []
         assert ("PyPI", "demo", "other build") in matcher.stats.unparsable
+
+
+# --- the compiled range against the OSV specification's pseudocode, on random ranges ----------------
+
+_VERSIONS = ["0.9", "1.0", "1.0.1", "1.1", "2.0rc1", "2.0", "2.0.1", "3.0", "3.1"]
+
+
+def _spec_included(v: str, events: list[tuple[str, str]]) -> bool:
+    """IncludedInRanges + BeforeLimits, transcribed from the OSV schema document."""
+    from shareguard.vuln.versions import PEP440
+
+    def key(x: str) -> object:
+        return PEP440.key(x)
+
+    limits = [e for k, e in events if k == "limit"]
+    if limits and not any(e == "*" or key(v) < key(e) for e in limits):
+        return False
+    ordered = sorted(
+        (e for e in events if e[0] != "limit"), key=lambda e: (0,) if e[1] == "0" else (1, key(e[1]))
+    )
+    vulnerable = False
+    for kind, ver in ordered:
+        if kind == "introduced" and (ver == "0" or key(v) >= key(ver)):
+            vulnerable = True
+        elif kind == "fixed" and key(v) >= key(ver):
+            vulnerable = False
+        elif kind == "last_affected" and key(v) > key(ver):
+            vulnerable = False
+    return vulnerable
+
+
+_EVENT = st.tuples(st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), st.sampled_from([*_VERSIONS, "0", "*"]))
+
+
+@settings(max_examples=500)
+@given(events=st.lists(_EVENT, min_size=1, max_size=7), version=st.sampled_from(_VERSIONS))
+def test_compiled_range_agrees_with_spec(events: list[tuple[str, str]], version: str) -> None:
+    from shareguard.vuln.matcher import _included, _parse_range
+    from shareguard.vuln.versions import PEP440
+
+    # keep to what the importer accepts: "0" only introduces, "*" only limits, distinct versions per kind
+    events = [(k, v) for k, v in events if (v != "0" or k == "introduced") and (v != "*" or k == "limit")]
+    assume(events)
+    seen = [v for _k, v in events if v not in ("0", "*")]
+    assume(len(seen) == len(set(seen)))  # the spec leaves ties between events of one version unordered
+    compiled = _parse_range(tuple(events), PEP440)
+    assert (_included(PEP440.key(version), compiled) is not None) == _spec_included(version, events)

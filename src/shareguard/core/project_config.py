@@ -89,7 +89,9 @@ def parse(text: str, origin: str) -> ProjectConfig:
     if isinstance(fips, bool):
         fips = "required" if fips else "optional"
     if fips not in ("required", "optional"):
-        raise ConfigError(f"fips: expected 'required' or 'optional', got {fips!r}", path=origin, line=doc.line_of("fips"))
+        raise ConfigError(
+            f"fips: expected 'required' or 'optional', got {fips!r}", path=origin, line=doc.line_of("fips")
+        )
     registries = value.get("trusted_registries", [])
     if isinstance(registries, str):
         registries = [registries]
@@ -100,7 +102,9 @@ def parse(text: str, origin: str) -> ProjectConfig:
     days = value.get("long_running_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
         raise ConfigError(
-            f"long_running_days: expected a positive integer, got {days!r}", path=origin, line=doc.line_of("long_running_days")
+            f"long_running_days: expected a positive integer, got {days!r}",
+            path=origin,
+            line=doc.line_of("long_running_days"),
         )
     known = {"fips", "trusted_registries", "long_running_days"}
     return ProjectConfig(

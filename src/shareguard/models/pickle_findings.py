@@ -13,7 +13,7 @@ _SAFE_LOAD = (
 )
 
 
-def report_walk(sink: FindingSink, where: WalkTarget, res: WalkResult, *, expect_trailing: bool = False) -> None:
+def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trailing: bool = False) -> None:
     policy = default_policy()
     first: dict[str, GlobalUse] = {}
     counts: dict[str, int] = {}
@@ -95,5 +95,3 @@ def report_walk(sink: FindingSink, where: WalkTarget, res: WalkResult, *, expect
             properties={"pickles": res.pickles},
         )
 
-
-WalkTarget = Where

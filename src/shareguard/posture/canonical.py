@@ -138,7 +138,9 @@ def _dataflow(v: dict[str, Any]) -> dict[str, Picked | None]:
             "container_spec.sdk_info.version",
             "environment.user_agent.version",
         ),
-        "sdk_support_status": pick(v, "job_metadata.sdk_version.sdk_support_status", "environment.user_agent.support.status"),
+        "sdk_support_status": pick(
+            v, "job_metadata.sdk_version.sdk_support_status", "environment.user_agent.support.status"
+        ),
         "container_image": pick(
             v,
             "sdk_container_image",
@@ -460,7 +462,12 @@ _reg(
 )
 _reg("aws.cloudfront.distribution", _cloudfront, "aws_cloudfront_distribution", "AWS::CloudFront::Distribution")
 _reg("gcp.compute.ssl_policy", _ssl_policy, "google_compute_ssl_policy")
-_reg("gcp.compute.https_proxy", _https_proxy, "google_compute_target_https_proxy", "google_compute_region_target_https_proxy")
+_reg(
+    "gcp.compute.https_proxy",
+    _https_proxy,
+    "google_compute_target_https_proxy",
+    "google_compute_region_target_https_proxy",
+)
 _reg("aws.kms.key", _kms_key, "aws_kms_key", "AWS::KMS::Key")
 _reg("gcp.kms.crypto_key", _kms_key, "google_kms_crypto_key")
 _reg("gcp.iam.sa_key", _sa_key, "google_service_account_key", "describe:iam.sa_key")

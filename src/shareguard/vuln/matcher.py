@@ -9,8 +9,9 @@ events are parsed and sorted once, and each version string is parsed once (cache
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from shareguard.core.facts import OSInfo, Package
 from shareguard.vuln import ecosystems
@@ -18,8 +19,6 @@ from shareguard.vuln.store import AffectedRow, VulnStore
 from shareguard.vuln.versions import PEP440, InvalidVersion, VersionScheme, scheme_for, scheme_for_range_type
 
 _CANONICAL = {e.lower(): e for e in ecosystems.SUPPORTED}
-_MIN = 0  # sort ranks: introduced "0" sorts before every version; real versions after it
-_MID = 1
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,9 @@ class Query:
     """The OS release (VERSION_ID) for release-scoped ecosystems."""
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """One (package, advisory) hit. A NamedTuple: a scan makes many, and they are cheap to build."""
+
     package: Package
     query: Query
     advisory_id: str
@@ -55,22 +55,38 @@ class Match:
 class MatchStats:
     packages: int = 0
     candidates: int = 0
-    comparisons: int = 0
+    """(package, advisory) pairs evaluated."""
     unparsable: list[tuple[str, str, str]] = field(default_factory=list)
     """(ecosystem, name, version) whose version the ecosystem's order cannot parse."""
 
 
-@dataclass
+Verdict = tuple[str | None, str | None]
+"""(next fixed version, last affected version) of an affected stretch."""
+
+
+@dataclass(slots=True)
 class _Range:
-    events: list[tuple[str, int, Any, str]]
-    """(kind, rank, key, raw) sorted by version."""
+    """One OSV range, compiled. The spec's loop over sorted events is a state machine; its outcome
+    once exactly the first p events are at or below the version is precomputed for every p, so
+    evaluating a version is one binary search over cached keys (C-level tuple comparisons)."""
+
+    keys: list[Any]
+    """Sorted keys of the events with a real version (an introduced "0" applies before them)."""
+    kinds: list[str]
+    verdicts: list[Verdict | None]
+    """verdicts[p]: the outcome when exactly the first p events are at or below the version."""
     limits: list[Any]
     """Keys of limit events (None for "*"); empty means no limit."""
+    fixes: list[tuple[Any, str]]
+    """(key, raw) of every fixed event, for versions matched through the explicit list."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
-    row: AffectedRow
+    advisory_id: str
+    ecosystem: str
+    release: str
+    vendor_severity: str | None
     ranges: list[_Range]
     versions: frozenset[str]
 
@@ -144,7 +160,9 @@ class Matcher:
                 ranges.append(_parse_range(rg.events, scheme))
             except InvalidVersion:
                 continue  # an event this order cannot place: the explicit versions list still applies
-        return _Candidate(row, ranges, frozenset(row.versions))
+        return _Candidate(
+            row.advisory_id, row.ecosystem, row.release, row.vendor_severity, ranges, frozenset(row.versions)
+        )
 
     def match(self, pkg: Package, query: Query | None = None) -> list[Match]:
         query = query or query_for(pkg, self.os_info)
@@ -152,102 +170,103 @@ class Matcher:
             return []
         self.stats.packages += 1
         scheme = scheme_for(query.ecosystem) or PEP440
+        raw = query.version
         try:
-            installed: Any = scheme.key(query.version)
+            installed: Any = scheme.key(raw)
         except InvalidVersion:
             installed = None
-            self.stats.unparsable.append((query.ecosystem, query.name, query.version))
-        public = _public(installed, query.version)
+            self.stats.unparsable.append((query.ecosystem, query.name, raw))
+        # PEP 440: `2.3.0+cu121` is release 2.3.0 with a local label; explicit lists name public versions.
+        public = raw.split("+", 1)[0] if scheme is PEP440 else raw
+        release = query.release
         by_id: dict[str, Match] = {}
+        evaluated = 0
+        # The hot loop of a scan: kept flat (no per-candidate calls beyond the range check).
         for cand in self.candidates(query.ecosystem, query.name):
-            row = cand.row
-            if not ecosystems.release_matches(row.ecosystem, row.release, query.release):
+            if cand.release and not ecosystems.release_matches(cand.ecosystem, cand.release, release):
                 continue
-            self.stats.candidates += 1
-            hit = self._evaluate(cand, installed, query.version, public)
-            if hit is None:
-                continue
-            via, fixed, last = hit
-            prev = by_id.get(row.advisory_id)
+            evaluated += 1
+            verdict = None
+            via = "range"
+            if installed is not None:
+                for rg in cand.ranges:
+                    verdict = _included(installed, rg)
+                    if verdict is not None:
+                        break
+            if verdict is None:
+                if raw not in cand.versions and public not in cand.versions:
+                    continue
+                # Listed explicitly (e.g. a yanked release outside every range): report the next fix if known.
+                verdict, via = (_next_fix(cand, installed), None), "versions"
+            fixed, last = verdict
+            adv_id = cand.advisory_id
+            prev = by_id.get(adv_id)
             if prev is not None:
                 fixed = _max_fix(scheme, prev.fixed_version, fixed)
                 last = last or prev.last_affected
-            by_id[row.advisory_id] = Match(pkg, query, row.advisory_id, fixed, last, row.vendor_severity, via)
+            by_id[adv_id] = Match(pkg, query, adv_id, fixed, last, cand.vendor_severity, via)
+        self.stats.candidates += evaluated
         return list(by_id.values())
 
-    def _evaluate(
-        self, cand: _Candidate, installed: Any, raw: str, public: str
-    ) -> tuple[str, str | None, str | None] | None:
-        in_list = raw in cand.versions or public in cand.versions
-        if installed is not None:
-            for rg in cand.ranges:
-                verdict = self._in_range(installed, rg)
-                if verdict is not None:
-                    return ("range", *verdict)
-        if in_list:
-            # Listed explicitly (e.g. a yanked release outside every range): report the next fix if one is known.
-            return ("versions", _next_fix(cand, installed), None)
-        return None
 
-    def _in_range(self, v: Any, rg: _Range) -> tuple[str | None, str | None] | None:
-        """OSV's IncludedInRanges for one range: None if not affected, else (next fix, last affected)."""
-        if rg.limits:
-            self.stats.comparisons += len(rg.limits)
-            if not any(lim is None or v < lim for lim in rg.limits):
-                return None
-        vulnerable = False
-        opened = 0  # index of the introduced event that made it vulnerable
-        events = rg.events
-        for i, (kind, rank, k, _raw) in enumerate(events):
-            if rank == _MIN:
-                if kind == "introduced":
-                    vulnerable, opened = True, i
-                continue
-            self.stats.comparisons += 1
-            if v < k:
-                break  # events are sorted: nothing later can change the verdict
-            if kind == "introduced":
-                vulnerable, opened = True, i
-            elif kind == "fixed" or (kind == "last_affected" and v > k):
-                vulnerable = False
-        if not vulnerable:
-            return None
-        # The first boundary after the opening event is what ends this vulnerable stretch.
-        for kind, _rank, _k, raw in events[opened + 1 :]:
-            if kind == "fixed":
-                return raw, None
-            if kind == "last_affected":
-                return None, raw
-            if kind == "introduced":
-                break
-        return None, None
+def _included(v: Any, rg: _Range) -> Verdict | None:
+    """OSV's IncludedInRanges (with BeforeLimits) for one range: None if not affected."""
+    if rg.limits and not any(lim is None or v < lim for lim in rg.limits):
+        return None
+    keys = rg.keys
+    p = bisect_right(keys, v)
+    # `last_affected` is inclusive: one equal to the version has not taken effect yet.
+    while p and rg.kinds[p - 1] == "last_affected" and keys[p - 1] == v:
+        p -= 1
+    return rg.verdicts[p]
 
 
 def _parse_range(events: tuple[tuple[str, str], ...], scheme: VersionScheme) -> _Range:
-    parsed: list[tuple[str, int, Any, str]] = []
+    zero = False
     limits: list[Any] = []
+    real: list[tuple[Any, str, str]] = []
     for kind, raw in events:
         if kind == "introduced" and raw == "0":
-            parsed.append((kind, _MIN, None, raw))
+            zero = True  # sorts before every version
         elif kind == "limit":
             limits.append(None if "*" in raw else scheme.key(raw))
         else:
-            parsed.append((kind, _MID, scheme.key(raw), raw))
-    lows = [e for e in parsed if e[1] == _MIN]
-    mids = sorted((e for e in parsed if e[1] == _MID), key=lambda e: e[2])
-    return _Range(lows + mids, limits)
+            real.append((scheme.key(raw), kind, raw))
+    ordered = sorted(real, key=lambda e: e[0])  # stable: equal versions keep the document's order
+    verdicts: list[Verdict | None] = []
+    for p in range(len(ordered) + 1):
+        vulnerable, opened = zero, -1
+        for i, (_k, kind, _raw) in enumerate(ordered[:p]):
+            if kind == "introduced":
+                vulnerable, opened = True, i
+            elif kind in ("fixed", "last_affected"):  # here the version is above any last_affected
+                vulnerable = False
+        verdicts.append(_boundary(ordered, opened) if vulnerable else None)
+    return _Range(
+        keys=[e[0] for e in ordered],
+        kinds=[e[1] for e in ordered],
+        verdicts=verdicts,
+        limits=limits,
+        fixes=[(k, raw) for k, kind, raw in ordered if kind == "fixed"],
+    )
 
 
-def _public(key: Any, raw: str) -> str:
-    """PEP 440: `2.3.0+cu121` is release 2.3.0 with a local label; explicit lists name public versions."""
-    public = getattr(key, "public", None)
-    return public if isinstance(public, str) else raw
+def _boundary(ordered: list[tuple[Any, str, str]], opened: int) -> Verdict:
+    """The first fixed / last_affected event after the introduced event that opened the stretch."""
+    for _k, kind, raw in ordered[opened + 1 :]:
+        if kind == "fixed":
+            return raw, None
+        if kind == "last_affected":
+            return None, raw
+        if kind == "introduced":
+            break
+    return None, None
 
 
 def _next_fix(cand: _Candidate, installed: Any) -> str | None:
     if installed is None:
         return None
-    fixes = [(k, raw) for rg in cand.ranges for kind, rank, k, raw in rg.events if kind == "fixed" and rank == _MID]
+    fixes = [f for rg in cand.ranges for f in rg.fixes]
     later = [f for f in fixes if installed < f[0]]
     return min(later, key=lambda f: f[0])[1] if later else None
 

@@ -164,3 +164,23 @@ def test_every_fact_type_survives_the_layer_cache_codec() -> None:
         assert decode_fact(encode_fact(fact), classes) == fact
         kinds.add(type(fact).__name__)
     assert {"OSInfo", "Package", "OwnedFiles", "AptSource", "PythonInstaller"} <= kinds
+
+
+def test_python_bundled_in_a_third_party_deb_is_matched_as_pypi() -> None:
+    status = b"Package: google-cloud-cli\nStatus: install ok installed\nMaintainer: Google Cloud SDK <gcloud@google.com>\nArchitecture: amd64\nVersion: 528.0.0-0\n"
+    site = "usr/lib/google-cloud-sdk/platform/bundledpythonunix/lib/python3.12/site-packages"
+    facts = inventory(
+        {
+            "etc/os-release": DEBIAN_12,
+            "var/lib/dpkg/status": status,
+            "var/lib/dpkg/info/google-cloud-cli.list": f"/{site}/urllib3-2.2.1.dist-info\n/{site}/setuptools/_vendor/zipp-3.19.2.dist-info/METADATA\n".encode(),
+            f"{site}/urllib3-2.2.1.dist-info/METADATA": b"Name: urllib3\nVersion: 2.2.1\n",
+            f"{site}/setuptools/_vendor/zipp-3.19.2.dist-info/METADATA": b"Name: zipp\nVersion: 3.19.2\n",
+        }
+    )
+    by_name = {p.name: p for p in packages(facts)}
+    assert by_name["google-cloud-cli"].origin == "third-party"
+    urllib3 = by_name["urllib3"]
+    assert not urllib3.os_managed and extra(urllib3)["os_package"] == "google-cloud-cli"
+    assert extra(urllib3)["os_package_origin"] == "third-party"
+    assert extra(by_name["zipp"])["vendored_in"] == "setuptools" and not by_name["zipp"].os_managed

@@ -54,7 +54,7 @@ def test_every_claimed_path_is_claimed() -> None:
         _run(path, b"")
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(CLAIMED), st.binary(max_size=4096))
 def test_random_bytes(path: str, content: bytes) -> None:
     _run(path, content)
@@ -63,7 +63,7 @@ def test_random_bytes(path: str, content: bytes) -> None:
 REAL = [Path("/var/lib/dpkg/status"), Path("/etc/os-release")]
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=2**20), st.integers(min_value=0, max_value=255))
 def test_truncated_and_flipped_real_files(cut: int, flip: int) -> None:
     for real, path in zip(REAL, ("var/lib/dpkg/status", "etc/os-release"), strict=True):

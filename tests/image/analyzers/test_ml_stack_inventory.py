@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from inventory_harness import analyze_files, extra, finalize, inventory, packages
 
@@ -182,6 +182,7 @@ def test_real_torch_if_installed() -> None:
     assert isinstance(build, FrameworkBuild) and build.framework == "torch"
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=2000))
 def test_fuzz(content: bytes) -> None:
     a = MLStackAnalyzer()

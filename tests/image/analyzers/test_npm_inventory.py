@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shareguard.core.facts import Package
@@ -89,6 +89,7 @@ def test_legacy_license_forms() -> None:
     assert isinstance(pkg, Package) and pkg.licenses == ("ISC",)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=1000))
 def test_fuzz(content: bytes) -> None:
     assert all(isinstance(f, Package) for f in NpmAnalyzer().analyze("node_modules/a/package.json", content, None))

@@ -4,7 +4,7 @@ import importlib.metadata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from inventory_harness import extra, inventory, packages
 from packaging.utils import canonicalize_name
@@ -123,6 +123,7 @@ def test_pip_and_conda_installer_recorded() -> None:
     assert extra(pkg)["installer"] == "uv"
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=2000))
 def test_fuzz_metadata(content: bytes) -> None:
     for path in ("a/x-1.dist-info/METADATA", "a/x-1.egg-info", "a/x-1.dist-info/INSTALLER"):

@@ -29,6 +29,14 @@ def is_os_location(path: str) -> bool:
     return path.startswith("usr/lib/python") and "/dist-packages/" in path
 
 
+def vendored_in(directory: str) -> str | None:
+    """`…/site-packages/setuptools/_vendor/packaging-24.0.dist-info` → `setuptools` (a bundled copy)."""
+    holder = parent(directory)
+    if basename(holder) in ("_vendor", "vendor", "_vendored"):
+        return basename(parent(holder)) or None
+    return None
+
+
 def _licenses(headers: dict[str, str], classifiers: list[str]) -> tuple[str, ...]:
     expression = headers.get("License-Expression", "").strip()
     if expression:
@@ -64,6 +72,9 @@ def parse_metadata(path: str, content: bytes, layer: str | None) -> list[Fact]:
     if raw_name != name:
         extra.append(("declared_name", raw_name))
     os_location = is_os_location(path)
+    vendored = vendored_in(directory)
+    if vendored:
+        extra.append(("vendored_in", vendored))
     return [
         Package(
             name=name,

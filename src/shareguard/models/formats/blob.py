@@ -7,7 +7,6 @@ import bz2
 import io
 import lzma
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -62,15 +61,6 @@ class Window(io.RawIOBase):
         data = self._fh.read(size)
         self._pos += len(data)
         return data
-
-
-class Decompressor:
-    """Incremental decompressor interface: feed compressed bytes, get output."""
-
-    def __init__(self, fn: Callable[[bytes, int], bytes], eof: Callable[[], bool], unused: Callable[[], bytes]) -> None:
-        self.fn = fn
-        self.eof = eof
-        self.unused = unused
 
 
 def make_decompressor(kind: str) -> Any:

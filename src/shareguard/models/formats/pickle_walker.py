@@ -316,17 +316,66 @@ class PickleWalker:
         r = self.r
         res = self.res
         handlers = _HANDLERS
-        while True:
-            self._op_offset = r.tell()
-            code = r.read_byte()
-            res.opcodes += 1
-            if code == 0x2E:  # STOP
-                res.pickles += 1
-                return self.stack[-1] if self.stack else None
-            h = handlers.get(code)
-            if h is None:
-                raise WalkError(f"invalid opcode 0x{code:02x}")
-            h(self)
+        ops = 0
+        try:
+            while True:
+                # Hot path: the most frequent opcodes are decoded inline from the reader's buffer.
+                buf, pos = r._buf, r._pos
+                if pos + 9 > len(buf):
+                    r._fill(9)
+                    buf, pos = r._buf, r._pos
+                    if pos >= len(buf):
+                        raise Truncated(f"stream ends at offset {r.tell()}")
+                self._op_offset = r._base + pos
+                code = buf[pos]
+                ops += 1
+                stack = self.stack
+                if code == 0x94:  # MEMOIZE
+                    r._pos = pos + 1
+                    if stack and len(self.memo) < MAX_MEMO:
+                        self.memo[len(self.memo)] = stack[-1]
+                    else:
+                        _op_memoize(self)
+                    continue
+                if code == 0x4B:  # BININT1
+                    r._pos = pos + 2
+                    if pos + 1 >= len(buf):
+                        raise Truncated(f"stream ends at offset {r._base + pos + 1}")
+                    stack.append(buf[pos + 1])
+                    continue
+                if code == 0x71:  # BINPUT
+                    r._pos = pos + 2
+                    if pos + 1 >= len(buf):
+                        raise Truncated(f"stream ends at offset {r._base + pos + 1}")
+                    self._memo_put(buf[pos + 1], _top(self))
+                    continue
+                if code == 0x68:  # BINGET
+                    r._pos = pos + 2
+                    if pos + 1 >= len(buf):
+                        raise Truncated(f"stream ends at offset {r._base + pos + 1}")
+                    stack.append(self._memo_get(buf[pos + 1]))
+                    continue
+                if code == 0x4A and pos + 5 <= len(buf):  # BININT
+                    r._pos = pos + 5
+                    stack.append(int.from_bytes(buf[pos + 1 : pos + 5], "little", signed=True))
+                    continue
+                if code == 0x28:  # MARK
+                    r._pos = pos + 1
+                    _op_mark(self)
+                    continue
+                if code == 0x2E:  # STOP
+                    r._pos = pos + 1
+                    res.pickles += 1
+                    return stack[-1] if stack else None
+                r._pos = pos + 1
+                h = handlers.get(code)
+                if h is None:
+                    raise WalkError(f"invalid opcode 0x{code:02x}")
+                h(self)
+                if len(self.stack) > MAX_STACK:
+                    raise WalkError(f"stack over {MAX_STACK} items (budget)")
+        finally:
+            res.opcodes += ops
 
     _op_offset = 0
 

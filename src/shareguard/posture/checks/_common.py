@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -74,7 +74,12 @@ def default_trusted_registries() -> tuple[str, ...]:
 
 def is_trusted(full_name: str, patterns: Iterable[str]) -> bool:
     """`full_name` is `registry/repository` (normalised)."""
-    return any(fnmatch.fnmatchcase(full_name, p) for p in patterns)
+    return _trust_regex(tuple(patterns)).match(full_name) is not None
+
+
+@lru_cache(maxsize=64)
+def _trust_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
 
 
 _FLOATING = re.compile(r"^(?:latest|nightly|edge|main|master|dev|stable)(?:[-_.].*)?$|[-_.](?:latest|nightly)$", re.I)

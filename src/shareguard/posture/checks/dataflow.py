@@ -76,12 +76,19 @@ class DataflowChecks:
         if known(ip) and str(ip).upper() != "WORKER_IP_PRIVATE":
             yield v("DATAFLOW-002", res, "ip_configuration", evidence=str(ip))
         elif ip is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
-            yield v("DATAFLOW-002", res, "ip_configuration", detail="worker IP configuration not set (public by default)")
+            yield v(
+                "DATAFLOW-002", res, "ip_configuration", detail="worker IP configuration not set (public by default)"
+            )
         sa = a.get("service_account_email")
         if known(sa) and DEFAULT_COMPUTE_SA.match(str(sa)):
             yield v("DATAFLOW-003", res, "service_account_email", evidence=mask(str(sa), 6))
         elif sa is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
-            yield v("DATAFLOW-003", res, "service_account_email", detail="no worker service account (defaults to the Compute Engine default one)")
+            yield v(
+                "DATAFLOW-003",
+                res,
+                "service_account_email",
+                detail="no worker service account (defaults to the Compute Engine default one)",
+            )
         deprecated = data("dataflow")["deprecated_experiments"]
         for exp in as_list(a.get("experiments")):
             name = str(exp).split("=", 1)[0]

@@ -51,7 +51,9 @@ class DlvmChecks:
         if twofa is None:
             twofa = _meta_flag(project, "enable-oslogin-2fa")
         if twofa is not True:
-            yield v("DLVM-004", res, "metadata", evidence=f"enable-oslogin-2fa={meta.get('enable-oslogin-2fa', 'unset')}")
+            yield v(
+                "DLVM-004", res, "metadata", evidence=f"enable-oslogin-2fa={meta.get('enable-oslogin-2fa', 'unset')}"
+            )
         if a.get("public_ip") is True:
             yield v("DLVM-005", res, "public_ip")
         boot = a.get("secure_boot")
@@ -63,7 +65,13 @@ class DlvmChecks:
             default = email in (None, "", "default") or (isinstance(email, str) and DEFAULT_COMPUTE_SA.match(email))
             broad = any(s in ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform") for s in scopes)
             if default and broad:
-                yield v("DLVM-007", res, "service_accounts", evidence=f"{email or 'default'} with cloud-platform", key=str(i))
+                yield v(
+                    "DLVM-007",
+                    res,
+                    "service_accounts",
+                    evidence=f"{email or 'default'} with cloud-platform",
+                    key=str(i),
+                )
 
     def _image(self, res: PostureResource, image: str) -> Iterable[Violation]:
         table = data("dlvm")

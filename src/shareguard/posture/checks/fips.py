@@ -48,7 +48,7 @@ def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any, Any
 
 def _non_fips_endpoint(url: str) -> bool:
     m = _AWS_ENDPOINT.match(url.strip())
-    return bool(m) and "fips" not in m.group("host").lower()
+    return m is not None and "fips" not in m.group("host").lower()
 
 
 @dataclass(frozen=True)

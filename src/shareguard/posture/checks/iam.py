@@ -34,7 +34,9 @@ def has_mfa_condition(conditions: dict[str, dict[str, list[str]]]) -> bool:
 
 def allows_identity(st: dict[str, Any], context: str) -> bool:
     """An Allow statement of an identity policy (resource and key policies have principals)."""
-    return st.get("effect", "Allow").lower() == "allow" and context in ("identity", "unknown") and not st.get("principals")
+    return (
+        st.get("effect", "Allow").lower() == "allow" and context in ("identity", "unknown") and not st.get("principals")
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ class KmsChecks:
             if period is None:
                 yield v("KMS-002", res, "rotation_period", detail="no rotation period")
             elif isinstance(period, str) and (m := _SECONDS.match(period)) and float(m.group(1)) > MAX_ROTATION_SECONDS:
-                yield v("KMS-002", res, "rotation_period", evidence=period, detail=f"{float(m.group(1)) / 86400:.0f} days")
+                yield v(
+                    "KMS-002", res, "rotation_period", evidence=period, detail=f"{float(m.group(1)) / 86400:.0f} days"
+                )
         elif res.type == "aws.iam.policy" and a.get("context") == "key":
             for i, st in enumerate(a.get("statements") or []):
                 if st.get("effect", "Allow").lower() == "allow" and public_principal(st) and not st.get("conditions"):

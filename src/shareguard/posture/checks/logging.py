@@ -43,7 +43,13 @@ class LoggingChecks:
         types = {t for c in all_services for t in c.get("log_types", [])}
         missing = sorted(_DATA_LOGS - types)
         if missing:
-            yield v("LOG-005", res, "audit_configs", detail="missing " + ", ".join(missing), evidence=", ".join(sorted(types)) or "no auditConfigs")
+            yield v(
+                "LOG-005",
+                res,
+                "audit_configs",
+                detail="missing " + ", ".join(missing),
+                evidence=", ".join(sorted(types)) or "no auditConfigs",
+            )
 
 
 CHECKS = (LoggingChecks(),)

@@ -51,16 +51,21 @@ class SageMakerChecks:
                 yield v("SAGEMAKER-005", res, "volume_kms_key_id")
             if not present(a.get("output_kms_key_id")):
                 yield v("SAGEMAKER-006", res, "output_kms_key_id")
-            if not is_true(a.get("inter_container_traffic_encryption")) and not _unknown(a, "inter_container_traffic_encryption"):
+            if not is_true(a.get("inter_container_traffic_encryption")) and not _unknown(
+                a, "inter_container_traffic_encryption"
+            ):
                 yield v("SAGEMAKER-007", res, "inter_container_traffic_encryption")
             if not is_true(a.get("network_isolation")) and not _unknown(a, "network_isolation"):
                 yield v("SAGEMAKER-008", res, "network_isolation")
         elif res.type == "aws.sagemaker.endpoint_config":
             if not present(a.get("kms_key_id")):
                 yield v("SAGEMAKER-009", res, "kms_key_id")
-        elif res.type == "aws.sagemaker.model":
-            if not is_true(a.get("network_isolation")) and not _unknown(a, "network_isolation"):
-                yield v("SAGEMAKER-008", res, "network_isolation")
+        elif (
+            res.type == "aws.sagemaker.model"
+            and not is_true(a.get("network_isolation"))
+            and not _unknown(a, "network_isolation")
+        ):
+            yield v("SAGEMAKER-008", res, "network_isolation")
 
 
 def _unknown(a: dict[str, object], key: str) -> bool:

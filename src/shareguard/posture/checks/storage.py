@@ -12,7 +12,9 @@ from shareguard.posture.checks._util import as_bool, is_unknown, known, present,
 from shareguard.posture.model import PostureResource, Violation
 
 PAB_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
-_PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read", "publicread", "publicreadwrite", "authenticatedread"})
+_PUBLIC_ACLS = frozenset(
+    {"public-read", "public-read-write", "authenticated-read", "publicread", "publicreadwrite", "authenticatedread"}
+)
 
 
 def public_principal(st: dict[str, Any]) -> bool:
@@ -68,7 +70,9 @@ class StorageChecks:
             for i, st in enumerate(statements):
                 if st.get("effect", "Allow").lower() == "allow" and public_principal(st) and not st.get("conditions"):
                     field = f"statements[{i}]"
-                    yield v("STORAGE-003", res, field, evidence="Principal * " + ", ".join(st["actions"][:3]), key=field)
+                    yield v(
+                        "STORAGE-003", res, field, evidence="Principal * " + ", ".join(st["actions"][:3]), key=field
+                    )
             if not denies_insecure_transport(statements):
                 yield v("STORAGE-005", res, "statements")
         elif res.type == "gcp.storage.bucket":

@@ -78,7 +78,10 @@ def _line(res: PostureResource, path: str) -> int | None:
 
 
 def _snake_path(path: str) -> str:
-    return ".".join(snake(seg) if "[" not in seg else snake(seg.split("[", 1)[0]) + "[" + seg.split("[", 1)[1] for seg in path.split("."))
+    return ".".join(
+        snake(seg) if "[" not in seg else snake(seg.split("[", 1)[0]) + "[" + seg.split("[", 1)[1]
+        for seg in path.split(".")
+    )
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,17 @@ class TextFieldChecks:
             if n >= _MAX_VALUES:
                 break
             free_text = kind != "text"
+            if not free_text and "://" not in value:
+                continue  # outside free-text fields only URLs with credentials count
             line = None
             if free_text:
                 line = _line(res, path)
-                ctx.facts.add(TextField(value=value, resource=resource, location=Location(line=line, field_path=path), kind=kind))
-            categories = frozenset({"personal", "secret", "url_credentials"}) if free_text else frozenset({"url_credentials"})
+                ctx.facts.add(
+                    TextField(value=value, resource=resource, location=Location(line=line, field_path=path), kind=kind)
+                )
+            categories = (
+                frozenset({"personal", "secret", "url_credentials"}) if free_text else frozenset({"url_credentials"})
+            )
             for det in detect(value, kind=kind, categories=categories):
                 rule = {"personal": "TEXT-001", "secret": "TEXT-002", "url_credentials": "TEXT-003"}[det.category]
                 if (rule, path) in seen:
@@ -109,7 +118,9 @@ class TextFieldChecks:
                     rule_id=rule,
                     field_path=path,
                     evidence=evidence,
-                    detail=f"{det.detector.replace('_', ' ')} in {kind}" if free_text else det.detector.replace("_", " "),
+                    detail=f"{det.detector.replace('_', ' ')} in {kind}"
+                    if free_text
+                    else det.detector.replace("_", " "),
                     line=line if line is not None else _line(res, path),
                     fingerprint_key=f"{path}:{det.detector}",
                 )

@@ -63,7 +63,9 @@ class TlsChecks:
             if known(ver) and str(ver) in tables["cloudfront_weak"]:
                 yield v("TLS-005", res, "minimum_protocol_version", evidence=str(ver))
             elif ver is None and str(a.get("default_certificate")).lower() == "true":
-                yield v("TLS-005", res, "default_certificate", evidence="CloudFront default certificate (TLSv1 minimum)")
+                yield v(
+                    "TLS-005", res, "default_certificate", evidence="CloudFront default certificate (TLSv1 minimum)"
+                )
         elif res.type == "gcp.compute.ssl_policy":
             ver = a.get("min_tls_version")
             if ver is None or (known(ver) and str(ver).upper() in tables["gcp_weak_min_tls"]):

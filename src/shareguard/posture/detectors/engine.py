@@ -88,5 +88,7 @@ def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None =
     # A match inside a URL-credentials match (the `pass@host` of a URL is not an e-mail) is reported once.
     urls = [(d.start, d.end) for d in out if d.category == "url_credentials"]
     if urls:
-        out = [d for d in out if d.category == "url_credentials" or not any(s <= d.start and d.end <= e for s, e in urls)]
+        out = [
+            d for d in out if d.category == "url_credentials" or not any(s <= d.start and d.end <= e for s, e in urls)
+        ]
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from shareguard.core.context import ScanContext
@@ -20,6 +21,7 @@ OPAQUE_KEYS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def snake(name: str) -> str:
     """`serviceKmsKeyName` / `KmsKeyId` / `KMSKeyId` → `service_kms_key_name` / `kms_key_id`."""
     s = _CAMEL1.sub(r"\1_\2", name)
@@ -185,7 +187,9 @@ class LineIndex:
 
     def json_key(self, key: str, start: int = 0, end: int | None = None) -> int | None:
         """Offset of `"key":` in a JSON text."""
-        m = re.compile(r'"' + re.escape(key) + r'"\s*:').search(self.text, start, end if end is not None else len(self.text))
+        m = re.compile(r'"' + re.escape(key) + r'"\s*:').search(
+            self.text, start, end if end is not None else len(self.text)
+        )
         return m.start() if m else None
 
 

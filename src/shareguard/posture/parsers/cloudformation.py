@@ -92,7 +92,8 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
         if not isinstance(res, dict) or not isinstance(res.get("Type"), str):
             continue
         rtype = res["Type"]
-        props = res.get("Properties") if isinstance(res.get("Properties"), dict) else {}
+        raw_props = res.get("Properties")
+        props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
         base = f"Resources.{logical_id}"
         line = doc.line_of(base)
         raw_lines = doc.lines_under(f"{base}.Properties")

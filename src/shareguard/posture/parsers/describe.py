@@ -111,11 +111,23 @@ def _vertex_kind(obj: dict[str, Any]) -> str | None:
 
 _Classifier = Callable[[dict[str, Any]], bool]
 _CLASSES: tuple[tuple[str, _Classifier], ...] = (
-    ("sagemaker.notebook", lambda o: "NotebookInstanceName" in o and ("NotebookInstanceArn" in o or "InstanceType" in o)),
-    ("sagemaker.training_job", lambda o: "TrainingJobName" in o and ("AlgorithmSpecification" in o or "ResourceConfig" in o)),
-    ("sagemaker.processing_job", lambda o: "ProcessingJobName" in o and ("ProcessingResources" in o or "AppSpecification" in o)),
+    (
+        "sagemaker.notebook",
+        lambda o: "NotebookInstanceName" in o and ("NotebookInstanceArn" in o or "InstanceType" in o),
+    ),
+    (
+        "sagemaker.training_job",
+        lambda o: "TrainingJobName" in o and ("AlgorithmSpecification" in o or "ResourceConfig" in o),
+    ),
+    (
+        "sagemaker.processing_job",
+        lambda o: "ProcessingJobName" in o and ("ProcessingResources" in o or "AppSpecification" in o),
+    ),
     ("sagemaker.endpoint_config", lambda o: "EndpointConfigName" in o and "ProductionVariants" in o),
-    ("sagemaker.model", lambda o: "ModelName" in o and ("PrimaryContainer" in o or "Containers" in o or "ModelArn" in o)),
+    (
+        "sagemaker.model",
+        lambda o: "ModelName" in o and ("PrimaryContainer" in o or "Containers" in o or "ModelArn" in o),
+    ),
     (
         "dataflow.job",
         lambda o: (
@@ -125,12 +137,20 @@ _CLASSES: tuple[tuple[str, _Classifier], ...] = (
     ),
     ("dataflow.flex_launch", lambda o: "launch_parameter" in o or "launchParameter" in o),
     ("dataflow.flex_launch", lambda o: "image" in o and "sdkInfo" in o),
-    ("compute.instance", lambda o: o.get("kind") == "compute#instance" or ("networkInterfaces" in o and "disks" in o and "machineType" in o)),
+    (
+        "compute.instance",
+        lambda o: (
+            o.get("kind") == "compute#instance" or ("networkInterfaces" in o and "disks" in o and "machineType" in o)
+        ),
+    ),
     ("cloudtrail.trail", lambda o: "TrailARN" in o or ("IsMultiRegionTrail" in o and "S3BucketName" in o)),
     ("elb.listener", lambda o: "ListenerArn" in o and "Protocol" in o),
     ("iam.account_summary", lambda o: isinstance(o.get("SummaryMap"), dict)),
     ("iam.sa_key", lambda o: "keyType" in o and "/serviceAccounts/" in str(o.get("name", ""))),
-    ("storage.bucket", lambda o: o.get("kind") == "storage#bucket" or str(o.get("storage_url", "")).startswith("gs://")),
+    (
+        "storage.bucket",
+        lambda o: o.get("kind") == "storage#bucket" or str(o.get("storage_url", "")).startswith("gs://"),
+    ),
     ("s3.public_access_block", lambda o: isinstance(o.get("PublicAccessBlockConfiguration"), dict) and len(o) <= 2),
 )
 

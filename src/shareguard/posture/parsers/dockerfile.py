@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from shareguard.core.context import ScanContext
@@ -404,8 +405,13 @@ def _split_flags(args: str) -> tuple[dict[str, str], str]:
     return flags, rest
 
 
-def kv_pairs(text: str, *, arg: bool) -> list[tuple[str, str | None]]:
+@lru_cache(maxsize=8192)
+def kv_pairs(text: str, *, arg: bool) -> tuple[tuple[str, str | None], ...]:
     """`K=V K2="v 2"` pairs, or the legacy `ENV K some value` form; `ARG K` has no value."""
+    return tuple(_kv_pairs(text, arg=arg))
+
+
+def _kv_pairs(text: str, *, arg: bool) -> list[tuple[str, str | None]]:
     text = text.strip()
     if not text:
         return []
@@ -414,10 +420,13 @@ def kv_pairs(text: str, *, arg: bool) -> list[tuple[str, str | None]]:
         if arg:
             return [(first[0], None)]
         return [(first[0], _unquote(first[1]) if len(first) > 1 else "")]
-    try:
-        words = _shlex_words(text)
-    except ValueError:
-        words = text.split()
+    if not any(c in text for c in "\"'\\"):
+        words = text.split()  # the common case; shlex is slow
+    else:
+        try:
+            words = _shlex_words(text)
+        except ValueError:
+            words = text.split()
     out: list[tuple[str, str | None]] = []
     for w in words:
         key, eq, value = w.partition("=")

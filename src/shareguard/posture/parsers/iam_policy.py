@@ -100,7 +100,7 @@ def from_policy_document_blocks(statements: Any) -> list[dict[str, Any]]:
                 kind = str(p.get("type", "AWS"))
                 ids = _strs(p.get("identifiers"))
                 principals = principals or {}
-                if kind == "*" or ids == ["*"] and kind == "AWS":
+                if kind == "*" or (ids == ["*"] and kind == "AWS"):
                     principals.setdefault("*", []).append("*")
                 principals.setdefault(kind, []).extend(ids)
         conditions: dict[str, dict[str, list[str]]] = {}
@@ -175,7 +175,9 @@ def normalize_audit_configs(configs: Any) -> list[dict[str, Any]]:
             continue
         logs = as_list(c.get("auditLogConfigs") or c.get("audit_log_configs") or c.get("audit_log_config"))
         types = [
-            str(x.get("logType") or x.get("log_type")) for x in logs if isinstance(x, dict) and (x.get("logType") or x.get("log_type"))
+            str(x.get("logType") or x.get("log_type"))
+            for x in logs
+            if isinstance(x, dict) and (x.get("logType") or x.get("log_type"))
         ]
         out.append({"service": c.get("service"), "log_types": types})
     return out
@@ -259,9 +261,11 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 continue
             lines.append(idx.line_at(off))
             pos = off + 1
-        context = "trust" if any(a == "sts:AssumeRole" for s in stmts for a in s["actions"]) and any(
-            s["principals"] for s in stmts
-        ) else ("bucket" if any(s["principals"] for s in stmts) else "identity")
+        context = (
+            "trust"
+            if any(a == "sts:AssumeRole" for s in stmts for a in s["actions"]) and any(s["principals"] for s in stmts)
+            else ("bucket" if any(s["principals"] for s in stmts) else "identity")
+        )
         return [
             aws_policy_resource(
                 stmts,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import hcl2
 from hcl2.utils import SerializationOptions
@@ -27,6 +27,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
 from shareguard.posture.model import PostureResource
+from shareguard.posture.parsers import _hcl_ts
 from shareguard.posture.parsers._build import build
 from shareguard.posture.parsers._common import as_list, check_depth, first_block
 from shareguard.posture.parsers.iam_policy import (
@@ -72,13 +73,40 @@ def claim(entry: FileEntry) -> bool:
     return entry.suffix == ".tf"
 
 
+def load_hcl(text: str, path: str) -> tuple[dict[str, Any], _LineSource]:
+    """Parse with tree-sitter-hcl when installed (fast, exact lines), else with python-hcl2 + a line scan."""
+    if _hcl_ts.available():
+        doc, blocks = _hcl_ts.loads(text, path)
+        return doc, _TsLines(blocks)
+    return _hcl(text, path), _BlockLines(text)
+
+
+class _TsLines:
+    def __init__(self, blocks: _hcl_ts.BlockLines) -> None:
+        self.blocks = blocks
+
+    def get(self, *key: str) -> tuple[int | None, dict[str, int]]:
+        hit = self.blocks.get(key)
+        return (hit[0], hit[1]) if hit else (None, {})
+
+
+def _quiet_load(text: str, path: str) -> dict[str, Any] | None:
+    """A sibling file's document, or None when it does not parse (it is reported when scanned itself)."""
+    try:
+        return load_hcl(text, path)[0]
+    except Exception:
+        return None
+
+
 def _hcl(text: str, path: str) -> dict[str, Any]:
     try:
         doc = hcl2.loads(text, serialization_options=_OPTS)
     except (LarkError, ValueError, TypeError, AttributeError) as exc:
         line = getattr(exc, "line", None)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParseError(f"HCL syntax error: {first[:200]}", path=path, line=line if isinstance(line, int) else None) from None
+        raise ParseError(
+            f"HCL syntax error: {first[:200]}", path=path, line=line if isinstance(line, int) else None
+        ) from None
     except RecursionError:
         raise ParseError("HCL nested too deeply", path=path) from None
     return doc if isinstance(doc, dict) else {}
@@ -87,11 +115,12 @@ def _hcl(text: str, path: str) -> dict[str, Any]:
 # --- variables -----------------------------------------------------------------------------------------
 
 
-def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -> dict[str, Any]:
+def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any], text: str) -> dict[str, Any]:
     """Defaults of the module's variables (same directory) overlaid by tfvars values."""
     values: dict[str, Any] = {}
     _collect_defaults(own, values)
-    if entry.abs_path is None:
+    needed = {m.group(1) for m in re.finditer(r"\bvar\.([A-Za-z_][\w-]*)", text)} - set(values)
+    if entry.abs_path is None or not needed:
         return values
     directory = entry.abs_path.parent
     limit = ctx.settings.budgets.max_config_bytes
@@ -104,25 +133,30 @@ def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -> dict[
         if p == entry.abs_path or p.is_symlink() or not p.is_file():
             continue
         if p.suffix == ".tf":
-            text = _read_small(p, limit)
-            if text and "variable" in text:
-                try:
-                    _collect_defaults(hcl2.loads(text, serialization_options=_OPTS), values)
-                except Exception:  # a broken sibling is reported when it is scanned itself
-                    continue
+            sib_text = _read_small(p, limit)
+            # Only parse siblings that declare a variable this file uses (keeps big directories linear-ish).
+            if sib_text and any(f'variable "{name}"' in sib_text for name in needed):
+                sibling = _quiet_load(sib_text, p.name)
+                if sibling is not None:
+                    _collect_defaults(sibling, values)
         elif p.name == "terraform.tfvars" or p.name.endswith(".auto.tfvars"):
             tfvars.append(p)
     for p in tfvars:
-        text = _read_small(p, limit)
-        if not text:
-            continue
-        try:
-            doc = hcl2.loads(text, serialization_options=_OPTS)
-        except Exception:
+        tf_text = _read_small(p, limit)
+        doc = _quiet_load(tf_text, p.name) if tf_text else None
+        if doc is None:
             continue
         for k, v in doc.items():
             values[str(k)] = v
     return values
+
+
+def _dlvm_without_oslogin(res: PostureResource) -> bool:
+    """Only then is project-wide metadata worth reading (it may turn OS Login on)."""
+    if res.type != "gcp.compute.instance" or "deeplearning-platform-release" not in str(res.attributes.get("image")):
+        return False
+    meta = res.attributes.get("metadata") or {}
+    return not ("enable-oslogin" in meta and "enable-oslogin-2fa" in meta)
 
 
 def _project_metadata(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -> dict[str, Any]:
@@ -139,10 +173,9 @@ def _project_metadata(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -
                 continue
             text = _read_small(p, ctx.settings.budgets.max_config_bytes)
             if text and "google_compute_project_metadata" in text:
-                try:
-                    docs.append(hcl2.loads(text, serialization_options=_OPTS))
-                except Exception:  # reported when that file is scanned itself
-                    continue
+                sibling = _quiet_load(text, p.name)
+                if sibling is not None:
+                    docs.append(sibling)
     meta: dict[str, Any] = {}
     for d in docs:
         for block in as_list(d.get("resource")):
@@ -220,7 +253,11 @@ def _expand_dynamic(body: dict[str, Any]) -> dict[str, Any]:
 
 def _count_zero(body: dict[str, Any]) -> bool:
     count = body.get("count")
-    return isinstance(count, int) and not isinstance(count, bool) and count == 0 or count is False
+    return (isinstance(count, int) and not isinstance(count, bool) and count == 0) or count is False
+
+
+class _LineSource(Protocol):
+    def get(self, *key: str) -> tuple[int | None, dict[str, int]]: ...
 
 
 # --- line numbers --------------------------------------------------------------------------------------
@@ -390,10 +427,9 @@ def embedded_policies(
 
 def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     text = entry.read_text(ctx.settings.budgets.max_config_bytes)
-    doc = _hcl(text, entry.rel_path)
+    doc, idx = load_hcl(text, entry.rel_path)
     check_depth(doc, ctx.settings.budgets.max_depth)
-    variables = _variables(entry, ctx, doc) if "var." in text else {}
-    idx = _BlockLines(text)
+    variables = _variables(entry, ctx, doc, text) if "var." in text else {}
     file = entry.rel_path
     out: list[PostureResource] = []
     for block in as_list(doc.get("resource")):
@@ -465,7 +501,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                             raw=body,
                         )
                     )
-    if any(r.type == "gcp.compute.instance" for r in out):
+    if any(_dlvm_without_oslogin(r) for r in out):
         project_meta = _project_metadata(entry, ctx, doc)
         if project_meta:
             for r in out:
@@ -500,7 +536,8 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 out.append(
                     build(
                         raw_type=f"provider:{pname}",
-                        name=f"provider.{pname}" + (f".{body_item['alias']}" if isinstance(body_item.get("alias"), str) else ""),
+                        name=f"provider.{pname}"
+                        + (f".{body_item['alias']}" if isinstance(body_item.get("alias"), str) else ""),
                         file=file,
                         line=line,
                         view=_subst(body_item, variables),

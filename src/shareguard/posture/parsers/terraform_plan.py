@@ -17,9 +17,9 @@ from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
 from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, json_lines, load_json_text
+from shareguard.posture.parsers.terraform import FORMAT as _TF
 from shareguard.posture.parsers.terraform import embedded_policies
 from shareguard.posture.plugin import FormatSpec
-from shareguard.posture.parsers.terraform import FORMAT as _TF
 
 _MAX_MODULE_DEPTH = 50
 
@@ -42,9 +42,7 @@ def _apply_unknown(after: Any, unknown: Any, depth: int = 0) -> Any:
             base[k] = _apply_unknown(base.get(k), u, depth + 1)
         return base
     if isinstance(unknown, list) and isinstance(after, list):
-        return [
-            _apply_unknown(a, unknown[i] if i < len(unknown) else None, depth + 1) for i, a in enumerate(after)
-        ]
+        return [_apply_unknown(a, unknown[i] if i < len(unknown) else None, depth + 1) for i, a in enumerate(after)]
     return after
 
 
@@ -63,11 +61,13 @@ def _items(doc: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, dict[str
     changes = [c for c in as_list(doc.get("resource_changes")) if isinstance(c, dict)]
     if changes:
         for c in changes:
-            change = c.get("change") if isinstance(c.get("change"), dict) else {}
+            change = c.get("change")
+            if not isinstance(change, dict):
+                continue
             actions = as_list(change.get("actions"))
             if actions == ["delete"] or not isinstance(change.get("after"), dict):
                 continue
-            values = _apply_unknown(change["after"], change.get("after_unknown"))
+            values: dict[str, Any] = _apply_unknown(change["after"], change.get("after_unknown"))
             out.append((str(c.get("address", "")), str(c.get("mode", "managed")), str(c.get("type", "")), values))
         return "resource_changes", out
     root = None
@@ -79,8 +79,9 @@ def _items(doc: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, dict[str
             used = key
             break
     for r in _module_resources(root):
-        values = r.get("values") if isinstance(r.get("values"), dict) else {}
-        out.append((str(r.get("address", "")), str(r.get("mode", "managed")), str(r.get("type", "")), values))
+        raw_values = r.get("values")
+        state_values: dict[str, Any] = raw_values if isinstance(raw_values, dict) else {}
+        out.append((str(r.get("address", "")), str(r.get("mode", "managed")), str(r.get("type", "")), state_values))
     return used, out
 
 

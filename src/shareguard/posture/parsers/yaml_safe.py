@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -133,10 +134,11 @@ def load_documents(
     roots = _compose(text, origin, budgets)
     out: list[Located] = []
     builder = _Builder(origin, budgets, tag_handler)
-    for i, root in enumerate(roots):
+    for i, (root, aliased) in enumerate(roots):
         if root is None:
             continue
-        builder.check_expansion(root)
+        if aliased:
+            builder.check_expansion(root)
         lines: dict[str, int] = {}
         value = builder.build(root, "", lines, 0)
         if value is None:
@@ -153,55 +155,67 @@ def load_one(text: str, origin: str, budgets: Budgets | None = None, *, tag_hand
     return docs[0] if docs else Located(value=None, line=1)
 
 
-def _compose(text: str, origin: str, budgets: Budgets) -> list[_Node | None]:
-    """Events → node graph, iteratively (no recursion, whatever the nesting)."""
-    roots: list[_Node | None] = []
+def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | None, bool]]:
+    """Events → node graph, iteratively (no recursion, whatever the nesting).
+
+    Returns each document's root and whether it used aliases (only then can its expansion
+    exceed what the node count and stack depth already bounded)."""
+    roots: list[tuple[_Node | None, bool]] = []
     anchors: dict[str, _Node] = {}
     stack: list[_Node] = []
     count = 0
+    aliased = False
+    max_nodes, max_depth = budgets.max_yaml_nodes, budgets.max_depth
     try:
         for ev in yaml.parse(text, Loader=_Loader):
-            if isinstance(ev, yaml.DocumentStartEvent):
-                anchors = {}
-                roots.append(None)
-                continue
-            if isinstance(ev, yaml.CollectionEndEvent):
-                done = stack.pop()
-                done.anchor_open = False
-                continue
+            cls = ev.__class__
             node: _Node
-            if isinstance(ev, yaml.AliasEvent):
+            if cls is yaml.ScalarEvent:
+                count += 1
+                node = _Node("scalar", ev.start_mark.line + 1, _scalar_tag(ev.tag, ev.value, ev.implicit))
+                node.value = ev.value
+                node.style = ev.style
+                if ev.anchor:
+                    anchors[ev.anchor] = node
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                count += 1
+                kind = "map" if cls is yaml.MappingStartEvent else "seq"
+                node = _Node(kind, ev.start_mark.line + 1, None if ev.implicit else ev.tag)
+                if ev.anchor:
+                    anchors[ev.anchor] = node
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                stack.pop().anchor_open = False
+                continue
+            elif cls is yaml.AliasEvent:
                 target = anchors.get(ev.anchor or "")
                 if target is None:
                     raise ParseError(f"unknown alias *{ev.anchor}", path=origin, line=ev.start_mark.line + 1)
                 if target.anchor_open:
                     raise ParseError(f"recursive alias *{ev.anchor}", path=origin, line=ev.start_mark.line + 1)
                 node = target
-            elif isinstance(ev, yaml.ScalarEvent | yaml.CollectionStartEvent):
-                count += 1
-                if count > budgets.max_yaml_nodes:
-                    raise BudgetExceeded(f"YAML has more than {budgets.max_yaml_nodes} nodes", path=origin)
-                line = ev.start_mark.line + 1
-                if isinstance(ev, yaml.ScalarEvent):
-                    node = _Node("scalar", line, _scalar_tag(ev))
-                    node.value = ev.value
-                    node.style = ev.style
-                else:
-                    kind = "map" if isinstance(ev, yaml.MappingStartEvent) else "seq"
-                    node = _Node(kind, line, None if ev.implicit else ev.tag)
-                if ev.anchor:
-                    anchors[ev.anchor] = node
+                aliased = True
+            elif cls is yaml.DocumentStartEvent:
+                anchors = {}
+                aliased = False
+                roots.append((None, False))
+                continue
+            elif cls is yaml.DocumentEndEvent:
+                if roots:
+                    roots[-1] = (roots[-1][0], aliased)
+                continue
             else:
                 continue
+            if count > max_nodes:
+                raise BudgetExceeded(f"YAML has more than {max_nodes} nodes", path=origin)
             if stack:
                 stack[-1].children.append(node)
             elif roots:
-                roots[-1] = node
-            if isinstance(ev, yaml.CollectionStartEvent):
+                roots[-1] = (node, aliased)
+            if node.kind != "scalar" and cls is not yaml.AliasEvent:
                 node.anchor_open = True
                 stack.append(node)
-                if len(stack) > budgets.max_depth:
-                    raise BudgetExceeded(f"YAML nesting deeper than {budgets.max_depth} levels", path=origin, line=node.line)
+                if len(stack) > max_depth:
+                    raise BudgetExceeded(f"YAML nesting deeper than {max_depth} levels", path=origin, line=node.line)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -209,12 +223,18 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[_Node | None]:
     return roots
 
 
-def _scalar_tag(ev: Any) -> str:
-    if ev.tag and ev.tag != "!":
-        return str(ev.tag)
-    if ev.implicit[0]:
-        return str(_RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit))
+def _scalar_tag(tag: str | None, value: str, implicit: tuple[bool, bool]) -> str:
+    if tag and tag != "!":
+        return tag
+    if implicit[0]:
+        return _resolve_plain(value)
     return _STR
+
+
+@lru_cache(maxsize=65536)
+def _resolve_plain(value: str) -> str:
+    """YAML 1.1 implicit type of a plain scalar (cached: keys and values repeat a lot)."""
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
 
 
 class _ResolverOnly(yaml.resolver.Resolver):

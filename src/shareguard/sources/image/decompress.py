@@ -115,7 +115,8 @@ class _ZlibReader:
                 data = self._d.decompress(self._tail, n)
             except zlib.error as exc:
                 raise DecompressError(f"corrupt gzip stream ({exc})") from None
-            self._tail = self._d.unconsumed_tail
+            # At a member's end the remainder is in unused_data (CPython may also leave it in the tail).
+            self._tail = b"" if self._d.eof else self._d.unconsumed_tail
             if data:
                 buffer[: len(data)] = data
                 return len(data)

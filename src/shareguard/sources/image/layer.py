@@ -101,8 +101,8 @@ def stream_layer(
                 limit = max_decompressed_bytes
                 if kind != "tar" and layer.size:
                     limit = max(limit, MAX_RATIO * layer.size)
-                stream = TarStream(source)
-                yield from _members(stream, wants, max_member_bytes, max_members, limit, on_issue)
+                stream = TarStream(source, max_bytes=limit)
+                yield from _members(stream, wants, max_member_bytes, max_members, on_issue)
                 stream.drain()
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
@@ -115,7 +115,6 @@ def _members(
     wants: Callable[[str, int], bool],
     max_member_bytes: int,
     max_members: int,
-    limit: int,
     on_issue: IssueSink,
 ) -> Iterator[LayerEntry]:
     count = 0
@@ -123,8 +122,6 @@ def _members(
         count += 1
         if count > max_members:
             raise CorruptLayer(f"more than {max_members} entries in one layer")
-        if stream.bytes_read > limit:
-            raise CorruptLayer(f"decompressed over {limit} bytes: a decompression bomb")
         path = normalise(member.name)
         if path is None:
             on_issue(member.name[:200], "hostile entry skipped: absolute path or path outside the root", True)

@@ -101,7 +101,7 @@ def _parse_pax(data: bytes) -> dict[str, str]:
 class TarStream:
     """Iterate members; `read_body()` returns the current member's content (only before the next one)."""
 
-    def __init__(self, reader: Readable, chunk: int = 1 << 20) -> None:
+    def __init__(self, reader: Readable, chunk: int = 1 << 20, max_bytes: int | None = None) -> None:
         self._reader = reader
         self._buf = bytearray(chunk)
         self._view = memoryview(self._buf)
@@ -112,11 +112,14 @@ class TarStream:
         self._pad = 0
         self.bytes_read = 0
         """Decompressed bytes pulled from the reader so far."""
+        self.max_bytes = max_bytes
 
     # -- buffer -------------------------------------------------------------------------------
     def _readinto(self, view: memoryview) -> int:
         n = self._reader.readinto(view) or 0
         self.bytes_read += n
+        if self.max_bytes is not None and self.bytes_read > self.max_bytes:
+            raise CorruptLayer(f"decompressed over {self.max_bytes} bytes: a decompression bomb")
         return n
 
     def _fill(self, n: int) -> bool:

@@ -24,7 +24,7 @@ def _weight(c: str) -> int:
     return ord(c) + 256
 
 
-def _part_key(text: str) -> tuple[_Pair, ...]:
+def _part_key(text: str) -> tuple[tuple[_Pair, int], ...]:
     pairs: list[_Pair] = []
     i, n = 0, len(text)
     while i < n:
@@ -39,11 +39,17 @@ def _part_key(text: str) -> tuple[_Pair, ...]:
         i = k
     while pairs and pairs[-1] == _END:
         pairs.pop()
-    pairs.append(_END)  # compare a shorter string's end exactly as dpkg does
-    return tuple(pairs)
+    # dpkg compares an exhausted string as endless _END pairs. Tuples stop at the shorter one, so each
+    # pair carries the sign of "the rest after it" against endless _END pairs, and the key ends with
+    # (_END, 0): a prefix then compares exactly as dpkg would against the longer string's rest.
+    rest = [0] * len(pairs)
+    for idx in range(len(pairs) - 2, -1, -1):
+        nxt = pairs[idx + 1]
+        rest[idx] = rest[idx + 1] if nxt == _END else (1 if nxt > _END else -1)
+    return (*zip(pairs, rest, strict=True), (_END, 0))
 
 
-def key(version: str) -> tuple[int, tuple[_Pair, ...], tuple[_Pair, ...]]:
+def key(version: str) -> tuple[int, tuple[tuple[_Pair, int], ...], tuple[tuple[_Pair, int], ...]]:
     parsed = Version(version)  # raises ValueError on strings dpkg would reject
     return (
         int(parsed.epoch or 0),

@@ -1,7 +1,9 @@
 """Who owns each language package's metadata: the OS package manager, conda, or nobody (pip/npm).
 
 - PyPI/npm packages whose metadata is owned by dpkg/rpm/apk become `os_managed=True` with extra
-  `os_package`/`os_manager`: they are matched only through the OS package (no double match).
+  `os_package`/`os_manager`: they are matched only through the OS package (no double match) — unless
+  that OS package is third-party (then no distro advisory covers them: `os_managed=False`, extra
+  `os_package_origin=third-party`, and they are matched as PyPI/npm packages).
 - PyPI packages installed by conda get extra `installer=conda`, `conda_package`, `conda_path`; the conda
   package gets `pypi_path` (the PyPI record that stands for it) and its `pypi_name` becomes `pypi_project`,
   so the matcher (which matches conda packages through `pypi_name`) matches the project once.
@@ -16,6 +18,7 @@ import dataclasses
 from shareguard.core.facts import Fact, Package
 from shareguard.image.analyzers._common import load_data
 from shareguard.image.analyzers.finalizers._util import extra_value, merged_os, with_extra
+from shareguard.image.analyzers.finalizers.distro import manager_of
 from shareguard.image.analyzers.python import metadata_dir
 from shareguard.image.facts import OwnedFiles, PythonInstaller
 
@@ -43,6 +46,7 @@ class OwnershipFinalizer:
         rpm_os = info is not None and (load_data("os_ecosystems.yaml").get(info.id) or {}).get("manager") == "rpm"
         has_rpmdb = any(isinstance(f, Package) and f.path.endswith("rpmdb.sqlite") for f in facts)
 
+        third_party = {(manager_of(f), f.name) for f in facts if isinstance(f, Package) and f.origin == "third-party"}
         conda_links: dict[str, str] = {}  # conda-meta path -> PyPI metadata path
         out: list[Fact] = []
         for fact in facts:
@@ -56,7 +60,13 @@ class OwnershipFinalizer:
                 owner = owners.get(key)
                 if owner is not None and owner.manager in _OS_MANAGERS:
                     pairs |= {"os_package": owner.package, "os_manager": owner.manager}
-                    changes["os_managed"] = True
+                    if (owner.manager, owner.package) in third_party:
+                        # No distro advisory covers a vendor package's bundled Python/npm code: match it
+                        # as what it is (e.g. the Python bundled in google-cloud-cli's apt package).
+                        pairs["os_package_origin"] = "third-party"
+                        changes["os_managed"] = False
+                    else:
+                        changes["os_managed"] = True
                 elif owner is not None:  # conda
                     pairs |= {"installer": "conda", "conda_package": owner.package, "conda_path": owner.path}
                     conda_links.setdefault(owner.path, fact.path)

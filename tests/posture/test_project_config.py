@@ -1,0 +1,71 @@
+"""`.shareguard.yaml` in the scan root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cloud_helpers import FIXTURES, rule_lines, scan
+
+from shareguard.core import project_config
+from shareguard.core.errors import ConfigError
+
+
+def test_no_file_gives_defaults(tmp_path: Path) -> None:
+    cfg = project_config.load(tmp_path)
+    assert cfg.path is None and not cfg.fips_required and cfg.options() == {}
+
+
+def test_all_keys(tmp_path: Path) -> None:
+    (tmp_path / ".shareguard.yaml").write_text(
+        "fips: required\ntrusted_registries:\n  - us-docker.pkg.dev/acme/\nlong_running_days: 14\nbaseline: b.json\n"
+    )
+    cfg = project_config.load(tmp_path)
+    assert cfg.fips_required and cfg.trusted_registries == ("us-docker.pkg.dev/acme/",)
+    assert cfg.long_running_days == 14 and cfg.extra == {"baseline": "b.json"}
+    assert cfg.options()["fips_required"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("fips: maybe\n", 1, "fips"),
+        ("fips: optional\nlong_running_days: -3\n", 2, "long_running_days"),
+        ("trusted_registries: {a: 1}\n", 1, "trusted_registries"),
+        ("- just\n- a list\n", 1, "mapping"),
+        ("fips: [unclosed\n", 2, "invalid YAML"),
+    ],
+)
+def test_malformed_file_is_a_config_error_with_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    (tmp_path / ".shareguard.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        project_config.load(tmp_path)
+    assert err.value.line == line and message in err.value.message
+    assert err.value.one_line().startswith(str(tmp_path / ".shareguard.yaml"))
+
+
+def test_yaml_bomb_in_config(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}" if i > 1 else "*a"] * 10) + "]")
+    (tmp_path / ".shareguard.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError):
+        project_config.load(tmp_path)
+
+
+def test_explicit_option_wins_over_file() -> None:
+    assert "FIPS-001" in rule_lines(scan(FIXTURES / "terraform" / "fips_bad"))
+    assert "FIPS-001" not in rule_lines(scan(FIXTURES / "terraform" / "fips_bad", fips_required=False))
+    assert "FIPS-001" in rule_lines(scan(FIXTURES / "terraform" / "fips_off", fips_required=True))
+
+
+def test_cli_exit_code_2_on_malformed_config(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shareguard.cli.main import build_app
+
+    (tmp_path / ".shareguard.yaml").write_text("fips: sometimes\n")
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {}\n')
+    res = CliRunner().invoke(build_app(), ["audit", str(tmp_path)])
+    assert res.exit_code == 2
+    assert ".shareguard.yaml:1" in res.output.replace("\n", "")
