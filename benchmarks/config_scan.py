@@ -38,7 +38,10 @@ BASES = [
 def dockerfile(r: random.Random, i: int) -> str:
     base = r.choice(BASES).format(m=r.randint(0, 9))
     pkgs = " ".join(r.sample(PKGS, 5))
-    pips = " ".join(f"{p}=={r.randint(1, 4)}.{r.randint(0, 40)}.{r.randint(0, 9)}" if r.random() < 0.5 else p for p in r.sample(PIP, 4))
+    pips = " ".join(
+        f"{p}=={r.randint(1, 4)}.{r.randint(0, 40)}.{r.randint(0, 9)}" if r.random() < 0.5 else p
+        for p in r.sample(PIP, 4)
+    )
     flags = r.choice(["", "--trusted-host pypi.org ", "--no-cache-dir ", "-i http://pypi.internal/simple "])
     lines = [
         f"# image {i}",
@@ -86,7 +89,10 @@ containers:
       limits: {{memory: {r.randint(1, 64)}Gi, cpu: "{r.randint(1, 8)}"}}
 """
         if kind == "PyTorchJob":
-            api, body = "kubeflow.org/v1", "spec:\n  pytorchReplicaSpecs:\n    Worker:\n      template:\n        spec:\n"
+            api, body = (
+                "kubeflow.org/v1",
+                "spec:\n  pytorchReplicaSpecs:\n    Worker:\n      template:\n        spec:\n",
+            )
             body += textwrap.indent(pod, " " * 10)
         else:
             api = "batch/v1" if kind == "Job" else "apps/v1"
@@ -106,9 +112,9 @@ resource "google_dataflow_flex_template_job" "job_{i}" {{
   container_spec_gcs_path = "gs://acme-templates/features-{i}.json"
   region                  = var.region_{i}
   parameters = {{
-    experiments = "{r.choice(['enable_stackdriver_agent_metrics', 'use_runner_v2'])}"
+    experiments = "{r.choice(["enable_stackdriver_agent_metrics", "use_runner_v2"])}"
   }}
-  {r.choice(['kms_key_name = "projects/p/locations/l/keyRings/r/cryptoKeys/k"', ''])}
+  {r.choice(['kms_key_name = "projects/p/locations/l/keyRings/r/cryptoKeys/k"', ""])}
 }}
 
 resource "aws_s3_bucket" "data_{i}" {{
@@ -122,17 +128,20 @@ resource "aws_s3_bucket" "data_{i}" {{
 
 def cloudformation(r: random.Random, i: int) -> tuple[str, str]:
     if r.random() < 0.5:
-        return "yaml", f"""AWSTemplateFormatVersion: "2010-09-09"
+        return (
+            "yaml",
+            f"""AWSTemplateFormatVersion: "2010-09-09"
 Resources:
   Notebook{i}:
     Type: AWS::SageMaker::NotebookInstance
     Properties:
       InstanceType: ml.t3.medium
       RoleArn: !GetAtt Role{i}.Arn
-      RootAccess: {r.choice(['Enabled', 'Disabled'])}
-      DirectInternetAccess: {r.choice(['Enabled', 'Disabled'])}
+      RootAccess: {r.choice(["Enabled", "Disabled"])}
+      DirectInternetAccess: {r.choice(["Enabled", "Disabled"])}
       NotebookInstanceName: !Sub "nb-{i}-${{AWS::Region}}"
-"""
+""",
+        )
     doc = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": {
@@ -160,11 +169,13 @@ def iam(r: random.Random, i: int) -> str:
     return json.dumps(doc, indent=2)
 
 
-def generate(root: Path, n: int, seed: int = 7) -> dict[str, int]:
+def generate(
+    root: Path, n: int, seed: int = 7, kinds: tuple[str, ...] = ("dockerfile", "k8s", "terraform", "cfn", "iam")
+) -> dict[str, int]:
     r = random.Random(seed)
     counts: dict[str, int] = {}
     for i in range(n):
-        kind = ("dockerfile", "k8s", "terraform", "cfn", "iam")[i % 5]
+        kind = kinds[i % len(kinds)]
         d = root / kind / f"d{i // 100}"
         d.mkdir(parents=True, exist_ok=True)
         if kind == "dockerfile":
@@ -186,10 +197,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=2400)
     ap.add_argument("--keep", type=Path, default=None, help="generate into this directory and keep it")
+    ap.add_argument("--kinds", default="dockerfile,k8s,terraform,cfn,iam", help="comma-separated subset of formats")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="sg-config-bench-"))
     try:
-        counts = generate(root, args.files)
+        counts = generate(root, args.files, kinds=tuple(args.kinds.split(",")))
         cmd = ["shareguard", "config", str(root), "-f", "json", "-q", "-o", os.devnull]
         if shutil.which("taskset"):
             cmd = ["taskset", "-c", "0", *cmd]

@@ -117,7 +117,7 @@ class LayerWriter:
         self.out = path.open("wb")
         self.proc = subprocess.Popen([tool or "gzip", "-6", "-c"], stdin=subprocess.PIPE, stdout=self.out)
         self.hash = hashlib.sha256()
-        self.tar = tarfile.open(fileobj=self, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
+        self.tar = tarfile.open(fileobj=self, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]  # noqa: SIM115
         self.files = 0
         self.bytes = 0
 
@@ -172,7 +172,10 @@ def _py_tree(w: LayerWriter, base: str, count: int, tag: str) -> None:
         if i % per_dir == 0:
             w.dir(f"{base}/sub{i // per_dir}")
         n = i % 997
-        w.file(f"{base}/sub{i // per_dir}/{tag}_{i}.py", PY_TEMPLATE.format(name=f"{tag}{i}", func=f"f_{tag}{i}", n=n).encode())
+        w.file(
+            f"{base}/sub{i // per_dir}/{tag}_{i}.py",
+            PY_TEMPLATE.format(name=f"{tag}{i}", func=f"f_{tag}{i}", n=n).encode(),
+        )
 
 
 def build_image(workdir: Path, size_gb: float, files: int) -> Path:
@@ -204,7 +207,12 @@ def build_image(workdir: Path, size_gb: float, files: int) -> Path:
     w = LayerWriter(tmp / "l1")
     for d in ("etc", "usr", "usr/lib", "var", "var/lib", "var/lib/dpkg", "usr/share", "usr/share/doc"):
         w.dir(d)
-    w.file("usr/lib/os-release", Path("/usr/lib/os-release").read_bytes() if Path("/usr/lib/os-release").exists() else b"ID=debian\nVERSION_ID=12\n")
+    w.file(
+        "usr/lib/os-release",
+        Path("/usr/lib/os-release").read_bytes()
+        if Path("/usr/lib/os-release").exists()
+        else b"ID=debian\nVERSION_ID=12\n",
+    )
     status = Path("/var/lib/dpkg/status")
     w.file("var/lib/dpkg/status", status.read_bytes() if status.exists() else b"")
     for i in range(small // 10):
@@ -215,7 +223,9 @@ def build_image(workdir: Path, size_gb: float, files: int) -> Path:
     # 2: CUDA toolkit libraries.
     w = LayerWriter(tmp / "l2")
     w.file("usr/local/cuda-12.4/version.json", b'{"cuda": {"name": "CUDA SDK", "version": "12.4.1"}}')
-    for i, lib in enumerate(("libcublas", "libcublasLt", "libcufft", "libcurand", "libcusparse", "libcusolver", "libnpp", "libcudnn")):
+    for i, lib in enumerate(
+        ("libcublas", "libcublasLt", "libcufft", "libcurand", "libcusparse", "libcusolver", "libnpp", "libcudnn")
+    ):
         w.file(f"usr/local/cuda-12.4/lib64/{lib}.so.12.4.{i}", size=so(0.30 / 8), pool=pool)
     for i in range(small // 20):
         w.file(f"usr/local/cuda-12.4/include/h{i}.h", b"#define CUDA_THING 1\n" * 30)
@@ -259,7 +269,11 @@ def build_image(workdir: Path, size_gb: float, files: int) -> Path:
         {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": f"sha256:{cdigest}", "size": len(config)},
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": f"sha256:{cdigest}",
+                "size": len(config),
+            },
             "layers": [
                 {
                     "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -273,7 +287,16 @@ def build_image(workdir: Path, size_gb: float, files: int) -> Path:
     mdigest = hashlib.sha256(manifest).hexdigest()
     (tmp / "blobs" / "sha256" / mdigest).write_bytes(manifest)
     (tmp / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": f"sha256:{mdigest}", "size": len(manifest)}]}
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": f"sha256:{mdigest}",
+                "size": len(manifest),
+            }
+        ],
+    }
     (tmp / "index.json").write_text(json.dumps(index))
     (tmp / "stats.json").write_text(json.dumps({"files": sum(n for _, _, n in layers)}))
     tmp.rename(layout)
@@ -334,7 +357,9 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     t = time.perf_counter()
-    print(f"building a {args.size_gb:g} GB, {args.files}-file image in {args.workdir} (cached between runs)…", flush=True)
+    print(
+        f"building a {args.size_gb:g} GB, {args.files}-file image in {args.workdir} (cached between runs)…", flush=True
+    )
     layout = build_image(args.workdir, args.size_gb, args.files)
     print(f"  ready in {time.perf_counter() - t:.0f} s", flush=True)
     if args.build_only:
@@ -349,7 +374,7 @@ def main() -> int:
     cache = Path(tempfile.mkdtemp(prefix="sg-bench-cache-"))
     out = Path(tempfile.mkdtemp(prefix="sg-bench-out-")) / "report.json"
     env = {**os.environ, "SHAREGUARD_CACHE_DIR": str(cache)}
-    argv = [*SHAREGUARD, "image", "--input", str(layout), "-f", "json", "-o", str(out), "-q"]
+    argv = [*SHAREGUARD, "image", "--input", str(layout), "-f", "cyclonedx", "-o", str(out), "-q"]
     try:
         startup, _, _ = timed([*SHAREGUARD, "--version"], env)
         cold, cold_rss, code = timed(argv, env)
@@ -358,18 +383,23 @@ def main() -> int:
     finally:
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(out.parent, ignore_errors=True)
-    facts = report.get("facts") or report.get("inventory") or {}
-    packages = len(facts.get("packages", [])) if isinstance(facts, dict) else None
+    packages = len(report["components"]) if isinstance(report.get("components"), list) else None
 
     rows = [
-        ("image", f"{args.size_gb:g} GB uncompressed, {compressed / 1e9:.2f} GB gzip, {len(blobs)} layers, {nfiles} files"),
+        (
+            "image",
+            f"{args.size_gb:g} GB uncompressed, {compressed / 1e9:.2f} GB gzip, {len(blobs)} layers, {nfiles} files",
+        ),
         *[(f"floor: {k}", f"{v:.2f} s") for k, v in sorted(floors.items(), key=lambda kv: kv[1])],
         ("python start-up (`shareguard --version`)", f"{startup:.2f} s"),
-        ("cold scan wall time", f"{cold:.2f} s ({cold / floor_s:.2f}x the floor, {floor_tool})"),
+        ("cold scan wall time (`image --input DIR -f cyclonedx`)", f"{cold:.2f} s ({cold / floor_s:.2f}x the floor, {floor_tool})"),
         ("cold scan peak RSS", f"{cold_rss:.0f} MB"),
         ("warm rescan wall time (layer cache)", f"{warm:.2f} s"),
         ("warm rescan peak RSS", f"{warm_rss:.0f} MB"),
-        ("load average (1 min) before / after", f"{load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"),
+        (
+            "load average (1 min) before / after",
+            f"{load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        ),
         ("exit code / packages found", f"{code} / {packages if packages is not None else 'n/a'}"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -173,9 +173,19 @@ def test_yaml_bomb_is_refused_quickly(make_catalog: MakeCatalog) -> None:
 
 
 def test_deep_nesting_is_an_error_not_a_crash(make_catalog: MakeCatalog) -> None:
+    """50,000 brackets crash libyaml (C stack) and take PyYAML's scanner quadratic time: refused early."""
     text = HEADER + "- id: DEMO-C-01\n  owner: customer\n  title: " + "[" * 50_000 + "]" * 50_000 + "\n"
+    started = time.monotonic()
     err = _error(make_catalog(**{"demo.yaml": text}))
+    assert time.monotonic() - started < 5
     assert err.path is not None and err.path.endswith("demo.yaml")
+    assert "nesting deeper than" in err.message and err.line == 7
+
+
+def test_deep_block_nesting_is_refused(make_catalog: MakeCatalog) -> None:
+    text = HEADER + "\n".join(" " * (2 * i) + f"k{i}:" for i in range(200)) + "\n"
+    err = _error(make_catalog(**{"demo.yaml": text}))
+    assert "nesting deeper than" in err.message and err.line is not None
 
 
 def test_bad_framework_json_names_the_line(make_catalog: MakeCatalog, minimal_service: str) -> None:

@@ -35,9 +35,23 @@ def test_real_world_dockerfiles_json(tmp_path: Path) -> None:
 
 
 def test_exit_code_option_and_severity_filter() -> None:
-    res = _run(str(FIXTURES / "dockerfile" / "cases" / "DOCKERFILE-009" / "fail.Dockerfile"), "--exit-code", "7", "-s", "critical", "-q")
+    res = _run(
+        str(FIXTURES / "dockerfile" / "cases" / "DOCKERFILE-009" / "fail.Dockerfile"),
+        "--exit-code",
+        "7",
+        "-s",
+        "critical",
+        "-q",
+    )
     assert res.exit_code == 7
-    res = _run(str(FIXTURES / "dockerfile" / "cases" / "DOCKERFILE-024" / "pass.Dockerfile"), "--exit-code", "7", "-s", "critical", "-q")
+    res = _run(
+        str(FIXTURES / "dockerfile" / "cases" / "DOCKERFILE-024" / "pass.Dockerfile"),
+        "--exit-code",
+        "7",
+        "-s",
+        "critical",
+        "-q",
+    )
     assert res.exit_code == 0
 
 
@@ -94,7 +108,9 @@ def test_write_and_use_baseline(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert all(f["status"] == "waived" for f in _json(res)["findings"])
     # A second TLS problem in the same file is new, although the rule already has a baseline entry there.
-    (ws / "Dockerfile").write_text((ws / "Dockerfile").read_text() + "RUN curl -k -o /tmp/m.bin https://models.example.com/m.bin\n")
+    (ws / "Dockerfile").write_text(
+        (ws / "Dockerfile").read_text() + "RUN curl -k -o /tmp/m.bin https://models.example.com/m.bin\n"
+    )
     res = _run(str(ws), "--baseline", str(base), "--exit-code", "1", "-q", "-f", "json")
     assert res.exit_code == 1
     failing = [f for f in _json(res)["findings"] if f["status"] == "fail"]

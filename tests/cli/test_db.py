@@ -28,7 +28,10 @@ def _advisory(adv_id: str, name: str = "demo") -> dict[str, object]:
         "id": adv_id,
         "modified": "2024-05-01T00:00:00Z",
         "affected": [
-            {"package": {"ecosystem": "PyPI", "name": name}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}],
+            }
         ],
     }
 
@@ -119,3 +122,17 @@ def test_update_from_url(http_root: tuple[str, Path]) -> None:
 def test_bad_status_format() -> None:
     code, _out, err = _run("db", "status", "--format", "xml")
     assert code == 2 and "not available" in err
+
+
+def test_corrupt_database(tmp_path: Path) -> None:
+    from shareguard.core.settings import Settings
+    from shareguard.vuln.database import default_db_path
+
+    path = default_db_path(Settings.from_env())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not sqlite" * 100)
+    code, _out, err = _run("db", "status")
+    assert code == 2 and "not a shareguard vulnerability database" in err and err.strip().count("\n") == 0
+    (tmp_path / "a.json").write_text(json.dumps(_advisory("OK-2")), encoding="utf-8")
+    code, out, err = _run("db", "update", "--from", str(tmp_path / "a.json"))
+    assert code == 0 and "rebuilding it" in err and "imported 1 advisories" in out

@@ -50,11 +50,6 @@ def sbom_components(path: Path) -> set[tuple[str, str]]:
     return {(c["name"], c.get("version", "")) for c in doc.get("components", [])}
 
 
-def _sbom_available() -> bool:
-    code, _, _ = run("image", "--input", "/nonexistent", "--format", "cyclonedx")
-    return code == 2
-
-
 def test_formats_give_the_same_sbom(images: Path, tmp_path: Path) -> None:
     outputs = []
     for name in ("oci", "oci.tar", "docker.tar"):
@@ -125,7 +120,7 @@ def test_options_reach_the_analyzers(images: Path, tmp_path: Path, monkeypatch: 
     ],
 )
 def test_user_errors_are_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
-    code, out, err = run("image", *args)
+    code, _, err = run("image", *args)
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 

@@ -16,18 +16,18 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
 
-from imagebuild import DistInfoProbe, probe_registries, standard_image_layers, write_oci_layout  # noqa: E402
+from imagebuild import DistInfoProbe, probe_registries, standard_image_layers, write_oci_layout
 
-from shareguard.core.context import ScanContext  # noqa: E402
-from shareguard.core.facts import Fact, ImageIdentity, OSInfo, Package  # noqa: E402
-from shareguard.core.registry import Registries  # noqa: E402
-from shareguard.core.result import ScanResult  # noqa: E402
-from shareguard.core.settings import Settings  # noqa: E402
-from shareguard.image.analyzer import InventoryAnalyzer  # noqa: E402
-from shareguard.image.cache import CodecError, _fact_classes, decode_fact, encode_fact  # noqa: E402
-from shareguard.image.scan import scan_image  # noqa: E402
-from shareguard.sources.image.model import ImageSource  # noqa: E402
-from shareguard.sources.image.open import open_image_path  # noqa: E402
+from shareguard.core.context import ScanContext
+from shareguard.core.facts import Fact, ImageIdentity, OSInfo, Package
+from shareguard.core.registry import Registries
+from shareguard.core.result import ScanResult
+from shareguard.core.settings import Settings
+from shareguard.image.analyzer import InventoryAnalyzer
+from shareguard.image.cache import CodecError, _fact_classes, decode_fact, encode_fact
+from shareguard.image.scan import scan_image
+from shareguard.sources.image.model import ImageSource
+from shareguard.sources.image.open import open_image_path
 
 
 def _counting(source: ImageSource, opened: list[str]) -> ImageSource:

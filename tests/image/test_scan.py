@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
 
-from imagebuild import (  # noqa: E402
+from imagebuild import (
     FilesProbe,
     directory,
     dist_info,
@@ -27,14 +27,14 @@ from imagebuild import (  # noqa: E402
     write_oci_layout,
 )
 
-from shareguard.core.context import ScanContext  # noqa: E402
-from shareguard.core.facts import ImageIdentity, OSInfo, Package  # noqa: E402
-from shareguard.core.registry import Registries, load_registries  # noqa: E402
-from shareguard.core.result import ScanResult  # noqa: E402
-from shareguard.core.settings import Settings  # noqa: E402
-from shareguard.image.analyzer import InventoryAnalyzer  # noqa: E402
-from shareguard.image.scan import scan_image  # noqa: E402
-from shareguard.sources.image.open import open_image_path  # noqa: E402
+from shareguard.core.context import ScanContext
+from shareguard.core.facts import ImageIdentity, OSInfo, Package
+from shareguard.core.registry import Registries, load_registries
+from shareguard.core.result import ScanResult
+from shareguard.core.settings import Settings
+from shareguard.image.analyzer import InventoryAnalyzer
+from shareguard.image.scan import scan_image
+from shareguard.sources.image.open import open_image_path
 
 
 def scan(path: Path, regs: Registries, cache: Path, **kw: object) -> ScanResult:

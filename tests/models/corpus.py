@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import pickle
 import struct
 import tarfile
 import zipfile
@@ -137,6 +138,14 @@ def write_benign(root: Path) -> dict[str, str]:
         torch.save(sd, root / "legacy_state.pt", _use_new_zipfile_serialization=False)
         torch.save(torch.nn.Linear(3, 2).state_dict(), root / "linear.bin")
         made.update({"state.pt": "torch", "legacy_state.pt": "torch legacy", "linear.bin": "torch"})
+        lin = torch.nn.Linear(2, 2)
+        torch.save(lin, root / "full_module.pt")
+        opt = torch.optim.Adam(lin.parameters())
+        torch.save({"model": lin.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, root / "train_ckpt.pt")
+        torch.save(
+            {"h": torch.ones(2, dtype=torch.float16), "bf": torch.ones(2, dtype=torch.bfloat16)}, root / "dtypes.pt"
+        )
+        made.update({"full_module.pt": "torch", "train_ckpt.pt": "torch", "dtypes.pt": "torch"})
     except ImportError:
         pass
     try:
@@ -154,6 +163,18 @@ def write_benign(root: Path) -> dict[str, str]:
         joblib.dump(rf, root / "forest.joblib")
         joblib.dump({"obj": np.array([{"a": 1}, None], dtype=object), "x": x}, root / "objarr.joblib")
         made.update({"pipe.joblib": "sklearn", "forest.joblib": "sklearn", "objarr.joblib": "joblib"})
+        from sklearn.cluster import KMeans
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.neighbors import KNeighborsClassifier
+
+        more = {
+            "hgb": HistGradientBoostingClassifier(max_iter=3).fit(x, y),
+            "knn": KNeighborsClassifier(algorithm="kd_tree").fit(x, y),
+            "kmeans": KMeans(2, n_init=1, random_state=0).fit(x),
+        }
+        for name, est in more.items():
+            (root / f"{name}.pkl").write_bytes(pickle.dumps(est, protocol=5))
+            made[f"{name}.pkl"] = "sklearn pickle protocol 5"
         for comp in ("zlib", "gzip", "bz2", "xz", "lzma", "lz4"):
             try:
                 joblib.dump(rf, root / f"forest_{comp}.joblib", compress=(comp, 3))

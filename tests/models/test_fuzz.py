@@ -46,6 +46,33 @@ def test_walker_mutated_pickles(seed: bytes, edits: list[tuple[int, int]]) -> No
     assert res.error is None or res.error_offset is not None
 
 
+def _zip_seed() -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/data.pkl", SEEDS[2])
+        zf.writestr("archive/data/0", b"\x00" * 64)
+        zf.writestr("archive/version", b"3\n")
+    return buf.getvalue()
+
+
+ZIP_SEED = _zip_seed()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 100_000), st.integers(0, 255)), min_size=1, max_size=6))
+def test_dispatcher_mutated_zip(edits: list[tuple[int, int]]) -> None:
+    from shareguard.core.errors import ShareguardError
+    from shareguard.models.formats.blob import CorruptData
+
+    data = bytearray(ZIP_SEED)
+    for pos, val in edits:
+        data[pos % len(data)] = val
+    with contextlib.suppress(ShareguardError, CorruptData):
+        _inspect(bytes(data), "model.pt")
+
+
 PREFIXES = [
     b"",
     b"PK\x03\x04",

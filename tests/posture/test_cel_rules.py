@@ -41,13 +41,23 @@ def _load(tmp_path: Path, text: str, name: str = "rules.yaml"):  # type: ignore[
 
 def test_rules_evaluate_over_kubernetes_and_dockerfiles(tmp_path: Path) -> None:
     ruleset = _load(tmp_path, RULES)
-    k8s, _ = run_file("posture.kubernetes", FIXTURES / "kubernetes/real-world/kubeflow-training.yaml", options={OPTION: ruleset})
+    k8s, _ = run_file(
+        "posture.kubernetes", FIXTURES / "kubernetes/real-world/kubeflow-training.yaml", options={OPTION: ruleset}
+    )
     hits = [f for f in k8s if f.rule_id == "ACME-001"]
     assert len(hits) == 3 and all(f.control_ids == ("KUBERNETES-C-02",) for f in hits)
     assert hits[0].location.line is not None and "user-rule" not in hits[0].title
-    df, _ = run_file("posture.dockerfile", FIXTURES / "dockerfile/real-world/aws-dlc-pytorch-training/Dockerfile", options={OPTION: ruleset})
+    df, _ = run_file(
+        "posture.dockerfile",
+        FIXTURES / "dockerfile/real-world/aws-dlc-pytorch-training/Dockerfile",
+        options={OPTION: ruleset},
+    )
     assert any(f.rule_id == "ACME-002" for f in df)
-    ok, _ = run_file("posture.dockerfile", FIXTURES / "dockerfile/real-world/hardened-vllm-serving/Dockerfile", options={OPTION: ruleset})
+    ok, _ = run_file(
+        "posture.dockerfile",
+        FIXTURES / "dockerfile/real-world/hardened-vllm-serving/Dockerfile",
+        options={OPTION: ruleset},
+    )
     assert not any(f.rule_id.startswith("ACME") for f in ok)
 
 
@@ -56,7 +66,9 @@ def test_wildcard_types_and_missing_attributes_do_not_fire(tmp_path: Path) -> No
         'resource.attributes.final_base_image.contains("-devel")', 'resource.attributes.final_base_image == "x"'
     )
     ruleset = _load(tmp_path, rules)
-    findings, ctx = run_file("posture.kubernetes", FIXTURES / "kubernetes/cases/K8S-016/fail.yaml", options={OPTION: ruleset})
+    findings, ctx = run_file(
+        "posture.kubernetes", FIXTURES / "kubernetes/cases/K8S-016/fail.yaml", options={OPTION: ruleset}
+    )
     assert not any(f.rule_id == "ACME-002" for f in findings)
     assert [i for i in ctx.issues if "ACME-002" in i.message]  # reported once, as a warning
     assert all(i.kind == "warning" for i in ctx.issues)
@@ -71,12 +83,18 @@ def test_wildcard_types_and_missing_attributes_do_not_fire(tmp_path: Path) -> No
         (lambda t: t.replace("!c.image.startsWith", "!c.image.startsWith((("), "invalid CEL", 9),
         (lambda t: t.replace("ACME-002", "ACME-001"), "duplicate rule id", 11),
         (lambda t: t.replace("ACME-002", "DOCKERFILE-001"), "duplicate rule id DOCKERFILE-001", 11),
-        (lambda t: t.replace("    remediation: Use the -runtime variant in the final stage.\n", ""), "needs `remediation`", 11),
+        (
+            lambda t: t.replace("    remediation: Use the -runtime variant in the final stage.\n", ""),
+            "needs `remediation`",
+            11,
+        ),
         (lambda t: t + "  - [not, a, mapping]\n", "must be a mapping", 18),
         (lambda t: t.replace("rules:\n", "rules:\n  oops: [\n"), "invalid YAML", None),
     ],
 )
-def test_validation_errors_are_one_line_with_file_and_line(tmp_path: Path, mutate, message: str, line: int | None) -> None:  # type: ignore[no-untyped-def]
+def test_validation_errors_are_one_line_with_file_and_line(
+    tmp_path: Path, mutate, message: str, line: int | None
+) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError) as exc:
         _load(tmp_path, mutate(RULES))
     assert message in exc.value.message

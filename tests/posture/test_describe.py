@@ -89,3 +89,37 @@ def test_huge_list_and_malformed_json(tmp_path: Path) -> None:
 def test_lines_point_at_fields() -> None:
     lines = rule_lines(scan(FIXTURES / "describe" / "sagemaker_notebook.json"))
     assert lines["SAGEMAKER-001"] == [12] and lines["SAGEMAKER-002"] == [10]
+
+
+def test_gcs_bucket_and_s3_public_access_block(tmp_path: Path) -> None:
+    (tmp_path / "bucket.json").write_text(
+        json.dumps(
+            {
+                "kind": "storage#bucket",
+                "id": "ml-datasets",
+                "name": "ml-datasets",
+                "location": "US",
+                "iamConfiguration": {
+                    "uniformBucketLevelAccess": {"enabled": True},
+                    "publicAccessPrevention": "inherited",
+                },
+                "encryption": {"defaultKmsKeyName": "projects/p/locations/us/keyRings/r/cryptoKeys/k"},
+            },
+            indent=2,
+        )
+    )
+    (tmp_path / "pab.json").write_text(
+        json.dumps(
+            {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": False,
+                    "RestrictPublicBuckets": True,
+                }
+            },
+            indent=4,
+        )
+    )
+    lines = rule_lines(scan(tmp_path))
+    assert lines == {"STORAGE-007": [10], "STORAGE-001": [5]}

@@ -66,7 +66,9 @@ def test_continuations_heredocs_and_lines() -> None:
 
 
 def test_exec_form_and_flags() -> None:
-    df = parse_text('FROM alpine:3.20\nCOPY --from=build --chown=1:1 ["a b", "/dst/"]\nRUN ["sh", "-c", "apk add curl"]\n')
+    df = parse_text(
+        'FROM alpine:3.20\nCOPY --from=build --chown=1:1 ["a b", "/dst/"]\nRUN ["sh", "-c", "apk add curl"]\n'
+    )
     copy, run = df.stages[0].of("COPY")[0], df.stages[0].of("RUN")[0]
     assert copy.flags == {"from": "build", "chown": "1:1"} and copy.exec_form == ["a b", "/dst/"]
     assert [c.argv for c in run.shell.commands] == [("apk", "add", "curl")]
@@ -122,7 +124,7 @@ def test_claiming(tmp_path: Path, name: str, text: str, claimed: bool) -> None:
 
 
 def test_shell_pipelines_substitutions_and_fallback() -> None:
-    s = parse_shell("curl -fsSL https://x | sudo -E bash - && sh -c \"$(wget -qO- https://y)\"")
+    s = parse_shell('curl -fsSL https://x | sudo -E bash - && sh -c "$(wget -qO- https://y)"')
     assert s.parser == "bashlex"
     first = s.pipeline(s.commands[0].pipeline)
     assert [c.name for c in first] == ["curl", "sudo"]

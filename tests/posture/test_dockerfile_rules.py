@@ -60,12 +60,16 @@ def test_stage_references_scratch_and_unresolved_args_are_not_base_images(tmp_pa
 
 
 def test_user_inherited_from_parent_stage_and_distroless_nonroot(tmp_path: Path) -> None:
-    inherit = "FROM python:3.11-slim AS base\nUSER 1000\nFROM base\nCMD [\"python\"]\n"
+    inherit = 'FROM python:3.11-slim AS base\nUSER 1000\nFROM base\nCMD ["python"]\n'
     assert "DOCKERFILE-001" not in ids(run_text("posture.dockerfile", tmp_path, "a.Dockerfile", inherit)[0])
     distroless = "FROM gcr.io/distroless/python3-debian12:nonroot\nCOPY app /app\n"
     assert "DOCKERFILE-001" not in ids(run_text("posture.dockerfile", tmp_path, "b.Dockerfile", distroless)[0])
     root_again = "FROM python:3.11-slim\nUSER 1000\nRUN id\nUSER 0:0\n"
-    hits = [f for f in run_text("posture.dockerfile", tmp_path, "c.Dockerfile", root_again)[0] if f.rule_id == "DOCKERFILE-001"]
+    hits = [
+        f
+        for f in run_text("posture.dockerfile", tmp_path, "c.Dockerfile", root_again)[0]
+        if f.rule_id == "DOCKERFILE-001"
+    ]
     assert hits and hits[0].location.line == 4
 
 
@@ -87,9 +91,16 @@ def test_pipe_to_shell_variants(tmp_path: Path) -> None:
             "curl -s https://x | sudo -E python3 -",
         ]
     ):
-        findings, _ = run_text("posture.dockerfile", tmp_path, f"{n}.Dockerfile", f"FROM ubuntu:24.04\nRUN {run}\nUSER 1\n")
+        findings, _ = run_text(
+            "posture.dockerfile", tmp_path, f"{n}.Dockerfile", f"FROM ubuntu:24.04\nRUN {run}\nUSER 1\n"
+        )
         assert "DOCKERFILE-019" in ids(findings), run
-    ok, _ = run_text("posture.dockerfile", tmp_path, "ok.Dockerfile", "FROM ubuntu:24.04\nRUN curl -fsSLo x.sh https://x && sh x.sh\nUSER 1\n")
+    ok, _ = run_text(
+        "posture.dockerfile",
+        tmp_path,
+        "ok.Dockerfile",
+        "FROM ubuntu:24.04\nRUN curl -fsSLo x.sh https://x && sh x.sh\nUSER 1\n",
+    )
     assert "DOCKERFILE-019" not in ids(ok)
 
 
@@ -106,7 +117,14 @@ def test_tls_verification_variants(tmp_path: Path) -> None:
             "RUN curl --insecure -o x https://x",
         ]
     ):
-        findings, _ = run_text("posture.dockerfile", tmp_path, f"{n}.Dockerfile", f"FROM ubuntu:24.04\n{line}\nUSER 1\n")
+        findings, _ = run_text(
+            "posture.dockerfile", tmp_path, f"{n}.Dockerfile", f"FROM ubuntu:24.04\n{line}\nUSER 1\n"
+        )
         assert "DOCKERFILE-016" in ids(findings), line
-    ok, _ = run_text("posture.dockerfile", tmp_path, "ok.Dockerfile", "FROM ubuntu:24.04\nRUN curl -fsSLo x https://x -H 'k: v'\nUSER 1\n")
+    ok, _ = run_text(
+        "posture.dockerfile",
+        tmp_path,
+        "ok.Dockerfile",
+        "FROM ubuntu:24.04\nRUN curl -fsSLo x https://x -H 'k: v'\nUSER 1\n",
+    )
     assert "DOCKERFILE-016" not in ids(ok)

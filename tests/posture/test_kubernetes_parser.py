@@ -103,7 +103,13 @@ def test_templated_yaml_outside_templates_dir_that_does_not_parse(tmp_path: Path
 
 
 def test_hostile_yaml_is_a_per_file_error_and_the_scan_goes_on(tmp_path: Path) -> None:
-    bomb = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: lol}', 'data:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    bomb = [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata: {name: lol}",
+        "data:",
+        '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ]
     prev = "a"
     for n in "bcdefghij":
         bomb.append(f"  {n}: &{n} [" + ",".join([f"*{prev}"] * 9) + "]")

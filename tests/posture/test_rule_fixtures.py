@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
+from posture_helpers import FIXTURES, ids, run_file
 
 from shareguard.core.rules import load_rules_yaml
-from posture_helpers import FIXTURES, ids, run_file
 
 
 def _rule_ids(filename: str) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cloud_helpers import rule_lines, scan
+import pytest
+from cloud_helpers import FIXTURES, rule_lines, scan
 
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
@@ -146,3 +147,30 @@ def test_deeply_nested_hcl_does_not_crash(tmp_path: Path) -> None:
     (tmp_path / "deep.tf").write_text("locals {\n  x = " + "[" * depth + "1" + "]" * depth + "\n}\n")
     result = scan(tmp_path)
     assert len(result.issues) <= 1  # a clean per-file error (or nothing), never a crash
+
+
+def test_python_hcl2_fallback_gives_the_same_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without tree-sitter-hcl the parser falls back to python-hcl2 + a line scan; results must agree."""
+    dirs = sorted(p for p in (FIXTURES / "terraform").iterdir() if p.is_dir())
+    fast = {d.name: rule_lines(scan(d)) for d in dirs}
+    monkeypatch.setattr(terraform._hcl_ts, "available", lambda: False)
+    slow = {d.name: rule_lines(scan(d)) for d in dirs}
+    assert fast == slow
+
+
+def test_heredoc_and_escapes(tmp_path: Path) -> None:
+    (res, policy) = _parse(
+        tmp_path,
+        'resource "aws_iam_policy" "p" {\n'
+        '  description = "say \\"hi\\"\\n"\n'
+        "  policy = <<-EOT\n"
+        "    {\n"
+        '      "Version": "2012-10-17",\n'
+        '      "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]\n'
+        "    }\n"
+        "  EOT\n"
+        "}\n",
+    )
+    assert res.attributes["description"] == 'say "hi"\n'
+    assert policy.attributes["statements"][0]["actions"] == ["*"]
+    assert policy.line == 3

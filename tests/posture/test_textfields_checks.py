@@ -98,3 +98,49 @@ def test_cloudformation_tag_lists(tmp_path: Path) -> None:
     result = scan(FIXTURES / "cloudformation" / "ml_bad.yaml")
     (f,) = [f for f in result.findings if f.rule_id == "TEXT-001"]
     assert f.location.line == 14 and "tag" in f.title
+
+
+def test_kubernetes_multi_template_documents_report_each_value_once(tmp_path: Path) -> None:
+    (tmp_path / "job.yaml").write_text(
+        "apiVersion: kubeflow.org/v1\n"
+        "kind: PyTorchJob\n"
+        "metadata:\n"
+        "  name: train\n"
+        "spec:\n"
+        "  pytorchReplicaSpecs:\n"
+        "    Master:\n"
+        "      template:\n"
+        "        spec:\n"
+        "          containers:\n"
+        "            - name: pytorch\n"
+        "              image: trainer@sha256:0f2c1bd8b2a3b0e6b7e1c1e9b0f1b7a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7\n"
+        "              env:\n"
+        "                - name: MLFLOW_TRACKING_URI\n"
+        "                  value: https://mlflow:hunter2hunter2@mlflow.internal.acme.io\n"
+        "    Worker:\n"
+        "      template:\n"
+        "        spec:\n"
+        "          containers:\n"
+        "            - name: pytorch\n"
+        "              image: trainer@sha256:0f2c1bd8b2a3b0e6b7e1c1e9b0f1b7a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7\n"
+    )
+    hits = [f for f in scan(tmp_path).findings if f.rule_id == "TEXT-003"]
+    assert [(f.location.line, f.location.field_path) for f in hits] == [
+        (15, "spec.pytorchReplicaSpecs.Master.template.spec.containers[0].env[0].value")
+    ]
+
+
+def test_fips_environment_setting(tmp_path: Path) -> None:
+    (tmp_path / ".shareguard.yaml").write_text("fips: required\n")
+    (tmp_path / "lambda.tf").write_text(
+        'resource "aws_lambda_function" "f" {\n'
+        '  function_name = "f"\n'
+        "  environment {\n"
+        "    variables = {\n"
+        '      AWS_USE_FIPS_ENDPOINT = "false"\n'
+        "    }\n"
+        "  }\n"
+        "}\n"
+    )
+    hits = [f for f in scan(tmp_path).findings if f.rule_id == "FIPS-001"]
+    assert [f.location.line for f in hits] == [5]

@@ -59,7 +59,9 @@ def test_lines_under_rebases_paths() -> None:
 
 
 def test_types_merge_keys_and_custom_tags() -> None:
-    text = "base: &b {cpu: 1, mem: 2}\nx:\n  <<: *b\n  mem: 3\nflag: yes\nnum: 0x10\nwhen: 2024-01-02\nref: !Ref Bucket\n"
+    text = (
+        "base: &b {cpu: 1, mem: 2}\nx:\n  <<: *b\n  mem: 3\nflag: yes\nnum: 0x10\nwhen: 2024-01-02\nref: !Ref Bucket\n"
+    )
     doc = load_one(text, "t.yaml", tag_handler=lambda tag, v: {tag.lstrip("!"): v})
     assert doc.value["x"] == {"cpu": 1, "mem": 3}
     assert doc.value["flag"] is True and doc.value["num"] == 16

@@ -65,7 +65,13 @@ def inventory() -> list[object]:
             layer=LAYER2,
             origin="conda",
         ),
-        Package(name="@types/node", version="20.1.0", ecosystem="npm", path="app/node_modules/@types/node/package.json", origin="npm"),
+        Package(
+            name="@types/node",
+            version="20.1.0",
+            ecosystem="npm",
+            path="app/node_modules/@types/node/package.json",
+            origin="npm",
+        ),
     ]
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from tests.report.sbom_fixtures import LAYER1, LAYER2, scan_result
 
 from shareguard.catalog import load_catalog
 from shareguard.core.registry import load_registries
 from shareguard.report.cyclonedx import CycloneDxReporter
 from shareguard.report.interface import Reporter
-from tests.report.sbom_fixtures import LAYER1, LAYER2, scan_result
 
 
 def _render(tmp_path: Path, vex: bool = False) -> tuple[str, dict[str, object]]:

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.report.sbom_fixtures import scan_result
 
 from shareguard.catalog import load_catalog
 from shareguard.core.registry import load_registries
 from shareguard.report.interface import Reporter
 from shareguard.report.spdx import SpdxReporter
-from tests.report.sbom_fixtures import scan_result
 
 
 def _render(tmp_path: Path) -> str:
@@ -37,7 +37,11 @@ def test_packages_purls_licenses_relationships(tmp_path: Path) -> None:
     pkgs = {p["name"]: p for p in doc["packages"]}
     torch = pkgs["torch"]
     assert torch["externalRefs"] == [
-        {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:pypi/torch@1.13.0%2Bcu117"}
+        {
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": "pkg:pypi/torch@1.13.0%2Bcu117",
+        }
     ]
     assert torch["licenseDeclared"] == "BSD-3-Clause"
     assert pkgs["pyyaml"]["licenseDeclared"] == "NOASSERTION" and "MIT License" in pkgs["pyyaml"]["licenseComments"]

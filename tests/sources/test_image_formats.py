@@ -79,7 +79,7 @@ def test_tampered_manifest_is_refused(tmp_path: Path, layers) -> None:  # type: 
     doc = json.loads(path.read_bytes())
     doc["annotations"] = {"evil": "1"}
     path.write_bytes(json.dumps(doc).encode())
-    with pytest.raises(InputError, match="declares|does not match"):
+    with pytest.raises(InputError, match=r"declares|does not match"):
         open_image_path(tmp_path / "oci", "linux/amd64")
 
 

@@ -166,7 +166,7 @@ def test_bearer_token_auth(tmp_path: Path, layout: Path) -> None:
             assert inventory(result) == inventory(scan_layout(layout, tmp_path / "c2"))
             scopes = [r["query"].get("scope") for r in tokens.requests]
             assert ["repository:team/model:pull"] in scopes and ["repository:team/model:pull,push"] in scopes
-            with pytest.raises(RegistryError, match="token service .*401"):
+            with pytest.raises(RegistryError, match=r"token service .*401"):
                 scan_ref(f"{host}/team/model:3", tmp_path / "c3", username="bob", password="nope")
     finally:
         tokens.close()

@@ -115,7 +115,7 @@ def test_basic_challenge_without_credentials(tmp_path: Path) -> None:
         {"WWW-Authenticate": 'Basic realm="x"'},
         b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
     )
-    with fake_registry(_routes(table)) as host, pytest.raises(RegistryError, match="401.*authentication required"):
+    with fake_registry(_routes(table)) as host, pytest.raises(RegistryError, match=r"401.*authentication required"):
         _scan(host, tmp_path)
 
 

@@ -91,9 +91,7 @@ def test_big_wanted_file_is_not_read(rootfs: Path, tmp_path: Path) -> None:
     (rootfs / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
     (rootfs / "var/lib/dpkg/status").write_bytes(b"Package: x\n" * 1000)
     regs = probe_registries()
-    collector = LayerCollector(
-        None, list(regs.of(__import__("shareguard.image.analyzer", fromlist=["x"]).InventoryAnalyzer))
-    )  # type: ignore[type-abstract]
+    collector = LayerCollector(None, list(regs.of(InventoryAnalyzer)))  # type: ignore[type-abstract]
     walk_rootfs(rootfs, collector, Budgets(max_member_bytes=100))
     assert any("budget" in msg for path, msg, _ in collector.result.issues if path == "var/lib/dpkg/status")
 

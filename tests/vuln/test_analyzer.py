@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.vuln.conftest import advisory, write_advisories
 
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import FactStore, ImageIdentity, OSInfo, Package
@@ -16,7 +17,6 @@ from shareguard.vuln.analyzer import APP_RULE, IMAGE_RULE, OsvMatcher
 from shareguard.vuln.database import default_db_path
 from shareguard.vuln.importer import import_path
 from shareguard.vuln.store import VulnStore
-from tests.vuln.conftest import advisory, write_advisories
 
 LAYER = "sha256:" + "ab" * 32
 
@@ -70,7 +70,7 @@ def test_finding_fields(user_db: Path) -> None:
 
 def test_workspace_dependency_is_application_duty(user_db: Path) -> None:
     req = Package(name="pyyaml", version="5.3", ecosystem="PyPI", path="requirements.txt", origin="pip")
-    findings, ctx = _run([req], command="audit")
+    findings, _ctx = _run([req], command="audit")
     assert findings and {f.rule_id for f in findings} == {APP_RULE}
     assert findings[0].control_ids == ("DLC-C-03", "DLVM-C-03", "DATAFLOW-C-08")
     # the same package in an image scan (an OS was found) is the image duty
@@ -100,7 +100,13 @@ def test_debian_finding_and_ignore_unfixed(tmp_path: Path) -> None:
         aliases=["CVE-2023-5678"],
         severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
     )
-    unfixed = advisory("DEBIAN-CVE-2024-9", "Debian:12", "openssl", [{"introduced": "0"}], affected_extra={"ecosystem_specific": {"urgency": "unimportant"}})
+    unfixed = advisory(
+        "DEBIAN-CVE-2024-9",
+        "Debian:12",
+        "openssl",
+        [{"introduced": "0"}],
+        affected_extra={"ecosystem_specific": {"urgency": "unimportant"}},
+    )
     _custom_db(tmp_path, [fixed, unfixed])
     libssl = Package(
         name="libssl3",
@@ -116,7 +122,11 @@ def test_debian_finding_and_ignore_unfixed(tmp_path: Path) -> None:
     by_id = {f.properties["vulnerability_id"]: f for f in findings}
     dsa = by_id["DSA-5000-1"]
     assert dsa.remediation.command == "apt-get update && apt-get install --only-upgrade libssl3"
-    assert (dsa.severity.value, dsa.severity_source, dsa.properties["cvss_score"]) == ("high", SeveritySource.CVSS_V3, 7.5)
+    assert (dsa.severity.value, dsa.severity_source, dsa.properties["cvss_score"]) == (
+        "high",
+        SeveritySource.CVSS_V3,
+        7.5,
+    )
     low = by_id["DEBIAN-CVE-2024-9"]
     assert low.properties["unfixed"] is True and low.remediation.command is None
     assert (low.severity.value, low.severity_source) == ("low", SeveritySource.VENDOR)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.vuln.conftest import advisory, pypa_vulns
 
 from shareguard.core.errors import InputError
 from shareguard.vuln import importer
 from shareguard.vuln.importer import import_path
 from shareguard.vuln.store import VulnStore
-from tests.vuln.conftest import advisory, pypa_vulns
 
 GOOD = advisory("PYSEC-TEST-1", "PyPI", "demo", [{"introduced": "0"}, {"fixed": "1.0"}])
 
@@ -87,7 +87,9 @@ def test_withdrawn_advisory_removes_earlier_copy(tmp_path: Path) -> None:
         import_path(store, tmp_path / "a")
         assert store.advisory("PYSEC-TEST-1") is not None
         (tmp_path / "b").mkdir()
-        (tmp_path / "b" / "x.json").write_text(json.dumps(dict(GOOD, withdrawn="2024-06-01T00:00:00Z")), encoding="utf-8")
+        (tmp_path / "b" / "x.json").write_text(
+            json.dumps(dict(GOOD, withdrawn="2024-06-01T00:00:00Z")), encoding="utf-8"
+        )
         report = import_path(store, tmp_path / "b")
         assert report.withdrawn == 1
         assert store.advisory("PYSEC-TEST-1") is None and store.affected_for("PyPI", "demo") == []
@@ -158,7 +160,30 @@ def test_random_bytes_never_crash(tmp_path: Path, data: bytes, suffix: str) -> N
 
 _OSV_LIKE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["id", "affected", "package", "ranges", "events", "versions", "name", "ecosystem", "introduced", "fixed", "type", "severity", "score"]), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "affected",
+                    "package",
+                    "ranges",
+                    "events",
+                    "versions",
+                    "name",
+                    "ecosystem",
+                    "introduced",
+                    "fixed",
+                    "type",
+                    "severity",
+                    "score",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.vuln.conftest import advisory, store_from
+
 from shareguard.core.facts import OSInfo, Package
 from shareguard.vuln.matcher import Matcher, query_for
 from shareguard.vuln.store import VulnStore
-from tests.vuln.conftest import advisory, store_from
 
 
 def _pypi(name: str, version: str, **kw: object) -> Package:
@@ -66,7 +67,9 @@ def test_conda_matched_through_pypi_name(pypa_store: VulnStore) -> None:
         extra=(("pypi_name", "torch"),),
     )
     assert "PYSEC-2022-43015" in _ids(pypa_store, conda)
-    no_pypi = Package(name="cudatoolkit", version="11.7.0", ecosystem="conda", path="opt/conda/conda-meta/x.json", origin="conda")
+    no_pypi = Package(
+        name="cudatoolkit", version="11.7.0", ecosystem="conda", path="opt/conda/conda-meta/x.json", origin="conda"
+    )
     assert query_for(no_pypi, None) is None
 
 
@@ -78,8 +81,12 @@ DSA = advisory(
     affected_extra={"ecosystem_specific": {"urgency": "high"}},
 )
 DSA_11 = advisory("DSA-4999-1", "Debian:11", "openssl", [{"introduced": "0"}, {"fixed": "1.1.1w-0+deb11u1"}])
-USN = advisory("UBUNTU-CVE-2024-1", "Ubuntu:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}])
-USN_PRO = advisory("UBUNTU-CVE-2024-2", "Ubuntu:Pro:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.16"}])
+USN = advisory(
+    "UBUNTU-CVE-2024-1", "Ubuntu:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}]
+)
+USN_PRO = advisory(
+    "UBUNTU-CVE-2024-2", "Ubuntu:Pro:22.04:LTS", "openssl", [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.16"}]
+)
 ALPINE = advisory("ALPINE-CVE-2024-3", "Alpine:v3.19", "openssl", [{"introduced": "0"}, {"fixed": "3.1.4-r5"}])
 
 
@@ -104,7 +111,9 @@ def test_debian_matched_by_source_package_and_release(tmp_path: Path) -> None:
         assert matcher.match(_deb("libssl3", "3.0.11-1~deb12u2", "openssl")) == []
         # Release taken from the OS when the package's ecosystem has no suffix
         os12 = OSInfo(id="debian", version_id="12")
-        assert [x.advisory_id for x in Matcher(store, os12).match(_deb("libssl3", "3.0.9-1", "openssl", "Debian"))] == ["DSA-5000-1"]
+        assert [x.advisory_id for x in Matcher(store, os12).match(_deb("libssl3", "3.0.9-1", "openssl", "Debian"))] == [
+            "DSA-5000-1"
+        ]
 
 
 def test_third_party_os_packages_not_matched_against_distro(tmp_path: Path) -> None:
@@ -122,9 +131,22 @@ def test_ubuntu_release_and_pro(tmp_path: Path) -> None:
 
 def test_alpine_release(tmp_path: Path) -> None:
     with store_from(tmp_path, [ALPINE]) as store:
-        pkg = Package(name="libssl3", version="3.1.4-r1", ecosystem="Alpine:v3.19", path="lib/apk/db/installed", source_name="openssl", os_managed=True)
+        pkg = Package(
+            name="libssl3",
+            version="3.1.4-r1",
+            ecosystem="Alpine:v3.19",
+            path="lib/apk/db/installed",
+            source_name="openssl",
+            os_managed=True,
+        )
         assert [m.fixed_version for m in Matcher(store).match(pkg)] == ["3.1.4-r5"]
-        other = Package(name="libssl3", version="3.1.4-r1", ecosystem="Alpine:v3.18", path="lib/apk/db/installed", source_name="openssl")
+        other = Package(
+            name="libssl3",
+            version="3.1.4-r1",
+            ecosystem="Alpine:v3.18",
+            path="lib/apk/db/installed",
+            source_name="openssl",
+        )
         assert Matcher(store).match(other) == []
 
 

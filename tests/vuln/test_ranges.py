@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tests.vuln.conftest import advisory, store_from
 
 from shareguard.core.facts import Package
 from shareguard.vuln.matcher import Matcher
-from tests.vuln.conftest import advisory, store_from
 
 
 def _pkg(version: str, name: str = "demo", ecosystem: str = "PyPI") -> Package:
-    return Package(name=name, version=version, ecosystem=ecosystem, path=f"site-packages/{name}.dist-info", origin="pip")
+    return Package(
+        name=name, version=version, ecosystem=ecosystem, path=f"site-packages/{name}.dist-info", origin="pip"
+    )
 
 
 def _matches(tmp_path: Path, doc: dict[str, object], version: str, **pkg: str) -> list[tuple[str, str | None]]:
@@ -49,7 +51,12 @@ def test_multiple_introduced_fixed_pairs(tmp_path: Path, version: str, hit: bool
 
 
 def test_events_out_of_order_are_sorted(tmp_path: Path) -> None:
-    doc = advisory("OSV-SORT", "PyPI", "demo", [{"fixed": "3.2.5"}, {"introduced": "3.0"}, {"fixed": "1.0.2"}, {"introduced": "1.0"}])
+    doc = advisory(
+        "OSV-SORT",
+        "PyPI",
+        "demo",
+        [{"fixed": "3.2.5"}, {"introduced": "3.0"}, {"fixed": "1.0.2"}, {"introduced": "1.0"}],
+    )
     assert _matches(tmp_path, doc, "3.1") == [("OSV-SORT", "3.2.5")]
     assert _matches(tmp_path / "b", doc, "2.0") == []
 
@@ -148,21 +155,19 @@ def _spec_included(v: str, events: list[tuple[str, str]]) -> bool:
     limits = [e for k, e in events if k == "limit"]
     if limits and not any(e == "*" or key(v) < key(e) for e in limits):
         return False
-    ordered = sorted(
-        (e for e in events if e[0] != "limit"), key=lambda e: (0,) if e[1] == "0" else (1, key(e[1]))
-    )
+    ordered = sorted((e for e in events if e[0] != "limit"), key=lambda e: (0,) if e[1] == "0" else (1, key(e[1])))
     vulnerable = False
     for kind, ver in ordered:
         if kind == "introduced" and (ver == "0" or key(v) >= key(ver)):
             vulnerable = True
-        elif kind == "fixed" and key(v) >= key(ver):
-            vulnerable = False
-        elif kind == "last_affected" and key(v) > key(ver):
+        elif (kind == "fixed" and key(v) >= key(ver)) or (kind == "last_affected" and key(v) > key(ver)):
             vulnerable = False
     return vulnerable
 
 
-_EVENT = st.tuples(st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), st.sampled_from([*_VERSIONS, "0", "*"]))
+_EVENT = st.tuples(
+    st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), st.sampled_from([*_VERSIONS, "0", "*"])
+)
 
 
 @settings(max_examples=500)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from debian.debian_support import Version as DebianVersion
 from hypothesis import given, settings
@@ -86,7 +88,9 @@ def test_pep440_order(a: str, b: str) -> None:
     _lt(PEP440, a, b)
 
 
-@pytest.mark.parametrize(("a", "b"), [("1.0.0-alpha", "1.0.0"), ("1.0.0-alpha.1", "1.0.0-alpha.beta"), ("1.9.0", "1.10.0")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("1.0.0-alpha", "1.0.0"), ("1.0.0-alpha.1", "1.0.0-alpha.beta"), ("1.9.0", "1.10.0")]
+)
 def test_semver_order(a: str, b: str) -> None:
     _lt(SEMVER, a, b)
 
@@ -140,7 +144,7 @@ _PEP440 = st.builds(
 @given(st.lists(_PEP440, min_size=1, max_size=12))
 def test_pep440_total_order_consistent_with_sorting(versions: list[str]) -> None:
     ordered = sorted(versions, key=PEP440.key)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         assert PEP440.compare(a, b) <= 0
     for a in versions:
         assert PEP440.compare(a, a) == 0
@@ -159,10 +163,14 @@ _APK = st.builds(
 @pytest.mark.parametrize("scheme", [APK, RPM])
 @given(data=st.data())
 def test_apk_rpm_transitive(scheme: VersionScheme, data: st.DataObject) -> None:
-    strategy = _APK if scheme is APK else st.from_regex(r"\A([0-9]{1,2}:)?[0-9]{1,3}(\.[0-9a-z~^]{1,3}){0,3}(-[0-9]{1,2}(\.el[89])?)?\Z")
+    strategy = (
+        _APK
+        if scheme is APK
+        else st.from_regex(r"\A([0-9]{1,2}:)?[0-9]{1,3}(\.[0-9a-z~^]{1,3}){0,3}(-[0-9]{1,2}(\.el[89])?)?\Z")
+    )
     versions = data.draw(st.lists(strategy, min_size=3, max_size=8))
     ordered = sorted(versions, key=scheme.key)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         assert scheme.compare(a, b) <= 0
     a, b, c = ordered[0], ordered[len(ordered) // 2], ordered[-1]
     assert scheme.compare(a, b) <= 0 and scheme.compare(b, c) <= 0 and scheme.compare(a, c) <= 0

@@ -49,7 +49,9 @@ def test_versioned_product_and_qualifiers() -> None:
 
 
 def test_image_product_with_subcomponents_and_whole_image() -> None:
-    sub = dict(NOT_AFFECTED, products=[{"@id": "pkg:oci/trainer@sha256%3Aabc", "subcomponents": [{"@id": "pkg:pypi/torch"}]}])
+    sub = dict(
+        NOT_AFFECTED, products=[{"@id": "pkg:oci/trainer@sha256%3Aabc", "subcomponents": [{"@id": "pkg:pypi/torch"}]}]
+    )
     vex = parse_vex(_doc(sub), "v")
     assert vex.decide({"CVE-2022-45907"}, "pkg:pypi/torch@1.13.0")
     assert vex.decide({"CVE-2022-45907"}, "pkg:pypi/numpy@1.0") is None

@@ -119,7 +119,9 @@ def _check_rests_on(files: dict[str, _ServiceFile]) -> None:
                 raise sf.error(f"rests_on names unknown service {name!r}", ("rests_on", i))
 
 
+@lru_cache(maxsize=16)
 def _load_framework(text: str, origin: str, key: str) -> Framework:
+    """Parse one framework file; cached by content because the same lists back every catalog a process loads."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

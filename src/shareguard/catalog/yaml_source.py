@@ -7,6 +7,10 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.scanner import ScannerError
+
+MAX_DEPTH = 64
+"""Deepest nesting (flow brackets or block indentation) a catalog file may use."""
 
 
 class _StrictConstructor(yaml.constructor.SafeConstructor):
@@ -33,7 +37,21 @@ class _StrictConstructor(yaml.constructor.SafeConstructor):
 
 
 class StrictLoader(_StrictConstructor, yaml.SafeLoader):
-    """Pure-Python parsing: deep nesting ends in a RecursionError, never in a crash. For untrusted catalogs."""
+    """Pure-Python parsing with a nesting cap, for untrusted catalogs.
+
+    PyYAML's scanner is quadratic in flow nesting depth and its composer recursive, so a few thousand `[` would
+    cost seconds or a RecursionError; a catalog needs a handful of levels.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise ScannerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) >= MAX_DEPTH:
+            raise ScannerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", self.get_mark())
+        return bool(super().add_indent(column))
 
 
 # libyaml is several times faster, but its recursive composer overflows the C stack on hostile nesting

@@ -76,7 +76,9 @@ def config(
                 result = apply_baseline(result, baseline)
             return result
 
-        code = scan_path(path, opts, command="config", capabilities=frozenset({"posture"}), options=options, postprocess=post)
+        code = scan_path(
+            path, opts, command="config", capabilities=frozenset({"posture"}), options=options, postprocess=post
+        )
     except ShareguardError as exc:
         raise fail(exc) from None
     raise typer.Exit(code)

@@ -94,4 +94,3 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
             key="trailing",
             properties={"pickles": res.pickles},
         )
-

@@ -102,7 +102,9 @@ def apply_baseline(result: ScanResult, path: Path) -> ScanResult:
             remaining[key_of(f)] -= 1
             known.add(f.fingerprint)
     findings = [
-        f.with_status(Status.WAIVED, f"baseline ({path.name})") if f.status is Status.FAIL and f.fingerprint in known else f
+        f.with_status(Status.WAIVED, f"baseline ({path.name})")
+        if f.status is Status.FAIL and f.fingerprint in known
+        else f
         for f in result.findings
     ]
     return replace(result, findings=findings)

@@ -78,7 +78,9 @@ class CelRuleSet:
 # --- loading ---------------------------------------------------------------------------------------
 
 
-def load_rule_dirs(dirs: Iterable[Path], *, known_ids: Iterable[str] = (), controls: Iterable[str] | None = None) -> CelRuleSet:
+def load_rule_dirs(
+    dirs: Iterable[Path], *, known_ids: Iterable[str] = (), controls: Iterable[str] | None = None
+) -> CelRuleSet:
     """Every `*.yaml`/`*.yml` file of the directories (or the files themselves), validated and compiled."""
     if controls is None:
         from shareguard.catalog import load_catalog
@@ -125,7 +127,9 @@ def load_rule_file(path: Path, env: Any, seen: dict[str, str], controls: frozens
     return [_rule(item, f"{prefix}[{i}]", doc, origin, env, seen, controls) for i, item in enumerate(value)]
 
 
-def _rule(item: Any, at: str, doc: Located, origin: str, env: Any, seen: dict[str, str], controls: frozenset[str]) -> CelRule:
+def _rule(
+    item: Any, at: str, doc: Located, origin: str, env: Any, seen: dict[str, str], controls: frozenset[str]
+) -> CelRule:
     line = doc.line_of(at) or 1
 
     def err(msg: str, key: str | None = None) -> ConfigError:
@@ -169,7 +173,7 @@ def _rule(item: Any, at: str, doc: Located, origin: str, env: Any, seen: dict[st
         raise err(f"`condition` is over {MAX_EXPRESSION_CHARS} characters", "condition")
     try:
         program = env.program(env.compile(condition))
-    except Exception as exc:  # noqa: BLE001 - celpy/lark raise several error types for bad syntax
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise err(f"invalid CEL in `condition`: {first}", "condition") from None
     field_path = item.get("field")
@@ -278,7 +282,11 @@ class CelCheck:
         try:
             activation = resource_activation(resource)
         except _Overrun:
-            ctx.warn(resource.file, f"{resource.name}: too large for user CEL rules (over {MAX_RESOURCE_NODES} values)", "posture.cel")
+            ctx.warn(
+                resource.file,
+                f"{resource.name}: too large for user CEL rules (over {MAX_RESOURCE_NODES} values)",
+                "posture.cel",
+            )
             return
         for rule in rules:
             started = time.monotonic()
@@ -287,20 +295,32 @@ class CelCheck:
                     result = rule.program.evaluate(activation)
             except _Overrun:
                 result = None
-            except Exception as exc:  # noqa: BLE001 - CEL runtime errors (missing member, bad types) mean "not applicable"
+            except Exception as exc:
                 if rule.meta.id not in ruleset.reported:
                     ruleset.reported.add(rule.meta.id)
-                    ctx.warn(f"{rule.origin}:{rule.line}", f"rule {rule.meta.id} did not evaluate on {resource.file}: {_first_line(exc)}", "posture.cel")
+                    ctx.warn(
+                        f"{rule.origin}:{rule.line}",
+                        f"rule {rule.meta.id} did not evaluate on {resource.file}: {_first_line(exc)}",
+                        "posture.cel",
+                    )
                 continue
             if time.monotonic() - started > EVAL_SECONDS or result is None:
                 ruleset.disabled.add(rule.meta.id)
-                ctx.warn(f"{rule.origin}:{rule.line}", f"rule {rule.meta.id} exceeded its {EVAL_SECONDS}s budget; disabled", "posture.cel")
+                ctx.warn(
+                    f"{rule.origin}:{rule.line}",
+                    f"rule {rule.meta.id} exceeded its {EVAL_SECONDS}s budget; disabled",
+                    "posture.cel",
+                )
                 continue
             if isinstance(result, celtypes.BoolType) and bool(result):
                 yield Violation(rule.meta.id, field_path=rule.field_path, meta=rule.meta)
             elif not isinstance(result, celtypes.BoolType) and rule.meta.id not in ruleset.reported:
                 ruleset.reported.add(rule.meta.id)
-                ctx.warn(f"{rule.origin}:{rule.line}", f"rule {rule.meta.id}: condition gave {type(result).__name__}, not a bool", "posture.cel")
+                ctx.warn(
+                    f"{rule.origin}:{rule.line}",
+                    f"rule {rule.meta.id}: condition gave {type(result).__name__}, not a bool",
+                    "posture.cel",
+                )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -65,8 +65,10 @@ class PostureAnalyzer:
                     findings.extend(to_finding(v, res, rules, self.name) for v in chk.check(res, ctx))
                 except ShareguardError as exc:
                     ctx.error(entry.rel_path, f"check {chk.name}: {exc.message}", self.name)
-                except Exception as exc:  # noqa: BLE001 - one faulty check must not lose the file's other findings
-                    ctx.error(entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name)
+                except Exception as exc:
+                    ctx.error(
+                        entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name
+                    )
         yield from self._suppressed(entry, findings, ctx)
 
     def _suppressed(self, entry: FileEntry, findings: list[Finding], ctx: ScanContext) -> list[Finding]:

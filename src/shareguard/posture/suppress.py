@@ -60,7 +60,9 @@ def find_suppressions(text: str) -> tuple[list[Suppression], list[SuppressionPro
             continue
         if not reason:
             problems.append(
-                SuppressionProblem(lineno, f"shareguard:ignore {rules_text} has no reason; it is ignored (a reason is required)")
+                SuppressionProblem(
+                    lineno, f"shareguard:ignore {rules_text} has no reason; it is ignored (a reason is required)"
+                )
             )
             continue
         rules = frozenset(r.strip() for r in rules_text.split(",") if r.strip())

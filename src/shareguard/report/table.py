@@ -1,13 +1,18 @@
-"""`--format table`: the shared-responsibility report for humans, grouped by service and duty."""
+"""`--format table`: the shared-responsibility report for humans, grouped by service and duty.
+
+Laid out here in three fixed columns (status, duty or rule, details) and wrapped with `textwrap`,
+then styled with rich: rich's own Table measures every cell and took ~2 ms per row, far too slow
+for image scans with thousands of findings.
+"""
 
 from __future__ import annotations
 
 import io
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from rich import box
-from rich.console import Console, Group
-from rich.rule import Rule
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
 from shareguard.catalog.model import Catalog
@@ -18,6 +23,8 @@ from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, ServiceRollup,
 
 PLAIN_WIDTH = 120
 """Width of the plain (file / pipe) rendering: wide enough for resource:line and a title."""
+STATUS_WIDTH = 16
+MAX_ID_WIDTH = 24
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -47,79 +54,170 @@ def where(f: Finding) -> str:
     return text
 
 
-def _finding_detail(f: Finding) -> Text:
-    out = Text()
-    out.append(where(f), style="bold")
-    out.append("  " + f.title)
-    if f.evidence:
-        out.append("\nevidence: ", style="dim")
-        out.append(f.evidence)
-    if f.status is Status.WAIVED:
-        out.append("\nwaived: ", style="dim")
-        out.append(f.waiver or "")
+@dataclass(frozen=True)
+class Part:
+    """One logical line of the details column: a styled label, then text (wrapped together)."""
+
+    label: str
+    text: str
+    label_style: str = ""
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    status: str
+    status_style: str
+    ident: str
+    parts: tuple[Part, ...]
+
+
+class _Segments:
+    """(text, style) pieces: joined as plain text for files, turned into a rich Text for terminals."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def append(self, text: str, style: str = "") -> None:
+        self.items.append((text, style))
+
+    def plain(self) -> str:
+        return "".join(t for t, _ in self.items)
+
+    def rich(self) -> Text:
+        out = Text()
+        for t, style in self.items:
+            out.append(t, style=style or None)
         return out
-    rem = f.remediation
-    out.append("\nfix: ", style="green")
-    out.append(rem.text)
-    if rem.fixed_version:
-        out.append(f" (fixed in {rem.fixed_version})")
-    if rem.command:
-        out.append("\n$ ", style="green")
-        out.append(rem.command)
-    return out
 
 
-def _severity_cell(f: Finding) -> Text:
+class Layout:
+    """Writes rows of three columns, wrapping each column to its width."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.out = _Segments()
+
+    def line(self, text: str = "", style: str = "") -> None:
+        self.out.append(text[: self.width], style=style)
+        self.out.append("\n")
+
+    def rule(self) -> None:
+        self.line("─" * self.width, "dim")
+
+    def table(self, headers: tuple[str, str, str], rows: Iterable[Row], ids: Iterable[str]) -> None:
+        id_w = min(max([len(headers[1]), *(len(i) for i in ids)]) + 2, MAX_ID_WIDTH)
+        detail_w = max(self.width - STATUS_WIDTH - id_w, 20)
+        self.line(headers[0].ljust(STATUS_WIDTH) + headers[1].ljust(id_w) + headers[2], "bold")
+        self.rule()
+        for row in rows:
+            self._row(row, id_w, detail_w)
+
+    def _row(self, row: Row, id_w: int, detail_w: int) -> None:
+        status = _wrap(row.status, STATUS_WIDTH - 1)
+        ident = _wrap(row.ident, id_w - 1)
+        details: list[tuple[str, Part, bool]] = []
+        for part in row.parts:
+            for i, chunk in enumerate(_wrap(part.label + part.text, detail_w)):
+                details.append((chunk, part, i == 0))
+        for n in range(max(len(status), len(ident), len(details))):
+            s = status[n] if n < len(status) else ""
+            self.out.append(s.ljust(STATUS_WIDTH), style=row.status_style if s.strip() else "")
+            self.out.append((ident[n] if n < len(ident) else "").ljust(id_w))
+            if n < len(details):
+                chunk, part, first = details[n]
+                if first and part.label and chunk.startswith(part.label.strip()):
+                    cut = len(part.label.rstrip())
+                    self.out.append(chunk[:cut], style=part.label_style)
+                    self.out.append(chunk[cut:], style=part.style)
+                else:
+                    self.out.append(chunk, style=part.style)
+            self.out.append("\n")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        lines += textwrap.wrap(para, width, break_long_words=True, break_on_hyphens=False, replace_whitespace=True) or [
+            ""
+        ]
+    return lines
+
+
+def _finding_parts(f: Finding) -> tuple[Part, ...]:
+    parts = [Part(where(f), "  " + f.title, label_style="bold")]
+    if f.evidence:
+        parts.append(Part("evidence: ", f.evidence, label_style="dim"))
     if f.status is Status.WAIVED:
-        return Text(f"  {f.severity.value.upper()} (waived)", style="dim")
-    return Text("  " + f.severity.value.upper(), style=SEVERITY_STYLE[f.severity])
+        parts.append(Part("waived: ", f.waiver or "", label_style="dim", style="dim"))
+        return tuple(parts)
+    rem = f.remediation
+    fix = rem.text + (f" (fixed in {rem.fixed_version})" if rem.fixed_version else "")
+    parts.append(Part("fix: ", fix, label_style="green"))
+    if rem.command:
+        parts.append(Part("$ ", rem.command, label_style="green"))
+    return tuple(parts)
 
 
-def _duty_row(table: Table, d: DutyRow) -> None:
+def _finding_row(f: Finding, ident: str | None = None) -> Row:
+    if f.status is Status.WAIVED:
+        return Row(f"  {f.severity.value.upper()} (waived)", "dim", ident or f.rule_id, _finding_parts(f))
+    return Row("  " + f.severity.value.upper(), SEVERITY_STYLE[f.severity], ident or f.rule_id, _finding_parts(f))
+
+
+def _duty_rows(d: DutyRow) -> Iterable[Row]:
     counts = ", ".join(f"{n} {s}" for s, n in d.counts.items() if n)
-    title = Text(d.control.title)
-    if counts:
-        title.append(f"  [{counts}]", style="dim")
-    table.add_row(Text(STATUS_LABEL[d.status], style=STATUS_STYLE[d.status]), Text(d.control.id), title)
+    title = d.control.title + (f"  [{counts}]" if counts else "")
+    yield Row(STATUS_LABEL[d.status], STATUS_STYLE[d.status], d.control.id, (Part("", title),))
     for f in d.findings:
-        if f.status is Status.PASS:
-            continue
-        table.add_row(_severity_cell(f), Text(f.rule_id), _finding_detail(f))
+        if f.status is not Status.PASS:
+            yield _finding_row(f)
 
 
-def _service_table(s: ServiceRollup) -> Group:
+def _service(layout: Layout, s: ServiceRollup) -> None:
     svc = s.service
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False)
-    table.add_column("Status", no_wrap=True, min_width=12)
-    table.add_column("Duty / rule", no_wrap=True)
-    table.add_column("Duty title / finding", ratio=1, overflow="fold")
-    for d in s.customer:
-        _duty_row(table, d)
+    layout.out.append(svc.name, style="bold")
+    layout.out.append(f"  ({svc.service}, {svc.cloud})\n", style="dim")
+    rows = [row for d in s.customer for row in _duty_rows(d)]
     provider = s.provider
     if provider:
         ids = ", ".join(d.control.id for d in provider)
-        table.add_row(
-            Text("provider", style="dim"),
-            Text(f"{len(provider)} dut{'ies' if len(provider) != 1 else 'y'}", style="dim"),
-            Text(f"{ids}: the provider's half (not assessed by shareguard)", style="dim"),
+        n = len(provider)
+        rows.append(
+            Row(
+                "provider",
+                "dim",
+                f"{n} dut{'ies' if n != 1 else 'y'}",
+                (Part("", f"{ids}: the provider's half (not assessed by shareguard)", style="dim"),),
+            )
         )
-    heading = Text()
-    heading.append(svc.name, style="bold")
-    heading.append(f"  ({svc.service}, {svc.cloud})", style="dim")
-    return Group(heading, table)
+    layout.table(("Status", "Duty / rule", "Duty title / finding"), rows, [r.ident for r in rows])
 
 
-def _unmapped(roll: Rollup) -> Table | None:
-    if not roll.unmapped:
-        return None
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, title="Findings of other duties")
-    table.add_column("Severity", no_wrap=True, min_width=12)
-    table.add_column("Rule / duties", no_wrap=True)
-    table.add_column("Finding", ratio=1, overflow="fold")
-    for f in roll.unmapped:
-        if f.status is not Status.PASS:
-            table.add_row(_severity_cell(f), Text(f"{f.rule_id}\n{', '.join(f.control_ids)}"), _finding_detail(f))
-    return table
+def _unmapped(layout: Layout, roll: Rollup) -> None:
+    findings = [f for f in roll.unmapped if f.status is not Status.PASS]
+    if not findings:
+        return
+    layout.rule()
+    layout.line("Findings of duties outside the catalog", "bold")
+    rows = [_finding_row(f, f"{f.rule_id} {' '.join(f.control_ids)}") for f in findings]
+    layout.table(("Severity", "Rule / duties", "Finding"), rows, [f.rule_id for f in findings])
+
+
+def _issues(layout: Layout, result: ScanResult) -> None:
+    if not result.issues and not result.expired_waivers:
+        return
+    layout.rule()
+    layout.line("Issues", "bold")
+    rows: list[Row] = []
+    for i in result.issues:
+        msg = f"{i.message} ({i.analyzer})" if i.analyzer else i.message
+        rows.append(Row(i.kind, "red" if i.kind == "error" else "yellow", "", (Part(i.path, "  " + msg, "bold"),)))
+    for w in result.expired_waivers:
+        where_ = f"{w.source}:{w.line or '?'}"
+        text = f"  expired on {w.expires}, no longer applies ({w.matched} matching finding(s)): {w.reason}"
+        rows.append(Row("expired waiver", "yellow", "", (Part(where_, text, "bold"),)))
+    layout.table(("Kind", "", "Where and what"), rows, [])
 
 
 def summary_line(result: ScanResult, roll: Rollup) -> str:
@@ -142,56 +240,33 @@ def summary_line(result: ScanResult, roll: Rollup) -> str:
     return text
 
 
-def _issues(result: ScanResult) -> Table | None:
-    if not result.issues and not result.expired_waivers:
-        return None
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=True, pad_edge=False, title="Issues")
-    table.add_column("Kind", no_wrap=True, min_width=12)
-    table.add_column("Where", overflow="fold")
-    table.add_column("Message", ratio=1, overflow="fold")
-    for i in result.issues:
-        style = "red" if i.kind == "error" else "yellow"
-        msg = f"{i.message} ({i.analyzer})" if i.analyzer else i.message
-        table.add_row(Text(i.kind, style=style), Text(i.path), Text(msg))
-    for w in result.expired_waivers:
-        table.add_row(
-            Text("expired waiver", style="yellow"),
-            Text(f"{w.source}:{w.line or '?'}"),
-            Text(f"expired on {w.expires}, no longer applies ({w.matched} matching finding(s)): {w.reason}"),
-        )
-    return table
-
-
-def render_table(result: ScanResult, catalog: Catalog, console: Console) -> None:
+def layout_report(result: ScanResult, catalog: Catalog, width: int) -> _Segments:
     roll = rollup(result, catalog)
-    console.print(Text(f"shareguard {result.command} {result.target}", style="bold"))
+    layout = Layout(width)
+    layout.line(f"shareguard {result.command} {result.target}", "bold")
     for s in roll.services:
-        console.print(Rule(style="dim"))
-        console.print(_service_table(s))
-    for extra in (_unmapped(roll), _issues(result)):
-        if extra is not None:
-            console.print(Rule(style="dim"))
-            console.print(extra)
-    console.print(Rule(style="dim"))
-    console.print(Text("Summary: " + summary_line(result, roll), style="bold"))
+        layout.rule()
+        _service(layout, s)
+    _unmapped(layout, roll)
+    _issues(layout, result)
+    layout.rule()
+    for chunk in _wrap("Summary: " + summary_line(result, roll), width):
+        layout.line(chunk, "bold")
+    return layout.out
 
 
 def _render(result: ScanResult, catalog: Catalog, *, width: int, color: bool) -> str:
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="auto" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-    )
-    render_table(result, catalog, console)
-    # rich pads cells to the full width; trailing blanks only bloat files and diffs.
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+    segments = layout_report(result, catalog, width)
+    if not color:
+        text = segments.plain()
+    else:
+        buf = io.StringIO()
+        console = Console(file=buf, width=width, force_terminal=True, highlight=False, emoji=False, markup=False)
+        # Already laid out to the width: soft_wrap stops rich from wrapping it again.
+        console.print(segments.rich(), soft_wrap=True, end="")
+        text = buf.getvalue()
+    # Padding to column widths leaves trailing blanks: they only bloat files and diffs.
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
 class TableReporter:

@@ -143,11 +143,14 @@ class Matcher:
         self._candidates: dict[tuple[str, str], list[_Candidate]] = {}
 
     def candidates(self, ecosystem: str, name: str) -> list[_Candidate]:
-        key = (ecosystem, ecosystems.normalise_name(ecosystem, name))
-        found = self._candidates.get(key)
+        found = self._candidates.get((ecosystem, name))
         if found is None:
-            found = [self._prepare(row) for row in self.store.affected_for(*key)]
-            self._candidates[key] = found
+            key = (ecosystem, ecosystems.normalise_name(ecosystem, name))
+            found = self._candidates.get(key)
+            if found is None:
+                found = [self._prepare(row) for row in self.store.affected_for(*key)]
+                self._candidates[key] = found
+            self._candidates[(ecosystem, name)] = found
         return found
 
     def _prepare(self, row: AffectedRow) -> _Candidate:
@@ -190,7 +193,14 @@ class Matcher:
             via = "range"
             if installed is not None:
                 for rg in cand.ranges:
-                    verdict = _included(installed, rg)
+                    if rg.limits:
+                        verdict = _included(installed, rg)
+                    else:  # _included inlined for the common case (no limit events)
+                        keys = rg.keys
+                        p = bisect_right(keys, installed)
+                        while p and rg.kinds[p - 1] == "last_affected" and keys[p - 1] == installed:
+                            p -= 1
+                        verdict = rg.verdicts[p]
                     if verdict is not None:
                         break
             if verdict is None:

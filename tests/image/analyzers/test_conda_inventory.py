@@ -128,3 +128,33 @@ def test_bad_json() -> None:
     assert a.analyze("opt/conda/conda-meta/x.json", b'{"name": "x"}', None) == []
     [pkg] = a.analyze("opt/conda/conda-meta/x.json", b'{"name": "x", "version": "1", "files": [1, null]}', None)
     assert isinstance(pkg, Package)
+
+
+def test_metapackage_beside_its_pypi_record_is_not_matched_twice() -> None:
+    env = "opt/conda"
+    tf_meta = _record("tensorflow", "2.15.0", "cuda120py311hd3d3f7a_3", "https://conda.anaconda.org/conda-forge", [])
+    tf_base = _record(
+        "tensorflow-base",
+        "2.15.0",
+        "cuda120py311h1b6a8d6_3",
+        "https://conda.anaconda.org/conda-forge",
+        ["lib/python3.11/site-packages/tensorflow-2.15.0.dist-info/METADATA"],
+    )
+    facts = inventory(
+        {
+            f"{env}/conda-meta/tensorflow-2.15.0-cuda120py311hd3d3f7a_3.json": tf_meta,
+            f"{env}/conda-meta/tensorflow-base-2.15.0-cuda120py311h1b6a8d6_3.json": tf_base,
+            f"{env}/lib/python3.11/site-packages/tensorflow-2.15.0.dist-info/METADATA": b"Name: tensorflow\nVersion: 2.15.0\n",
+            # another environment's PyPI record does not cover the base environment's conda package
+            "opt/conda/envs/other/conda-meta/pyyaml-6.0.1-py311_0.json": _record(
+                "pyyaml", "6.0.1", "py311_0", "https://conda.anaconda.org/conda-forge", []
+            ),
+            f"{env}/lib/python3.11/site-packages/PyYAML-6.0.1.dist-info/METADATA": b"Name: PyYAML\nVersion: 6.0.1\n",
+        }
+    )
+    conda = {p.name: extra(p) for p in packages(facts, "conda")}
+    matched_via_pypi = [n for n, e in conda.items() if "pypi_name" in e]
+    assert matched_via_pypi == ["pyyaml"]
+    assert (
+        conda["tensorflow"]["pypi_project"] == "tensorflow" and conda["tensorflow-base"]["pypi_project"] == "tensorflow"
+    )

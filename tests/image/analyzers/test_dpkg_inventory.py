@@ -159,3 +159,9 @@ def test_required_is_exact() -> None:
 def test_garbage_status(content: bytes) -> None:
     facts = DpkgAnalyzer().analyze("var/lib/dpkg/status", content, None)
     assert all(isinstance(f, Package) for f in facts)
+
+
+def test_backports_are_marked() -> None:
+    status = b"Package: linux-image-6.6.13+bpo-amd64\nStatus: install ok installed\nArchitecture: amd64\nSource: linux-signed-amd64 (6.6.13+1~bpo12+1)\nVersion: 6.6.13-1~bpo12+1\n"
+    [pkg] = packages(inventory({"etc/os-release": DEBIAN_12, "var/lib/dpkg/status": status}))
+    assert extra(pkg)["backport"] == "true" and pkg.source_version == "6.6.13+1~bpo12+1"

@@ -20,6 +20,7 @@ CLAIMED = [
     "var/lib/dpkg/info/libc6:amd64.list",
     "etc/apt/sources.list",
     "var/lib/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
     "lib/apk/db/installed",
     "usr/lib/python3/dist-packages/x-1.dist-info/METADATA",
     "usr/lib/python3/dist-packages/x-1.dist-info/INSTALLER",

@@ -26,11 +26,23 @@ def _scan(root: Path, prefix: str) -> list[Package]:
 def test_real_npm_install(tmp_path: Path) -> None:
     if not shutil.which("npm"):
         pytest.skip("npm not installed")
-    proc = subprocess.run(
-        ["npm", "install", "--prefix", str(tmp_path), "is-number@7.0.0", "@types/node@20", "--no-audit", "--no-fund"],
-        capture_output=True,
-        timeout=120,
-    )
+    try:
+        proc = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(tmp_path),
+                "is-number@7.0.0",
+                "@types/node@20",
+                "--no-audit",
+                "--no-fund",
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("npm registry too slow")
     if proc.returncode != 0:
         pytest.skip("npm registry not reachable")
     pkgs = {p.name: p for p in _scan(tmp_path, "app/")}

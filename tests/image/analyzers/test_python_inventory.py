@@ -129,3 +129,9 @@ def test_fuzz_metadata(content: bytes) -> None:
     for path in ("a/x-1.dist-info/METADATA", "a/x-1.egg-info", "a/x-1.dist-info/INSTALLER"):
         for fact in PythonAnalyzer().analyze(path, content, None):
             assert isinstance(fact, Package | PythonInstaller)
+
+
+def test_body_is_not_read_as_headers() -> None:
+    meta = b"Metadata-Version: 2.1\r\nName: real\r\nVersion: 1.0\r\n\r\nName: fake\nVersion: 9.9\n"
+    [pkg] = PythonAnalyzer().analyze("s/real-1.0.dist-info/METADATA", meta, None)
+    assert isinstance(pkg, Package) and (pkg.name, pkg.version) == ("real", "1.0")

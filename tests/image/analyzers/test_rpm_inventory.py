@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import struct
@@ -227,12 +228,86 @@ def test_hostile_view_cannot_run_forever() -> None:
         RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", con.serialize(), None)
 
 
-def test_berkeley_db_is_reported_unsupported_without_reading_it() -> None:
+def test_ndb_is_reported_unsupported_without_reading_it() -> None:
     a = RpmAnalyzer()
-    assert not a.required("var/lib/rpm/Packages", 10**7)
+    assert not a.required("var/lib/rpm/Packages.db", 10**7)
     assert a.required("var/lib/rpm/rpmdb.sqlite", 10**7) and a.required("usr/lib/sysimage/rpm/rpmdb.sqlite", 1)
-    facts, files = inventory({"etc/os-release": ROCKY_9}), {"var/lib/rpm/Packages": "sha256:x"}
+    assert a.required("var/lib/rpm/Packages", 10**7)
     from inventory_harness import finalize
 
+    facts, files = inventory({"etc/os-release": ROCKY_9}), {"usr/lib/sysimage/rpm/Packages.db": "sha256:x"}
     notices = [f for f in finalize(facts, files) if isinstance(f, InventoryNotice)]
-    assert notices and "BerkeleyDB" in notices[0].message
+    assert notices and "ndb" in notices[0].message
+
+
+def _berkeley_db(tmp: Path, blobs: list[bytes], page_size: int = 4096) -> bytes:
+    """A real BerkeleyDB hash database written by libdb's own db_load, holding the given values."""
+    tool = shutil.which("db5.3_load") or shutil.which("db_load")
+    if tool is None:
+        pytest.skip("db_load not installed (apt-get install db5.3-util)")
+    lines = ["VERSION=3", "format=bytevalue", "type=hash", f"db_pagesize={page_size}", "HEADER=END"]
+    for i, blob in enumerate(blobs, start=1):
+        lines += [" " + struct.pack("<I", i).hex(), " " + blob.hex()]
+    (tmp / "dump.txt").write_text("\n".join([*lines, "DATA=END"]) + "\n")
+    subprocess.run([tool, "-f", str(tmp / "dump.txt"), str(tmp / "Packages")], check=True, capture_output=True)
+    return (tmp / "Packages").read_bytes()
+
+
+def test_real_berkeley_db_with_real_rpm_headers(tmp_path: Path) -> None:
+    sqlite_db = _build_rpmdb(
+        tmp_path, [_spec("python3-six", "1.15.0", release="9.el8", dist="six", vendor="Red Hat, Inc.")]
+    )
+    from shareguard.image.analyzers.rpm import _open_blob_rows
+
+    [real_header] = _open_blob_rows("x", sqlite_db)
+    small = _header(BASIC)  # small enough to be stored inline (H_KEYDATA), the real one overflows
+    bdb = _berkeley_db(tmp_path, [real_header, small, real_header], page_size=1024)
+    facts = inventory(
+        {
+            "etc/os-release": b'ID="rhel"\nVERSION_ID="8.9"\n',
+            "var/lib/rpm/Packages": bdb,
+            "usr/lib/python3.9/site-packages/six-1.15.0.dist-info/METADATA": b"Name: six\nVersion: 1.15.0\n",
+        }
+    )
+    names = sorted(p.name for p in packages(facts))
+    assert names == ["bash", "python3-six", "python3-six", "six"]
+    six = {p.name: p for p in packages(facts)}["six"]
+    # the pip-looking file belongs to the rpm package, found from the BerkeleyDB file lists
+    assert six.os_managed and extra(six)["os_package"] == "python3-six"
+    rpm_six = next(p for p in packages(facts) if p.name == "python3-six")
+    assert rpm_six.ecosystem == "Red Hat" and rpm_six.purl is not None and rpm_six.purl.startswith("pkg:rpm/redhat/")
+
+
+def test_hostile_berkeley_db(tmp_path: Path) -> None:
+    from shareguard.image.analyzers import rpm_bdb
+
+    a = RpmAnalyzer()
+    with pytest.raises(ParseError):
+        a.analyze("var/lib/rpm/Packages", b"\x00" * 100, None)
+    with pytest.raises(ParseError):
+        a.analyze("var/lib/rpm/Packages", b"\x00" * 4096, None)  # no magic
+    good = _berkeley_db(tmp_path, [_header(BASIC) * 3], page_size=512)
+    order = "<"
+    bad_size = bytearray(good)
+    struct.pack_into(f"{order}I", bad_size, 20, 1000)
+    with pytest.raises(rpm_bdb.BdbError):
+        list(rpm_bdb.values(bytes(bad_size)))
+    # every overflow page made to point at itself: a loop, detected
+    looped = bytearray(good)
+    for pgno in range(1, len(good) // 512):
+        if looped[pgno * 512 + 25] == 7:
+            struct.pack_into(f"{order}I", looped, pgno * 512 + 16, pgno)
+            struct.pack_into(f"{order}H", looped, pgno * 512 + 22, 1)
+    with pytest.raises(rpm_bdb.BdbError):
+        list(rpm_bdb.values(bytes(looped)))
+    # a hash page whose entry count cannot fit the page
+    counted = bytearray(good)
+    for pgno in range(1, len(good) // 512):
+        if counted[pgno * 512 + 25] in (2, 13):
+            struct.pack_into(f"{order}H", counted, pgno * 512 + 20, 60000)
+    with pytest.raises(rpm_bdb.BdbError):
+        list(rpm_bdb.values(bytes(counted)))
+    # truncation anywhere: an error or fewer values, never a crash
+    for cut in range(0, len(good), 97):
+        with contextlib.suppress(rpm_bdb.BdbError):
+            list(rpm_bdb.values(good[:cut]))

@@ -25,7 +25,7 @@ class AptSourcesAnalyzer:
     version = "1"
 
     def required(self, path: str, size: int) -> bool:
-        if not path.startswith("etc/apt/sources.list") or size > _MAX:
+        if path[:1] != "e" or not path.startswith("etc/apt/sources.list") or size > _MAX:
             return False
         return path == "etc/apt/sources.list" or (
             path.startswith(_DIR) and path.endswith((".list", ".sources")) and "/" not in path[len(_DIR) :]

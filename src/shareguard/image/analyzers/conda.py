@@ -111,7 +111,11 @@ class CondaAnalyzer:
 
     def required(self, path: str, size: int) -> bool:
         return (
-            path.endswith(".json") and "conda-meta/" in path and size <= _MAX and basename(parent(path)) == "conda-meta"
+            path[-1:] == "n"
+            and path.endswith(".json")
+            and "conda-meta/" in path
+            and size <= _MAX
+            and basename(parent(path)) == "conda-meta"
         )
 
     def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:

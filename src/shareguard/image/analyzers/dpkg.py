@@ -52,6 +52,9 @@ def packages_from_control(text: str, path: str, layer: str | None, *, status_req
         maintainer = (para.get("Maintainer") or "").strip()
         if maintainer:
             extra.append(("maintainer", maintainer))
+        if "~bpo" in version:
+            # From `<release>-backports`: the release's own advisories name other versions.
+            extra.append(("backport", "true"))
         out.append(
             Package(
                 name=name,
@@ -81,13 +84,14 @@ class DpkgAnalyzer:
     version = "1"
 
     def required(self, path: str, size: int) -> bool:
+        if path[:1] != "v" or not path.startswith("var/lib/dpkg/"):  # cheapest tests first
+            return False
         if path == STATUS:
             return size <= _MAX_STATUS
-        if path.startswith("var/lib/dpkg/"):
-            if path.startswith(INFO):
-                return path.endswith(".list") and size <= _MAX_LIST
-            if path.startswith(STATUS_D):
-                return not path.endswith(".md5sums") and "/" not in path[len(STATUS_D) :] and size <= _MAX_LIST
+        if path.startswith(INFO):
+            return path.endswith(".list") and size <= _MAX_LIST
+        if path.startswith(STATUS_D):
+            return not path.endswith(".md5sums") and "/" not in path[len(STATUS_D) :] and size <= _MAX_LIST
         return False
 
     def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:

@@ -22,6 +22,8 @@ _MAX_PY = 256 * 1024
 _TORCH = "/torch/version.py"
 _TF = "tensorflow/python/platform/build_info.py"
 _PY_FILES = (_TORCH, _TF)
+_WANTED_ENDINGS = (".h", _TORCH, _TF, "/version.json", "/version.txt")
+_LAST_CHARS = frozenset(e[-1] for e in _WANTED_ENDINGS)
 
 
 def generic_package(
@@ -163,13 +165,16 @@ class MLStackAnalyzer:
     version = "1"
 
     def required(self, path: str, size: int) -> bool:
+        # Cheapest first: the last character (a cached one-character string), then the suffixes.
+        if path[-1:] not in _LAST_CHARS or not path.endswith(_WANTED_ENDINGS):
+            return False
         if path.endswith(".h"):
             if size > _MAX_HEADER:
                 return False
             base = basename(path)
             return base == "nccl.h" or base.startswith("cudnn_version")
         if path.endswith(".py"):
-            return path.endswith(_PY_FILES) and size <= _MAX_PY
+            return size <= _MAX_PY
         if path.startswith("usr/local/cuda") and path.endswith(("/version.json", "/version.txt")):
             return size <= _MAX_HEADER and path.count("/") == 3
         return False

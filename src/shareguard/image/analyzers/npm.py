@@ -43,7 +43,14 @@ class NpmAnalyzer:
     version = "1"
 
     def required(self, path: str, size: int) -> bool:
-        return path.endswith("/package.json") and _MARK in path and size <= _MAX and is_package_manifest(path)
+        # `path[-1]` is a cached one-character string: the cheapest first test for a suffix.
+        return (
+            path[-1:] == "n"
+            and path.endswith("/package.json")
+            and _MARK in path
+            and size <= _MAX
+            and is_package_manifest(path)
+        )
 
     def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
         try:

@@ -23,9 +23,10 @@ def parse_os_release(text: str) -> dict[str, str]:
         if not key.isidentifier():
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        quote = value[:1]
+        if len(value) >= 2 and quote in ("'", '"') and value[-1] == quote:
             value = value[1:-1]
-            if raw.strip()[len(key) + 1 : len(key) + 2] == '"':
+            if quote == '"':  # shell double quotes: backslash escapes $ ` " and itself
                 value = value.replace('\\"', '"').replace("\\$", "$").replace("\\`", "`").replace("\\\\", "\\")
         out[key] = value
     return out

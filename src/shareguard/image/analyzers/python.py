@@ -59,7 +59,9 @@ def _name_version_from_dir(directory: str) -> tuple[str, str]:
 
 
 def parse_metadata(path: str, content: bytes, layer: str | None) -> list[Fact]:
-    message = HeaderParser().parsestr(decode_text(content[:_MAX]))
+    # Only the header block matters; the body (often a whole README) is skipped.
+    head = content[:_MAX].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    message = HeaderParser().parsestr(decode_text(head))
     headers = {k: str(v) for k, v in message.items()}
     directory = metadata_dir(path)
     dir_name, dir_version = _name_version_from_dir(directory)

@@ -1,7 +1,8 @@
-"""rpm: the sqlite rpmdb (`rpmdb.sqlite`, rpm ≥ 4.16: RHEL 9, Fedora ≥ 33, Rocky/Alma 9, openSUSE).
+"""rpm: the sqlite rpmdb (`rpmdb.sqlite`, rpm ≥ 4.16: RHEL 9, Fedora ≥ 33, Rocky/Alma 9, openSUSE) and the
+BerkeleyDB one (`Packages`, older rpm: RHEL/CentOS 7-8, UBI 8, Amazon Linux 2).
 
-BerkeleyDB (`var/lib/rpm/Packages`) and ndb (`Packages.db`) databases are not decoded; the distro
-finalizer reports them as an `InventoryNotice` from the file list alone.
+ndb databases (`Packages.db`, some openSUSE) are not decoded; the distro finalizer reports them as an
+`InventoryNotice` from the file list alone.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sqlite3
 
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzers import purls
+from shareguard.image.analyzers import purls, rpm_bdb
 from shareguard.image.analyzers._common import MIB, relevant_owned
 from shareguard.image.analyzers.rpm_header import (
     ARCH,
@@ -27,12 +28,9 @@ from shareguard.image.analyzers.rpm_header import (
 from shareguard.image.facts import InventoryNotice, OwnedFiles
 
 SQLITE_PATHS = frozenset({"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"})
-UNSUPPORTED_PATHS = {
-    "var/lib/rpm/Packages": "BerkeleyDB",
-    "usr/lib/sysimage/rpm/Packages": "BerkeleyDB",
-    "var/lib/rpm/Packages.db": "ndb",
-    "usr/lib/sysimage/rpm/Packages.db": "ndb",
-}
+BDB_PATHS = frozenset({"var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"})
+DB_PATHS = SQLITE_PATHS | BDB_PATHS
+UNSUPPORTED_PATHS = {"var/lib/rpm/Packages.db": "ndb", "usr/lib/sysimage/rpm/Packages.db": "ndb"}
 _MAX = 1024 * MIB
 _SQLITE_MAGIC = b"SQLite format 3\0"
 # A hostile database (e.g. a view over a recursive query) must not run forever.
@@ -59,10 +57,10 @@ def split_source_rpm(source_rpm: str | None) -> tuple[str | None, str | None]:
 def _open_blob_rows(path: str, content: bytes) -> list[bytes]:
     if not content.startswith(_SQLITE_MAGIC):
         raise ParseError("not an sqlite rpmdb", path=path)
-    data = bytearray(content)
-    if len(data) > 19 and data[18] == 2 and data[19] == 2:
+    data = content
+    if content[18:20] == b"\x02\x02":
         # WAL-mode databases cannot be deserialized; the main file is complete after a checkpoint.
-        data[18] = data[19] = 1
+        data = content[:18] + b"\x01\x01" + content[20:]
     con = sqlite3.connect(":memory:")
     budget = [_MAX_VM_STEPS // 1000]
 
@@ -71,7 +69,7 @@ def _open_blob_rows(path: str, content: bytes) -> list[bytes]:
         return 1 if budget[0] < 0 else 0  # non-zero aborts the query
 
     try:
-        con.deserialize(bytes(data))
+        con.deserialize(data)
         con.set_progress_handler(_tick, 1000)
         kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'Packages'").fetchone()
         if kind is None or kind[0] != "table":
@@ -128,12 +126,19 @@ class RpmAnalyzer:
     version = "1"
 
     def required(self, path: str, size: int) -> bool:
-        return path in SQLITE_PATHS and size <= _MAX
+        return path in DB_PATHS and size <= _MAX
 
     def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
         facts: list[Fact] = []
         broken = 0
-        for blob in _open_blob_rows(path, content):
+        if path in BDB_PATHS:
+            try:
+                blobs = list(rpm_bdb.values(content))
+            except rpm_bdb.BdbError as exc:
+                raise rpm_bdb.BdbError(exc.message, path=path) from None
+        else:
+            blobs = _open_blob_rows(path, content)
+        for blob in blobs:
             try:
                 facts.extend(package_facts(RpmHeader(blob), path, layer))
             except RpmHeaderError:

@@ -18,6 +18,7 @@ from shareguard.models.sink import Where
 
 MAX_CONFIG = 64 * 1024 * 1024
 MAX_NODES = 2_000_000
+RAW_CONFIG_WINDOW = 16 * 1024 * 1024
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow", "keras_nlp", "keras_hub", "keras_cv")
 LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__"})
 
@@ -171,17 +172,22 @@ def _as_text(v: Any) -> str:
 
 
 def _raw_json_configs(fh: BinaryIO, limit: int = 64 * 1024 * 1024) -> list[str]:
+    """Model configs found as JSON in the raw HDF5 bytes (bounded attempts and sizes)."""
     fh.seek(0)
     data = fh.read(limit)
     out: list[str] = []
     dec = json.JSONDecoder()
     pos = data.find(b'{"class_name"')
-    while pos >= 0 and len(out) < 8:
-        text = data[pos : pos + MAX_CONFIG].decode("utf-8", errors="replace")
+    attempts = 0
+    while pos >= 0 and len(out) < 8 and attempts < 32:
+        attempts += 1
+        text = data[pos : pos + RAW_CONFIG_WINDOW].decode("utf-8", errors="replace")
         try:
             _, end = dec.raw_decode(text)
             out.append(text[:end])
-        except ValueError:
+            pos = data.find(b'{"class_name"', pos + len(text[:end].encode("utf-8", errors="replace")))
+            continue
+        except (ValueError, RecursionError):
             pass
         pos = data.find(b'{"class_name"', pos + 1)
     return out

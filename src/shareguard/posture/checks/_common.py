@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
@@ -13,7 +14,19 @@ import yaml
 # Name segments that mean "this holds a credential". Matched per `_`/`-`-separated segment so
 # TOKENIZERS_PARALLELISM or GPG_KEY (a public fingerprint) do not count.
 _SECRET_SEGMENTS = frozenset(
-    {"PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "APIKEY", "CREDENTIALS", "CREDENTIAL", "PRIVATEKEY"}
+    {
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "SECRET",
+        "SECRETS",
+        "TOKEN",
+        "APIKEY",
+        "CREDENTIALS",
+        "CREDENTIAL",
+        "PRIVATEKEY",
+    }
 )
 _SECRET_PAIRS = frozenset({("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY")})
 # A trailing segment that says the value is a pointer to a secret, not the secret.
@@ -21,7 +34,9 @@ _POINTER_SUFFIXES = frozenset(
     {"FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "HEADER", "LENGTH", "TTL", "EXPIRY",
      "REF", "ARN", "SECRETNAME", "KEYRING", "LOCATION", "VERSION", "MODE", "ENABLED", "FIELD", "PREFIX", "HOST"}
 )  # fmt: skip
-_PLACEHOLDER = re.compile(r"^(?:|\$.*|<.*>|\{\{.*\}\}|x+|\*+|changeme|change_me|dummy|none|null|redacted|todo|\.\.\.)$", re.I)
+_PLACEHOLDER = re.compile(
+    r"^(?:|\$.*|<.*>|\{\{.*\}\}|x+|\*+|changeme|change_me|dummy|none|null|redacted|todo|\.\.\.)$", re.I
+)
 
 SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
@@ -43,7 +58,7 @@ def is_secret_name(name: str) -> bool:
         return False
     if any(s in _SECRET_SEGMENTS for s in segs):
         return True
-    return any((a, b) in _SECRET_PAIRS for a, b in zip(segs, segs[1:], strict=False))
+    return any((a, b) in _SECRET_PAIRS for a, b in itertools.pairwise(segs))
 
 
 _REFERENCE = re.compile(

@@ -45,12 +45,14 @@ def is_false(value: Any) -> bool:
 
 
 def line_of(res: PostureResource, path: str) -> int | None:
-    """Line of a path, trying it without list indices (HCL line maps have none)."""
+    """Line of a path: exact, then without list indices (HCL line maps have none), then the nearest parent."""
+    if path in res.lines:
+        return res.lines[path]
+    alt = re.sub(r"\[\d+\]", "", path)
+    if alt in res.lines:
+        return res.lines[alt]
     got = res.line_of(path)
-    if got == res.line and "[" in path:
-        alt = re.sub(r"\[\d+\]", "", path)
-        got = res.line_of(alt)
-    return got
+    return res.line_of(alt) if got == res.line else got
 
 
 def v(

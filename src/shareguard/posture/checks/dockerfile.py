@@ -35,7 +35,9 @@ def _evidence(inst: Instruction) -> str:
     return text
 
 
-def _v(rule: str, inst: Instruction, detail: str | None = None, *, needle: str = "", evidence: str | None = None) -> Violation:
+def _v(
+    rule: str, inst: Instruction, detail: str | None = None, *, needle: str = "", evidence: str | None = None
+) -> Violation:
     line = inst.line_of(needle) if needle else inst.line
     ev = evidence if evidence is not None else _evidence(inst)
     return Violation(rule, evidence=ev, detail=detail, line=line, fingerprint_key=f"{ev}|{detail or ''}")
@@ -186,9 +188,9 @@ _STRICT_OFF = re.compile(r"StrictHostKeyChecking(?:[\s=\"']+|[^\n;&|]{0,24}?\\1)
 def ssh_server(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
     for inst, cmd in _commands(df, _shipped(df)):
         argv = _unwrap(cmd.argv)
-        if len(argv) >= 2 and argv[0] in ("apt-get", "apt", "yum", "dnf", "apk", "microdnf", "zypper"):
-            if "openssh-server" in argv:
-                yield _v("DOCKERFILE-008", inst, "installs openssh-server", needle="openssh-server")
+        installer = len(argv) >= 2 and argv[0] in ("apt-get", "apt", "yum", "dnf", "apk", "microdnf", "zypper")
+        if installer and "openssh-server" in argv:
+            yield _v("DOCKERFILE-008", inst, "installs openssh-server", needle="openssh-server")
     for st in df.stages:
         for inst in st.instructions:
             text = inst.raw + "\n" + "\n".join(h.body for h in inst.heredocs)
@@ -227,7 +229,9 @@ def ssh_keys(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
 # --- 010/011 pinning -------------------------------------------------------------------------------
 
 _APT_VALUE_OPTS = frozenset({"-o", "-c", "-t", "--target-release", "--option", "--config-file"})
-_APK_VALUE_OPTS = frozenset({"--virtual", "-t", "--repository", "-X", "--root", "-p", "--arch", "--keys-dir", "--cache-dir"})
+_APK_VALUE_OPTS = frozenset(
+    {"--virtual", "-t", "--repository", "-X", "--root", "-p", "--arch", "--keys-dir", "--cache-dir"}
+)
 
 
 def _packages(args: tuple[str, ...], value_opts: frozenset[str]) -> list[str]:
@@ -332,7 +336,9 @@ def apt_lists(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
                 continue
             cmds = [_unwrap(c.argv) for c in inst.shell.commands]
             installs = any(len(a) >= 2 and a[0] in ("apt-get", "apt") and a[1] == "install" for a in cmds)
-            cleans = "/var/lib/apt/lists" in inst.raw or any(h.body.find("/var/lib/apt/lists") >= 0 for h in inst.heredocs)
+            cleans = "/var/lib/apt/lists" in inst.raw or any(
+                h.body.find("/var/lib/apt/lists") >= 0 for h in inst.heredocs
+            )
             if installs and not cleans:
                 yield _v("DOCKERFILE-013", inst, needle="install")
 
@@ -347,7 +353,13 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
         for key, value in kv_pairs(inst.args, arg=inst.keyword == "ARG"):
             kind = secret_in_value(value or "")
             if kind:
-                yield _v("DOCKERFILE-014", inst, f"{key} holds a secret ({kind})", needle=key, evidence=f"{key}={mask(value or '')}")
+                yield _v(
+                    "DOCKERFILE-014",
+                    inst,
+                    f"{key} holds a secret ({kind})",
+                    needle=key,
+                    evidence=f"{key}={mask(value or '')}",
+                )
             elif inst.keyword != "LABEL" and is_secret_name(key):
                 if value is None:
                     yield _v(
@@ -355,7 +367,9 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
                         needle=key, evidence=f"{inst.keyword} {key}",
                     )  # fmt: skip
                 elif not is_placeholder(value):
-                    yield _v("DOCKERFILE-014", inst, f"{key} set to a literal", needle=key, evidence=f"{key}={mask(value)}")
+                    yield _v(
+                        "DOCKERFILE-014", inst, f"{key} set to a literal", needle=key, evidence=f"{key}={mask(value)}"
+                    )
     for st in df.stages:
         for inst in st.of("RUN"):
             text = inst.raw + "\n" + "\n".join(h.body for h in inst.heredocs)
@@ -421,7 +435,9 @@ def _tls_off(argv: tuple[str, ...]) -> str | None:
         return "git http.sslVerify false"
     if tool in ("npm", "yarn", "pnpm") and re.search(r"strict-ssl[\s=]+false\b", joined):
         return f"{tool} strict-ssl false"
-    if re.fullmatch(r"pip[0-9.]*", tool) and any(a == "--trusted-host" or a.startswith("--trusted-host=") for a in args):
+    if re.fullmatch(r"pip[0-9.]*", tool) and any(
+        a == "--trusted-host" or a.startswith("--trusted-host=") for a in args
+    ):
         return "pip --trusted-host"
     if re.fullmatch(r"pip[0-9.]*", tool) and re.search(r"config set \S*trusted-host", joined):
         return "pip config trusted-host"
@@ -453,6 +469,9 @@ def tls_disabled(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
 
 
 _HTTP_INDEX_OPTS = frozenset({"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--registry"})
+_INDEX_ENV = frozenset(
+    {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "NPM_CONFIG_REGISTRY", "UV_INDEX_URL"}
+)
 _LOCAL_HOST = re.compile(r"^http://(?:localhost|127\.|\[::1\])")
 
 
@@ -463,15 +482,21 @@ def plain_http_index(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
             continue
         for i, a in enumerate(argv):
             opt, eq, val = a.partition("=")
-            url = val if eq and opt in _HTTP_INDEX_OPTS else argv[i + 1] if a in _HTTP_INDEX_OPTS and i + 1 < len(argv) else ""
+            url = (
+                val
+                if eq and opt in _HTTP_INDEX_OPTS
+                else argv[i + 1]
+                if a in _HTTP_INDEX_OPTS and i + 1 < len(argv)
+                else ""
+            )
             if url.startswith("http://") and not _LOCAL_HOST.match(url):
                 yield _v("DOCKERFILE-017", inst, f"{argv[0]} index {url}", needle="http://")
     for st in df.stages:
         for inst in st.of("ENV", "ARG"):
             for key, value in kv_pairs(inst.args, arg=inst.keyword == "ARG"):
-                if key.upper() in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "NPM_CONFIG_REGISTRY", "UV_INDEX_URL"):
-                    if (value or "").startswith("http://") and not _LOCAL_HOST.match(value or ""):
-                        yield _v("DOCKERFILE-017", inst, f"{key}={value}", needle=key)
+                url = value or ""
+                if key.upper() in _INDEX_ENV and url.startswith("http://") and not _LOCAL_HOST.match(url):
+                    yield _v("DOCKERFILE-017", inst, f"{key}={url}", needle=key)
 
 
 _UNSIGNED = re.compile(
@@ -495,7 +520,9 @@ def unsigned_packages(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
 
 _FETCHERS = frozenset({"curl", "wget", "fetch"})
 _INTERPRETERS = re.compile(r"^(?:sh|bash|dash|zsh|ksh|ash|python[0-9.]*|perl|ruby|node|php)$")
-_SUBST = re.compile(r"(?:\b(?:sh|bash|zsh|dash|eval|source)\b|(?:^|\s)\.)\s+(?:-c\s+)?[\"']?(?:\$\(|<\(|`)\s*(?:curl|wget)\b")
+_SUBST = re.compile(
+    r"(?:\b(?:sh|bash|zsh|dash|eval|source)\b|(?:^|\s)\.)\s+(?:-c\s+)?[\"']?(?:\$\(|<\(|`)\s*(?:curl|wget)\b"
+)
 
 
 def pipe_to_shell(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
@@ -514,7 +541,12 @@ def pipe_to_shell(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
                     flagged = True
                     break
             if not flagged and _SUBST.search(script.text):
-                yield _v("DOCKERFILE-019", inst, "shell runs a downloaded script", needle="curl" if "curl" in script.text else "wget")
+                yield _v(
+                    "DOCKERFILE-019",
+                    inst,
+                    "shell runs a downloaded script",
+                    needle="curl" if "curl" in script.text else "wget",
+                )
 
 
 # --- 020/021 final image shape ---------------------------------------------------------------------
@@ -566,7 +598,11 @@ def missing_healthcheck(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]
 def world_writable(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
     for inst, cmd in _commands(df, _shipped(df)):
         argv = _unwrap(cmd.argv)
-        if argv and argv[0] == "chmod" and any(re.fullmatch(r"0?[0-7]?7[0-7]7|(?:a|o|ugo)\+[rwx]*w[rwx]*", a) for a in argv[1:]):
+        if (
+            argv
+            and argv[0] == "chmod"
+            and any(re.fullmatch(r"0?[0-7]?7[0-7]7|(?:a|o|ugo)\+[rwx]*w[rwx]*", a) for a in argv[1:])
+        ):
             yield _v("DOCKERFILE-022", inst, needle="chmod")
     for st in _shipped(df):
         for inst in st.of("COPY", "ADD"):

@@ -3,9 +3,11 @@ bindings (primitive roles, public members, project-level impersonation roles), u
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from functools import cache
 from typing import Any
 
 from shareguard.core.context import ScanContext
@@ -14,10 +16,15 @@ from shareguard.posture.checks._util import data, v
 from shareguard.posture.model import PostureResource, Violation
 
 
+@cache
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a pattern list; the pattern `*` means the action `*` itself, not every action."""
+    parts = [r"\*\Z" if p == "*" else fnmatch.translate(p) for p in patterns]
+    return re.compile("|".join(f"(?:{x})" for x in parts))
+
+
 def _match(action: str, patterns: list[str]) -> bool:
-    """Does a policy action fall under one of the patterns? The pattern `*` means the action `*` itself."""
-    low = action.lower()
-    return any(low == p if p == "*" else fnmatch(low, p) for p in patterns)
+    return _compiled(tuple(patterns)).match(action.lower()) is not None
 
 
 def _is_wild_action(action: str) -> bool:

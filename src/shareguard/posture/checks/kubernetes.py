@@ -80,7 +80,11 @@ def run_as_non_root(res: PostureResource, ctx: ScanContext) -> Iterable[Violatio
         if user == 0 or user == "0":
             yield _v("K8S-001", u_path, f"{_label(c)} runs as uid 0", "runAsUser: 0")
         elif non_root is not True and not (isinstance(user, int) and user > 0):
-            yield _v("K8S-001", nr_path or c["path"], f"{_label(c)} may run as root (no runAsNonRoot: true or non-zero runAsUser)")
+            yield _v(
+                "K8S-001",
+                nr_path or c["path"],
+                f"{_label(c)} may run as root (no runAsNonRoot: true or non-zero runAsUser)",
+            )
 
 
 def privileged(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
@@ -104,7 +108,11 @@ def host_path(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
         hp = _d(vol).get("hostPath")
         if hp is not None:
             target = _d(hp).get("path", "?")
-            yield _v("K8S-004", f"{spec_path}.volumes[{i}].hostPath", f"volume {vol.get('name', i)} mounts host path {target}")
+            yield _v(
+                "K8S-004",
+                f"{spec_path}.volumes[{i}].hostPath",
+                f"volume {vol.get('name', i)} mounts host path {target}",
+            )
 
 
 def host_namespaces(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
@@ -141,7 +149,9 @@ def dangerous_caps(res: PostureResource, ctx: ScanContext) -> Iterable[Violation
         for i, cap in enumerate(add):
             name = str(cap).upper().removeprefix("CAP_")
             if name in DANGEROUS_CAPS:
-                yield _v("K8S-008", f"{c['path']}.securityContext.capabilities.add[{i}]", f"{_label(c)} adds {name}", name)
+                yield _v(
+                    "K8S-008", f"{c['path']}.securityContext.capabilities.add[{i}]", f"{_label(c)} adds {name}", name
+                )
 
 
 def seccomp(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
@@ -185,7 +195,12 @@ def image_registry(res: PostureResource, ctx: ScanContext) -> Iterable[Violation
     for c, image, path in _images(res):
         ref = parse_image_ref(image)
         if not is_trusted(ref.full, patterns):
-            yield _v("K8S-012", path, f"{_label(c)} image from {ref.registry}/{ref.repository} (not a trusted registry)", image)
+            yield _v(
+                "K8S-012",
+                path,
+                f"{_label(c)} image from {ref.registry}/{ref.repository} (not a trusted registry)",
+                image,
+            )
 
 
 # --- secrets and service accounts (KUBERNETES-C-03) ------------------------------------------------
@@ -203,7 +218,9 @@ def plain_env_secrets(res: PostureResource, ctx: ScanContext) -> Iterable[Violat
             kind = secret_in_value(value)
             if kind or (is_secret_name(name) and not is_placeholder(value)):
                 what = f"holds a secret ({kind})" if kind else "is a literal"
-                yield _v("K8S-013", f"{c['path']}.env[{i}].value", f"{_label(c)} env {name} {what}", f"{name}={mask(value)}")
+                yield _v(
+                    "K8S-013", f"{c['path']}.env[{i}].value", f"{_label(c)} env {name} {what}", f"{name}={mask(value)}"
+                )
 
 
 def sa_token_automount(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
@@ -235,7 +252,10 @@ def ingress_tls(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
     ann = {str(k): str(v).lower() for k, v in _d(res.attributes.get("annotations")).items()}
     if not spec.get("tls"):
         yield _v("K8S-016", "spec", "Ingress serves plain HTTP (no spec.tls)")
-    elif ann.get("nginx.ingress.kubernetes.io/ssl-redirect") == "false" or ann.get("kubernetes.io/ingress.allow-http") == "true":
+    elif (
+        ann.get("nginx.ingress.kubernetes.io/ssl-redirect") == "false"
+        or ann.get("kubernetes.io/ingress.allow-http") == "true"
+    ):
         yield _v("K8S-016", "metadata.annotations", "Ingress also serves plain HTTP (HTTP allowed by annotation)")
 
 
@@ -267,7 +287,12 @@ def committed_secret(res: PostureResource, ctx: ScanContext) -> Iterable[Violati
         data = _d(res.attributes.get(section))
         real = [k for k, v in data.items() if v not in (None, "") and not is_placeholder(str(v))]
         if real:
-            yield _v("K8S-019", section, f"Secret manifest carries {len(real)} value(s) in {section}", f"{section}: {', '.join(map(str, real[:5]))}")
+            yield _v(
+                "K8S-019",
+                section,
+                f"Secret manifest carries {len(real)} value(s) in {section}",
+                f"{section}: {', '.join(map(str, real[:5]))}",
+            )
 
 
 WORKLOAD_RULES: tuple[Rule, ...] = (

@@ -17,7 +17,7 @@ from shareguard.core.masking import mask, mask_url
 from shareguard.core.resource import Location, Resource
 from shareguard.posture.detectors import detect
 from shareguard.posture.model import PostureResource, Violation
-from shareguard.posture.parsers._common import snake
+from shareguard.posture.parsers._common import get_path, snake
 
 # Key (lower-case, snake_case) → the kind of free text below it.
 FIELD_KINDS: dict[str, str] = {
@@ -66,14 +66,34 @@ def walk(value: Any, path: str = "", kind: str = "text", depth: int = 0) -> Iter
             yield from walk(item, f"{path}[{i}]", kind, depth + 1)
 
 
+def _values(res: PostureResource) -> Iterator[tuple[str, str, str]]:
+    """The strings of a resource. A Kubernetes document that yields one resource per pod template (e.g. a
+    PyTorchJob's Master and Worker) is walked only at that resource's own template and the metadata."""
+    raw = res.raw
+    pod_path = res.attributes.get("pod_spec_path")
+    if isinstance(raw, dict) and isinstance(pod_path, str) and pod_path:
+        yield from walk(raw.get("metadata"), "metadata")
+        parent = pod_path.rsplit(".", 1)[0] if "." in pod_path else ""
+        if parent:
+            yield from walk(get_path(raw, parent + ".metadata"), parent + ".metadata")
+        yield from walk(get_path(raw, pod_path), pod_path)
+        return
+    yield from walk(raw if isinstance(raw, dict | list) else res.attributes)
+
+
 def _line(res: PostureResource, path: str) -> int | None:
-    for candidate in (path, _snake_path(path), _snake_path(path).removeprefix("properties.")):
-        got = res.line_of(candidate)
+    """The line of a raw field path: exact match first (as written, snake_case, without list indices, without
+    CloudFormation's `Properties.`), then the nearest known parent."""
+    snaked = _snake_path(path)
+    candidates = (path, snaked, snaked.removeprefix("properties."))
+    for cand in candidates:
+        for key in (cand, _IDX.sub("", cand)):
+            if key in res.lines:
+                return res.lines[key]
+    for cand in candidates:
+        got = res.line_of(cand)
         if got != res.line:
             return got
-        no_idx = _IDX.sub("", candidate)
-        if no_idx in res.lines:
-            return res.lines[no_idx]
     return res.line
 
 
@@ -90,10 +110,9 @@ class TextFieldChecks:
     types: frozenset[str] = frozenset({"*"})
 
     def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
-        source = res.raw if isinstance(res.raw, dict | list) else res.attributes
         resource = Resource(type=res.raw_type or res.type, path=res.file, name=res.name)
         seen: set[tuple[str, str]] = set()
-        for n, (path, kind, value) in enumerate(walk(source)):
+        for n, (path, kind, value) in enumerate(_values(res)):
             if n >= _MAX_VALUES:
                 break
             free_text = kind != "text"

@@ -33,6 +33,10 @@ class Detector:
     group: int = 0
     validator: Callable[[str], bool] | None = None
     kinds: frozenset[str] | None = None
+    hint: tuple[str, ...] = ()
+    """Cheap prefilter: the pattern is only run when one of these substrings occurs."""
+    digits: bool = False
+    """Prefilter: only run on text with a digit."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ class Detection:
     """The matched value (unmasked: mask before it leaves the process)."""
     start: int
     end: int
+
+
+def _inside_url(text: str, start: int) -> bool:
+    scheme = text.rfind("://", 0, start)
+    return scheme >= 0 and not any(ch.isspace() or ch in "\"'<>" for ch in text[scheme:start])
 
 
 @cache
@@ -59,6 +68,8 @@ def detectors() -> tuple[Detector, ...]:
                 group=int(item.get("group", 0)),
                 validator=VALIDATORS[validator] if validator else None,
                 kinds=frozenset(item["kinds"]) if item.get("kinds") else None,
+                hint=tuple(item.get("hint") or ()),
+                digits=bool(item.get("digits")),
             )
         )
     return tuple(out)
@@ -71,6 +82,7 @@ def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None =
     text = text[:MAX_VALUE_CHARS]
     out: list[Detection] = []
     has_url = "://" in text
+    has_digit = any(ch.isdigit() for ch in text)
     for det in detectors():
         if categories is not None and det.category not in categories:
             continue
@@ -78,12 +90,18 @@ def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None =
             continue
         if det.category == "url_credentials" and not has_url:
             continue
+        if det.hint and not any(h in text for h in det.hint):
+            continue
+        if det.digits and not has_digit:
+            continue
         for m in det.pattern.finditer(text):
             value = m.group(det.group)
             if value is None:
                 continue
             if det.validator is not None and not det.validator(value):
                 continue
+            if det.category == "personal" and _inside_url(text, m.start(det.group)):
+                continue  # `user:token@host` of a URL is a credential question, not an e-mail address
             out.append(Detection(det.id, det.category, value, m.start(det.group), m.end(det.group)))
     # A match inside a URL-credentials match (the `pass@host` of a URL is not an e-mail) is reported once.
     urls = [(d.start, d.end) for d in out if d.category == "url_credentials"]

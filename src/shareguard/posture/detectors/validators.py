@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-_PLACEHOLDER = re.compile(r"^(?:\$|\{\{|<|%|\*+$|x+$|\.\.\.|redacted|changeme$|example|dummy|placeholder)", re.I)
+_PLACEHOLDER = re.compile(r"^(?:\$|\{\{|<|%|\*+$|x+$|\.\.\.|redacted$|placeholder$)", re.I)
 _SA_DOMAINS = ("gserviceaccount.com", "appspot.gserviceaccount.com", "cloudservices.gserviceaccount.com")
 _SECRET_QUERY = frozenset(
     {

@@ -232,7 +232,9 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        ctx.warn(entry.rel_path, f"not valid UTF-8 (byte {exc.start}); undecodable bytes replaced", "posture.dockerfile")
+        ctx.warn(
+            entry.rel_path, f"not valid UTF-8 (byte {exc.start}); undecodable bytes replaced", "posture.dockerfile"
+        )
         text = raw.decode("utf-8", errors="replace")
     df = parse_text(text, entry.rel_path)
     if not df.stages:
@@ -330,7 +332,9 @@ def _logical_lines(lines: list[str], start: int, escape: str) -> list[Instructio
 
 def _place(df: Dockerfile, inst: Instruction) -> None:
     """Attach the instruction to its stage, split flags, read exec form and expand variables."""
-    inst.flags, rest = _split_flags(inst.args) if inst.keyword in ("FROM", "COPY", "ADD", "RUN", "HEALTHCHECK") else ({}, inst.args)
+    inst.flags, rest = (
+        _split_flags(inst.args) if inst.keyword in ("FROM", "COPY", "ADD", "RUN", "HEALTHCHECK") else ({}, inst.args)
+    )
     df.instructions.append(inst)
     if inst.keyword == "FROM":
         _start_stage(df, inst, rest)
@@ -548,5 +552,14 @@ FORMAT = FormatSpec(
     name="dockerfile",
     claim=claim,
     parse=parse,
-    controls=("DLC-C-02", "DLC-C-03", "DLVM-C-02", "DATAFLOW-C-03", "IAM-C-05", "NETWORK-C-01"),
+    controls=(
+        "DLC-C-02",
+        "DLC-C-03",
+        "DLC-C-05",
+        "DLVM-C-02",
+        "DATAFLOW-C-03",
+        "DATAFLOW-C-08",
+        "IAM-C-05",
+        "NETWORK-C-01",
+    ),
 )

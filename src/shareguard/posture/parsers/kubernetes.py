@@ -58,13 +58,21 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     text = raw.decode("utf-8", errors="replace")
     templated = _TEMPLATE in text
     if templated and "/templates/" in f"/{entry.rel_path}":
-        ctx.warn(entry.rel_path, "Helm template ({{ }}): not plain YAML, skipped (render it with `helm template` to scan)", "posture.kubernetes")
+        ctx.warn(
+            entry.rel_path,
+            "Helm template ({{ }}): not plain YAML, skipped (render it with `helm template` to scan)",
+            "posture.kubernetes",
+        )
         return []
     try:
         docs = load_documents(text, entry.rel_path, ctx.settings.budgets)
     except ParseError:
         if templated:
-            ctx.warn(entry.rel_path, "Go/Helm template ({{ }}): not valid YAML, skipped (render it first to scan)", "posture.kubernetes")
+            ctx.warn(
+                entry.rel_path,
+                "Go/Helm template ({{ }}): not valid YAML, skipped (render it first to scan)",
+                "posture.kubernetes",
+            )
             return []
         raise
     out: list[PostureResource] = []
@@ -90,16 +98,18 @@ def resources_of(doc: Located, path: str) -> list[PostureResource]:
 
 def _object_resources(obj: dict[str, Any], doc: Located, path: str) -> Iterator[PostureResource]:
     kind = str(obj["kind"])
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    base = {
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+    labels, annotations = meta.get("labels"), meta.get("annotations")
+    name, namespace = str(meta.get("name") or meta.get("generateName") or ""), str(meta.get("namespace") or "")
+    base: dict[str, Any] = {
         "kind": kind,
         "api_version": str(obj.get("apiVersion", "")),
-        "name": str(meta.get("name") or meta.get("generateName") or ""),
-        "namespace": str(meta.get("namespace") or ""),
-        "labels": meta.get("labels") if isinstance(meta.get("labels"), dict) else {},
-        "annotations": meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {},
+        "name": name,
+        "namespace": namespace,
+        "labels": labels if isinstance(labels, dict) else {},
+        "annotations": annotations if isinstance(annotations, dict) else {},
     }
-    ident = f"{kind}/{base['namespace'] + '/' if base['namespace'] else ''}{base['name'] or f'#{doc.index}'}"
+    ident = f"{kind}/{namespace + '/' if namespace else ''}{name or f'#{doc.index}'}"
     specs = list(find_pod_specs(obj.get("spec"), "spec")) if kind not in _OTHER_TYPES else []
     if specs:
         for spec_path, spec in specs:
@@ -154,7 +164,12 @@ def _argo_template(node: dict[str, Any]) -> dict[str, Any] | None:
     for key in ("container", "script"):
         c = node.get(key)
         if isinstance(c, dict) and isinstance(c.get("image"), str) and "name" in node:
-            spec = {k: v for k, v in node.items() if k in ("securityContext", "volumes", "serviceAccountName", "automountServiceAccountToken", "hostNetwork")}
+            spec = {
+                k: v
+                for k, v in node.items()
+                if k
+                in ("securityContext", "volumes", "serviceAccountName", "automountServiceAccountToken", "hostNetwork")
+            }
             spec["containers"] = [{"name": node.get("name"), **c}]
             spec["__argo_key__"] = key
             return spec
@@ -183,7 +198,9 @@ def _workload(spec: dict[str, Any], spec_path: str) -> dict[str, Any]:
         "host_pid": spec.get("hostPID") is True,
         "host_ipc": spec.get("hostIPC") is True,
         "security_context": sc if isinstance(sc, dict) else {},
-        "volumes": [v for v in spec.get("volumes") or [] if isinstance(v, dict)] if isinstance(spec.get("volumes"), list) else [],
+        "volumes": [v for v in spec.get("volumes") or [] if isinstance(v, dict)]
+        if isinstance(spec.get("volumes"), list)
+        else [],
     }
 
 
@@ -191,5 +208,12 @@ FORMAT = FormatSpec(
     name="kubernetes",
     claim=claim,
     parse=parse,
-    controls=("KUBERNETES-C-01", "KUBERNETES-C-02", "KUBERNETES-C-03", "KUBERNETES-C-04", "NETWORK-C-01"),
+    controls=(
+        "KUBERNETES-C-01",
+        "KUBERNETES-C-02",
+        "KUBERNETES-C-03",
+        "KUBERNETES-C-04",
+        "NETWORK-C-01",
+        "NETWORK-C-03",
+    ),
 )

@@ -51,7 +51,12 @@ class ShellScript:
 
 
 # Constructs the tokenizer only approximates; bashlex (≈100x slower) is used when one is present.
-_HARD = re.compile(r"\$\(|`|<\(|>\(|<<|\bcase\b|\bfunction\b|\(\)\s*\{|\bthen\b|\bdo\b")
+_HARD_MARKS = ("$(", "`", "<(", ">(", "<<", "()")
+_HARD_WORDS = re.compile(r"\b(?:case|function|then|do)\b")
+
+
+def _is_hard(text: str) -> bool:
+    return any(m in text for m in _HARD_MARKS) or _HARD_WORDS.search(text) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -61,12 +66,12 @@ def parse_shell(text: str) -> ShellScript:
     Plain command lists (`apt-get … && pip install … | tee`) are split by the tokenizer, which
     is exact for them; substitutions, heredocs and compound commands go to bashlex's grammar.
     """
-    if _HARD.search(text) is None:
+    if not _is_hard(text):
         return ShellScript(text, tuple(_tokenize_commands(text)), "tokenizer")
     if len(text) <= _BASHLEX_MAX_CHARS:
         try:
             trees = bashlex.parse(text)
-        except Exception:  # noqa: BLE001 - bashlex raises many types (incl. NotImplementedError) on valid shell
+        except Exception:
             trees = None
         if trees is not None:
             walker = _Walker()
@@ -137,8 +142,9 @@ _UNQUOTE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
 
 
 def _unquote_word(word: str) -> str:
-    if not any(c in word for c in "'\"\\"):
+    if "'" not in word and '"' not in word and "\\" not in word:
         return word
+
     def repl(m: re.Match[str]) -> str:
         if m.group(1) is not None:
             return m.group(1)
@@ -196,7 +202,7 @@ def _tokenize_commands(text: str, substituted: bool = False, start: int = 0, dep
         if not argv and tok in _RESERVED:
             continue
         argv.append(tok)
-        if depth < _MAX_SUBSTITUTION_DEPTH:
+        if depth < _MAX_SUBSTITUTION_DEPTH and ("$(" in tok or "`" in tok):
             for inner in _substitution_bodies(tok):
                 out.extend(_tokenize_commands(inner, True, pipeline + 1000 * (len(out) + 1), depth + 1))
     flush()

@@ -147,7 +147,9 @@ def load_documents(
     return out
 
 
-def load_one(text: str, origin: str, budgets: Budgets | None = None, *, tag_handler: TagHandler | None = None) -> Located:
+def load_one(
+    text: str, origin: str, budgets: Budgets | None = None, *, tag_handler: TagHandler | None = None
+) -> Located:
     """A single-document file (CloudFormation, rule files); an empty file gives a `None` value."""
     docs = load_documents(text, origin, budgets, tag_handler=tag_handler)
     if len(docs) > 1:
@@ -167,6 +169,7 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
     aliased = False
     max_nodes, max_depth = budgets.max_yaml_nodes, budgets.max_depth
     try:
+        ev: Any  # libyaml events: attributes differ per class, dispatched on below
         for ev in yaml.parse(text, Loader=_Loader):
             cls = ev.__class__
             node: _Node
@@ -234,7 +237,7 @@ def _scalar_tag(tag: str | None, value: str, implicit: tuple[bool, bool]) -> str
 @lru_cache(maxsize=65536)
 def _resolve_plain(value: str) -> str:
     """YAML 1.1 implicit type of a plain scalar (cached: keys and values repeat a lot)."""
-    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
 
 
 class _ResolverOnly(yaml.resolver.Resolver):
@@ -302,9 +305,9 @@ class _Builder:
                 sub = f"{path}.{key}" if path else key
                 lines[sub] = knode.line
                 value[key] = self.build(vnode, sub, lines, depth + 1)
-        if node.kind != "scalar" and node.tag and not node.tag.startswith("tag:yaml.org,2002:"):
-            if self.tag_handler is not None:
-                return self.tag_handler(node.tag, value)
+        custom = node.kind != "scalar" and node.tag and not node.tag.startswith("tag:yaml.org,2002:")
+        if custom and self.tag_handler is not None:
+            return self.tag_handler(str(node.tag), value)
         return value
 
     def _merge(self, target: dict[str, Any], vnode: _Node, path: str, lines: dict[str, int], depth: int) -> None:

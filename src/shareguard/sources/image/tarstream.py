@@ -51,7 +51,8 @@ def _octal(field: bytes) -> int:
         if field[0] & 0x40:
             raise CorruptLayer("negative number in tar header")
         return value
-    text = field.split(b"\0", 1)[0].strip(b" \0")
+    end = field.find(0)
+    text = (field if end < 0 else field[:end]).strip()
     if not text:
         return 0
     try:
@@ -61,17 +62,18 @@ def _octal(field: bytes) -> int:
 
 
 def _text(field: bytes) -> str:
-    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    end = field.find(0)
+    return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(header: bytes | memoryview) -> bool:
-    stored = _octal(bytes(header[148:156]))
-    raw = bytes(header[:148]) + b"        " + bytes(header[156:])
-    unsigned = sum(raw)
+def _checksum_ok(header: bytes) -> bool:
+    field = header[148:156]
+    stored = _octal(field)
+    unsigned = sum(header) - sum(field) + 8 * 32  # the checksum field counts as spaces
     if stored == unsigned:
         return True
-    signed = sum(b - 256 if b > 127 else b for b in raw)
-    return stored == signed
+    raw = header[:148] + b"        " + header[156:]
+    return stored == sum(b - 256 if b > 127 else b for b in raw)  # some old tars sum signed bytes
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -229,13 +231,10 @@ class TarStream:
                 else:
                     global_pax.update(_parse_pax(data))
                 continue
-            magic = header[257:263]
             name = _text(header[0:100])
-            if magic == b"ustar\x00":  # POSIX ustar: prefix field extends the name
-                prefix = _text(header[345:500])
-                if prefix:
-                    name = prefix + "/" + name
-            linkname = _text(header[157:257])
+            if header[345] and header[257:263] == b"ustar\x00":  # POSIX ustar: prefix extends the name
+                name = _text(header[345:500]) + "/" + name
+            linkname = _text(header[157:257]) if header[157] else ""
             merged = {**global_pax, **pax} if global_pax else pax
             if merged:
                 name = merged.get("path", name)

@@ -17,10 +17,16 @@ from shareguard.core.facts import Fact, OSInfo, Package
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import load_data
 from shareguard.image.analyzers.finalizers._util import merged_os
-from shareguard.image.analyzers.rpm import SQLITE_PATHS, UNSUPPORTED_PATHS
-from shareguard.image.facts import InventoryNotice
+from shareguard.image.analyzers.rpm import DB_PATHS, UNSUPPORTED_PATHS
+from shareguard.image.facts import InventoryNotice, OwnedFiles
 
 _DATA = "os_ecosystems.yaml"
+_RPMDB_PREFERENCE = (
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/Packages",
+    "var/lib/rpm/Packages",
+)
 
 
 def manager_of(pkg: Package) -> str | None:
@@ -28,7 +34,7 @@ def manager_of(pkg: Package) -> str | None:
         return None
     if pkg.path.startswith("var/lib/dpkg/"):
         return "dpkg"
-    if pkg.path in SQLITE_PATHS:
+    if pkg.path in DB_PATHS:
         return "rpm"
     if pkg.path == "lib/apk/db/installed":
         return "apk"
@@ -70,6 +76,15 @@ def _rebuild_purl(pkg: Package, manager: str, namespace: str, distro: str) -> st
     return purls.rpm(namespace, pkg.name, evr, epoch or None, pkg.arch, distro)
 
 
+def _preferred_rpmdb(facts: list[Fact]) -> str | None:
+    """One rpm database per target: sqlite over BerkeleyDB, `usr/lib/sysimage/rpm` over `var/lib/rpm`."""
+    present = {f.path for f in facts if isinstance(f, Package) and f.path in DB_PATHS}
+    for path in _RPMDB_PREFERENCE:
+        if path in present:
+            return path
+    return None
+
+
 def dpkg_layer(pkg: Package, files: dict[str, str | None]) -> tuple[bool, str | None]:
     for key in (f"var/lib/dpkg/info/{pkg.name}:{pkg.arch}.list", f"var/lib/dpkg/info/{pkg.name}.list"):
         if key in files:
@@ -87,7 +102,10 @@ class DistroFinalizer:
         spec = data.get(info.id) if info is not None else None
         out: list[Fact] = []
         found_rpm = False
+        keep_db = _preferred_rpmdb(facts)
         for fact in facts:
+            if keep_db and isinstance(fact, Package | OwnedFiles) and fact.path in DB_PATHS and fact.path != keep_db:
+                continue  # the same database seen twice (e.g. `var/lib/rpm` linked to `usr/lib/sysimage/rpm`)
             if not isinstance(fact, Package):
                 out.append(fact)
                 continue

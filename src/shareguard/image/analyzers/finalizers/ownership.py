@@ -20,6 +20,7 @@ from shareguard.image.analyzers._common import load_data
 from shareguard.image.analyzers.finalizers._util import extra_value, merged_os, with_extra
 from shareguard.image.analyzers.finalizers.distro import manager_of
 from shareguard.image.analyzers.python import metadata_dir
+from shareguard.image.analyzers.rpm import DB_PATHS
 from shareguard.image.facts import OwnedFiles, PythonInstaller
 
 _OS_MANAGERS = frozenset({"dpkg", "rpm", "apk"})
@@ -44,7 +45,7 @@ class OwnershipFinalizer:
         installers = {f.path: f.installer for f in facts if isinstance(f, PythonInstaller)}
         info = merged_os(list(facts))
         rpm_os = info is not None and (load_data("os_ecosystems.yaml").get(info.id) or {}).get("manager") == "rpm"
-        has_rpmdb = any(isinstance(f, Package) and f.path.endswith("rpmdb.sqlite") for f in facts)
+        has_rpmdb = any(isinstance(f, Package) and f.path in DB_PATHS for f in facts)
 
         third_party = {(manager_of(f), f.name) for f in facts if isinstance(f, Package) and f.origin == "third-party"}
         conda_links: dict[str, str] = {}  # conda-meta path -> PyPI metadata path
@@ -76,17 +77,29 @@ class OwnershipFinalizer:
                 if pairs or changes:
                     fact = with_extra(fact, pairs, **changes)
             out.append(fact)
-        if conda_links:
-            out = [_covered_conda(f, conda_links) for f in out]
-        return out
+        pypi_in_env = {
+            (python_env(f.path), f.name): f.path for f in out if isinstance(f, Package) and f.ecosystem == "PyPI"
+        }
+        return [_covered_conda(f, conda_links, pypi_in_env) for f in out]
 
 
-def _covered_conda(fact: Fact, links: dict[str, str]) -> Fact:
-    """A conda package whose PyPI record exists: point at it and drop `pypi_name` so that the project is
-    matched against PyPI advisories once, through the PyPI record (exact PyPI name and version)."""
-    if not isinstance(fact, Package) or fact.ecosystem != "conda" or fact.path not in links:
+def python_env(path: str) -> str:
+    """The environment prefix of a Python metadata path: `opt/conda/envs/x/lib/python3.11/…` → `opt/conda/envs/x`."""
+    return path.split("/lib/python", 1)[0]
+
+
+def _covered_conda(fact: Fact, links: dict[str, str], pypi_in_env: dict[tuple[str, str], str]) -> Fact:
+    """A conda package whose project also has a PyPI record in the same environment (the `.dist-info` it
+    installed, or one its metapackage's dependency installed): point at that record and rename `pypi_name`
+    to `pypi_project`, so the project is matched against PyPI advisories once, through the PyPI record."""
+    if not isinstance(fact, Package) or fact.ecosystem != "conda":
         return fact
     project = extra_value(fact, "pypi_name")
-    pairs = {"pypi_path": links[fact.path]} | ({"pypi_project": project} if project else {})
+    pypi_path = links.get(fact.path)
+    if pypi_path is None and project:
+        pypi_path = pypi_in_env.get((extra_value(fact, "env") or "", project))
+    if pypi_path is None:
+        return fact
+    pairs = {"pypi_path": pypi_path} | ({"pypi_project": project} if project else {})
     kept = tuple((k, v) for k, v in fact.extra if k not in ("pypi_name", *pairs))
     return dataclasses.replace(fact, extra=kept + tuple(pairs.items()))

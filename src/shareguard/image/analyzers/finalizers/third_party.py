@@ -12,6 +12,7 @@ from packageurl import PackageURL
 from shareguard.core.facts import Fact, Package
 from shareguard.image.analyzers._common import load_data
 from shareguard.image.analyzers.finalizers._util import extra_value, merged_os, with_extra
+from shareguard.image.analyzers.rpm import DB_PATHS
 from shareguard.image.facts import AptSource
 
 _VENDORS = "vendors.yaml"
@@ -86,7 +87,7 @@ class ThirdPartyFinalizer:
                     hit = dpkg_vendor(fact, vendors, repos)
                     if hit:
                         vendor, repo = hit
-                elif fact.path.endswith("rpmdb.sqlite"):
+                elif fact.path in DB_PATHS:
                     vendor = rpm_vendor(fact, vendors, distro_vendors)
                 if vendor:
                     pairs = {"vendor": vendor} | ({"repository": repo} if repo else {})
