@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 from cloud_helpers import FIXTURES, rule_lines, scan
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
+from shareguard.core.errors import ShareguardError
 from shareguard.core.settings import Settings
 from shareguard.posture.parsers import terraform
 
@@ -174,3 +177,35 @@ def test_heredoc_and_escapes(tmp_path: Path) -> None:
     assert res.attributes["description"] == 'say "hi"\n'
     assert policy.attributes["statements"][0]["actions"] == ["*"]
     assert policy.line == 3
+
+
+_HCL_PIECES = st.sampled_from(
+    [
+        'resource "google_dataflow_job" "j" {',
+        "}",
+        "{",
+        '  name = "x"',
+        "  labels = { a = 1 }",
+        '  policy = <<EOT\n{"Statement": []}\nEOT',
+        "  count = 0",
+        '  dynamic "d" { content { a = var.x } }',
+        "  ip = var.ip",
+        '  k = jsonencode({A = ["b", 1]})',
+        "  l = [for s in var.x : upper(s)]",
+        '  s = "a${var.b}\\"c"',
+        "#",
+        "=",
+        '"',
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_HCL_PIECES | st.text(max_size=15), max_size=25))
+def test_hcl_loader_fuzz(pieces: list[str]) -> None:
+    text = "\n".join(pieces)
+    try:
+        doc, _ = terraform.load_hcl(text, "fuzz.tf")
+    except ShareguardError:
+        return
+    assert isinstance(doc, dict)

@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cvss import CVSS2, CVSS3, CVSS4
-from cvss.exceptions import CVSSError
-
 from shareguard.core.finding import SeveritySource
 from shareguard.core.severity import Severity, from_cvss_score
 
@@ -48,6 +45,11 @@ def vendor_rating(word: object) -> Severity | None:
 def cvss_rating(kind: str, vector: str) -> Rating | None:
     """Base score of a CVSS vector (FIRST's formulas via the `cvss` package); None if malformed."""
     vector = vector.strip()
+    try:  # imported here so that a missing `cvss` install degrades scoring, not every command
+        from cvss import CVSS2, CVSS3, CVSS4
+        from cvss.exceptions import CVSSError
+    except ImportError:  # pragma: no cover - `cvss` is a declared dependency
+        return None
     try:
         if kind == "CVSS_V3" or vector.startswith("CVSS:3"):
             score = float(CVSS3(vector).scores()[0])

@@ -48,7 +48,17 @@ def depth_ok(env: Env, where: Where) -> bool:
 def scan_zip(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     try:
         zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        struct.error,
+        NotImplementedError,
+        KeyError,
+        IndexError,
+        OverflowError,
+    ) as exc:
         env.sink.add("MODEL-003", where, title=f"Unreadable zip archive: {exc}", evidence=str(exc), key="zip")
         return
     infos = zf.infolist()
