@@ -11,10 +11,10 @@ from pathlib import Path
 import hcl2
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser
 from packaging.requirements import Requirement
 
 from shareguard.core.waivers import WAIVER_FILENAME, load_waivers
+from shareguard.posture.parsers.dockerfile import parse_text
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ml-platform"
 
@@ -56,14 +56,15 @@ def test_the_files_the_issue_names_exist() -> None:
 
 @pytest.mark.parametrize("name", ["train", "serve"])
 def test_dockerfiles_parse(name: str) -> None:
-    parser = DockerfileParser(path=str(EXAMPLE / "docker" / name / "Dockerfile"))
-    instructions = [i["instruction"] for i in parser.structure]
-    assert instructions.count("FROM") >= 1
+    text = (EXAMPLE / "docker" / name / "Dockerfile").read_text(encoding="utf-8")
+    parsed = parse_text(text, f"docker/{name}/Dockerfile")
+    instructions = [i.keyword for i in parsed.instructions]
     if name == "train":
+        assert len(parsed.stages) == 1 and parsed.stages[0].base == "pytorch/pytorch:latest"
         assert "USER" not in instructions and "ADD" in instructions
-        assert "AKIAIOSFODNN7EXAMPLE" in parser.content  # AWS's documented example key, nothing real
+        assert "AKIAIOSFODNN7EXAMPLE" in text  # AWS's documented example key, nothing real
     else:
-        assert instructions.count("FROM") == 2 and "USER" in instructions
+        assert len(parsed.stages) == 2 and instructions[-3:] == ["USER", "EXPOSE", "ENTRYPOINT"]
 
 
 def test_kubernetes_manifests_parse() -> None:

@@ -146,6 +146,9 @@ def write_benign(root: Path) -> dict[str, str]:
             {"h": torch.ones(2, dtype=torch.float16), "bf": torch.ones(2, dtype=torch.bfloat16)}, root / "dtypes.pt"
         )
         made.update({"full_module.pt": "torch", "train_ckpt.pt": "torch", "dtypes.pt": "torch"})
+        scripted = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()))
+        torch.jit.save(scripted, str(root / "scripted.pt"))
+        made["scripted.pt"] = "torchscript"
     except ImportError:
         pass
     try:

@@ -160,3 +160,11 @@ def test_probe() -> None:
     assert not probe_pickle(b"# README\n")
     assert not probe_pickle(b"Version: 1\nName: x\n")
     assert not probe_pickle(b"")
+
+
+def test_opcode_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shareguard.models.formats import pickle_walker
+
+    monkeypatch.setattr(pickle_walker, "MAX_OPCODES", 100_000)
+    res = walk(b"\x80\x04" + b"N0" * 200_000 + b"N.")
+    assert res.error is not None and "budget" in res.error

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from shareguard.core.errors import InputError
 from shareguard.sources.registry.auth import Credentials, find_credentials, parse_challenge
+from shareguard.sources.registry.client import is_loopback
 from shareguard.sources.registry.reference import parse_reference
 
 
@@ -105,3 +106,18 @@ def test_credentials_order(tmp_path: Path) -> None:
     assert find_credentials("reg.example.com", env=env2) == Credentials("envuser", "envpw")
     assert find_credentials("reg.example.com", "cli", "clipw", env=env2) == Credentials("cli", "clipw")
     assert "clipw" not in repr(Credentials("cli", "clipw"))
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1:5000", True),
+        ("localhost", True),
+        ("[::1]:5000", True),
+        ("127.8.9.1", True),
+        ("10.0.0.1:5000", False),
+        ("gcr.io", False),
+    ],
+)
+def test_is_loopback(host: str, expected: bool) -> None:
+    assert is_loopback(host) is expected

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import posixpath
+import struct
+import tarfile
+import zipfile
 from collections.abc import Iterable
 
 from shareguard.core.analyzer import Output
@@ -16,6 +19,20 @@ from shareguard.models.inspect import inspect_stream
 from shareguard.models.sink import FindingSink, Where
 
 CONTROLS = ("DLC-C-03", "DLVM-C-03", "DATAFLOW-C-08")
+_PARSER_ERRORS = (
+    IndexError,
+    KeyError,
+    OverflowError,
+    EOFError,
+    ValueError,
+    OSError,
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    struct.error,
+    NotImplementedError,
+    RecursionError,
+    UnicodeError,
+)
 VERSION = "1"
 
 
@@ -51,6 +68,13 @@ class ModelFileAnalyzer:
                 sink.add("MODEL-010", where, evidence=exc.message, key="budget")
             except CorruptData as exc:
                 sink.add("MODEL-003", where, title=f"Corrupt data: {exc}", evidence=str(exc), key="corrupt")
+            except _PARSER_ERRORS as exc:
+                # Defence in depth: a library parser (zipfile, tarfile, h5py) failing on hostile
+                # bytes must leave a finding, never a crash or a silently "clean" file.
+                msg = f"{type(exc).__name__}: {exc}"[:300]
+                sink.add(
+                    "MODEL-003", where, title=f"File could not be fully analysed ({msg})", evidence=msg, key="parser"
+                )
         if sink.dropped:
             ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
         return sink.findings

@@ -32,9 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import celpy
-from celpy import celtypes
-
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ConfigError, ParseError, ShareguardError
 from shareguard.core.rules import RuleMeta
@@ -86,6 +83,8 @@ def load_rule_dirs(
         from shareguard.catalog import load_catalog
 
         controls = load_catalog().controls.keys()
+    import celpy  # only runs that use --rules pay for importing the CEL runtime
+
     valid_controls = frozenset(controls)
     seen: dict[str, str] = {rid: "built-in rules" for rid in known_ids}
     env = celpy.Environment()
@@ -227,6 +226,8 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 def to_cel(value: Any, budget: list[int] | None = None) -> Any:
     """Python (JSON-like) values → CEL values; anything else becomes its string form."""
+    from celpy import celtypes
+
     budget = budget if budget is not None else [MAX_RESOURCE_NODES]
     budget[0] -= 1
     if budget[0] < 0:
@@ -279,6 +280,8 @@ class CelCheck:
         ]
         if not rules:
             return
+        from celpy import celtypes
+
         try:
             activation = resource_activation(resource)
         except _Overrun:

@@ -243,14 +243,14 @@ def _parse_range(events: tuple[tuple[str, str], ...], scheme: VersionScheme) -> 
         else:
             real.append((scheme.key(raw), kind, raw))
     ordered = sorted(real, key=lambda e: e[0])  # stable: equal versions keep the document's order
-    verdicts: list[Verdict | None] = []
-    for p in range(len(ordered) + 1):
-        vulnerable, opened = zero, -1
-        for i, (_k, kind, _raw) in enumerate(ordered[:p]):
-            if kind == "introduced":
-                vulnerable, opened = True, i
-            elif kind in ("fixed", "last_affected"):  # here the version is above any last_affected
-                vulnerable = False
+    # The spec's loop, run once: the state after each prefix of the sorted events is that prefix's verdict.
+    vulnerable, opened = zero, -1
+    verdicts: list[Verdict | None] = [_boundary(ordered, opened) if vulnerable else None]
+    for i, (_k, kind, _raw) in enumerate(ordered):
+        if kind == "introduced":
+            vulnerable, opened = True, i
+        elif kind in ("fixed", "last_affected"):  # in a prefix the version is above any last_affected
+            vulnerable = False
         verdicts.append(_boundary(ordered, opened) if vulnerable else None)
     return _Range(
         keys=[e[0] for e in ordered],

@@ -25,7 +25,7 @@ def package_purl(pkg: Package, os_info: OSInfo | None = None) -> str | None:
     """The package's own purl if the inventory set one, else one built from ecosystem/name/version."""
     if pkg.purl:
         return pkg.purl
-    spec = _TYPES.get(pkg.ecosystem.lower())
+    spec = _TYPES.get(pkg.ecosystem.split(":", 1)[0].strip().lower())  # `Debian:12` → debian
     if spec is None or not pkg.name:
         return None
     ptype, namespace = spec

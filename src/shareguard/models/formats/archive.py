@@ -76,7 +76,7 @@ def scan_zip(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
     keras_zip = "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names)
     keras_version = _keras_version(env, where, fh, zf) if keras_zip else None
     for info in infos:
-        if info.is_dir():
+        if not info.filename or info.filename.endswith("/"):
             continue
         if (
             torch_zip
@@ -117,7 +117,7 @@ def _member_stream(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo) 
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
             raise ValueError("no local file header at the central directory's offset")
         name_len, extra_len = struct.unpack("<HH", local[26:30])
-    except (OSError, ValueError, struct.error) as exc:
+    except (OSError, ValueError, OverflowError, struct.error) as exc:
         env.sink.add("MODEL-012", member, evidence=str(exc), key="header")
         return None
     start = info.header_offset + 30 + name_len + extra_len
@@ -317,7 +317,12 @@ def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
                 continue
             # Legacy torch tar checkpoints: `storages`/`tensors` hold raw data after their pickles.
             expect_trailing = ti.name in ("storages", "tensors")
-            inspect_member(env, member, f, ti.size, ti.name, expect_trailing)  # type: ignore[arg-type]
+            try:
+                inspect_member(env, member, f, ti.size, ti.name, expect_trailing)  # type: ignore[arg-type]
+            except tarfile.TarError as exc:
+                env.sink.add(
+                    "MODEL-003", member, title=f"Corrupt tar member: {exc}", evidence=str(exc), key="tar-member"
+                )
     finally:
         tf.close()
 

@@ -160,7 +160,7 @@ def _h5_attributes(fh: BinaryIO) -> tuple[list[str], str | None]:
                     out.append(_as_text(f.attrs[key]))
             version = f.attrs.get("keras_version")
             return out, _as_text(version) if version is not None else None
-    except (OSError, ValueError, KeyError, RuntimeError):
+    except (OSError, ValueError, KeyError, RuntimeError, OverflowError, TypeError):
         fh.seek(0)
         return _raw_json_configs(fh), None
 

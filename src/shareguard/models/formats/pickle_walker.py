@@ -27,6 +27,8 @@ MAX_MEMO = 4_000_000
 MAX_KEPT_ITEMS = 64
 MAX_PICKLES = 100_000
 MAX_NESTED = 8
+MAX_OPCODES = 200_000_000
+"""Per stream: at ~1.4 M opcodes/s this bounds one file to a few minutes of CPU."""
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -329,6 +331,8 @@ class PickleWalker:
                 self._op_offset = r._base + pos
                 code = buf[pos]
                 ops += 1
+                if not ops & 0xFFFF and res.opcodes + ops > MAX_OPCODES:
+                    raise WalkError(f"more than {MAX_OPCODES} opcodes (budget); the rest was not analysed")
                 stack = self.stack
                 if code == 0x94:  # MEMOIZE
                     r._pos = pos + 1

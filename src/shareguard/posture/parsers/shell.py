@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import bashlex
-
 # bashlex is a full grammar in pure Python; very long scripts go straight to the tokenizer.
 _BASHLEX_MAX_CHARS = 32 * 1024
 _REDIRECTS = frozenset({">", "<", ">>", "<<", "<<<", ">&", "&>", "&>>", "<&"})
@@ -69,6 +67,8 @@ def parse_shell(text: str) -> ShellScript:
     if not _is_hard(text):
         return ShellScript(text, tuple(_tokenize_commands(text)), "tokenizer")
     if len(text) <= _BASHLEX_MAX_CHARS:
+        import bashlex  # imported on first need: building its grammar tables costs ~0.5 s
+
         try:
             trees = bashlex.parse(text)
         except Exception:

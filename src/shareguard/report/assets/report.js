@@ -46,7 +46,7 @@
     tr.dataset.status = f.status;
     badge(cell(tr), f.severity, "sev sev-" + f.severity);
     badge(cell(tr), f.status, "status st-" + f.status);
-    cell(tr, f.rule_id, "mono");
+    cell(tr, f.rule_id, "mono rule");
     cell(tr, f.title);
     cell(tr, f.where, "mono");
     cell(tr, f.control_ids.join(", "), "mono");

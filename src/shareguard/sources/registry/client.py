@@ -95,7 +95,8 @@ class RegistryClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
-            trust_env=False,
+            # Honour HTTP(S)_PROXY / NO_PROXY like docker does, except for loopback registries.
+            trust_env=not is_loopback(reference.api_host),
         )
 
     def close(self) -> None:
