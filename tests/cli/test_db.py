@@ -117,6 +117,13 @@ def test_update_from_url(http_root: tuple[str, Path]) -> None:
     assert "imported 5 advisories (PyPI: 5)" in out
     code, _out, err = _run("db", "update", "--from", f"{base}/missing.zip")
     assert code == 2 and "HTTP 404" in err
+    (root / "page.zip").write_text("<html>captive portal</html>", encoding="utf-8")
+    code, _out, err = _run("db", "update", "--from", f"{base}/page.zip")
+    assert code == 2 and "not a zip archive" in err
+    from shareguard.core.settings import Settings
+
+    db_dir = Settings.from_env().cache_dir / "db"
+    assert db_dir.is_dir() and not list(db_dir.glob(".osv-*"))  # no temporary download left behind
 
 
 def test_bad_status_format() -> None:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.vuln.conftest import advisory, write_advisories
+from tests.vuln.osv_fixtures import advisory, write_advisories
 
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import FactStore, ImageIdentity, OSInfo, Package

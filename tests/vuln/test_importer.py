@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.vuln.conftest import advisory, pypa_vulns
+from tests.vuln.osv_fixtures import advisory, pypa_vulns
 
 from shareguard.core.errors import InputError
 from shareguard.vuln import importer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.vuln.conftest import advisory, store_from
+from tests.vuln.osv_fixtures import advisory, store_from
 
 from shareguard.core.facts import OSInfo, Package
 from shareguard.vuln.matcher import Matcher, query_for

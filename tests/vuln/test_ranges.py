@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from tests.vuln.conftest import advisory, store_from
+from tests.vuln.osv_fixtures import advisory, store_from
 
 from shareguard.core.facts import Package
 from shareguard.vuln.matcher import Matcher

@@ -34,7 +34,10 @@ def audit(
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
 ) -> None:
-    """Audit a workspace: hand each file to the analyzers that claim it and report per duty."""
+    """Audit a workspace: hand each file to the analyzers that claim it and report per duty.
+
+    Exit codes: 0 ok; N (with --exit-code N) failing findings remain; 2 user error; 3 some input not scanned.
+    """
     try:
         opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
         code = scan_path(path, opts, command="audit")

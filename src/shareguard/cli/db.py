@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,6 +56,10 @@ def _import_one(store: VulnStore, source: str, quiet: bool) -> ImportReport:
     if source.startswith(("http://", "https://")):
         tmp = download(source, store.path.parent)
         try:
+            if not zipfile.is_zipfile(tmp):
+                raise DatabaseError(
+                    "the download is not a zip archive (expected an OSV all.zip)", path=mask_url(source)
+                )
             return import_path(store, tmp, label=mask_url(source))
         finally:
             tmp.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from shareguard.core.context import ScanContext
 from shareguard.core.engine import finish, run_post_analyzers
 from shareguard.core.errors import ShareguardError
-from shareguard.core.facts import Fact, ImageIdentity
+from shareguard.core.facts import Fact, ImageIdentity, Package
 from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
@@ -210,6 +210,11 @@ def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -
     return facts
 
 
+def _add_inventory(ctx: ScanContext, facts: list[Fact]) -> None:
+    ctx.facts.extend(facts)
+    ctx.metadata["packages"] = sum(1 for f in facts if isinstance(f, Package))
+
+
 def identity(source: ImageSource) -> ImageIdentity:
     return ImageIdentity(
         reference=source.reference,
@@ -237,7 +242,7 @@ def scan_image(
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
     applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, external=external)
-    ctx.facts.extend(finalize(applier, registries, ctx))
+    _add_inventory(ctx, finalize(applier, registries, ctx))
     ctx.facts.add(identity(source))
     findings: list[Finding] = []
     run_post_analyzers(registries, ctx, findings)
@@ -261,7 +266,7 @@ def scan_rootfs(
     _replay(ctx, str(root), collector.result.issues)
     applier: Applier[Fact] = Applier()
     applier.add(collector.result)
-    ctx.facts.extend(finalize(applier, registries, ctx))
+    _add_inventory(ctx, finalize(applier, registries, ctx))
     findings: list[Finding] = []
     run_post_analyzers(registries, ctx, findings)
     return finish(command, str(root), started, findings, registries, ctx)

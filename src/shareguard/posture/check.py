@@ -11,7 +11,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
-from shareguard.core.finding import Finding
+from shareguard.core.finding import Finding, Remediation
 from shareguard.core.registry import Registry
 from shareguard.core.resource import Location, Resource
 from shareguard.core.rules import RuleMeta
@@ -49,6 +49,7 @@ class PostureAnalyzer:
         resources = self.parse(entry, ctx)
         rules = self.rules()
         findings: list[Finding] = []
+        shared = _Shared()
         for res in resources:
             yield ConfigResource(
                 type=res.type,
@@ -62,7 +63,7 @@ class PostureAnalyzer:
                 if "*" not in chk.types and res.type not in chk.types:
                     continue
                 try:
-                    findings.extend(to_finding(v, res, rules, self.name) for v in chk.check(res, ctx))
+                    findings.extend(to_finding(v, res, rules, self.name, shared) for v in chk.check(res, ctx))
                 except ShareguardError as exc:
                     ctx.error(entry.rel_path, f"check {chk.name}: {exc.message}", self.name)
                 except Exception as exc:
@@ -84,18 +85,45 @@ class PostureAnalyzer:
         return apply_suppressions(findings, found)
 
 
-def to_finding(v: Violation, res: PostureResource, rules: dict[str, RuleMeta], analyzer: str) -> Finding:
+class _Shared:
+    """Immutable models many findings of one file share (built once: pydantic validation is the cost)."""
+
+    def __init__(self) -> None:
+        self.resources: dict[tuple[str, str, str], Resource] = {}
+        self.remediations: dict[int, Remediation] = {}
+
+    def resource(self, res: PostureResource) -> Resource:
+        key = (res.raw_type or res.type, res.file, res.name)
+        out = self.resources.get(key)
+        if out is None:
+            out = self.resources[key] = Resource(type=key[0], path=res.file, name=res.name)
+        return out
+
+    def remediation(self, meta: RuleMeta) -> Remediation:
+        out = self.remediations.get(id(meta))
+        if out is None:
+            out = self.remediations[id(meta)] = Remediation(
+                text=meta.remediation, command=meta.cli, snippet=meta.terraform
+            )
+        return out
+
+
+def to_finding(
+    v: Violation, res: PostureResource, rules: dict[str, RuleMeta], analyzer: str, shared: _Shared | None = None
+) -> Finding:
     meta = v.meta or rules[v.rule_id]  # a KeyError here is a bug: every check's rule has metadata
+    shared = shared or _Shared()
     title = f"{meta.title}: {v.detail}" if v.detail else meta.title
     line = v.line if v.line is not None else res.line_of(v.field_path)
     props = {"resource_type": res.type, "raw_type": res.raw_type}
     if v.fingerprint_key:
         props["fingerprint_key"] = v.fingerprint_key
     return meta.finding(
-        Resource(type=res.raw_type or res.type, path=res.file, name=res.name),
+        shared.resource(res),
         location=Location(line=line, field_path=v.field_path),
         evidence=v.evidence,
         title=title,
+        remediation=shared.remediation(meta),
         analyzer=analyzer,
         properties=props,
     )
