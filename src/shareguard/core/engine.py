@@ -60,7 +60,7 @@ def analyze_entries(
             except (OSError, RecursionError, MemoryError, UnicodeError, ValueError) as exc:
                 # A hostile or broken file must not stop the rest of the scan.
                 ctx.error(entry.rel_path, f"{type(exc).__name__}: {exc}", analyzer.name)
-            except Exception as exc:  # noqa: BLE001 - an analyzer bug must not lose the rest of the scan
+            except Exception as exc:  # an analyzer bug must not lose the rest of the scan
                 ctx.error(
                     entry.rel_path,
                     f"internal error in {analyzer.name} ({type(exc).__name__}: {exc}); please report it",
@@ -78,7 +78,7 @@ def run_post_analyzers(registries: Registries, ctx: ScanContext, findings: list[
             _consume(post.analyze(ctx.facts, ctx), findings, ctx)
         except ShareguardError as exc:
             ctx.error(ctx.root.as_posix() if ctx.root else "-", _msg(exc), post.name)
-        except Exception as exc:  # noqa: BLE001 - a post-analyzer bug is reported, the scan result kept
+        except Exception as exc:  # a post-analyzer bug is reported, the scan result kept
             ctx.error(
                 ctx.root.as_posix() if ctx.root else "-",
                 f"internal error in {post.name} ({type(exc).__name__}: {exc}); please report it",
