@@ -143,3 +143,12 @@ def test_corrupt_database(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps(_advisory("OK-2")), encoding="utf-8")
     code, out, err = _run("db", "update", "--from", str(tmp_path / "a.json"))
     assert code == 0 and "rebuilding it" in err and "imported 1 advisories" in out
+
+
+def test_unwritable_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a directory", encoding="utf-8")
+    monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(blocker))
+    (tmp_path / "a.json").write_text(json.dumps(_advisory("OK-3")), encoding="utf-8")
+    code, _out, err = _run("db", "update", "--from", str(tmp_path / "a.json"))
+    assert code == 2 and "cannot write the vulnerability database" in err and err.strip().count("\n") == 0

@@ -179,3 +179,13 @@ def test_bundled_snapshot_is_the_offline_default() -> None:
     assert meta["bundled_snapshot_only"] and meta["stale"] and meta["updated"].startswith("2024-10-10")
     (warning,) = [i for i in ctx.issues if i.kind == "warning"]
     assert "bundled snapshot" in warning.message and "shareguard db update" in warning.message
+
+
+def test_unwritable_cache_is_one_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be", encoding="utf-8")
+    monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(blocker))
+    from shareguard.core.errors import DatabaseError
+
+    with pytest.raises(DatabaseError, match="cannot create the vulnerability database"):
+        _run([_torch()])

@@ -97,6 +97,10 @@ def update(from_: FromOpt = None, quiet: QuietOpt = False) -> None:
                 )
     except ShareguardError as exc:
         raise fail(exc) from None
+    except OSError as exc:  # a read-only or full cache directory
+        raise fail(
+            DatabaseError(f"cannot write the vulnerability database: {exc.strerror or exc}", path=str(path))
+        ) from None
     if rejected:
         err.print(f"[yellow]warning[/]: {rejected} malformed advisories were skipped", markup=True)
         raise typer.Exit(EXIT_REJECTED)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shareguard.core.errors import DatabaseError
 from shareguard.core.settings import Settings
 from shareguard.vuln.snapshot import install_snapshot
 from shareguard.vuln.store import SourceRow, VulnStore
@@ -66,5 +67,11 @@ def open_for_scan(settings: Settings) -> VulnStore:
     """The user's database; on first use (none yet) it is created from the bundled snapshot."""
     path = default_db_path(settings)
     if not path.is_file():
-        install_snapshot(path)
+        try:
+            install_snapshot(path)
+        except OSError as exc:  # a read-only or full cache directory
+            raise DatabaseError(
+                f"cannot create the vulnerability database: {exc.strerror or exc} (set SHAREGUARD_CACHE_DIR)",
+                path=str(path),
+            ) from None
     return VulnStore(path)

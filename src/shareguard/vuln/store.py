@@ -117,6 +117,10 @@ class VulnStore:
             version = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"not a shareguard vulnerability database: {exc}", path=str(path)) from None
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot open the vulnerability database: {exc.strerror or exc}", path=str(path)
+            ) from None
         if version is None or version[0] != SCHEMA_VERSION:
             raise DatabaseError(
                 "vulnerability database has an unknown schema; run `shareguard db update`", path=str(path)

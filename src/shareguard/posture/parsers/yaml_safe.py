@@ -39,6 +39,9 @@ _CORE_SCALARS = frozenset(
     {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
 )
 _STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TRUE = frozenset({"yes", "true", "on", "y"})
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -168,28 +171,33 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
     count = 0
     aliased = False
     max_nodes, max_depth = budgets.max_yaml_nodes, budgets.max_depth
+    scalar_ev, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end, alias_ev = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent
+    loader = _Loader(text)
     try:
         ev: Any  # libyaml events: attributes differ per class, dispatched on below
-        for ev in yaml.parse(text, Loader=_Loader):
+        # loader.get_event() directly: yaml.parse() adds a check_event() call per event.
+        for ev in iter(loader.get_event, None):
             cls = ev.__class__
             node: _Node
-            if cls is yaml.ScalarEvent:
+            if cls is scalar_ev:
                 count += 1
                 node = _Node("scalar", ev.start_mark.line + 1, _scalar_tag(ev.tag, ev.value, ev.implicit))
                 node.value = ev.value
                 node.style = ev.style
                 if ev.anchor:
                     anchors[ev.anchor] = node
-            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+            elif cls is map_start or cls is seq_start:
                 count += 1
-                kind = "map" if cls is yaml.MappingStartEvent else "seq"
-                node = _Node(kind, ev.start_mark.line + 1, None if ev.implicit else ev.tag)
+                node = _Node(
+                    "map" if cls is map_start else "seq", ev.start_mark.line + 1, None if ev.implicit else ev.tag
+                )
                 if ev.anchor:
                     anchors[ev.anchor] = node
-            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            elif cls is map_end or cls is seq_end:
                 stack.pop().anchor_open = False
                 continue
-            elif cls is yaml.AliasEvent:
+            elif cls is alias_ev:
                 target = anchors.get(ev.anchor or "")
                 if target is None:
                     raise ParseError(f"unknown alias *{ev.anchor}", path=origin, line=ev.start_mark.line + 1)
@@ -206,6 +214,8 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
                 if roots:
                     roots[-1] = (roots[-1][0], aliased)
                 continue
+            elif cls is yaml.StreamEndEvent:
+                break
             else:
                 continue
             if count > max_nodes:
@@ -214,7 +224,7 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
                 stack[-1].children.append(node)
             elif roots:
                 roots[-1] = (node, aliased)
-            if node.kind != "scalar" and cls is not yaml.AliasEvent:
+            if cls is map_start or cls is seq_start:
                 node.anchor_open = True
                 stack.append(node)
                 if len(stack) > max_depth:
@@ -223,6 +233,8 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ParseError(f"invalid YAML: {problem}", path=origin, line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
     return roots
 
 
@@ -328,6 +340,10 @@ class _Builder:
 
     def _scalar(self, node: _Node) -> Any:
         tag = node.tag or _STR
+        if tag == _BOOL:
+            return node.value.lower() in _TRUE  # YAML 1.1 booleans, without the constructor's overhead
+        if tag == _NULL:
+            return None
         if tag in _CORE_SCALARS:
             try:
                 return self.constructor.construct_object(yaml.ScalarNode(tag, node.value))
