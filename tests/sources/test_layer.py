@@ -46,7 +46,7 @@ def ref(
 
 
 def run(
-    layer: LayerRef, want: tuple[str, ...] = (), max_member: int = 1 << 20, external: bool = True
+    layer: LayerRef, want: tuple[str, ...] = (), max_member: int = 1 << 20, parallel: bool = True
 ) -> tuple[list[LayerEntry], list[tuple[str, str, bool]]]:
     issues: list[tuple[str, str, bool]] = []
     entries = list(
@@ -57,19 +57,19 @@ def run(
             max_members=10_000,
             max_decompressed_bytes=1 << 30,
             on_issue=lambda p, m, e: issues.append((p, m, e)),
-            external=external,
+            parallel=parallel,
         )
     )
     return entries, issues
 
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd", "tar"])
-@pytest.mark.parametrize("external", [True, False])
-def test_reads_only_wanted_files(compression: str, external: bool) -> None:
+@pytest.mark.parametrize("parallel", [True, False])
+def test_reads_only_wanted_files(compression: str, parallel: bool) -> None:
     layer = make_layer(
         [directory("etc"), file("etc/os-release", "ID=debian\n"), file("etc/other", "x" * 5000)], compression
     )
-    entries, issues = run(ref(layer), want=("etc/os-release",), external=external)
+    entries, issues = run(ref(layer), want=("etc/os-release",), parallel=parallel)
     files = {e.path: e.content for e in entries if e.kind == FILE}
     assert files == {"etc/os-release": b"ID=debian\n", "etc/other": None}
     assert not issues
@@ -144,23 +144,23 @@ def test_size_mismatch_fails_the_layer() -> None:
         run(ref(layer, size=len(layer.blob) - 5))
 
 
-@pytest.mark.parametrize("external", [True, False])
-def test_truncated_gzip_fails_the_layer(external: bool) -> None:
+@pytest.mark.parametrize("parallel", [True, False])
+def test_truncated_gzip_fails_the_layer(parallel: bool) -> None:
     layer = make_layer([file(f"f{i}", "x" * 1000) for i in range(100)])
     layer.blob = layer.blob[: len(layer.blob) // 2]
     with pytest.raises(LayerError):
-        run(ref(layer, digest=None, size=None), external=external)
+        run(ref(layer, digest=None, size=None), parallel=parallel)
 
 
-@pytest.mark.parametrize("external", [True, False])
-def test_corrupt_zstd_fails_the_layer(external: bool) -> None:
+@pytest.mark.parametrize("parallel", [True, False])
+def test_corrupt_zstd_fails_the_layer(parallel: bool) -> None:
     layer = make_layer([file(f"f{i}", f"{i}" * 1000) for i in range(100)], "zstd")
     blob = bytearray(layer.blob)
     for i in range(30, len(blob) - 10, 7):
         blob[i] ^= 0xA5
     layer.blob = bytes(blob)
     with pytest.raises(LayerError):
-        run(ref(layer, digest=None, size=None), external=external)
+        run(ref(layer, digest=None, size=None), parallel=parallel)
 
 
 def test_unknown_media_type_fails_the_layer() -> None:

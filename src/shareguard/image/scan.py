@@ -124,7 +124,7 @@ class LayerCollector:
 
 
 def read_layer(
-    layer: LayerRef, analyzers: list[InventoryAnalyzer], ctx: ScanContext, *, external: bool = True
+    layer: LayerRef, analyzers: list[InventoryAnalyzer], ctx: ScanContext, *, parallel: bool = True
 ) -> LayerResult[Fact]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole."""
     budgets = ctx.settings.budgets
@@ -137,7 +137,7 @@ def read_layer(
         max_members=budgets.max_files,
         max_decompressed_bytes=budgets.max_decompressed_bytes,
         on_issue=collector.issue,
-        external=external,
+        parallel=parallel,
     ):
         kind = entry.kind
         if kind == FILE:
@@ -165,7 +165,7 @@ def apply_layers(
     *,
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
-    external: bool = True,
+    parallel: bool = True,
 ) -> Applier[Fact]:
     """Read (or fetch from the cache) every layer in order and apply it."""
     analyzers = inventory_analyzers(registries)
@@ -177,7 +177,7 @@ def apply_layers(
         hit = result is not None
         if result is None:
             try:
-                result = read_layer(layer, analyzers, ctx, external=external)
+                result = read_layer(layer, analyzers, ctx, parallel=parallel)
             except LayerError as exc:
                 ctx.error(layer.name, f"layer not scanned: {exc}")
                 if on_layer is not None:
@@ -235,13 +235,13 @@ def scan_image(
     command: str = "image",
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
-    external: bool = True,
+    parallel: bool = True,
 ) -> ScanResult:
     """Inventory an opened image, run the post analyzers, and return the (unwaived) result."""
     started = datetime.now(UTC)
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
-    applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, external=external)
+    applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel)
     _add_inventory(ctx, finalize(applier, registries, ctx))
     ctx.facts.add(identity(source))
     findings: list[Finding] = []

@@ -87,14 +87,14 @@ def stream_layer(
     max_members: int,
     max_decompressed_bytes: int,
     on_issue: IssueSink,
-    external: bool = True,
+    parallel: bool = True,
 ) -> Iterator[LayerEntry]:
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
         with layer.opener() as raw:
             hashed = HashingReader(raw, layer.digest, layer.size if layer.digest else None, f"blob {layer.digest}")
-            with decompressed(hashed, external=external) as (kind, reader):
+            with decompressed(hashed, parallel=parallel) as (kind, reader):
                 source: Any = reader
                 if layer.verify_uncompressed:
                     source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
