@@ -9,9 +9,9 @@ costs time, never memory or disk.
 from __future__ import annotations
 
 import fcntl
+import queue
 import shutil
 import subprocess
-import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -73,7 +73,7 @@ class _Prefixed:
         return len(chunk)
 
 
-class _ZlibReader:
+class ZlibReader:
     """In-process gzip (multi-member); `read_chunk` hands out zlib's own output without a copy."""
 
     def __init__(self, src: RawReader) -> None:
@@ -193,19 +193,27 @@ class _ThreadedReader:
 class _ExternalReader:
     """Decompress through a child process fed by a thread (which also drives any digest check)."""
 
-    def __init__(self, argv: list[str], src: RawReader) -> None:
+    def __init__(self, argv: list[str], src: RawReader | None, tool: str | None = None) -> None:
+        """`src` None: the child reads its input itself (no feeding thread)."""
         self._proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+            argv,
+            stdin=subprocess.PIPE if src is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
         )
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        assert self._proc.stdout is not None
         for pipe in (self._proc.stdin, self._proc.stdout):
-            with suppress(OSError):  # a smaller pipe only costs a little speed
-                fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+            if pipe is not None:
+                with suppress(OSError):  # a smaller pipe only costs a little speed
+                    fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
         self._out: Any = self._proc.stdout
         self._feed_error: BaseException | None = None
-        self._tool = argv[0].rsplit("/", 1)[-1]
-        self._thread = threading.Thread(target=self._feed, args=(src,), daemon=True)
-        self._thread.start()
+        self._tool = tool or argv[0].rsplit("/", 1)[-1]
+        self._thread: threading.Thread | None = None
+        if src is not None:
+            self._thread = threading.Thread(target=self._feed, args=(src,), daemon=True)
+            self._thread.start()
 
     def _feed(self, src: RawReader) -> None:
         stdin = self._proc.stdin
@@ -231,7 +239,8 @@ class _ExternalReader:
         return k
 
     def _finish(self) -> None:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         code = self._proc.wait()
         if self._feed_error is not None:
             raise self._feed_error
@@ -245,7 +254,8 @@ class _ExternalReader:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         for pipe in (self._proc.stdout, self._proc.stderr):
             if pipe is not None:
                 pipe.close()
@@ -262,7 +272,7 @@ def external_tool(kind: str) -> list[str] | None:
     return None
 
 
-class _ZstdReader:
+class ZstdReader:
     def __init__(self, src: RawReader) -> None:
         # Cap the window (2 GiB) so a hostile frame header cannot ask for more memory than that.
         self._reader = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(
@@ -304,7 +314,7 @@ def decompressed(raw: RawReader, *, parallel: bool = True) -> Iterator[tuple[str
         return
     if kind not in ("gzip", "zstd"):
         raise DecompressError(f"unsupported layer compression: {kind} (gzip, zstd or plain tar are read)")
-    inner = _ZlibReader(src) if kind == "gzip" else _ZstdReader(src)
+    inner = ZlibReader(src) if kind == "gzip" else ZstdReader(src)
     if not parallel:
         yield kind, inner
         return

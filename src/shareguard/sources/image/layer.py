@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,18 +93,20 @@ def stream_layer(
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
-        with layer.opener() as raw:
-            hashed = HashingReader(raw, layer.digest, layer.size if layer.digest else None, f"blob {layer.digest}")
-            with decompressed(hashed, parallel=parallel) as (kind, reader):
-                source: Any = reader
-                if layer.verify_uncompressed:
-                    source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
-                limit = max_decompressed_bytes
-                if kind != "tar" and layer.size:
-                    limit = max(limit, MAX_RATIO * layer.size)
-                stream = TarStream(source, max_bytes=limit)
-                yield from _members(stream, wants, max_member_bytes, max_members, on_issue)
-                stream.drain()
+        with ExitStack() as stack:
+            raw = stack.enter_context(layer.opener())
+            what = f"blob {layer.digest}"
+            hashed = HashingReader(raw, layer.digest, layer.size if layer.digest else None, what)
+            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel))
+            source: Any = reader
+            if layer.verify_uncompressed:
+                source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
+            limit = max_decompressed_bytes
+            if kind != "tar" and layer.size:
+                limit = max(limit, MAX_RATIO * layer.size)
+            stream = TarStream(source, max_bytes=limit)
+            yield from _members(stream, wants, max_member_bytes, max_members, on_issue)
+            stream.drain()
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
     except OSError as exc:
