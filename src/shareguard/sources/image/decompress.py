@@ -193,27 +193,19 @@ class _ThreadedReader:
 class _ExternalReader:
     """Decompress through a child process fed by a thread (which also drives any digest check)."""
 
-    def __init__(self, argv: list[str], src: RawReader | None, tool: str | None = None) -> None:
-        """`src` None: the child reads its input itself (no feeding thread)."""
+    def __init__(self, argv: list[str], src: RawReader) -> None:
         self._proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE if src is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
         )
-        assert self._proc.stdout is not None
+        assert self._proc.stdin is not None and self._proc.stdout is not None
         for pipe in (self._proc.stdin, self._proc.stdout):
-            if pipe is not None:
-                with suppress(OSError):  # a smaller pipe only costs a little speed
-                    fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+            with suppress(OSError):  # a smaller pipe only costs a little speed
+                fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
         self._out: Any = self._proc.stdout
         self._feed_error: BaseException | None = None
-        self._tool = tool or argv[0].rsplit("/", 1)[-1]
-        self._thread: threading.Thread | None = None
-        if src is not None:
-            self._thread = threading.Thread(target=self._feed, args=(src,), daemon=True)
-            self._thread.start()
+        self._tool = argv[0].rsplit("/", 1)[-1]
+        self._thread = threading.Thread(target=self._feed, args=(src,), daemon=True)
+        self._thread.start()
 
     def _feed(self, src: RawReader) -> None:
         stdin = self._proc.stdin
@@ -239,8 +231,7 @@ class _ExternalReader:
         return k
 
     def _finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         code = self._proc.wait()
         if self._feed_error is not None:
             raise self._feed_error
@@ -254,8 +245,7 @@ class _ExternalReader:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
         for pipe in (self._proc.stdout, self._proc.stderr):
             if pipe is not None:
                 pipe.close()
