@@ -42,8 +42,13 @@ def register(app: typer.Typer) -> None:
 
 
 def vex_option(vex: Path | None) -> Path | None:
-    if vex is not None and not vex.is_file():
-        raise InputError("VEX file not found", path=str(vex))
+    """Validate the VEX file before any scanning: a bad one is a user error (exit 2), not a scan issue."""
+    from shareguard.vuln.vex import load_vex
+
+    if vex is not None:
+        if not vex.is_file():
+            raise InputError("VEX file not found", path=str(vex))
+        load_vex(vex)
     return vex
 
 

@@ -22,6 +22,7 @@ from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
 from shareguard.image.cache import CodecError, LayerCache, analyzers_key
+from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
 from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
 from shareguard.sources.image.model import ImageSource, LayerRef
@@ -213,6 +214,11 @@ def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -
 def _add_inventory(ctx: ScanContext, facts: list[Fact]) -> None:
     ctx.facts.extend(facts)
     ctx.metadata["packages"] = sum(1 for f in facts if isinstance(f, Package))
+    # What the inventory could not do (e.g. an unsupported rpmdb format) must not pass silently.
+    for notice in facts:
+        if isinstance(notice, InventoryNotice):
+            where = f"{notice.layer}: {notice.path}" if notice.layer else notice.path
+            (ctx.error if notice.level == "error" else ctx.warn)(where, notice.message, "image.inventory")
 
 
 def identity(source: ImageSource) -> ImageIdentity:
@@ -239,6 +245,7 @@ def scan_image(
 ) -> ScanResult:
     """Inventory an opened image, run the post analyzers, and return the (unwaived) result."""
     started = datetime.now(UTC)
+    ctx.options.setdefault("command", command)
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
     applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel)
@@ -261,6 +268,7 @@ def scan_rootfs(
     from shareguard.sources.rootfs import walk_rootfs
 
     started = datetime.now(UTC)
+    ctx.options.setdefault("command", command)
     collector = LayerCollector(None, inventory_analyzers(registries))
     walk_rootfs(root, collector, ctx.settings.budgets, on_file=on_file)
     _replay(ctx, str(root), collector.result.issues)
