@@ -66,7 +66,8 @@ class RuleMeta(BaseModel):
 def load_rules_yaml(text: str, origin: str) -> dict[str, RuleMeta]:
     """Parse a YAML list (or `rules:` mapping) of rule metadata; errors name the file."""
     try:
-        doc = yaml.safe_load(text)
+        # Bundled rule metadata is trusted package data: the C loader (safe) cuts start-up time.
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise CatalogError(f"invalid YAML: {exc}", path=origin, line=(line + 1) if line is not None else None) from None
