@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -92,7 +91,3 @@ def load_package_rules(package: str, filename: str) -> dict[str, RuleMeta]:
     """Rules shipped as package data, e.g. `load_package_rules("shareguard.posture", "rules.yaml")`."""
     ref = resources.files(package).joinpath(filename)
     return load_rules_yaml(ref.read_text(encoding="utf-8"), f"{package}/{filename}")
-
-
-def load_rules_file(path: Path) -> dict[str, RuleMeta]:
-    return load_rules_yaml(path.read_text(encoding="utf-8"), str(path))
