@@ -60,3 +60,14 @@ def test_real_world_manifests(tmp_path: Path) -> None:
     assert ("argo-workflow.yaml", "K8S-013") in got
     assert not [f for f in result.findings if f.resource.path == "batch-inference-cronjob.yaml"]
     assert ("kubeflow-notebook.yaml", "K8S-014") not in got  # dedicated service account
+
+
+def test_settings_named_like_secrets_are_not_secrets(tmp_path: Path) -> None:
+    text = POD.format(pod_sc="{}", c_sc="{}", resources="{}", digest="b" * 64).replace(
+        "      resources: {}",
+        "      resources: {}\n      env:\n        - {name: ENABLE_TOKEN_AUTH, value: 'true'}\n"
+        "        - {name: TOKEN_TTL, value: '3600'}\n        - {name: PWD, value: /workspace}\n"
+        "        - {name: DB_PASS, value: Sup3rS3cretPa55}",
+    )
+    hits = [f for f in run_text("posture.kubernetes", tmp_path, "env.yaml", text)[0] if f.rule_id == "K8S-013"]
+    assert [h.evidence.split("=")[0] for h in hits if h.evidence] == ["DB_PASS"]

@@ -56,11 +56,12 @@ def is_secret_name(name: str) -> bool:
     segs = [s for s in re.split(r"[_\-.]", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).upper()) if s]
     if not segs or segs[-1] in _POINTER_SUFFIXES:
         return False
-    if any(s in _SECRET_SEGMENTS for s in segs):
+    if any(s in _SECRET_SEGMENTS for s in segs) or segs[-1] == "PASS":  # DB_PASS; not PWD (the shell's cwd)
         return True
     return any((a, b) in _SECRET_PAIRS for a, b in itertools.pairwise(segs))
 
 
+_FLAGS = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "auto"})
 _REFERENCE = re.compile(
     r"^(?:/|\./|~/|[A-Za-z]:\\|file:|projects/[^/]+/secrets/|arn:aws[\w-]*:|sm://|vault:|gcp-secret:|secretmanager:)"
 )
@@ -69,6 +70,8 @@ _REFERENCE = re.compile(
 def is_placeholder(value: str) -> bool:
     """An empty/templated/dummy value, or one that points at a secret instead of being one (a path, an ARN…)."""
     v = value.strip()
+    if v.lower() in _FLAGS or (v.isdigit() and len(v) < 6):
+        return True  # ENABLE_TOKEN_AUTH=true, TOKEN_TTL=3600: settings, not credentials
     return _PLACEHOLDER.match(v) is not None or _REFERENCE.match(v) is not None
 
 
