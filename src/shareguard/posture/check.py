@@ -41,6 +41,12 @@ class PostureAnalyzer:
     parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
     checks: Registry[PostureCheck]
     rules: Callable[[], dict[str, RuleMeta]]
+    family_controls: Callable[[], dict[str, tuple[str, ...]]] = dict
+    """Check family (`<check name>` up to the first dot = its rules file) → the duties its rules assess.
+
+    A duty counts as assessed only once a check of its family has looked at a resource of its
+    types: a Terraform directory without Vertex AI resources leaves the Vertex AI duties
+    "not assessed" instead of passing them. `controls` stays empty for that reason."""
 
     def claims(self, entry: FileEntry) -> bool:
         return self.claim(entry)
@@ -50,6 +56,7 @@ class PostureAnalyzer:
         rules = self.rules()
         findings: list[Finding] = []
         shared = _Shared()
+        families: set[str] = set()
         for res in resources:
             yield ConfigResource(
                 type=res.type,
@@ -62,6 +69,7 @@ class PostureAnalyzer:
             for chk in self.checks:
                 if "*" not in chk.types and res.type not in chk.types:
                     continue
+                families.add(chk.name.split(".", 1)[0])
                 try:
                     findings.extend(to_finding(v, res, rules, self.name, shared) for v in chk.check(res, ctx))
                 except ShareguardError as exc:
@@ -70,6 +78,9 @@ class PostureAnalyzer:
                     ctx.error(
                         entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name
                     )
+        by_family = self.family_controls()
+        for family in families:
+            ctx.mark_assessed(by_family.get(family, ()))
         yield from self._suppressed(entry, findings, ctx)
 
     def _suppressed(self, entry: FileEntry, findings: list[Finding], ctx: ScanContext) -> list[Finding]:

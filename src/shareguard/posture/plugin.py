@@ -37,21 +37,39 @@ class FormatSpec:
     claim: Callable[[FileEntry], bool]
     parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
     controls: tuple[str, ...]
-    """Duties the checks over this format assess."""
+    """Duties checks over this format can bear on (documentation: a duty counts as assessed only when a
+    check family actually examined a resource, see PostureAnalyzer.family_controls)."""
+
+
+@cache
+def rules_by_family() -> dict[str, dict[str, RuleMeta]]:
+    """Rule metadata per family: `posture/rules/<family>.yaml` holds the rules of the checks named `<family>[.x]`."""
+    out: dict[str, dict[str, RuleMeta]] = {}
+    base = resources.files("shareguard.posture").joinpath("rules")
+    for f in sorted(base.iterdir(), key=lambda t: t.name):
+        if not f.name.endswith((".yaml", ".yml")):
+            continue
+        out[f.name.rsplit(".", 1)[0]] = load_rules_yaml(f.read_text(encoding="utf-8"), f"posture/rules/{f.name}")
+    return out
 
 
 @cache
 def posture_rules() -> dict[str, RuleMeta]:
     out: dict[str, RuleMeta] = {}
-    base = resources.files("shareguard.posture").joinpath("rules")
-    for f in sorted(base.iterdir(), key=lambda t: t.name):
-        if not f.name.endswith((".yaml", ".yml")):
-            continue
-        for rid, meta in load_rules_yaml(f.read_text(encoding="utf-8"), f"posture/rules/{f.name}").items():
+    for family, rules in rules_by_family().items():
+        for rid, meta in rules.items():
             if rid in out:
-                raise CatalogError(f"duplicate rule id {rid}", path=f"posture/rules/{f.name}")
+                raise CatalogError(f"duplicate rule id {rid}", path=f"posture/rules/{family}.yaml")
             out[rid] = meta
     return out
+
+
+@cache
+def family_controls() -> dict[str, tuple[str, ...]]:
+    return {
+        family: tuple(sorted({cid for meta in rules.values() for cid in meta.control_ids}))
+        for family, rules in rules_by_family().items()
+    }
 
 
 class _PostureRules:
@@ -83,7 +101,8 @@ def register(registries: Registries) -> None:
             PostureAnalyzer(
                 name=f"posture.{spec.name}",
                 version=VERSION,
-                controls=spec.controls,
+                controls=(),  # duties are marked per check family that examined a resource
+                family_controls=family_controls,
                 claim=spec.claim,
                 parse=spec.parse,
                 checks=checks,
