@@ -69,6 +69,9 @@ class PostureAnalyzer:
             for chk in self.checks:
                 if "*" not in chk.types and res.type not in chk.types:
                     continue
+                active = getattr(chk, "active", None)  # optional: a check that applies only under some settings
+                if active is not None and not active(ctx):
+                    continue
                 families.add(chk.name.split(".", 1)[0])
                 try:
                     findings.extend(to_finding(v, res, rules, self.name, shared) for v in chk.check(res, ctx))

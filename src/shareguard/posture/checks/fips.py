@@ -56,6 +56,10 @@ class FipsChecks:
     name: str = "fips"
     types: frozenset[str] = frozenset({"*"})
 
+    def active(self, ctx: ScanContext) -> bool:
+        """Only when FIPS is required does the FIPS duty get assessed (else it stays "not assessed")."""
+        return fips_required(ctx)
+
     def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
         if not fips_required(ctx):
             return
