@@ -23,6 +23,8 @@ class FileEntry:
     data: bytes | None = None
     """In-memory content (image members, tests); `abs_path` is used when this is None."""
     _head: bytes | None = field(default=None, repr=False)
+    _head_is_all: bool = field(default=False, repr=False)
+    """The head read hit the end of the file: it is the whole content (most config files are that small)."""
 
     @property
     def name(self) -> str:
@@ -36,8 +38,10 @@ class FileEntry:
     def head(self, n: int = SNIFF_BYTES) -> bytes:
         """The first bytes, for content sniffing (cached)."""
         if self._head is None or len(self._head) < min(n, self.size):
+            want = max(n, SNIFF_BYTES)
             with self.open() as fh:
-                self._head = fh.read(max(n, SNIFF_BYTES))
+                self._head = fh.read(want)
+            self._head_is_all = len(self._head) < want
         return self._head[:n]
 
     def open(self) -> BinaryIO:
@@ -56,8 +60,11 @@ class FileEntry:
             raise BudgetExceeded(f"file is {self.size} bytes, over the {limit}-byte budget", path=self.rel_path)
         if self.data is not None:
             return self.data
-        with self.open() as fh:
-            data = fh.read(limit + 1)
+        if self._head_is_all and self._head is not None:
+            data = self._head
+        else:
+            with self.open() as fh:
+                data = fh.read(limit + 1)
         if len(data) > limit:
             raise BudgetExceeded(f"file grew over the {limit}-byte budget while read", path=self.rel_path)
         return data

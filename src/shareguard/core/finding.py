@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shareguard.core.fastmodel import construct
 from shareguard.core.resource import Location, Resource
 from shareguard.core.severity import Severity
 
@@ -86,17 +87,115 @@ def compute_fingerprint(f: Finding) -> str:
     turn a known finding into a new one (baselines and waivers key on this); analyzers set
     `properties["fingerprint_key"]` where the evidence alone does not tell findings apart.
     """
-    loc = f.location
-    key = {
-        "rule": f.rule_id,
-        "type": f.resource.type,
-        "path": f.resource.path,
-        "name": f.resource.name,
-        "field": loc.field_path,
-        "member": loc.member,
-        "record": loc.record,
-        # The offending snippet (masked) tells two findings of one rule in one file apart.
-        "disc": f.properties.get("fingerprint_key", f.evidence),
+    return fingerprint_of(f.rule_id, f.resource, f.location, f.properties.get("fingerprint_key", f.evidence))
+
+
+def fingerprint_of(rule_id: str, resource: Resource, location: Location, disc: Any) -> str:
+    """The fingerprint from its parts (see `compute_fingerprint`): 32 hex digits of BLAKE2b.
+
+    A JSON array keeps the parts unambiguous (no separator can be forged by a field's value);
+    `disc`, the offending snippet (masked) or the analyzer's key, tells two findings of one rule
+    in one resource apart."""
+    raw = json.dumps(
+        [
+            rule_id,
+            resource.type,
+            resource.path,
+            resource.name,
+            location.field_path,
+            location.member,
+            location.record,
+            disc,
+        ]
+    )
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+_GIVEN = frozenset(
+    {
+        "rule_id",
+        "control_ids",
+        "severity",
+        "severity_source",
+        "title",
+        "description",
+        "resource",
+        "location",
+        "evidence",
+        "remediation",
+        "analyzer",
+        "properties",
     }
-    raw = json.dumps(key, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+)
+
+
+def build_finding(
+    *,
+    rule_id: str,
+    control_ids: tuple[str, ...],
+    severity: Severity,
+    severity_source: SeveritySource,
+    title: str,
+    description: str | None,
+    resource: Resource,
+    location: Location,
+    evidence: str | None,
+    remediation: Remediation,
+    analyzer: str | None,
+    properties: dict[str, Any],
+) -> Finding:
+    """A failing Finding from already-validated parts, without re-validating them (the per-finding hot path).
+
+    Parts of unexpected types go through the normal validating constructor, so nothing unchecked slips in."""
+    if not control_ids:
+        raise ValueError(f"finding of rule {rule_id} names no control")
+    if not (
+        type(rule_id) is str
+        and type(control_ids) is tuple
+        and all(type(c) is str for c in control_ids)
+        and isinstance(severity, Severity)
+        and isinstance(severity_source, SeveritySource)
+        and type(title) is str
+        and (description is None or type(description) is str)
+        and type(resource) is Resource
+        and type(location) is Location
+        and (evidence is None or type(evidence) is str)
+        and type(remediation) is Remediation
+        and (analyzer is None or type(analyzer) is str)
+        and type(properties) is dict
+    ):
+        return Finding(
+            rule_id=rule_id,
+            control_ids=control_ids,
+            severity=severity,
+            severity_source=severity_source,
+            title=title,
+            description=description,
+            resource=resource,
+            location=location,
+            evidence=evidence,
+            remediation=remediation,
+            analyzer=analyzer,
+            properties=properties,
+        )
+    fingerprint = fingerprint_of(rule_id, resource, location, properties.get("fingerprint_key", evidence))
+    return construct(
+        Finding,
+        {
+            "rule_id": rule_id,
+            "control_ids": control_ids,
+            "severity": severity,
+            "severity_source": severity_source,
+            "title": title,
+            "description": description,
+            "resource": resource,
+            "location": location,
+            "evidence": evidence,
+            "remediation": remediation,
+            "analyzer": analyzer,
+            "properties": properties,
+            "fingerprint": fingerprint,
+        },
+        # As the validating constructor records it: the fingerprint counts as derived, not given.
+        set(_GIVEN),
+    )

@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shareguard.core.errors import CatalogError
-from shareguard.core.finding import Finding, Remediation, SeveritySource
+from shareguard.core.finding import Finding, Remediation, SeveritySource, build_finding
 from shareguard.core.resource import Location, Resource
 from shareguard.core.severity import Severity
 
@@ -46,7 +46,7 @@ class RuleMeta(BaseModel):
         properties: dict[str, Any] | None = None,
     ) -> Finding:
         """Make a failing finding of this rule. Evidence must be masked by the caller."""
-        return Finding(
+        return build_finding(
             rule_id=self.id,
             control_ids=self.control_ids,
             severity=severity or self.severity,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol, runtime_checkable
 
 from shareguard.core.analyzer import Output
@@ -11,6 +12,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
+from shareguard.core.fastmodel import construct
 from shareguard.core.finding import Finding, Remediation
 from shareguard.core.registry import Registry
 from shareguard.core.resource import Location, Resource
@@ -116,10 +118,14 @@ class _Shared:
     def remediation(self, meta: RuleMeta) -> Remediation:
         out = self.remediations.get(id(meta))
         if out is None:
-            out = self.remediations[id(meta)] = Remediation(
-                text=meta.remediation, command=meta.cli, snippet=meta.terraform
-            )
+            out = self.remediations[id(meta)] = _remediation(meta.remediation, meta.cli, meta.terraform)
         return out
+
+
+@cache
+def _remediation(text: str, command: str | None, snippet: str | None) -> Remediation:
+    """One model per rule's remediation for the whole run (rule metadata is immutable; the set is small)."""
+    return Remediation(text=text, command=command, snippet=snippet)
 
 
 def to_finding(
@@ -134,10 +140,17 @@ def to_finding(
         props["fingerprint_key"] = v.fingerprint_key
     return meta.finding(
         shared.resource(res),
-        location=Location(line=line, field_path=v.field_path),
+        location=_location(line, v.field_path),
         evidence=v.evidence,
         title=title,
         remediation=shared.remediation(meta),
         analyzer=analyzer,
         properties=props,
     )
+
+
+def _location(line: int | None, field_path: str | None) -> Location:
+    # Parts of the types the model declares need no validation pass (one per finding adds up).
+    if (line is None or type(line) is int) and (field_path is None or type(field_path) is str):
+        return construct(Location, {"line": line, "field_path": field_path})
+    return Location(line=line, field_path=field_path)

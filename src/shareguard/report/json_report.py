@@ -11,6 +11,8 @@ import math
 from importlib import resources
 from typing import Any
 
+from pydantic import BaseModel
+
 from shareguard import __version__
 from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding
@@ -48,7 +50,9 @@ def control_rows(roll: Rollup) -> list[dict[str, Any]]:
     ]
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One entry of `findings[]`; `shared` memoises the parts many findings share (resource, remediation)."""
+    memo = {} if shared is None else shared
     return {
         "rule_id": f.rule_id,
         "control_ids": list(f.control_ids),
@@ -57,10 +61,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "title": f.title,
         "description": f.description,
         "status": f.status.value,
-        "resource": f.resource.model_dump(exclude_none=True),
-        "location": f.location.model_dump(exclude_none=True),
+        "resource": _shared_fields(f.resource, memo),
+        "location": _fields(f.location),
         "evidence": f.evidence,
-        "remediation": f.remediation.model_dump(exclude_none=True),
+        "remediation": _shared_fields(f.remediation, memo),
         "fingerprint": f.fingerprint,
         "analyzer": f.analyzer,
         "waiver": f.waiver,
@@ -68,8 +72,27 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _shared_fields(model: BaseModel, memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    # Keyed by identity: the models are immutable and outlive the render, so an id cannot be reused meanwhile.
+    out = memo.get(id(model))
+    if out is None:
+        out = memo[id(model)] = _fields(model)
+    return out
+
+
+def _fields(model: BaseModel) -> dict[str, Any]:
+    """`model.model_dump(exclude_none=True)` for our flat models of plain fields, without the serializer's cost."""
+    return {k: v for k, v in model.__dict__.items() if v is not None}
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+
+
 def _jsonable(value: Any) -> Any:
     """Plugins promise JSON-serialisable properties; make the rest (sets, NaN, objects) valid JSON anyway."""
+    if type(value) is dict and _PLAIN.issuperset(map(type, value.values())) and _STR.issuperset(map(type, value)):
+        return value  # the usual flat mapping of strings: nothing to convert (the report copies nothing)
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -84,6 +107,7 @@ def _jsonable(value: Any) -> Any:
 
 def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
     roll = rollup(result, catalog)
+    shared: dict[int, dict[str, Any]] = {}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "shareguard", "version": __version__},
@@ -97,7 +121,7 @@ def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
             "by_severity": severity_counts(result.findings),
             "duties": roll.customer_status_counts(),
         },
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f, shared) for f in result.findings],
         "controls": control_rows(roll),
         "issues": [
             {"path": i.path, "message": i.message, "analyzer": i.analyzer, "kind": i.kind} for i in result.issues
@@ -114,4 +138,22 @@ class JsonReporter:
     commands: frozenset[str] | None = None
 
     def render(self, result: ScanResult, catalog: Catalog) -> str:
-        return json.dumps(report_dict(result, catalog), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return render_document(report_dict(result, catalog))
+
+
+# `indent` switches json to its pure-Python encoder (≈10x slower); findings are thousands of small objects, so
+# each one is written on a line of its own by the C encoder and the rest of the document is indented as usual.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def render_document(doc: dict[str, Any]) -> str:
+    """The report as text: indented, with one finding per line."""
+    parts: list[str] = []
+    for key, value in doc.items():
+        if key == "findings" and value:
+            body = ",\n    ".join(_COMPACT.encode(f) for f in value)
+            text = f"[\n    {body}\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"

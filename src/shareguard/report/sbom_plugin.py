@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from shareguard.catalog.model import Catalog
 from shareguard.core.registry import Registries
-from shareguard.report.cyclonedx import CycloneDxReporter
+from shareguard.core.result import ScanResult
 from shareguard.report.interface import Reporter
 from shareguard.report.spdx import SpdxReporter
 
 
+class LazyCycloneDxReporter:
+    """`--format cyclonedx`, importing cyclonedx-python-lib (~0.2 s) only when a BOM is rendered,
+    not in every command's start-up."""
+
+    name = "cyclonedx"
+    commands: frozenset[str] | None = frozenset({"image", "rootfs"})
+
+    def render(self, result: ScanResult, catalog: Catalog) -> str:
+        from shareguard.report.cyclonedx import CycloneDxReporter
+
+        return CycloneDxReporter().render(result, catalog)
+
+
 def register(registries: Registries) -> None:
     reporters = registries.of(Reporter)  # type: ignore[type-abstract]
-    reporters.add(CycloneDxReporter.name, CycloneDxReporter())
+    reporters.add(LazyCycloneDxReporter.name, LazyCycloneDxReporter())
     reporters.add(SpdxReporter.name, SpdxReporter())

@@ -6,8 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import httpx
-
 from shareguard.core.errors import BudgetExceeded, DatabaseError
 from shareguard.core.masking import mask_url
 
@@ -23,6 +21,8 @@ def default_urls() -> list[str]:
 
 def download(url: str, directory: Path, *, timeout: float = 60.0) -> Path:
     """Fetch `url` into a temporary file in `directory`; the caller deletes it."""
+    import httpx  # here: ~60 ms of start-up that only `db update` needs
+
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".osv-", suffix=".zip", dir=directory)
     path = Path(tmp)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from debian import deb822
-
 from shareguard.core.facts import Fact, Package
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, basename, decode_text, relevant_owned
@@ -39,6 +37,8 @@ def parse_source(source: str | None, name: str, version: str) -> tuple[str, str]
 
 
 def packages_from_control(text: str, path: str, layer: str | None, *, status_required: bool) -> list[Fact]:
+    from debian import deb822  # here: ~70 ms of start-up that only image scans need
+
     out: list[Fact] = []
     lines = text.splitlines(keepends=True)
     for para in deb822.Deb822.iter_paragraphs(lines, fields=_FIELDS, use_apt_pkg=False):

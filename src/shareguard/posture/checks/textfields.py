@@ -13,6 +13,7 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import TextField
+from shareguard.core.fastmodel import construct
 from shareguard.core.masking import mask, mask_url
 from shareguard.core.resource import Location, Resource
 from shareguard.posture.detectors import detect
@@ -84,6 +85,9 @@ def _values(res: PostureResource) -> Iterator[tuple[str, str, str]]:
 def _line(res: PostureResource, path: str) -> int | None:
     """The line of a raw field path: exact match first (as written, snake_case, without list indices, without
     CloudFormation's `Properties.`), then the nearest known parent."""
+    exact = res.lines.get(path)
+    if exact is not None:
+        return exact  # the common case, without building the snake_case variants
     snaked = _snake_path(path)
     candidates = (path, snaked, snaked.removeprefix("properties."))
     for cand in candidates:
@@ -121,9 +125,9 @@ class TextFieldChecks:
             line = None
             if free_text:
                 line = _line(res, path)
-                ctx.facts.add(
-                    TextField(value=value, resource=resource, location=Location(line=line, field_path=path), kind=kind)
-                )
+                # Both parts are of the declared types already: skip the per-value validation pass.
+                location = construct(Location, {"line": line, "field_path": path})
+                ctx.facts.add(TextField(value=value, resource=resource, location=location, kind=kind))
             categories = (
                 frozenset({"personal", "secret", "url_credentials"}) if free_text else frozenset({"url_credentials"})
             )

@@ -19,10 +19,6 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-import hcl2
-from hcl2.utils import SerializationOptions
-from lark.exceptions import LarkError
-
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
@@ -40,12 +36,22 @@ from shareguard.posture.parsers.iam_policy import (
 )
 from shareguard.posture.plugin import FormatSpec
 
-_OPTS = SerializationOptions(
-    with_comments=False,
-    strip_string_quotes=True,
-    preserve_heredocs=False,
-    explicit_blocks=False,
-)
+
+def _hcl2_loads(text: str) -> dict[str, Any]:
+    """python-hcl2 (imported here: it and lark cost ~70 ms of start-up and are only the fallback parser)."""
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    opts = SerializationOptions(
+        with_comments=False,
+        strip_string_quotes=True,
+        preserve_heredocs=False,
+        explicit_blocks=False,
+    )
+    doc: dict[str, Any] = hcl2.loads(text, serialization_options=opts)
+    return doc
+
+
 _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 _VAR_EXACT = re.compile(r"^\$\{var\.([A-Za-z_][\w-]*)\}$")
 _VAR_INNER = re.compile(r"\$\{var\.([A-Za-z_][\w-]*)\}")
@@ -99,8 +105,10 @@ def _quiet_load(text: str, path: str) -> dict[str, Any] | None:
 
 
 def _hcl(text: str, path: str) -> dict[str, Any]:
+    from lark.exceptions import LarkError
+
     try:
-        doc = hcl2.loads(text, serialization_options=_OPTS)
+        doc = _hcl2_loads(text)
     except (LarkError, ValueError, TypeError, AttributeError) as exc:
         line = getattr(exc, "line", None)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -344,7 +352,7 @@ def _policy_value(value: Any) -> Any:
         m = _JSONENCODE.match(value.strip())
         if m:
             try:
-                doc = hcl2.loads("x = " + m.group(1), serialization_options=_OPTS)
+                doc = _hcl2_loads("x = " + m.group(1))
             except Exception:
                 return None
             return doc.get("x")

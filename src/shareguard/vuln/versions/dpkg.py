@@ -8,8 +8,6 @@ python-debian's own comparison on random versions).
 
 from __future__ import annotations
 
-from debian.debian_support import Version
-
 _Pair = tuple[tuple[int, ...], int]
 _END: _Pair = ((0,), 0)
 """What dpkg compares against once a string is exhausted: an empty non-digit run and the number 0."""
@@ -50,6 +48,8 @@ def _part_key(text: str) -> tuple[tuple[_Pair, int], ...]:
 
 
 def key(version: str) -> tuple[int, tuple[tuple[_Pair, int], ...], tuple[tuple[_Pair, int], ...]]:
+    from debian.debian_support import Version  # here: python-debian is start-up cost for non-image commands
+
     parsed = Version(version)  # raises ValueError on strings dpkg would reject
     return (
         int(parsed.epoch or 0),

@@ -1,0 +1,46 @@
+"""Build a pydantic model from values already known to be valid, for per-finding hot paths.
+
+`BaseModel.model_construct` resolves every field's aliases and defaults one by one, which costs more
+than the validation it skips for our small models; this does the same thing for models without
+aliases, extras, private attributes or post-init hooks (checked once per class).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@cache
+def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
+    """(plain defaults, required-or-factory fields) of a model class; raises if the class is not simple."""
+    if cls.model_config.get("extra") == "allow" or cls.__private_attributes__ or cls.__pydantic_post_init__:
+        raise TypeError(f"{cls.__name__} is not a plain model")
+    plain: dict[str, Any] = {}
+    other: set[str] = set()
+    for name, field in cls.model_fields.items():
+        if field.alias not in (None, name) or field.validation_alias not in (None, name):
+            raise TypeError(f"{cls.__name__}.{name} has an alias")
+        if field.is_required() or field.default_factory is not None:
+            other.add(name)
+        else:
+            plain[name] = field.default
+    return plain, frozenset(other)
+
+
+def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
+    """`cls.model_construct(fields_set, **values)`; every required field must be in `values`."""
+    plain, other = _defaults(cls)
+    missing = other.difference(values)
+    if missing:
+        raise TypeError(f"{cls.__name__}: missing {sorted(missing)}")
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", {**plain, **values})
+    object.__setattr__(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
