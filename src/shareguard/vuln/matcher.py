@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from shareguard.core.facts import OSInfo, Package
@@ -103,17 +104,26 @@ def os_release(pkg: Package, os_info: OSInfo | None) -> str:
     if release:
         return release
     if pkg.purl and "distro=" in pkg.purl:
-        from packageurl import PackageURL
-
-        try:
-            distro = PackageURL.from_string(pkg.purl).qualifiers.get("distro")
-        except ValueError:
-            distro = None
-        if isinstance(distro, str) and distro:
-            tail = distro.rsplit("-", 1)[-1]
-            if tail[:1].isdigit() or tail.startswith("v"):
-                return tail.lstrip("v")
+        from_purl = _release_of_purl(pkg.purl)
+        if from_purl:
+            return from_purl
     return os_info.version_id if os_info else ""
+
+
+@lru_cache(maxsize=65536)
+def _release_of_purl(purl: str) -> str | None:
+    """`…?distro=debian-12` → `12` (cached: every package of an image carries the same qualifier)."""
+    from packageurl import PackageURL
+
+    try:
+        distro = PackageURL.from_string(purl).qualifiers.get("distro")
+    except ValueError:
+        return None
+    if isinstance(distro, str) and distro:
+        tail = distro.rsplit("-", 1)[-1]
+        if tail[:1].isdigit() or tail.startswith("v"):
+            return tail.lstrip("v")
+    return None
 
 
 def query_for(pkg: Package, os_info: OSInfo | None) -> Query | None:
