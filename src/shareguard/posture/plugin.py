@@ -2,7 +2,8 @@
 `posture.checks`, and every rule-metadata file in `posture/rules/*.yaml`.
 
 Conventions that keep this file unchanged as formats and checks are added:
-- a parser module exposes `FORMAT: FormatSpec`;
+- a parser module exposes `FORMAT: FormatSpec` (duties are not listed per format: they are derived from
+  the rule files of the check families that examined a resource, see PostureAnalyzer.family_controls);
 - a check module exposes `CHECKS: tuple[PostureCheck, ...]`;
 - a rules file is a YAML list of `RuleMeta`.
 """
@@ -36,9 +37,6 @@ class FormatSpec:
     """Short format name; the analyzer is registered as `posture.<name>`."""
     claim: Callable[[FileEntry], bool]
     parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
-    controls: tuple[str, ...]
-    """Duties checks over this format can bear on (documentation: a duty counts as assessed only when a
-    check family actually examined a resource, see PostureAnalyzer.family_controls)."""
 
 
 @cache

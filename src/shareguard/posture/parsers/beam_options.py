@@ -306,5 +306,4 @@ FORMAT = FormatSpec(
     name="beam",
     claim=claim,
     parse=parse,
-    controls=("DATAFLOW-C-01", "DATAFLOW-C-03", "DATAFLOW-C-04", "DATAFLOW-C-05", "DATAFLOW-C-06", "DATAFLOW-C-07"),
 )

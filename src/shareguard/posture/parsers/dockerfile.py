@@ -552,14 +552,4 @@ FORMAT = FormatSpec(
     name="dockerfile",
     claim=claim,
     parse=parse,
-    controls=(
-        "DLC-C-02",
-        "DLC-C-03",
-        "DLC-C-05",
-        "DLVM-C-02",
-        "DATAFLOW-C-03",
-        "DATAFLOW-C-08",
-        "IAM-C-05",
-        "NETWORK-C-01",
-    ),
 )

@@ -313,5 +313,4 @@ FORMAT = FormatSpec(
     name="iam",
     claim=claim,
     parse=parse,
-    controls=("IAM-C-02", "IAM-C-03", "KMS-C-03", "STORAGE-C-02", "STORAGE-C-05", "LOGGING-C-01"),
 )

@@ -208,12 +208,4 @@ FORMAT = FormatSpec(
     name="kubernetes",
     claim=claim,
     parse=parse,
-    controls=(
-        "KUBERNETES-C-01",
-        "KUBERNETES-C-02",
-        "KUBERNETES-C-03",
-        "KUBERNETES-C-04",
-        "NETWORK-C-01",
-        "NETWORK-C-03",
-    ),
 )

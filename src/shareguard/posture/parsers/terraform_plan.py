@@ -17,7 +17,6 @@ from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
 from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, json_lines, load_json_text
-from shareguard.posture.parsers.terraform import FORMAT as _TF
 from shareguard.posture.parsers.terraform import embedded_policies
 from shareguard.posture.plugin import FormatSpec
 
@@ -120,4 +119,4 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     return out
 
 
-FORMAT = FormatSpec(name="terraform_plan", claim=claim, parse=parse, controls=_TF.controls)
+FORMAT = FormatSpec(name="terraform_plan", claim=claim, parse=parse)
