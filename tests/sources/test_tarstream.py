@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shareguard.sources.image.tarstream import CorruptLayer, TarStream
+from shareguard.sources.image.tarstream import CorruptLayer, TarStream, byte_sum
 
 
 def _tar(members: list[tuple[str, bytes]], fmt: int) -> bytes:
@@ -126,3 +126,23 @@ def test_skips_unread_bodies_without_reading_them_into_objects() -> None:
         if m.name == "b":
             assert stream.read_body() == b"2" * 10
     assert names == ["a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=512, max_size=512))
+def test_byte_sum_is_exact(block: bytes) -> None:
+    assert byte_sum(block) == sum(block)
+
+
+def test_byte_sum_extremes() -> None:
+    for block in (bytes(512), b"\xff" * 512, b"\x01" * 512, bytes(range(256)) * 2, b"\xfe" * 256 + b"\x00" * 256):
+        assert byte_sum(block) == sum(block)
+
+
+def test_header_checksum_mismatch_is_caught_even_by_a_multiple_of_the_adler_modulus() -> None:
+    # A checksum field off by exactly 65521 must still be refused (the fast sum is exact).
+    data = bytearray(_tar([("f", b"x")], tarfile.USTAR_FORMAT))
+    stored = int(bytes(data[148:154]), 8)
+    data[148:156] = f"{stored + 65521:06o}\0 ".encode()[:8]
+    with pytest.raises(CorruptLayer, match="checksum"):
+        _read_all(bytes(data))

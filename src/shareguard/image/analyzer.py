@@ -8,9 +8,28 @@ layer cache can store them (keyed by the layer's diff id + every analyzer's name
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from shareguard.core.facts import Fact
+
+
+@dataclass(frozen=True)
+class PathHint:
+    """Optional attribute `path_hint` of an inventory analyzer: a cheap superset of what it may want.
+
+    A path can be `required` only if it ends with one of `last_chars` or starts with one of
+    `prefixes`. The layer walk asks ~200k paths per image; with hints it calls `required` only on
+    analyzers whose hint admits the path (`required` stays the authority). Analyzers without a hint
+    are asked about every path.
+    """
+
+    last_chars: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    @staticmethod
+    def ending(*suffixes: str) -> PathHint:
+        return PathHint(last_chars=frozenset(s[-1] for s in suffixes))
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from shareguard.core.facts import Fact, ImageIdentity, Package
 from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer, PathHint
 from shareguard.image.cache import CodecError, LayerCache, analyzers_key
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
@@ -52,15 +52,35 @@ class LayerCollector:
         self._pending: dict[str, list[str]] = {}
         self._links: dict[str, str] = {}
         self._last: tuple[str, list[InventoryAnalyzer]] = ("", [])
+        self._by_last: dict[str, tuple[tuple[InventoryAnalyzer, tuple[str, ...] | None], ...]] = {}
 
     def issue(self, path: str, message: str, is_error: bool) -> None:
         self.result.issues.append((path, message, is_error))
 
+    def _candidates(self, last: str) -> tuple[tuple[InventoryAnalyzer, tuple[str, ...] | None], ...]:
+        """The analyzers whose `path_hint` admits a path ending in `last` (in registry order), each
+        with the prefixes still to check (None: ask it)."""
+        out: list[tuple[InventoryAnalyzer, tuple[str, ...] | None]] = []
+        for a in self._analyzers:
+            hint = getattr(a, "path_hint", None)
+            if not isinstance(hint, PathHint) or last in hint.last_chars:
+                out.append((a, None))
+            elif hint.prefixes:
+                out.append((a, hint.prefixes))
+        found = self._by_last[last] = tuple(out)
+        return found
+
     def _wanting(self, path: str, size: int) -> list[InventoryAnalyzer]:
         if self._last[0] == path:
             return self._last[1]
+        last = path[-1:]
+        candidates = self._by_last.get(last)
+        if candidates is None:
+            candidates = self._candidates(last)
         wanting = []
-        for a in self._analyzers:
+        for a, prefixes in candidates:
+            if prefixes is not None and not path.startswith(prefixes):
+                continue
             try:
                 if a.required(path, size):
                     wanting.append(a)

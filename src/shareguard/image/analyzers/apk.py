@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, decode_text, relevant_owned
 from shareguard.image.facts import OwnedFiles
@@ -70,6 +71,8 @@ def parse_installed(text: str, path: str, layer: str | None) -> list[Fact]:
 class ApkAnalyzer:
     name = "inventory.apk"
     version = "1"
+
+    path_hint = PathHint.ending(INSTALLED)
 
     def required(self, path: str, size: int) -> bool:
         return path == INSTALLED and size <= _MAX

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shareguard.core.facts import Fact
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers._common import decode_text
 from shareguard.image.facts import AptSource
 
@@ -23,6 +24,8 @@ def repository_urls(text: str) -> list[str]:
 class AptSourcesAnalyzer:
     name = "inventory.apt-sources"
     version = "1"
+
+    path_hint = PathHint(prefixes=("etc/apt/",))
 
     def required(self, path: str, size: int) -> bool:
         if path[:1] != "e" or not path.startswith("etc/apt/sources.list") or size > _MAX:

@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, basename, load_data, parent, relevant_owned
 from shareguard.image.facts import OwnedFiles
@@ -108,6 +109,8 @@ def parse_record(path: str, content: bytes, layer: str | None) -> list[Fact]:
 class CondaAnalyzer:
     name = "inventory.conda"
     version = "1"
+
+    path_hint = PathHint.ending(".json")
 
     def required(self, path: str, size: int) -> bool:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, basename, decode_text, relevant_owned
 from shareguard.image.facts import OwnedFiles
@@ -82,6 +83,8 @@ def list_package_name(path: str) -> str:
 class DpkgAnalyzer:
     name = "inventory.dpkg"
     version = "1"
+
+    path_hint = PathHint(prefixes=("var/lib/dpkg/",))
 
     def required(self, path: str, size: int) -> bool:
         if path[:1] != "v" or not path.startswith("var/lib/dpkg/"):  # cheapest tests first

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, basename, decode_text, parent
 from shareguard.image.facts import FrameworkBuild
@@ -163,6 +164,8 @@ def tensorflow_build(path: str, content: bytes, layer: str | None) -> list[Fact]
 class MLStackAnalyzer:
     name = "inventory.ml-stack"
     version = "1"
+
+    path_hint = PathHint.ending(*_WANTED_ENDINGS)
 
     def required(self, path: str, size: int) -> bool:
         # Cheapest first: the last character (a cached one-character string), then the suffixes.

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB
 
@@ -41,6 +42,8 @@ def _licenses(manifest: dict[str, Any]) -> tuple[str, ...]:
 class NpmAnalyzer:
     name = "inventory.npm"
     version = "1"
+
+    path_hint = PathHint.ending("/package.json")
 
     def required(self, path: str, size: int) -> bool:
         # `path[-1]` is a cached one-character string: the cheapest first test for a suffix.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shareguard.core.facts import Fact, OSInfo
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers._common import decode_text
 
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
@@ -35,6 +36,8 @@ def parse_os_release(text: str) -> dict[str, str]:
 class OSReleaseAnalyzer:
     name = "inventory.os-release"
     version = "1"
+
+    path_hint = PathHint.ending(*_ALL)
 
     def required(self, path: str, size: int) -> bool:
         return path in _ALL and size <= _MAX

@@ -8,6 +8,7 @@ from email.parser import HeaderParser
 from packaging.utils import canonicalize_name
 
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
 from shareguard.image.analyzers._common import MIB, basename, decode_text, parent
 from shareguard.image.facts import PythonInstaller
@@ -96,6 +97,8 @@ def parse_metadata(path: str, content: bytes, layer: str | None) -> list[Fact]:
 class PythonAnalyzer:
     name = "inventory.python"
     version = "1"
+
+    path_hint = PathHint.ending(*_SUFFIXES)
 
     def required(self, path: str, size: int) -> bool:
         # Last-character test first: it rejects ~all paths in one cheap step (this runs per image file).

@@ -11,6 +11,7 @@ import sqlite3
 
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Fact, Package
+from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls, rpm_bdb
 from shareguard.image.analyzers._common import MIB, relevant_owned
 from shareguard.image.analyzers.rpm_header import (
@@ -124,6 +125,8 @@ def package_facts(header: RpmHeader, path: str, layer: str | None) -> list[Fact]
 class RpmAnalyzer:
     name = "inventory.rpm"
     version = "1"
+
+    path_hint = PathHint.ending(*DB_PATHS)
 
     def required(self, path: str, size: int) -> bool:
         return path in DB_PATHS and size <= _MAX

@@ -3,7 +3,12 @@
 Decompression runs on another core while Python parses the tar: gzip in a zlib worker thread
 (zlib releases the GIL while it inflates), zstd through the `zstd` tool when installed (else a
 python-zstandard thread). Output is handed over in bounded chunks, so a decompression bomb
-costs time, never memory or disk.
+costs time, never memory or disk. The blob's digest is computed by the consuming thread
+(`settle`), off the decompressor's critical path.
+
+Measured alternatives not kept (benchmarks/image.md): a child process writing to a pipe (the pipe
+copies were slower than zlib) or to shared memory (slower overall: the child blocked on the parser in
+small-file regions and the extra process competed for the two cores).
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
-import zstandard
-
 CHUNK = 1 << 20
-_OUT_CHUNK = 4 << 20
+_IN_CHUNK = 1 << 20
+"""Compressed bytes per read: larger reads measured slower (zlib copies the unconsumed rest each call)."""
+_OUT_CHUNK = 8 << 20
 _QUEUE_DEPTH = 8
+# Why a deep queue: a layer alternates regions of big files (the parser skips them fast and waits for
+# the inflater) with regions of small files (the parser is the slower one); buffering up to
+# 8 x 8 MiB of output lets the inflater run ahead through the slow regions instead of idling.
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _PIPE_SIZE = 1 << 20
@@ -73,6 +81,19 @@ class _Prefixed:
         return len(chunk)
 
 
+class _Settling:
+    """A plain (uncompressed) stream read in this thread: settle the deferred hash as it is read."""
+
+    def __init__(self, src: _Prefixed, settle: Callable[[], None]) -> None:
+        self._src = src
+        self._settle = settle
+
+    def readinto(self, buffer: memoryview) -> int:
+        k = self._src.readinto(buffer)
+        self._settle()
+        return k
+
+
 class ZlibReader:
     """In-process gzip (multi-member); `read_chunk` hands out zlib's own output without a copy."""
 
@@ -116,7 +137,7 @@ class ZlibReader:
                         self._done = True
                         return b""
                 else:
-                    self._tail = self._src.read(CHUNK)
+                    self._tail = self._src.read(_IN_CHUNK)
                     if not self._tail:
                         raise DecompressError("truncated gzip stream (unexpected end of data)")
             try:
@@ -135,8 +156,9 @@ class _ThreadedReader:
     runs on another core while the tar is parsed, without a child process. Output is handed over
     in bounded chunks through a bounded queue (at most ~`_QUEUE_DEPTH` x `_OUT_CHUNK` bytes)."""
 
-    def __init__(self, produce: Callable[[int], bytes]) -> None:
+    def __init__(self, produce: Callable[[int], bytes], settle: Callable[[], None] = lambda: None) -> None:
         self._produce = produce
+        self._settle = settle
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._stop = threading.Event()
         self._chunk = memoryview(b"")
@@ -170,12 +192,13 @@ class _ThreadedReader:
             if self._done:
                 return 0
             item = self._queue.get()
-            if item is None:
-                self._done = True
-                return 0
             if isinstance(item, BaseException):
                 self._done = True
                 raise item
+            self._settle()  # everything the worker read for this item is hashed before it is used
+            if item is None:
+                self._done = True
+                return 0
             self._chunk = memoryview(item)
         k = min(len(buffer), len(self._chunk))
         buffer[:k] = self._chunk[:k]
@@ -193,7 +216,8 @@ class _ThreadedReader:
 class _ExternalReader:
     """Decompress through a child process fed by a thread (which also drives any digest check)."""
 
-    def __init__(self, argv: list[str], src: RawReader) -> None:
+    def __init__(self, argv: list[str], src: RawReader, settle: Callable[[], None] = lambda: None) -> None:
+        self._settle = settle
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
         )
@@ -228,6 +252,8 @@ class _ExternalReader:
         k = self._out.readinto(buffer) or 0
         if k == 0:
             self._finish()
+        else:
+            self._settle()
         return k
 
     def _finish(self) -> None:
@@ -235,6 +261,7 @@ class _ExternalReader:
         code = self._proc.wait()
         if self._feed_error is not None:
             raise self._feed_error
+        self._settle()
         if code != 0:
             assert self._proc.stderr is not None
             msg = self._proc.stderr.read(4096).decode("utf-8", "replace").strip().splitlines()
@@ -264,6 +291,9 @@ def external_tool(kind: str) -> list[str] | None:
 
 class ZstdReader:
     def __init__(self, src: RawReader) -> None:
+        import zstandard  # imported here: most layers are gzip, and the inflating child starts per layer
+
+        self._error: type[Exception] = zstandard.ZstdError
         # Cap the window (2 GiB) so a hostile frame header cannot ask for more memory than that.
         self._reader = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(
             src,  # type: ignore[arg-type]
@@ -274,23 +304,28 @@ class ZstdReader:
     def readinto(self, buffer: memoryview) -> int:
         try:
             return self._reader.readinto(buffer)
-        except zstandard.ZstdError as exc:
+        except self._error as exc:
             raise DecompressError(f"corrupt zstd stream ({exc})") from None
 
     def read_chunk(self, n: int) -> bytes:
         try:
             return self._reader.read(n)
-        except zstandard.ZstdError as exc:
+        except self._error as exc:
             raise DecompressError(f"corrupt zstd stream ({exc})") from None
 
 
 @contextmanager
-def decompressed(raw: RawReader, *, parallel: bool = True) -> Iterator[tuple[str, object]]:
+def decompressed(
+    raw: RawReader, *, parallel: bool = True, settle: Callable[[], None] | None = None
+) -> Iterator[tuple[str, object]]:
     """Yield (kind, reader with `readinto`) for a layer blob; kind is `tar`, `gzip` or `zstd`.
 
     `parallel`: decompress on another core (gzip: a zlib thread; zstd: the `zstd` tool if
     installed, else a thread) so the caller's parsing overlaps decompression.
+    `settle`: called in the caller's thread whenever it takes data, so a `HashingReader(deferred=True)`
+    around `raw` hashes what was read there and not on the decompressor's critical path.
     """
+    settle = settle or (lambda: None)
     head = b""
     while len(head) < 6:
         more = raw.read(6 - len(head))
@@ -300,7 +335,7 @@ def decompressed(raw: RawReader, *, parallel: bool = True) -> Iterator[tuple[str
     kind = detect(head)
     src = _Prefixed(head, raw)
     if kind == "tar":
-        yield kind, src
+        yield kind, _Settling(src, settle)
         return
     if kind not in ("gzip", "zstd"):
         raise DecompressError(f"unsupported layer compression: {kind} (gzip, zstd or plain tar are read)")
@@ -310,7 +345,7 @@ def decompressed(raw: RawReader, *, parallel: bool = True) -> Iterator[tuple[str
         return
     argv = external_tool(kind)
     reader: _ExternalReader | _ThreadedReader = (
-        _ExternalReader(argv, src) if argv is not None else _ThreadedReader(inner.read_chunk)
+        _ExternalReader(argv, src, settle) if argv is not None else _ThreadedReader(inner.read_chunk, settle)
     )
     try:
         yield kind, reader

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 from typing import Any
@@ -36,10 +37,17 @@ def verify_bytes(data: bytes, digest: str, what: str) -> None:
 
 
 class HashingReader:
-    """Wraps a binary stream; at EOF checks the digest (and size) the descriptor declared."""
+    """Wraps a binary stream; at EOF checks the digest (and size) the descriptor declared.
 
-    def __init__(self, raw: Any, digest: str | None, size: int | None, what: str) -> None:
+    `deferred`: the stream is read by a decompression worker thread, and hashing there would put
+    ~1 s per GB on the critical path of the decompressor; instead the chunks read are queued and
+    the consuming thread hashes them in `settle()` (called as it takes decompressed data), where
+    a mismatch is also raised.
+    """
+
+    def __init__(self, raw: Any, digest: str | None, size: int | None, what: str, *, deferred: bool = False) -> None:
         self._raw = raw
+        self._deferred: collections.deque[bytes | None] | None = collections.deque() if deferred else None
         self._what = what
         self._expected = digest
         self._size = size if size is not None and size >= 0 else None
@@ -68,14 +76,34 @@ class HashingReader:
 
     def read(self, n: int = -1) -> bytes:
         chunk: bytes = self._raw.read(n)
+        if self._deferred is not None:
+            if chunk or n != 0:
+                self._deferred.append(chunk or None)  # None marks EOF; deque appends are thread-safe
+            return chunk
         if chunk:
             self._account(chunk)
         elif n != 0:
             self._at_eof()
         return chunk
 
+    def settle(self) -> None:
+        """Hash what the worker has read so far (in order); at its EOF, check digest and size."""
+        pending = self._deferred
+        if pending is None:
+            return
+        while pending:
+            chunk = pending.popleft()
+            if chunk is None:
+                self._at_eof()
+            else:
+                self._account(chunk)
+
     def readinto(self, buffer: memoryview) -> int:
         k: int = self._raw.readinto(buffer) or 0
+        if self._deferred is not None:
+            if k or len(buffer):
+                self._deferred.append(bytes(buffer[:k]) if k else None)
+            return k
         if k:
             self._account(buffer[:k])
         elif len(buffer):

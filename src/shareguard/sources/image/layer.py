@@ -96,8 +96,10 @@ def stream_layer(
         with ExitStack() as stack:
             raw = stack.enter_context(layer.opener())
             what = f"blob {layer.digest}"
-            hashed = HashingReader(raw, layer.digest, layer.size if layer.digest else None, what)
-            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel))
+            size = layer.size if layer.digest else None
+            # With a decompression thread, the digest is computed in this thread (see HashingReader).
+            hashed = HashingReader(raw, layer.digest, size, what, deferred=parallel)
+            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel, settle=hashed.settle))
             source: Any = reader
             if layer.verify_uncompressed:
                 source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")

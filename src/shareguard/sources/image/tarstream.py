@@ -8,6 +8,8 @@ It never seeks, never writes, and reports damage as `CorruptLayer`.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -61,18 +63,59 @@ def _octal(field: bytes) -> int:
         raise CorruptLayer(f"bad number {text[:20]!r} in tar header") from None
 
 
+_HEADER = struct.Struct("100s24x12s12x8s1s100s6s82x155s12x")
+"""name, size, chksum, typeflag, linkname, magic, prefix of a ustar/GNU header."""
+
+
+def _size(field: bytes) -> int:
+    # Fast path: 11 octal digits and a NUL or space, as GNU tar, Go and Docker write sizes.
+    if field[11] in (0, 32) and field[0] < 0x80:
+        try:
+            return int(field[:11], 8)
+        except ValueError:
+            pass
+    return _octal(field)
+
+
 def _text(field: bytes) -> str:
     end = field.find(0)
     return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(header: bytes) -> bool:
-    field = header[148:156]
+_ADLER_MOD = 65521
+_LOW_BITS = int.from_bytes(b"\x01" * BLOCK, "little")
+
+
+def byte_sum(block: bytes | bytearray | memoryview) -> int:
+    """Exact sum of a 512-byte block's bytes, ~4x faster than `sum()` (this runs once per tar member).
+
+    adler32's low half is 1 + the byte sum modulo 65521; the sum is below 2 x 65521 (512 x 255), so
+    it is that residue or the residue + 65521, and the two differ in parity; the parity of the sum
+    is the parity of the number of odd bytes.
+    """
+    residue = ((zlib.adler32(block) & 0xFFFF) - 1) % _ADLER_MOD
+    odd = (int.from_bytes(block, "little") & _LOW_BITS).bit_count()
+    return residue if (residue ^ odd) & 1 == 0 else residue + _ADLER_MOD
+
+
+def _fast_checksum_ok(header: memoryview, field: bytes) -> bool:
+    if field[6] in (0, 32):  # 6 octal digits, NUL, space: the usual layout
+        try:
+            if int(field[:6], 8) == byte_sum(header) - sum(field) + 8 * 32:
+                return True
+        except ValueError:
+            pass
+    return _checksum_ok(header)
+
+
+def _checksum_ok(header: bytes | bytearray | memoryview) -> bool:
+    field = bytes(header[148:156])
     stored = _octal(field)
-    unsigned = sum(header) - sum(field) + 8 * 32  # the checksum field counts as spaces
+    # The checksum field itself counts as eight spaces.
+    unsigned = (byte_sum(header) if len(header) == BLOCK else sum(header)) - sum(field) + 8 * 32
     if stored == unsigned:
         return True
-    raw = header[:148] + b"        " + header[156:]
+    raw = bytes(header[:148]) + b"        " + bytes(header[156:])
     return stored == sum(b - 256 if b > 127 else b for b in raw)  # some old tars sum signed bytes
 
 
@@ -212,14 +255,17 @@ class TarStream:
                 if self._end - self._pos == 0:
                     return  # EOF without end-of-archive blocks: accepted, as GNU tar does
                 raise CorruptLayer("unexpected end of layer data (truncated header)")
-            header = bytes(self._view[self._pos : self._pos + BLOCK])
-            self._pos += BLOCK
-            if header.count(0) == BLOCK:
-                return  # end-of-archive marker
-            if not _checksum_ok(header):
+            buf, pos = self._buf, self._pos
+            self._pos = pos + BLOCK
+            # An all-zero block ends the archive; a real header never starts with a NUL name byte
+            # unless it is damaged, so the full count runs only then.
+            if buf[pos] == 0 and buf.count(0, pos, pos + BLOCK) == BLOCK:
+                return
+            name_f, size_f, sum_f, type_b, link_f, magic, prefix_f = _HEADER.unpack_from(buf, pos)
+            if not _fast_checksum_ok(self._view[pos : pos + BLOCK], sum_f):
                 raise CorruptLayer("bad tar header checksum (corrupt or not a tar)")
-            typeflag = chr(header[156]) if header[156] else "0"
-            size = _octal(header[124:136])
+            typeflag = type_b.decode("latin-1") if type_b != b"\0" else "0"
+            size = _size(size_f)
             if typeflag in "LKxg":
                 data = self._meta_block(size)
                 if typeflag == "L":
@@ -231,10 +277,10 @@ class TarStream:
                 else:
                     global_pax.update(_parse_pax(data))
                 continue
-            name = _text(header[0:100])
-            if header[345] and header[257:263] == b"ustar\x00":  # POSIX ustar: prefix extends the name
-                name = _text(header[345:500]) + "/" + name
-            linkname = _text(header[157:257]) if header[157] else ""
+            name = _text(name_f)
+            if prefix_f[0] and magic == b"ustar\x00":  # POSIX ustar: prefix extends the name
+                name = _text(prefix_f) + "/" + name
+            linkname = _text(link_f) if link_f[0] else ""
             merged = {**global_pax, **pax} if global_pax else pax
             if merged:
                 name = merged.get("path", name)

@@ -4,7 +4,9 @@ that point at a vendor's repository are extra evidence (and recorded as extra `r
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import fnmatch
+import functools
+import re
 from typing import Any
 
 from packageurl import PackageURL
@@ -19,8 +21,17 @@ _VENDORS = "vendors.yaml"
 _OS = "os_ecosystems.yaml"
 
 
+_NEVER = re.compile(r"(?!)")
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_set(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern for a rule's globs (fnmatchcase semantics), built once per glob list."""
+    return re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else _NEVER
+
+
 def _any_glob(name: str, globs: list[str]) -> bool:
-    return any(fnmatchcase(name, g) for g in globs)
+    return _glob_set(tuple(globs)).match(name) is not None
 
 
 def dpkg_vendor(pkg: Package, vendors: list[dict[str, Any]], repos: dict[str, str]) -> tuple[str, str | None] | None:
