@@ -141,3 +141,15 @@ def test_codec_refuses_unknown_types_and_non_data_fields() -> None:
 
     with pytest.raises(CodecError):
         encode_fact(Odd(value={"a": 1}))
+
+
+def test_an_unwritable_cache_is_a_warning_and_the_scan_still_completes(tmp_path: Path) -> None:
+    write_oci_layout(tmp_path / "oci", standard_image_layers())
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("not a directory")
+    opened: list[str] = []
+    result = _scan(tmp_path / "oci", probe_registries(), blocker, opened)
+    reference = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", [], use_cache=False)
+    assert _inventory(result) == _inventory(reference)
+    messages = [i.message for i in result.issues]
+    assert any("layer result not cached" in m for m in messages), messages

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,28 +194,34 @@ def apply_layers(
     cache = LayerCache(ctx.settings.cache_dir, analyzers_key([(a.name, a.version) for a in analyzers]))
     applier: Applier[Fact] = Applier()
     hits = 0
-    for layer in source.layers:
-        result = cache.get(layer.digest, layer.diff_id) if use_cache else None
-        hit = result is not None
-        if result is None:
-            try:
-                result = read_layer(layer, analyzers, ctx, parallel=parallel)
-            except LayerError as exc:
-                ctx.error(layer.name, f"layer not scanned: {exc}")
-                if on_layer is not None:
-                    on_layer(layer, False)
-                continue
-            if use_cache:
+    # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
+    writes: list[tuple[LayerRef, Future[None]]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer:
+        for layer in source.layers:
+            result = cache.get(layer.digest, layer.diff_id) if use_cache else None
+            hit = result is not None
+            if result is None:
                 try:
-                    cache.put(layer.digest, layer.diff_id, result)
-                except (OSError, CodecError) as exc:
-                    ctx.warn(layer.name, f"layer result not cached: {exc}")
-        else:
-            hits += 1
-        _replay(ctx, layer.name, result.issues)
-        applier.add(result)
-        if on_layer is not None:
-            on_layer(layer, hit)
+                    result = read_layer(layer, analyzers, ctx, parallel=parallel)
+                except LayerError as exc:
+                    ctx.error(layer.name, f"layer not scanned: {exc}")
+                    if on_layer is not None:
+                        on_layer(layer, False)
+                    continue
+                if use_cache:
+                    writes.append((layer, writer.submit(cache.put, layer.digest, layer.diff_id, result)))
+            else:
+                hits += 1
+            _replay(ctx, layer.name, result.issues)
+            applier.add(result)
+            if on_layer is not None:
+                on_layer(layer, hit)
+    for layer, write in writes:
+        failure = write.exception()
+        if isinstance(failure, OSError | CodecError):
+            ctx.warn(layer.name, f"layer result not cached: {failure}")
+        elif failure is not None:
+            raise failure
     ctx.metadata["layers"] = len(source.layers)
     ctx.metadata["layers_from_cache"] = hits
     return applier
