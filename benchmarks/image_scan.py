@@ -5,8 +5,8 @@ a Debian base with the machine's real dpkg status, CUDA libraries, a conda env w
 site-packages tree of ~300 distributions with dist-info, NVIDIA pip wheels, and an app layer with a
 whiteout. Then measures, in one run:
 
-- floor: decompress every layer once with each decompressor available (pigz, gzip, python zlib);
-  the fastest is the floor;
+- floor: decompress every layer once with each decompressor available (pigz, gzip, python zlib,
+  libz called directly as shareguard's inflater does); the fastest is the floor;
 - cold: `shareguard image --input` with an empty layer cache (wall time, peak RSS);
 - warm: the same command again (every layer from the cache).
 
@@ -326,6 +326,33 @@ def floor_zlib(blobs: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c0
 
 
+def floor_libz(blobs: list[Path]) -> tuple[float, float] | None:
+    """(wall, CPU) seconds for libz called directly (ctypes, as shareguard's inflater does), serially."""
+    import ctypes
+
+    from shareguard.sources.image.libz import ZStream, load
+
+    libz = load()
+    if libz is None:
+        return None
+    out = bytearray(8 << 20)
+    window = (ctypes.c_char * len(out)).from_buffer(out)
+    t = time.perf_counter()
+    c0 = time.process_time()
+    for blob in blobs:
+        zs = ZStream()
+        libz.init(zs)
+        with blob.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(chunk), ctypes.c_void_p), len(chunk)
+                while zs.avail_in:
+                    zs.next_out, zs.avail_out = ctypes.addressof(window), len(out)
+                    if libz.lib.inflate(ctypes.byref(zs), 0) == 1:
+                        break
+        libz.lib.inflateEnd(ctypes.byref(zs))
+    return time.perf_counter() - t, time.process_time() - c0
+
+
 def floor_tool(tool: str, blobs: list[Path]) -> tuple[float, float] | None:
     path = shutil.which(tool)
     if not path:
@@ -402,6 +429,10 @@ def main() -> int:
         for _ in range(args.repeat):  # interleaved, so host noise hits floor and scan alike
             zl = floor_zlib(blobs)
             floors.setdefault("python zlib", []).append(zl)
+            lz = floor_libz(blobs)
+            if lz is not None:
+                floors.setdefault("libz via ctypes", []).append(lz)
+                zl = min(zl, lz)
             shutil.rmtree(cache / "layers", ignore_errors=True)
             colds.append(timed(argv, env))
             warms.append(timed(argv, env))

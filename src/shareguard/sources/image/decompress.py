@@ -1,7 +1,7 @@
 """Layer decompression, chosen by magic bytes (not by media type, which registries get wrong).
 
-Decompression runs on another core while Python parses the tar: gzip in a zlib worker thread
-(zlib releases the GIL while it inflates), zstd through the `zstd` tool when installed (else a
+Decompression runs on another core while Python parses the tar: gzip in a worker thread calling
+libz directly (`libz.py`; a `zlib` module thread where libz cannot be loaded), zstd through the `zstd` tool when installed (else a
 python-zstandard thread). Output is handed over in bounded chunks, so a decompression bomb
 costs time, never memory or disk. The blob's digest is computed by the consuming thread
 (`settle`), off the decompressor's critical path.
@@ -343,10 +343,17 @@ def decompressed(
     if not parallel:
         yield kind, inner
         return
+    from shareguard.sources.image.libz import LibzReader
+    from shareguard.sources.image.libz import load as load_libz
+    reader: _ExternalReader | _ThreadedReader | LibzReader
+    libz = load_libz() if kind == "gzip" else None
     argv = external_tool(kind)
-    reader: _ExternalReader | _ThreadedReader = (
-        _ExternalReader(argv, src, settle) if argv is not None else _ThreadedReader(inner.read_chunk, settle)
-    )
+    if libz is not None:
+        reader = LibzReader(libz, src, settle)
+    elif argv is not None:
+        reader = _ExternalReader(argv, src, settle)
+    else:
+        reader = _ThreadedReader(inner.read_chunk, settle)
     try:
         yield kind, reader
     finally:

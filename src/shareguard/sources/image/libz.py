@@ -1,0 +1,213 @@
+"""gzip layers inflated by the system libz (through ctypes) in a worker thread, into a ring of reused buffers.
+
+Why not the `zlib` module in that thread: its `decompress` allocates a fresh output object per call and
+releases and re-takes the GIL once per output block (32 KiB, 64 KiB, 256 KiB, 1 MiB…). While the tar
+walk holds the GIL those re-takes stall the inflater, which is the critical path of a cold scan;
+measured on a 3 GB image, calling `inflate()` directly — one GIL release per 1 MiB of input, output
+written in place into 8 MiB buffers that the parser hands back — made the layer reads ~14 % faster.
+Serially both run at the same speed (it is the same libz). `zlib` stays the fallback when libz cannot
+be loaded, and is used when no worker thread is wanted.
+
+The binding is the documented zlib ABI: `inflateInit2_` receives `sizeof(z_stream)` and the library
+version and refuses a mismatch, so a layout error cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from shareguard.sources.image.decompress import GZIP_MAGIC, DecompressError, RawReader
+
+Z_OK, Z_STREAM_END, Z_BUF_ERROR = 0, 1, -5
+_GZIP_ONLY = 31  # windowBits 15 + 16: gzip wrapper required, as `zlib.decompressobj(31)`
+_IN = 1 << 20
+"""Compressed bytes per read (larger reads measured no faster and cost more memory)."""
+SLOT = 8 << 20
+SLOTS = 8
+"""Output ring: up to 64 MiB decompressed ahead of the parser (it lags in small-file regions)."""
+
+
+class ZStream(ctypes.Structure):
+    _fields_ = [
+        ("next_in", ctypes.c_void_p),
+        ("avail_in", ctypes.c_uint),
+        ("total_in", ctypes.c_ulong),
+        ("next_out", ctypes.c_void_p),
+        ("avail_out", ctypes.c_uint),
+        ("total_out", ctypes.c_ulong),
+        ("msg", ctypes.c_char_p),
+        ("state", ctypes.c_void_p),
+        ("zalloc", ctypes.c_void_p),
+        ("zfree", ctypes.c_void_p),
+        ("opaque", ctypes.c_void_p),
+        ("data_type", ctypes.c_int),
+        ("adler", ctypes.c_ulong),
+        ("reserved", ctypes.c_ulong),
+    ]
+
+
+class Libz:
+    """The few libz entry points an inflater needs."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        lib.zlibVersion.restype = ctypes.c_char_p
+        lib.zlibVersion.argtypes = []
+        stream = ctypes.POINTER(ZStream)
+        lib.inflateInit2_.argtypes = [stream, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.inflate.argtypes = [stream, ctypes.c_int]
+        lib.inflateReset.argtypes = [stream]
+        lib.inflateEnd.argtypes = [stream]
+        for fn in (lib.inflateInit2_, lib.inflate, lib.inflateReset, lib.inflateEnd):
+            fn.restype = ctypes.c_int
+        self.lib = lib
+        self.version: bytes = lib.zlibVersion()
+
+    def init(self, zs: ZStream) -> None:
+        rc = self.lib.inflateInit2_(ctypes.byref(zs), _GZIP_ONLY, self.version, ctypes.sizeof(ZStream))
+        if rc != Z_OK:
+            raise DecompressError(f"libz refused to start an inflate stream (code {rc})")
+
+
+@functools.cache
+def load() -> Libz | None:
+    """The system libz, or None (then the `zlib` module is used)."""
+    name = ctypes.util.find_library("z")
+    if not name:
+        return None
+    try:
+        libz = Libz(ctypes.CDLL(name))
+        probe = ZStream()
+        libz.init(probe)
+        libz.lib.inflateEnd(ctypes.byref(probe))
+    except (OSError, AttributeError, DecompressError):
+        return None
+    return libz
+
+
+class LibzReader:
+    """`readinto` over a gzip stream (multi-member, zero padding allowed) inflated by a worker thread.
+
+    `settle` runs in the reading thread each time it takes a buffer (see `decompressed`).
+    """
+
+    def __init__(self, libz: Libz, src: RawReader, settle: Callable[[], None] = lambda: None) -> None:
+        self._z = libz
+        self._src = src
+        self._settle = settle
+        self._bufs = [bytearray(SLOT) for _ in range(SLOTS)]
+        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(SLOTS):
+            self._free.put(i)
+        self._ready: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
+        self._current = -1
+        self._view = memoryview(b"")
+        self._done = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="libz-inflate", daemon=True)
+        self._thread.start()
+
+    # -- worker -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._inflate()
+            self._ready.put(None)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._ready.put(exc)
+
+    def _inflate(self) -> None:
+        z, zs = self._z, ZStream()
+        z.init(zs)
+        try:
+            self._inflate_members(z, zs)
+        finally:
+            z.lib.inflateEnd(ctypes.byref(zs))
+
+    def _inflate_members(self, z: Libz, zs: ZStream) -> None:
+        ref = ctypes.byref(zs)
+        inp = b""  # the input zlib points into: kept referenced while in use
+        in_member = True
+        slot, out = self._next_slot()
+        if slot < 0:
+            return
+        zs.next_out, zs.avail_out = ctypes.addressof(out), SLOT
+        while not self._stop.is_set():
+            if zs.avail_in == 0:
+                inp = self._src.read(_IN)
+                if not inp:
+                    if in_member:
+                        raise DecompressError("truncated gzip stream (unexpected end of data)")
+                    break
+                zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(inp), ctypes.c_void_p), len(inp)
+            if not in_member:  # between members: another member, or zero padding to the end
+                rest = inp[len(inp) - zs.avail_in :]
+                while len(rest) < 2:
+                    more = self._src.read(_IN)
+                    if not more:
+                        break
+                    rest += more
+                inp = rest
+                zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(inp), ctypes.c_void_p), len(inp)
+                if inp[:2] == GZIP_MAGIC:
+                    z.lib.inflateReset(ref)
+                    in_member = True
+                else:
+                    if inp.strip(b"\0"):
+                        raise DecompressError("trailing garbage after the gzip stream")
+                    zs.avail_in = 0
+                    continue
+            rc = z.lib.inflate(ref, 0)  # ctypes releases the GIL for the call
+            if rc == Z_STREAM_END:
+                in_member = False
+            elif rc not in (Z_OK, Z_BUF_ERROR):
+                detail = zs.msg.decode("utf-8", "replace") if zs.msg else f"code {rc}"
+                raise DecompressError(f"corrupt gzip stream (Error {rc} while decompressing data: {detail})")
+            if zs.avail_out == 0:
+                self._ready.put((slot, SLOT))
+                slot, out = self._next_slot()
+                if slot < 0:
+                    return
+                zs.next_out, zs.avail_out = ctypes.addressof(out), SLOT
+        used = SLOT - zs.avail_out
+        if used and not self._stop.is_set():
+            self._ready.put((slot, used))
+
+    def _next_slot(self) -> tuple[int, Any]:
+        slot = self._free.get()
+        if slot < 0:
+            return slot, None
+        return slot, (ctypes.c_char * SLOT).from_buffer(self._bufs[slot])
+
+    # -- reader -------------------------------------------------------------------------------
+    def readinto(self, buffer: memoryview) -> int:
+        while not self._view:
+            if self._done:
+                return 0
+            if self._current >= 0:
+                self._free.put(self._current)
+                self._current = -1
+            item = self._ready.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            self._settle()  # everything the worker read for this buffer is hashed before it is used
+            if item is None:
+                self._done = True
+                return 0
+            self._current, n = item
+            self._view = memoryview(self._bufs[self._current])[:n]
+        k = min(len(buffer), len(self._view))
+        buffer[:k] = self._view[:k]
+        self._view = self._view[k:]
+        return k
+
+    def close(self) -> None:
+        self._stop.set()
+        self._free.put(-1)  # wakes a worker waiting for a free buffer
+        self._thread.join()
+        self._view = memoryview(b"")

@@ -1,0 +1,93 @@
+"""The libz inflater (worker thread, buffer ring) against the zlib module on the same streams."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shareguard.sources.image.decompress import DecompressError
+from shareguard.sources.image.libz import SLOT, LibzReader, load
+
+libz = load()
+pytestmark = pytest.mark.skipif(libz is None, reason="no system libz")
+
+
+class Trickle:
+    """A source that returns at most `step` bytes per read (members and magic split across reads)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._io = io.BytesIO(data)
+        self._step = step
+
+    def read(self, n: int = -1) -> bytes:
+        return self._io.read(min(n, self._step) if n >= 0 else self._step)
+
+
+def _inflate(data: bytes, step: int = 1 << 20) -> bytes:
+    assert libz is not None
+    reader = LibzReader(libz, Trickle(data, step))
+    out = bytearray()
+    buf = memoryview(bytearray(1 << 16))
+    try:
+        while k := reader.readinto(buf):
+            out += buf[:k]
+    finally:
+        reader.close()
+    return bytes(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    members=st.lists(st.binary(max_size=3000), min_size=1, max_size=4),
+    padding=st.integers(0, 1100),
+    step=st.sampled_from([1, 2, 3, 7, 512, 1 << 20]),
+)
+def test_same_bytes_as_zlib_for_multi_member_padded_streams(members: list[bytes], padding: int, step: int) -> None:
+    data = b"".join(gzip.compress(m) for m in members) + b"\0" * padding
+    assert _inflate(data, step) == b"".join(members)
+
+
+def test_output_larger_than_the_ring() -> None:
+    payload = bytes(range(256)) * (3 * SLOT // 256 + 17)  # spans several 8 MiB buffers
+    assert _inflate(gzip.compress(payload, 1)) == payload
+
+
+@pytest.mark.parametrize("step", [1, 1 << 20])
+def test_truncated(step: int) -> None:
+    data = gzip.compress(b"x" * 100_000)
+    with pytest.raises(DecompressError, match="truncated gzip stream"):
+        _inflate(data[: len(data) // 2], step)
+    with pytest.raises(DecompressError, match="truncated gzip stream"):
+        _inflate(b"", step)
+
+
+def test_corrupt() -> None:
+    data = bytearray(gzip.compress(b"hello world" * 1000))
+    data[20:30] = b"\xff" * 10
+    with pytest.raises(DecompressError, match="corrupt gzip stream"):
+        _inflate(bytes(data))
+
+
+@pytest.mark.parametrize("tail", [b"garbage", b"\0\0\0x", b"\x1f"])
+def test_trailing_garbage(tail: bytes) -> None:
+    with pytest.raises(DecompressError, match="trailing garbage|truncated"):
+        _inflate(gzip.compress(b"abc") + tail, 2)
+
+
+def test_not_gzip() -> None:
+    with pytest.raises(DecompressError, match="corrupt gzip stream"):
+        _inflate(zlib.compress(b"zlib, not gzip"))
+
+
+def test_stopping_early_releases_the_worker() -> None:
+    assert libz is not None
+    payload = b"\0" * (40 * SLOT)  # a bomb-like stream: 320 MiB of zeros
+    reader = LibzReader(libz, io.BytesIO(gzip.compress(payload, 9)))
+    buf = memoryview(bytearray(1 << 20))
+    assert reader.readinto(buf) > 0
+    reader.close()  # must not hang with the ring full
