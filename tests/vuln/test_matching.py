@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.vuln.osv_fixtures import advisory, store_from
 
 from shareguard.core.facts import OSInfo, Package
@@ -159,3 +164,66 @@ def test_evaluations_are_counted(pypa_store: VulnStore) -> None:
     matcher = Matcher(pypa_store)
     matcher.match(_pypi("tensorflow", "2.4.0"))
     assert matcher.stats.candidates > 100 and matcher.stats.packages == 1
+
+
+# --- the hot loop (one folded table per entry) against the ranges evaluated one by one --------------
+
+_V = ["0.9", "1.0", "1.0.0", "1.0.1", "1.1", "2.0rc1", "2.0", "2.0.1", "3.0"]
+_EVENTS = st.lists(
+    st.tuples(st.sampled_from(["introduced", "introduced", "fixed", "last_affected", "limit"]), st.sampled_from(_V)),
+    min_size=1,
+    max_size=5,
+)
+_ENTRY = st.tuples(
+    st.sampled_from(["OSV-A", "OSV-B", "OSV-C"]),  # repeated ids: several entries of one advisory
+    st.lists(_EVENTS, max_size=2),
+    st.lists(st.sampled_from([*_V, "2.0.post1", "weird-build"]), max_size=3),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entries=st.lists(_ENTRY, min_size=1, max_size=5),
+    versions=st.lists(st.sampled_from([*_V, "0.1", "1.5", "2.0+cu121", "9.0", "weird-build"]), min_size=1, max_size=6),
+)
+def test_hot_loop_agrees_with_range_by_range_evaluation(
+    entries: list[tuple[str, list[list[tuple[str, str]]], list[str]]], versions: list[str]
+) -> None:
+    affected = [
+        {
+            "package": {"ecosystem": "PyPI", "name": "demo"},
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, *({k: v} for k, v in events)]}
+                for events in ranges
+            ],
+            "versions": listed,
+        }
+        for _id, ranges, listed in entries
+    ]
+    docs: dict[str, dict[str, Any]] = {}
+    for (adv_id, _r, _l), entry in zip(entries, affected, strict=True):
+        docs.setdefault(adv_id, {**advisory(adv_id, "PyPI", "demo", []), "affected": []})["affected"].append(entry)
+    with tempfile.TemporaryDirectory() as tmp, store_from(Path(tmp), list(docs.values())) as store:
+        fast = Matcher(store)
+        slow = Matcher(store)
+        for version in versions:
+            pkg = _pypi("demo", version)
+            slow.match(pkg)  # builds the table, then force the general path on it
+            slow._tables = {k: t._replace(general=True) for k, t in slow._tables.items()}
+            got = fast.match(pkg)
+            assert [m[2:] for m in got] == [m[2:] for m in slow.match(pkg)], version
+            assert len({m.advisory_id for m in got}) == len(got)  # one match per advisory
+
+
+def test_oversized_table_is_evaluated_range_by_range(pypa_store: VulnStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shareguard.vuln import matcher as matcher_module
+
+    pkgs = [_pypi("tensorflow", v) for v in ("1.15.0", "2.4.0", "2.11.0", "2.16.1", "2.4.0+cu110")]
+    laid_out = Matcher(pypa_store)
+    expected = [laid_out.match(p) for p in pkgs]
+    assert not any(t.general for t in laid_out._tables.values())
+    monkeypatch.setattr(matcher_module, "MAX_TABLE_CELLS", 0)
+    fallback = Matcher(pypa_store)
+    assert [fallback.match(p) for p in pkgs] == expected
+    assert all(t.general for t in fallback._tables.values())
+    assert sum(map(len, expected)) > 300

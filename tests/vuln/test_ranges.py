@@ -173,7 +173,7 @@ _EVENT = st.tuples(
 @settings(max_examples=500)
 @given(events=st.lists(_EVENT, min_size=1, max_size=7), version=st.sampled_from(_VERSIONS))
 def test_compiled_range_agrees_with_spec(events: list[tuple[str, str]], version: str) -> None:
-    from shareguard.vuln.matcher import _included, _parse_range
+    from shareguard.vuln.ranges import compile_range, included
     from shareguard.vuln.versions import PEP440
 
     # keep to what the importer accepts: "0" only introduces, "*" only limits, distinct versions per kind
@@ -181,5 +181,45 @@ def test_compiled_range_agrees_with_spec(events: list[tuple[str, str]], version:
     assume(events)
     seen = [v for _k, v in events if v not in ("0", "*")]
     assume(len(seen) == len(set(seen)))  # the spec leaves ties between events of one version unordered
-    compiled = _parse_range(tuple(events), PEP440)
-    assert (_included(PEP440.key(version), compiled) is not None) == _spec_included(version, events)
+    compiled = compile_range(tuple(events), PEP440)
+    assert (included(PEP440.key(version), compiled) is not None) == _spec_included(version, events)
+
+
+# --- several ranges of one entry folded into one table, against the ranges evaluated one by one ------
+
+_MERGE_VERSIONS = ["0.9", "1.0", "1.0.0", "1.0.1", "1.1", "2.0rc1", "2.0", "2.0.1", "3.0", "3.1"]
+_MERGE_EVENT = st.tuples(
+    st.sampled_from(["introduced", "introduced", "fixed", "last_affected", "limit"]),
+    st.sampled_from([*_MERGE_VERSIONS, "0", "*"]),
+)
+
+
+@settings(max_examples=500)
+@given(
+    ranges=st.lists(st.lists(_MERGE_EVENT, min_size=1, max_size=6), min_size=1, max_size=3),
+    probes=st.lists(st.sampled_from([*_MERGE_VERSIONS, "0.1", "1.0.0.1", "1.5", "2.0.0.1", "9.0"]), max_size=8),
+)
+def test_merged_table_agrees_with_ranges_in_order(ranges: list[list[tuple[str, str]]], probes: list[str]) -> None:
+    from shareguard.vuln.ranges import compile_range, first_included, merge_ranges
+    from shareguard.vuln.versions import PEP440
+
+    compiled = [
+        compile_range(
+            tuple((k, v) for k, v in events if (v != "0" or k == "introduced") and (v != "*" or k == "limit")), PEP440
+        )
+        for events in ranges
+    ]
+    table = merge_ranges(compiled)
+    for version in [*_MERGE_VERSIONS, *probes]:  # every event version (equal keys included) and versions between
+        key = PEP440.key(version)
+        assert table.verdict(key) == first_included(key, compiled), version
+
+
+def test_semver_range_of_a_pypi_entry_uses_semver_order(tmp_path: Path) -> None:
+    # A range's type decides its order: such an entry once made the comparison of keys of two orders fail.
+    doc = advisory("OSV-MIXED", "PyPI", "demo", [{"introduced": "1.0.0"}, {"fixed": "1.2.0"}], range_type="SEMVER")
+    doc["affected"][0]["ranges"].append({"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.1"}]})
+    assert _matches(tmp_path, doc, "1.1.0") == [("OSV-MIXED", "1.2.0")]
+    assert _matches(tmp_path / "b", doc, "2.0.5") == [("OSV-MIXED", "2.1")]
+    assert _matches(tmp_path / "c", doc, "3.0") == []
+    assert _matches(tmp_path / "d", doc, "1.1.0rc1") == []  # not a SemVer version: only the PEP 440 range applies

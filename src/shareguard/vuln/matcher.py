@@ -3,8 +3,10 @@
 Per package: which ecosystem, name and version to look up (OS-managed Python files are left to
 the OS advisories; third-party OS packages are not matched against the distro; Debian/Ubuntu/
 Alpine advisories name SOURCE packages; conda packages are looked up under their PyPI name).
-Candidates come from one indexed query per (ecosystem, name), kept for the scan; each range's
-events are parsed and sorted once, and each version string is parsed once (cached keys).
+Candidates come from one indexed query per (ecosystem, name), kept for the scan with each entry's
+ranges compiled into one sorted table (`ranges.py`) and all the entries of a name laid out over
+their common version keys: a package costs one binary search over cached version keys, a
+(package, advisory) pair one list index; each version string is parsed once.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from typing import Any, NamedTuple
 
 from shareguard.core.facts import OSInfo, Package
 from shareguard.vuln import ecosystems
+from shareguard.vuln.ranges import CompiledRange, Verdict, compile_range, distinct_sorted, included, merge_ranges
 from shareguard.vuln.store import AffectedRow, VulnStore
 from shareguard.vuln.versions import PEP440, InvalidVersion, VersionScheme, scheme_for, scheme_for_range_type
 
 _CANONICAL = {e.lower(): e for e in ecosystems.SUPPORTED}
+_EXACT = {**_CANONICAL, **{e: e for e in ecosystems.SUPPORTED}}
+"""The names inventories write (`PyPI`, `pypi`): looked up as they are, without splitting a release."""
 
 
-@dataclass(frozen=True)
-class Query:
-    """What to look up for one package."""
+class Query(NamedTuple):
+    """What to look up for one package (a NamedTuple: a scan builds one per package)."""
 
     ecosystem: str
     """Base OSV ecosystem of the advisories (`PyPI` for a conda package with a PyPI name)."""
@@ -52,6 +56,11 @@ class Match(NamedTuple):
         return self.fixed_version is None and self.last_affected is None
 
 
+Hit = tuple[str, str | None, str | None, str | None, str]
+"""The fields of a Match after (package, query), precomputed per verdict: id, fixed, last affected,
+vendor severity, via."""
+
+
 @dataclass
 class MatchStats:
     packages: int = 0
@@ -61,40 +70,54 @@ class MatchStats:
     """(ecosystem, name, version) whose version the ecosystem's order cannot parse."""
 
 
-Verdict = tuple[str | None, str | None]
-"""(next fixed version, last affected version) of an affected stretch."""
-
-
-@dataclass(slots=True)
-class _Range:
-    """One OSV range, compiled. The spec's loop over sorted events is a state machine; its outcome
-    once exactly the first p events are at or below the version is precomputed for every p, so
-    evaluating a version is one binary search over cached keys (C-level tuple comparisons)."""
-
-    keys: list[Any]
-    """Sorted keys of the events with a real version (an introduced "0" applies before them)."""
-    kinds: list[str]
-    verdicts: list[Verdict | None]
-    """verdicts[p]: the outcome when exactly the first p events are at or below the version."""
-    limits: list[Any]
-    """Keys of limit events (None for "*"); empty means no limit."""
-    fixes: list[tuple[Any, str]]
-    """(key, raw) of every fixed event, for versions matched through the explicit list."""
-
-
 @dataclass(slots=True)
 class _Candidate:
     advisory_id: str
     ecosystem: str
     release: str
     vendor_severity: str | None
-    ranges: list[_Range]
+    ranges: list[CompiledRange]
+    schemes: list[VersionScheme]
+    """The order of each range (SEMVER ranges use SemVer whatever the ecosystem)."""
     versions: frozenset[str]
+    keys: list[Any] | None
+    """The ranges merged (`RangeTable`), with verdicts as Match fields; None when some range uses
+    another order than the ecosystem's, which only the general path evaluates."""
+    after: list[Hit | None]
+    exact: list[Hit | None] | None
+
+
+_Row = tuple[list[Hit | None], frozenset[str], _Candidate]
+"""(verdict of each region of the table's keys, explicit versions, candidate)."""
+
+MAX_TABLE_CELLS = 1_000_000
+"""Above this many (candidate, region) cells one name's table is not laid out (a few MB); its
+candidates are evaluated range by range instead (e.g. a kernel source package with thousands of
+advisories, matched once per image)."""
+
+
+class _Table(NamedTuple):
+    """The candidates that apply to one (ecosystem, name, release), laid out for the hot loop.
+
+    `keys` are the distinct event versions of all of them; a version falls in region `2p` when exactly
+    p keys are at or below it and none equals it, in region `2p + 1` when it equals `keys[p - 1]`.
+    Each row holds its candidate's verdict for every region, so a pair costs one list index."""
+
+    scheme: VersionScheme
+    keys: list[Any]
+    rows: list[_Row]
+    unique_ids: bool
+    """No advisory appears twice (else matches of one advisory are merged)."""
+    general: bool
+    """Evaluate range by range: some candidate mixes orders, or the table would be too large."""
+
+
+_new_tuple = tuple.__new__
 
 
 def canonical_ecosystem(name: str) -> str | None:
     """`pypi` → `PyPI`; `Debian:12` → `Debian`; None when not supported."""
-    return _CANONICAL.get(ecosystems.split(name)[0].lower())
+    return _EXACT.get(name) or _CANONICAL.get(ecosystems.split(name)[0].lower())
 
 
 def os_release(pkg: Package, os_info: OSInfo | None) -> str:
@@ -128,7 +151,7 @@ def _release_of_purl(purl: str) -> str | None:
 
 def query_for(pkg: Package, os_info: OSInfo | None) -> Query | None:
     """What advisories a package is matched against; None when it must not be matched at all."""
-    eco = canonical_ecosystem(ecosystems.split(pkg.ecosystem)[0])
+    eco = canonical_ecosystem(pkg.ecosystem)
     if eco is None or not pkg.version:
         return None
     if eco == "conda":
@@ -140,7 +163,7 @@ def query_for(pkg: Package, os_info: OSInfo | None) -> Query | None:
         return Query(eco, pkg.source_name or pkg.name, pkg.source_version or pkg.version, os_release(pkg, os_info))
     if pkg.os_managed:
         return None  # a Debian python3-* file: its dpkg package is matched against the OS advisories
-    return Query(eco, pkg.name, pkg.version, "")
+    return _new_tuple(Query, (eco, pkg.name, pkg.version, ""))  # Query(...) without its Python-level __new__
 
 
 class Matcher:
@@ -151,6 +174,7 @@ class Matcher:
         self.os_info = os_info
         self.stats = MatchStats()
         self._candidates: dict[tuple[str, str], list[_Candidate]] = {}
+        self._tables: dict[tuple[str, str, str], _Table] = {}
 
     def candidates(self, ecosystem: str, name: str) -> list[_Candidate]:
         found = self._candidates.get((ecosystem, name))
@@ -164,130 +188,156 @@ class Matcher:
         return found
 
     def _prepare(self, row: AffectedRow) -> _Candidate:
-        ranges: list[_Range] = []
+        own = scheme_for(row.ecosystem) or PEP440
+        ranges: list[CompiledRange] = []
+        schemes: list[VersionScheme] = []
         for rg in row.ranges:
             scheme = scheme_for_range_type(rg.type, row.ecosystem)
             if scheme is None:
                 continue
             try:
-                ranges.append(_parse_range(rg.events, scheme))
+                ranges.append(compile_range(rg.events, scheme))
             except InvalidVersion:
                 continue  # an event this order cannot place: the explicit versions list still applies
+            schemes.append(scheme)
+        keys: list[Any] | None = None
+        after: list[Hit | None] = []
+        exact: list[Hit | None] | None = None
+        if all(s is own for s in schemes):
+            table = merge_ranges(ranges)
+            keys = table.keys
+            after = [self._hit(row, v) for v in table.after]
+            exact = None if table.exact is None else [self._hit(row, v) for v in table.exact]
         return _Candidate(
-            row.advisory_id, row.ecosystem, row.release, row.vendor_severity, ranges, frozenset(row.versions)
+            row.advisory_id,
+            row.ecosystem,
+            row.release,
+            row.vendor_severity,
+            ranges,
+            schemes,
+            frozenset(row.versions),
+            keys,
+            after,
+            exact,
         )
+
+    @staticmethod
+    def _hit(row: AffectedRow, verdict: Verdict | None) -> Hit | None:
+        return None if verdict is None else (row.advisory_id, verdict[0], verdict[1], row.vendor_severity, "range")
+
+    def _table(self, query: Query) -> _Table:
+        release = query.release
+        cands = [
+            c
+            for c in self.candidates(query.ecosystem, query.name)
+            if not c.release or ecosystems.release_matches(c.ecosystem, c.release, release)
+        ]
+        keys = distinct_sorted([k for c in cands for k in c.keys or ()])
+        general = any(c.keys is None for c in cands) or len(cands) * (2 * len(keys) + 2) > MAX_TABLE_CELLS
+        table = _Table(
+            scheme=scheme_for(query.ecosystem) or PEP440,
+            keys=keys,
+            rows=[([] if general else _regions(c, keys), c.versions, c) for c in cands],
+            unique_ids=len({c.advisory_id for c in cands}) == len(cands),
+            general=general,
+        )
+        self._tables[(query.ecosystem, query.name, release)] = table
+        return table
 
     def match(self, pkg: Package, query: Query | None = None) -> list[Match]:
         query = query or query_for(pkg, self.os_info)
         if query is None:
             return []
-        self.stats.packages += 1
-        scheme = scheme_for(query.ecosystem) or PEP440
-        raw = query.version
+        eco, name, raw, release = query
+        table = self._tables.get((eco, name, release)) or self._table(query)
+        scheme, keys, rows, unique_ids, general = table
+        stats = self.stats
+        stats.packages += 1
+        stats.candidates += len(rows)
         try:
             installed: Any = scheme.key(raw)
         except InvalidVersion:
             installed = None
-            self.stats.unparsable.append((query.ecosystem, query.name, raw))
+            stats.unparsable.append((eco, name, raw))
+        if not rows:
+            return []
         # PEP 440: `2.3.0+cu121` is release 2.3.0 with a local label; explicit lists name public versions.
-        public = raw.split("+", 1)[0] if scheme is PEP440 else raw
-        release = query.release
-        by_id: dict[str, Match] = {}
-        evaluated = 0
-        # The hot loop of a scan: kept flat (no per-candidate calls beyond the range check).
-        for cand in self.candidates(query.ecosystem, query.name):
-            if cand.release and not ecosystems.release_matches(cand.ecosystem, cand.release, release):
-                continue
-            evaluated += 1
-            verdict = None
-            via = "range"
-            if installed is not None:
-                for rg in cand.ranges:
-                    if rg.limits:
-                        verdict = _included(installed, rg)
-                    else:  # _included inlined for the common case (no limit events)
-                        keys = rg.keys
-                        p = bisect_right(keys, installed)
-                        while p and rg.kinds[p - 1] == "last_affected" and keys[p - 1] == installed:
-                            p -= 1
-                        verdict = rg.verdicts[p]
-                    if verdict is not None:
-                        break
-            if verdict is None:
-                if raw not in cand.versions and public not in cand.versions:
-                    continue
-                # Listed explicitly (e.g. a yanked release outside every range): report the next fix if known.
-                verdict, via = (_next_fix(cand, installed), None), "versions"
-            fixed, last = verdict
-            adv_id = cand.advisory_id
-            prev = by_id.get(adv_id)
-            if prev is not None:
-                fixed = _max_fix(scheme, prev.fixed_version, fixed)
-                last = last or prev.last_affected
-            by_id[adv_id] = Match(pkg, query, adv_id, fixed, last, cand.vendor_severity, via)
-        self.stats.candidates += evaluated
-        return list(by_id.values())
-
-
-def _included(v: Any, rg: _Range) -> Verdict | None:
-    """OSV's IncludedInRanges (with BeforeLimits) for one range: None if not affected."""
-    if rg.limits and not any(lim is None or v < lim for lim in rg.limits):
-        return None
-    keys = rg.keys
-    p = bisect_right(keys, v)
-    # `last_affected` is inclusive: one equal to the version has not taken effect yet.
-    while p and rg.kinds[p - 1] == "last_affected" and keys[p - 1] == v:
-        p -= 1
-    return rg.verdicts[p]
-
-
-def _parse_range(events: tuple[tuple[str, str], ...], scheme: VersionScheme) -> _Range:
-    zero = False
-    limits: list[Any] = []
-    real: list[tuple[Any, str, str]] = []
-    for kind, raw in events:
-        if kind == "introduced" and raw == "0":
-            zero = True  # sorts before every version
-        elif kind == "limit":
-            limits.append(None if "*" in raw else scheme.key(raw))
+        public = raw.split("+", 1)[0] if scheme is PEP440 and "+" in raw else raw
+        head = (pkg, query)
+        out: list[Match] = []
+        if general or installed is None:
+            for *_, cand in rows:
+                hit = _general_hit(cand, raw, public, installed, scheme)
+                if hit is not None:
+                    out.append(_new_tuple(Match, head + hit))
         else:
-            real.append((scheme.key(raw), kind, raw))
-    ordered = sorted(real, key=lambda e: e[0])  # stable: equal versions keep the document's order
-    # The spec's loop, run once: the state after each prefix of the sorted events is that prefix's verdict.
-    vulnerable, opened = zero, -1
-    verdicts: list[Verdict | None] = [_boundary(ordered, opened) if vulnerable else None]
-    for i, (_k, kind, _raw) in enumerate(ordered):
-        if kind == "introduced":
-            vulnerable, opened = True, i
-        elif kind in ("fixed", "last_affected"):  # in a prefix the version is above any last_affected
-            vulnerable = False
-        verdicts.append(_boundary(ordered, opened) if vulnerable else None)
-    return _Range(
-        keys=[e[0] for e in ordered],
-        kinds=[e[1] for e in ordered],
-        verdicts=verdicts,
-        limits=limits,
-        fixes=[(k, raw) for k, kind, raw in ordered if kind == "fixed"],
-    )
+            p = bisect_right(keys, installed)
+            region = 2 * p + 1 if p and keys[p - 1] == installed else 2 * p
+            # The hot loop of a scan: one list index per (package, advisory) pair, no calls.
+            for verdicts, versions, cand in rows:
+                hit = verdicts[region]
+                if hit is not None:
+                    out.append(_new_tuple(Match, head + hit))
+                elif raw in versions or (public is not raw and public in versions):
+                    # Listed explicitly (e.g. a yanked release outside every range): report the next fix if known.
+                    out.append(_listed(pkg, query, cand, _next_fix(cand, installed, scheme)))
+        return out if unique_ids else _merge_same_advisory(out, scheme)
 
 
-def _boundary(ordered: list[tuple[Any, str, str]], opened: int) -> Verdict:
-    """The first fixed / last_affected event after the introduced event that opened the stretch."""
-    for _k, kind, raw in ordered[opened + 1 :]:
-        if kind == "fixed":
-            return raw, None
-        if kind == "last_affected":
-            return None, raw
-        if kind == "introduced":
-            break
-    return None, None
+def _regions(cand: _Candidate, keys: list[Any]) -> list[Hit | None]:
+    """The candidate's verdict in every region of a table's keys (a superset of its own keys)."""
+    own, after, exact = cand.keys or [], cand.after, cand.exact
+    out: list[Hit | None] = [after[0], None]  # region 1 (no key at or below, yet equal to one) cannot occur
+    for k in keys:
+        q = bisect_right(own, k)  # the candidate's own keys at or below k, and so below the next region
+        out.append(after[q])  # above k, below the next key
+        out.append(exact[q - 1] if exact is not None and q and own[q - 1] == k else after[q])  # equal to k
+    return out
 
 
-def _next_fix(cand: _Candidate, installed: Any) -> str | None:
+def _listed(pkg: Package, query: Query, cand: _Candidate, fixed: str | None) -> Match:
+    return Match(pkg, query, cand.advisory_id, fixed, None, cand.vendor_severity, "versions")
+
+
+def _general_hit(cand: _Candidate, raw: str, public: str, installed: Any, own: VersionScheme) -> Hit | None:
+    """One pair evaluated range by range, each in its own order (the ecosystem's unless a SEMVER range)."""
+    if installed is not None:
+        for rg, scheme in zip(cand.ranges, cand.schemes, strict=True):
+            v = installed if scheme is own else _key_or_none(scheme, raw)
+            verdict = None if v is None else included(v, rg)
+            if verdict is not None:
+                return (cand.advisory_id, verdict[0], verdict[1], cand.vendor_severity, "range")
+    if raw not in cand.versions and public not in cand.versions:
+        return None
+    return (cand.advisory_id, _next_fix(cand, installed, own), None, cand.vendor_severity, "versions")
+
+
+def _key_or_none(scheme: VersionScheme, raw: str) -> Any:
+    try:
+        return scheme.key(raw)
+    except InvalidVersion:
+        return None
+
+
+def _merge_same_advisory(matches: list[Match], scheme: VersionScheme) -> list[Match]:
+    """Several affected entries of one advisory for one package: one match, the highest fix."""
+    by_id: dict[str, Match] = {}
+    for m in matches:
+        prev = by_id.get(m.advisory_id)
+        if prev is not None:
+            fixed = _max_fix(scheme, prev.fixed_version, m.fixed_version)
+            m = m._replace(fixed_version=fixed, last_affected=m.last_affected or prev.last_affected)
+        by_id[m.advisory_id] = m
+    return list(by_id.values())
+
+
+def _next_fix(cand: _Candidate, installed: Any, own: VersionScheme) -> str | None:
+    """The lowest fix above the installed version, among the ranges in the ecosystem's own order."""
     if installed is None:
         return None
-    fixes = [f for rg in cand.ranges for f in rg.fixes]
-    later = [f for f in fixes if installed < f[0]]
+    later = [
+        f for rg, s in zip(cand.ranges, cand.schemes, strict=True) if s is own for f in rg.fixes if installed < f[0]
+    ]
     return min(later, key=lambda f: f[0])[1] if later else None
 
 

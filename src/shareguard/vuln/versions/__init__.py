@@ -7,8 +7,8 @@ ecosystem's own rules; keys are cached per string so that a scan parses each ver
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
 from shareguard.vuln.versions import apk, dpkg, npm, pep440, rpm
@@ -24,10 +24,12 @@ class InvalidVersion(ValueError):
 class VersionScheme:
     name: str
     _key: KeyFn
+    key: KeyFn = field(init=False, repr=False, compare=False)
+    """`key(version)`: an orderable key; raises InvalidVersion when the string is not a version of
+    this scheme. A partial of the cached function, not a method: it is called once per package."""
 
-    def key(self, version: str) -> Any:
-        """An orderable key; raises InvalidVersion when the string is not a version of this scheme."""
-        return _cached_key(self.name, self._key, version)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", partial(_cached_key, self.name, self._key))
 
     def compare(self, a: str, b: str) -> int:
         ka, kb = self.key(a), self.key(b)
