@@ -119,7 +119,7 @@ class LibzReader:
             self._inflate()
             self._ready.put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
-            self._ready.put(exc)
+            self._ready.put(exc.with_traceback(None))  # its frames would keep a ring buffer exported
 
     def _inflate(self) -> None:
         z, zs = self._z, ZStream()
