@@ -146,3 +146,35 @@ def test_header_checksum_mismatch_is_caught_even_by_a_multiple_of_the_adler_modu
     data[148:156] = f"{stored + 65521:06o}\0 ".encode()[:8]
     with pytest.raises(CorruptLayer, match="checksum"):
         _read_all(bytes(data))
+
+
+class _Skipping:
+    """A reader that can pass over bytes without copying them (as the inflaters can)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._io = io.BytesIO(data)
+        self.skipped = 0
+
+    def readinto(self, buffer: memoryview) -> int:
+        return self._io.readinto(buffer)
+
+    def skip(self, n: int) -> int:
+        k = len(self._io.read(min(n, 1 << 16)))
+        self.skipped += k
+        return k
+
+
+def test_unread_bodies_are_skipped_not_copied_and_still_counted() -> None:
+    members = [("big.bin", b"\1" * (3 << 20)), ("small", b"kept"), ("other.bin", b"\2" * (2 << 20))]
+    data = _tar(members, tarfile.PAX_FORMAT)
+    reader = _Skipping(data)
+    stream = TarStream(reader, chunk=1 << 16)
+    seen = {m.name: (stream.read_body() if m.name == "small" else None) for m in stream}
+    stream.drain()
+    assert seen == {"big.bin": None, "small": b"kept", "other.bin": None}
+    assert reader.skipped >= (5 << 20) - (1 << 17)
+    assert stream.bytes_read == len(data)
+    with pytest.raises(CorruptLayer, match="decompression bomb"):
+        bomb = TarStream(_Skipping(data), chunk=1 << 16, max_bytes=1 << 20)
+        for _ in bomb:
+            pass

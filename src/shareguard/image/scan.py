@@ -146,7 +146,12 @@ class LayerCollector:
 
 
 def read_layer(
-    layer: LayerRef, analyzers: list[InventoryAnalyzer], ctx: ScanContext, *, parallel: bool = True
+    layer: LayerRef,
+    analyzers: list[InventoryAnalyzer],
+    ctx: ScanContext,
+    *,
+    parallel: bool = True,
+    ring: list[bytearray | None] | None = None,
 ) -> LayerResult[Fact]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole."""
     budgets = ctx.settings.budgets
@@ -160,6 +165,7 @@ def read_layer(
         max_decompressed_bytes=budgets.max_decompressed_bytes,
         on_issue=collector.issue,
         parallel=parallel,
+        ring=ring,
     ):
         kind = entry.kind
         if kind == FILE:
@@ -196,13 +202,14 @@ def apply_layers(
     hits = 0
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
     writes: list[tuple[LayerRef, Future[None]]] = []
+    ring: list[bytearray | None] = []  # decompression buffers reused by every layer of this image
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer:
         for layer in source.layers:
             result = cache.get(layer.digest, layer.diff_id) if use_cache else None
             hit = result is not None
             if result is None:
                 try:
-                    result = read_layer(layer, analyzers, ctx, parallel=parallel)
+                    result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring)
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")
                     if on_layer is not None:

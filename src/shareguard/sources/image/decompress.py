@@ -187,10 +187,10 @@ class _ThreadedReader:
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
 
-    def readinto(self, buffer: memoryview) -> int:
+    def _next_chunk(self) -> bool:
         while not self._chunk:
             if self._done:
-                return 0
+                return False
             item = self._queue.get()
             if isinstance(item, BaseException):
                 self._done = True
@@ -198,10 +198,23 @@ class _ThreadedReader:
             self._settle()  # everything the worker read for this item is hashed before it is used
             if item is None:
                 self._done = True
-                return 0
+                return False
             self._chunk = memoryview(item)
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        if not self._next_chunk():
+            return 0
         k = min(len(buffer), len(self._chunk))
         buffer[:k] = self._chunk[:k]
+        self._chunk = self._chunk[k:]
+        return k
+
+    def skip(self, n: int) -> int:
+        """Pass over up to `n` bytes without copying them; 0 at the end."""
+        if not self._next_chunk():
+            return 0
+        k = min(n, len(self._chunk))
         self._chunk = self._chunk[k:]
         return k
 
@@ -316,7 +329,11 @@ class ZstdReader:
 
 @contextmanager
 def decompressed(
-    raw: RawReader, *, parallel: bool = True, settle: Callable[[], None] | None = None
+    raw: RawReader,
+    *,
+    parallel: bool = True,
+    settle: Callable[[], None] | None = None,
+    ring: list[bytearray | None] | None = None,
 ) -> Iterator[tuple[str, object]]:
     """Yield (kind, reader with `readinto`) for a layer blob; kind is `tar`, `gzip` or `zstd`.
 
@@ -324,6 +341,7 @@ def decompressed(
     installed, else a thread) so the caller's parsing overlaps decompression.
     `settle`: called in the caller's thread whenever it takes data, so a `HashingReader(deferred=True)`
     around `raw` hashes what was read there and not on the decompressor's critical path.
+    `ring`: output buffers to reuse from one layer to the next (see `LibzReader`).
     """
     settle = settle or (lambda: None)
     head = b""
@@ -345,11 +363,12 @@ def decompressed(
         return
     from shareguard.sources.image.libz import LibzReader
     from shareguard.sources.image.libz import load as load_libz
+
     reader: _ExternalReader | _ThreadedReader | LibzReader
     libz = load_libz() if kind == "gzip" else None
     argv = external_tool(kind)
     if libz is not None:
-        reader = LibzReader(libz, src, settle)
+        reader = LibzReader(libz, src, settle, ring)
     elif argv is not None:
         reader = _ExternalReader(argv, src, settle)
     else:

@@ -89,7 +89,9 @@ def stream_layer(
     max_decompressed_bytes: int,
     on_issue: IssueSink,
     parallel: bool = True,
+    ring: list[bytearray | None] | None = None,
 ) -> Iterator[LayerEntry]:
+    """`ring`: decompression buffers the caller keeps across the layers it streams one after another."""
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
@@ -99,7 +101,7 @@ def stream_layer(
             size = layer.size if layer.digest else None
             # With a decompression thread, the digest is computed in this thread (see HashingReader).
             hashed = HashingReader(raw, layer.digest, size, what, deferred=parallel)
-            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel, settle=hashed.settle))
+            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel, settle=hashed.settle, ring=ring))
             source: Any = reader
             if layer.verify_uncompressed:
                 source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")

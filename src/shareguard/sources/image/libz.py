@@ -97,11 +97,24 @@ class LibzReader:
     `settle` runs in the reading thread each time it takes a buffer (see `decompressed`).
     """
 
-    def __init__(self, libz: Libz, src: RawReader, settle: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        libz: Libz,
+        src: RawReader,
+        settle: Callable[[], None] = lambda: None,
+        ring: list[bytearray | None] | None = None,
+    ) -> None:
         self._z = libz
         self._src = src
         self._settle = settle
-        self._bufs = [bytearray(SLOT) for _ in range(SLOTS)]
+        # `ring`: buffers kept by the caller from one layer to the next (one reader at a time). Each is
+        # allocated by the worker when first needed, so a small layer touches one, and zero-filling
+        # 96 MiB is paid once per scan, not before every layer.
+        if ring is None:
+            ring = []
+        if len(ring) != SLOTS:
+            ring[:] = [None] * SLOTS
+        self._bufs = ring
         self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
         for i in range(SLOTS):
             self._free.put(i)
@@ -182,13 +195,17 @@ class LibzReader:
         slot = self._free.get()
         if slot < 0:
             return slot, None
-        return slot, (ctypes.c_char * SLOT).from_buffer(self._bufs[slot])
+        buf = self._bufs[slot]
+        if buf is None:
+            buf = self._bufs[slot] = bytearray(SLOT)
+        return slot, (ctypes.c_char * SLOT).from_buffer(buf)
 
     # -- reader -------------------------------------------------------------------------------
-    def readinto(self, buffer: memoryview) -> int:
+    def _next_view(self) -> bool:
+        """Make the next filled buffer current; False at the end of the stream."""
         while not self._view:
             if self._done:
-                return 0
+                return False
             if self._current >= 0:
                 self._free.put(self._current)
                 self._current = -1
@@ -199,11 +216,26 @@ class LibzReader:
             self._settle()  # everything the worker read for this buffer is hashed before it is used
             if item is None:
                 self._done = True
-                return 0
+                return False
             self._current, n = item
-            self._view = memoryview(self._bufs[self._current])[:n]
+            buf = self._bufs[self._current]
+            assert buf is not None  # the worker filled it
+            self._view = memoryview(buf)[:n]
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        if not self._next_view():
+            return 0
         k = min(len(buffer), len(self._view))
         buffer[:k] = self._view[:k]
+        self._view = self._view[k:]
+        return k
+
+    def skip(self, n: int) -> int:
+        """Pass over up to `n` bytes without copying them (file bodies nobody reads); 0 at the end."""
+        if not self._next_view():
+            return 0
+        k = min(n, len(self._view))
         self._view = self._view[k:]
         return k
 

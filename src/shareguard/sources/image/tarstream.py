@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -158,14 +158,19 @@ class TarStream:
         self.bytes_read = 0
         """Decompressed bytes pulled from the reader so far."""
         self.max_bytes = max_bytes
+        skip = getattr(reader, "skip", None)
+        self._skipper: Callable[[int], int] | None = skip if callable(skip) else None
 
     # -- buffer -------------------------------------------------------------------------------
     def _readinto(self, view: memoryview) -> int:
         n = self._reader.readinto(view) or 0
+        self._count(n)
+        return n
+
+    def _count(self, n: int) -> None:
         self.bytes_read += n
         if self.max_bytes is not None and self.bytes_read > self.max_bytes:
             raise CorruptLayer(f"decompressed over {self.max_bytes} bytes: a decompression bomb")
-        return n
 
     def _fill(self, n: int) -> bool:
         """Make `n` bytes available from `_pos`; False at a clean EOF before any byte was added."""
@@ -209,6 +214,14 @@ class TarStream:
             return
         n -= avail
         self._pos = self._end = 0
+        if self._skipper is not None:  # bodies nobody reads are passed over, not copied
+            while n > 0:
+                k = self._skipper(n)
+                if k == 0:
+                    raise CorruptLayer("unexpected end of layer data (truncated)")
+                self._count(k)
+                n -= k
+            return
         view = self._view
         while n > 0:
             k = self._readinto(view[: min(n, len(view))])
@@ -221,7 +234,11 @@ class TarStream:
         self._pos = self._end = 0
         total = 0
         while True:
-            k = self._readinto(self._view)
+            if self._skipper is not None:
+                k = self._skipper(1 << 30)
+                self._count(k)
+            else:
+                k = self._readinto(self._view)
             if k == 0:
                 return total
             total += k
