@@ -135,7 +135,8 @@ def _members(
             continue
         if not path:
             continue
-        base = path.rsplit("/", 1)[-1]
+        # One substring test rules out whiteouts for nearly every member before the name is split.
+        base = path.rsplit("/", 1)[-1] if WHITEOUT_PREFIX in path else ""
         if base.startswith(WHITEOUT_PREFIX):
             parent = path[: -len(base) - 1] if "/" in path else ""
             if base == OPAQUE_MARKER:
