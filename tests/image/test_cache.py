@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sys
 import zlib
 from collections.abc import Iterator
@@ -20,11 +21,11 @@ from imagebuild import DistInfoProbe, probe_registries, standard_image_layers, w
 
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import Fact, ImageIdentity, OSInfo, Package
-from shareguard.core.registry import Registries
+from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
-from shareguard.image.analyzer import InventoryAnalyzer
-from shareguard.image.cache import CodecError, _fact_classes, decode_fact, encode_fact
+from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.cache import CodecError, _fact_classes, code_key, decode_fact, encode_fact
 from shareguard.image.scan import scan_image
 from shareguard.sources.image.model import ImageSource
 from shareguard.sources.image.open import open_image_path
@@ -91,6 +92,7 @@ def test_new_analyzer_version_misses(tmp_path: Path) -> None:
 def test_damaged_cache_entries_are_misses(tmp_path: Path) -> None:
     write_oci_layout(tmp_path / "oci", standard_image_layers())
     first = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", [])
+    shutil.rmtree(tmp_path / "cache" / "images")  # this test is about the per-layer entries
     entries = sorted((tmp_path / "cache" / "layers").iterdir())
     entries[0].write_bytes(b"garbage")
     doc = json.loads(zlib.decompress(entries[1].read_bytes()))
@@ -101,6 +103,7 @@ def test_damaged_cache_entries_are_misses(tmp_path: Path) -> None:
     assert len(opened) == 2
     assert _inventory(first) == _inventory(second)
     third: list[str] = []
+    shutil.rmtree(tmp_path / "cache" / "images")
     _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", third)
     assert third == []  # rewritten
 
@@ -153,3 +156,41 @@ def test_an_unwritable_cache_is_a_warning_and_the_scan_still_completes(tmp_path:
     assert _inventory(result) == _inventory(reference)
     messages = [i.message for i in result.issues]
     assert any("layer result not cached" in m for m in messages), messages
+
+
+def _issues(result: ScanResult) -> list[tuple[str, str, str]]:
+    return [(i.path, i.message, i.kind) for i in result.issues]
+
+
+def test_image_cache_serves_an_unchanged_image_with_its_issues(tmp_path: Path) -> None:
+    layers = standard_image_layers()
+    write_oci_layout(tmp_path / "oci", layers)
+    first = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", [])
+    assert len(list((tmp_path / "cache" / "images").iterdir())) == 1
+    shutil.rmtree(tmp_path / "cache" / "layers")  # the image entry alone must serve the rescan
+    opened: list[str] = []
+    second = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", opened)
+    assert opened == []
+    assert _inventory(first) == _inventory(second)
+    assert _issues(first) == _issues(second)
+    assert second.metadata["layers_from_cache"] == second.metadata["layers"]
+
+
+def test_damaged_image_entry_is_a_miss(tmp_path: Path) -> None:
+    write_oci_layout(tmp_path / "oci", standard_image_layers())
+    first = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", [])
+    (entry,) = (tmp_path / "cache" / "images").iterdir()
+    doc = json.loads(zlib.decompress(entry.read_bytes()))
+    doc["facts"] = [{"t": "os.system", "f": {"command": "touch /tmp/pwned"}}]
+    entry.write_bytes(zlib.compress(json.dumps(doc).encode()))
+    opened: list[str] = []
+    second = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", opened)
+    assert opened == []  # served by the per-layer entries instead
+    assert _inventory(first) == _inventory(second)
+
+
+def test_finalizer_code_is_part_of_the_image_key() -> None:
+    finalizers = list(load_registries().of(InventoryFinalizer))  # type: ignore[type-abstract]
+    assert len(finalizers) > 1
+    assert code_key(finalizers) == code_key(finalizers)
+    assert code_key(finalizers) != code_key(finalizers[:-1])

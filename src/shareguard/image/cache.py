@@ -140,3 +140,83 @@ class LayerCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+IMAGE_FORMAT = 1
+
+
+def code_key(objects: list[Any]) -> str:
+    """Names, orders, versions and the source files' digests of the finalizers: any change to their code
+    (which has no version to bump) misses the image cache."""
+    digest = hashlib.sha256()
+    for obj in objects:
+        cls = type(obj)
+        digest.update(f"{getattr(obj, 'name', '')}:{getattr(obj, 'order', '')}:{getattr(obj, 'version', '')}".encode())
+        path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        try:
+            digest.update(Path(path).read_bytes() if path else cls.__qualname__.encode())
+        except OSError:
+            digest.update(cls.__qualname__.encode())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass
+class ImageInventory:
+    """What the layers and finalizers yielded for a whole image: the finalized facts, and the issues
+    reading and merging them raised (replayed on a hit)."""
+
+    facts: list[Fact]
+    issues: list[tuple[str, str, str | None, str]]
+    """(path, message, analyzer, kind) as in ScanIssue."""
+
+
+class ImageCache:
+    """One compressed JSON file per (image layers, analyzers, finalizers) under `<cache_dir>/images/`.
+
+    A warm rescan of an unchanged image then skips merging ~200k cached paths and the finalizers;
+    the per-layer cache still serves images that share only some layers.
+    """
+
+    def __init__(self, cache_dir: Path, analyzers: str, finalizers: str) -> None:
+        self.dir = cache_dir / "images"
+        self.material = [IMAGE_FORMAT, analyzers, finalizers]
+
+    def _path(self, layers: list[tuple[str | None, str]]) -> Path:
+        material = json.dumps([*self.material, layers])
+        return self.dir / f"{hashlib.sha256(material.encode()).hexdigest()}.json.z"
+
+    def get(self, layers: list[tuple[str | None, str]]) -> ImageInventory | None:
+        try:
+            raw = self._path(layers).read_bytes()
+        except OSError:
+            return None
+        try:
+            doc = json.loads(zlib.decompress(raw))
+            if doc.get("format") != IMAGE_FORMAT or doc.get("layers") != [list(la) for la in layers]:
+                return None
+            classes = _fact_classes()
+            return ImageInventory(
+                facts=[decode_fact(f, classes) for f in doc["facts"]],
+                issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
+            )
+        except (ValueError, KeyError, TypeError, zlib.error, CodecError):
+            return None  # a damaged or foreign entry is a miss; the scan rewrites it
+
+    def put(self, layers: list[tuple[str | None, str]], inventory: ImageInventory) -> None:
+        """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
+        doc = {
+            "format": IMAGE_FORMAT,
+            "layers": [list(la) for la in layers],
+            "facts": [encode_fact(f) for f in inventory.facts],
+            "issues": [list(i) for i in inventory.issues],
+        }
+        data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".image.", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, self._path(layers))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shareguard.core.context import ScanContext
+from shareguard.core.context import ScanContext, ScanIssue
 from shareguard.core.engine import finish, run_post_analyzers
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact, ImageIdentity, Package
@@ -22,7 +22,7 @@ from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer, PathHint
-from shareguard.image.cache import CodecError, LayerCache, analyzers_key
+from shareguard.image.cache import CodecError, ImageCache, ImageInventory, LayerCache, analyzers_key, code_key
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
 from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
@@ -194,8 +194,10 @@ def apply_layers(
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
     parallel: bool = True,
+    failed: list[str] | None = None,
 ) -> Applier[Fact]:
-    """Read (or fetch from the cache) every layer in order and apply it."""
+    """Read (or fetch from the cache) every layer in order and apply it; `failed` collects the names of
+    layers that could not be read."""
     analyzers = inventory_analyzers(registries)
     cache = LayerCache(ctx.settings.cache_dir, analyzers_key([(a.name, a.version) for a in analyzers]))
     applier: Applier[Fact] = Applier()
@@ -212,6 +214,8 @@ def apply_layers(
                     result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring)
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")
+                    if failed is not None:
+                        failed.append(layer.name)
                     if on_layer is not None:
                         on_layer(layer, False)
                     continue
@@ -242,6 +246,52 @@ def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -
             facts = fin.finalize(facts, applier.files)
         except _ANALYZER_ERRORS as exc:
             ctx.error("-", f"{type(exc).__name__}: {exc}", fin.name)
+    return facts
+
+
+def inventory(
+    source: ImageSource,
+    registries: Registries,
+    ctx: ScanContext,
+    *,
+    use_cache: bool = True,
+    on_layer: Callable[[LayerRef, bool], None] | None = None,
+    parallel: bool = True,
+) -> list[Fact]:
+    """The image's finalized facts: from the image cache when the same layers were inventoried by the
+    same analyzers and finalizers before, else layer by layer (each from the layer cache or read)."""
+    layers = [(layer.digest, layer.diff_id) for layer in source.layers]
+    images: ImageCache | None = None
+    if use_cache:
+        analyzers = inventory_analyzers(registries)
+        finalizers = sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
+        images = ImageCache(
+            ctx.settings.cache_dir,
+            analyzers_key([(a.name, a.version) for a in analyzers]),
+            code_key(list(finalizers)),
+        )
+        hit = images.get(layers)
+        if hit is not None:
+            ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in hit.issues)
+            for layer in source.layers:
+                if on_layer is not None:
+                    on_layer(layer, True)
+            ctx.metadata["layers"] = ctx.metadata["layers_from_cache"] = len(source.layers)
+            return hit.facts
+    mark = len(ctx.issues)
+    failed: list[str] = []
+    applier = apply_layers(
+        source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, failed=failed
+    )
+    before_finalize = len(ctx.issues)
+    facts = finalize(applier, registries, ctx)
+    # Only a complete, clean result is worth keeping (a layer that could not be read may read next time).
+    if images is not None and not failed and len(ctx.issues) == before_finalize:
+        issues = [(i.path, i.message, i.analyzer, i.kind) for i in ctx.issues[mark:]]
+        try:
+            images.put(layers, ImageInventory(facts, issues))
+        except (OSError, CodecError) as exc:
+            ctx.warn(source.reference, f"image inventory not cached: {exc}")
     return facts
 
 
@@ -282,8 +332,7 @@ def scan_image(
     ctx.options.setdefault("command", command)
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
-    applier = apply_layers(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel)
-    _add_inventory(ctx, finalize(applier, registries, ctx))
+    _add_inventory(ctx, inventory(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel))
     ctx.facts.add(identity(source))
     findings: list[Finding] = []
     run_post_analyzers(registries, ctx, findings)
