@@ -433,7 +433,8 @@ def main() -> int:
             if lz is not None:
                 floors.setdefault("libz via ctypes", []).append(lz)
                 zl = min(zl, lz)
-            shutil.rmtree(cache / "layers", ignore_errors=True)
+            for kept in ("layers", "images"):  # cold: no layer or image inventory cached
+                shutil.rmtree(cache / kept, ignore_errors=True)
             colds.append(timed(argv, env))
             warms.append(timed(argv, env))
             ratios.append(colds[-1][0] / zl[0])
