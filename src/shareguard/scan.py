@@ -73,13 +73,15 @@ def scan_path(
     capabilities: frozenset[str] | None = None,
     options: dict[str, Any] | None = None,
     postprocess: Callable[[ScanResult], ScanResult] | None = None,
+    plugins: Callable[[str], bool] | None = None,
 ) -> int:
     """CLI helper: scan, then emit the report; returns the exit code.
 
-    `postprocess` sees the result before waivers and reporting (e.g. `config --baseline`)."""
+    `postprocess` sees the result before waivers and reporting (e.g. `config --baseline`); `plugins`
+    selects the built-in plugin modules the command needs (default: all; see `load_registries`)."""
     from shareguard.cli.common import emit, select_reporter
 
-    regs = load_registries()
+    regs = load_registries(builtin_filter=plugins)
     select_reporter(regs, opts, command)  # a bad --format fails before any work
     result = run_path_scan(
         path, command=command, capabilities=capabilities, options=options, registries=regs, quiet=opts.quiet

@@ -10,12 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.errors import ConfigError, ShareguardError
@@ -78,14 +75,52 @@ class OutputOptions:
         )
 
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
 def stderr_console(quiet: bool = False) -> Console:
+    # rich is imported when something is printed: a quiet run with nothing to say does not pay for it.
+    from rich.console import Console
+
     return Console(stderr=True, quiet=quiet, highlight=False)
 
 
+def escape(text: str) -> str:
+    """User content (paths, messages) escaped so `[x]` in a file name is not rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+class ProgressBar(Protocol):
+    """What commands use of rich's `Progress`: one task, advanced as work is done."""
+
+    @property
+    def task_ids(self) -> list[Any]: ...
+
+    def advance(self, task_id: Any, advance: float = 1) -> None: ...
+
+
+class _NoProgress:
+    """Stands in for the bar when it is not shown (not a terminal, or --quiet): no rich import, no work."""
+
+    @property
+    def task_ids(self) -> list[Any]:
+        return [0]
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        pass
+
+
 @contextmanager
-def progress(quiet: bool, description: str, total: int | None = None) -> Iterator[Progress]:
+def progress(quiet: bool, description: str, total: int | None = None) -> Iterator[ProgressBar]:
     """A progress bar on stderr, only when stderr is a terminal and not --quiet."""
-    enabled = not quiet and sys.stderr.isatty()
+    if quiet or not sys.stderr.isatty():
+        yield _NoProgress()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     prog = Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -93,7 +128,6 @@ def progress(quiet: bool, description: str, total: int | None = None) -> Iterato
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr_console(),
-        disable=not enabled,
         transient=True,
     )
     with prog:
@@ -165,6 +199,8 @@ def emit(
     else:
         sys.stdout.write(content if content.endswith("\n") else content + "\n")
         sys.stdout.flush()
+    if not result.issues and not result.expired_waivers:
+        return exit_code_for(result, opts)
     err = stderr_console(opts.quiet)
     # Paths and messages are user content: escape them so `[x]` in a file name is not rich markup.
     for issue in result.issues:

@@ -36,6 +36,12 @@ WriteBaselineOpt = Annotated[
 FipsOpt = Annotated[bool, typer.Option("--fips-required", help="Require FIPS endpoints (as `fips: required`).")]
 
 
+def _needed_plugin(module: str) -> bool:
+    """Posture analyzers and the reporters: other capabilities' analyzers are filtered out of a `config`
+    run anyway (and no posture fact feeds their post analyzers), so their imports are not paid."""
+    return module.startswith(("shareguard.posture.", "shareguard.report."))
+
+
 def register(app: typer.Typer) -> None:
     app.command("config")(config)
 
@@ -77,7 +83,13 @@ def config(
             return result
 
         code = scan_path(
-            path, opts, command="config", capabilities=frozenset({"posture"}), options=options, postprocess=post
+            path,
+            opts,
+            command="config",
+            capabilities=frozenset({"posture"}),
+            options=options,
+            postprocess=post,
+            plugins=_needed_plugin,
         )
     except ShareguardError as exc:
         raise fail(exc) from None

@@ -37,6 +37,12 @@ VexOpt = Annotated[
 ]
 
 
+def needed_plugin(module: str) -> bool:
+    """Inventory, matcher and reporters: configuration and model-file analyzers never see an image's
+    files (they are not walked as a workspace), so their imports and rule loading are not paid."""
+    return module.startswith(("shareguard.image.", "shareguard.vuln.", "shareguard.report."))
+
+
 def register(app: typer.Typer) -> None:
     app.command("image")(image)
 
@@ -115,7 +121,7 @@ def image(
     """Scan a container image: OS and language packages per layer, their vulnerabilities, an SBOM."""
     try:
         opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
-        regs = load_registries()
+        regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "image")
         options = {"ignore_unfixed": ignore_unfixed, "vex": vex_option(vex), "platform": platform}
         ctx = ScanContext(settings=Settings.from_env(), options=options)

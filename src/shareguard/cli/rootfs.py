@@ -20,7 +20,7 @@ from shareguard.cli.common import (
     progress,
     select_reporter,
 )
-from shareguard.cli.image import IgnoreUnfixedOpt, VexOpt, vex_option
+from shareguard.cli.image import IgnoreUnfixedOpt, VexOpt, needed_plugin, vex_option
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ShareguardError
 from shareguard.core.registry import load_registries
@@ -47,7 +47,7 @@ def rootfs(
 
     try:
         opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
-        regs = load_registries()
+        regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "rootfs")
         ctx = ScanContext(
             settings=Settings.from_env(), root=path, options={"ignore_unfixed": ignore_unfixed, "vex": vex_option(vex)}

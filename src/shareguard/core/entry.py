@@ -67,6 +67,8 @@ class FileEntry:
                 data = fh.read(limit + 1)
         if len(data) > limit:
             raise BudgetExceeded(f"file grew over the {limit}-byte budget while read", path=self.rel_path)
+        # Kept for later reads of this entry (e.g. inline suppressions after parsing): one read per file.
+        self._head, self._head_is_all = data, True
         return data
 
     def read_text(self, limit: int) -> str:

@@ -17,7 +17,11 @@ M = TypeVar("M", bound=BaseModel)
 
 @cache
 def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
-    """(plain defaults, required-or-factory fields) of a model class; raises if the class is not simple."""
+    """(every field in declaration order with its plain default, or None where the field is required or has
+    a factory; the required-or-factory fields) of a model class; raises if the class is not simple.
+
+    The first mapping is copied then updated, so `__dict__` keeps the field order a validated model has
+    (reporters that write a model's fields rely on it)."""
     if cls.model_config.get("extra") == "allow" or cls.__private_attributes__ or cls.__pydantic_post_init__:
         raise TypeError(f"{cls.__name__} is not a plain model")
     plain: dict[str, Any] = {}
@@ -27,6 +31,7 @@ def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
             raise TypeError(f"{cls.__name__}.{name} has an alias")
         if field.is_required() or field.default_factory is not None:
             other.add(name)
+            plain[name] = None  # a placeholder keeping the order: `values` must supply it
         else:
             plain[name] = field.default
     return plain, frozenset(other)
@@ -35,12 +40,16 @@ def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
 def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
     """`cls.model_construct(fields_set, **values)`; every required field must be in `values`."""
     plain, other = _defaults(cls)
-    missing = other.difference(values)
-    if missing:
-        raise TypeError(f"{cls.__name__}: missing {sorted(missing)}")
+    if not values.keys() >= other:
+        raise TypeError(f"{cls.__name__}: missing {sorted(other.difference(values))}")
     m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", {**plain, **values})
-    object.__setattr__(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
+    fields = plain.copy()
+    fields.update(values)
+    _set(m, "__dict__", fields)
+    _set(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
     return m
+
+
+_set = object.__setattr__

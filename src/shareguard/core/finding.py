@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _encode_str
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -96,18 +97,18 @@ def fingerprint_of(rule_id: str, resource: Resource, location: Location, disc: A
     A JSON array keeps the parts unambiguous (no separator can be forged by a field's value);
     `disc`, the offending snippet (masked) or the analyzer's key, tells two findings of one rule
     in one resource apart."""
-    raw = json.dumps(
-        [
-            rule_id,
-            resource.type,
-            resource.path,
-            resource.name,
-            location.field_path,
-            location.member,
-            location.record,
-            disc,
-        ]
-    )
+    name, fp, member, record = resource.name, location.field_path, location.member, location.record
+    try:
+        # What `json.dumps([...])` writes for strings and nulls, without the encoder's per-call set-up; the
+        # string encoder refuses anything else (numbers, lists…), which then takes the plain route.
+        raw = (
+            f"[{_encode_str(rule_id)}, {_encode_str(resource.type)}, {_encode_str(resource.path)}, "
+            f"{'null' if name is None else _encode_str(name)}, {'null' if fp is None else _encode_str(fp)}, "
+            f"{'null' if member is None else _encode_str(member)}, "
+            f"{'null' if record is None else _encode_str(record)}, {'null' if disc is None else _encode_str(disc)}]"
+        )
+    except TypeError:
+        raw = json.dumps([rule_id, resource.type, resource.path, name, fp, member, record, disc])
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 

@@ -9,7 +9,7 @@ may define new kinds without touching the core.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar, cast
 
@@ -64,12 +64,22 @@ class Registries:
         return cast(Registry[T], reg)
 
 
-def load_registries(modules: tuple[str, ...] | None = None, *, third_party: bool = True) -> Registries:
-    """Build registries from built-in plugin modules and installed entry points."""
+def load_registries(
+    modules: tuple[str, ...] | None = None,
+    *,
+    third_party: bool = True,
+    builtin_filter: Callable[[str], bool] | None = None,
+) -> Registries:
+    """Build registries from built-in plugin modules and installed entry points.
+
+    `builtin_filter` keeps some of the built-in plugin modules (a command that runs one capability
+    need not import the others'); third-party plugins are still loaded."""
     from shareguard.plugins import BUILTIN_PLUGINS
 
     regs = Registries()
     for mod_name in modules if modules is not None else BUILTIN_PLUGINS:
+        if builtin_filter is not None and not builtin_filter(mod_name):
+            continue
         importlib.import_module(mod_name).register(regs)
     if third_party and modules is None:
         for ep in entry_points(group="shareguard.plugins"):

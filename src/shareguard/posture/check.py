@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol, runtime_checkable
 
@@ -13,7 +13,7 @@ from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
 from shareguard.core.fastmodel import construct
-from shareguard.core.finding import Finding, Remediation
+from shareguard.core.finding import Finding, Remediation, SeveritySource, build_finding
 from shareguard.core.registry import Registry
 from shareguard.core.resource import Location, Resource
 from shareguard.core.rules import RuleMeta
@@ -49,6 +49,10 @@ class PostureAnalyzer:
     A duty counts as assessed only once a check of its family has looked at a resource of its
     types: a Terraform directory without Vertex AI resources leaves the Vertex AI duties
     "not assessed" instead of passing them. `controls` stays empty for that reason."""
+    _plans: dict[str, list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _plans_for: int = field(default=-1, init=False, repr=False, compare=False)
 
     def claims(self, entry: FileEntry) -> bool:
         return self.claim(entry)
@@ -68,13 +72,10 @@ class PostureAnalyzer:
                 attributes=res.attributes,
                 source_format=res.source_format,
             )
-            for chk in self.checks:
-                if "*" not in chk.types and res.type not in chk.types:
+            for chk, active, family in self._plan(res.type):
+                if active is not None and not active(ctx):  # a check that applies only under some settings
                     continue
-                active = getattr(chk, "active", None)  # optional: a check that applies only under some settings
-                if active is not None and not active(ctx):
-                    continue
-                families.add(chk.name.split(".", 1)[0])
+                families.add(family)
                 try:
                     findings.extend(to_finding(v, res, rules, self.name, shared) for v in chk.check(res, ctx))
                 except ShareguardError as exc:
@@ -87,6 +88,21 @@ class PostureAnalyzer:
         for family in families:
             ctx.mark_assessed(by_family.get(family, ()))
         yield from self._suppressed(entry, findings, ctx)
+
+    def _plan(self, res_type: str) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]:
+        """(check, its optional `active` predicate, its family) of the checks that look at `res_type`.
+
+        Worked out once per resource type (registries only grow: a new check resets it)."""
+        if self._plans_for != len(self.checks):
+            self._plans, self._plans_for = {}, len(self.checks)
+        plan = self._plans.get(res_type)
+        if plan is None:
+            plan = self._plans[res_type] = [
+                (chk, getattr(chk, "active", None), chk.name.split(".", 1)[0])
+                for chk in self.checks
+                if "*" in chk.types or res_type in chk.types
+            ]
+        return plan
 
     def _suppressed(self, entry: FileEntry, findings: list[Finding], ctx: ScanContext) -> list[Finding]:
         """Apply the file's inline `shareguard:ignore` comments (read only when there is something to waive)."""
@@ -112,7 +128,7 @@ class _Shared:
         key = (res.raw_type or res.type, res.file, res.name)
         out = self.resources.get(key)
         if out is None:
-            out = self.resources[key] = Resource(type=key[0], path=res.file, name=res.name)
+            out = self.resources[key] = resource_model(key[0], res.file, res.name)
         return out
 
     def remediation(self, meta: RuleMeta) -> Remediation:
@@ -138,15 +154,28 @@ def to_finding(
     props = {"resource_type": res.type, "raw_type": res.raw_type}
     if v.fingerprint_key:
         props["fingerprint_key"] = v.fingerprint_key
-    return meta.finding(
-        shared.resource(res),
+    # What `meta.finding(...)` does with these arguments, minus one layer of keyword calls per finding.
+    return build_finding(
+        rule_id=meta.id,
+        control_ids=meta.control_ids,
+        severity=meta.severity,
+        severity_source=SeveritySource.RULE,
+        title=title or meta.title,
+        description=meta.description or None,
+        resource=shared.resource(res),
         location=_location(line, v.field_path),
         evidence=v.evidence,
-        title=title,
         remediation=shared.remediation(meta),
         analyzer=analyzer,
         properties=props,
     )
+
+
+def resource_model(type_: str, path: str, name: str | None) -> Resource:
+    """A `Resource`, without a validation pass when the parts are of the declared types (the usual case)."""
+    if type(type_) is str and type(path) is str and (name is None or type(name) is str):
+        return construct(Resource, {"type": type_, "path": path, "name": name})
+    return Resource(type=type_, path=path, name=name)
 
 
 def _location(line: int | None, field_path: str | None) -> Location:

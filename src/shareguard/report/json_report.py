@@ -105,7 +105,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
+def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) -> dict[str, Any]:
+    """The report as a JSON-able document (`findings=False`: `findings` left empty, for a renderer that
+    writes them itself)."""
     roll = rollup(result, catalog)
     shared: dict[int, dict[str, Any]] = {}
     return {
@@ -121,7 +123,7 @@ def report_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
             "by_severity": severity_counts(result.findings),
             "duties": roll.customer_status_counts(),
         },
-        "findings": [finding_dict(f, shared) for f in result.findings],
+        "findings": [finding_dict(f, shared) for f in result.findings] if findings else [],
         "controls": control_rows(roll),
         "issues": [
             {"path": i.path, "message": i.message, "analyzer": i.analyzer, "kind": i.kind} for i in result.issues
@@ -138,7 +140,8 @@ class JsonReporter:
     commands: frozenset[str] | None = None
 
     def render(self, result: ScanResult, catalog: Catalog) -> str:
-        return render_document(report_dict(result, catalog))
+        doc = report_dict(result, catalog, findings=False)
+        return render_document(doc, findings_text=_FindingWriter().lines(result.findings))
 
 
 # `indent` switches json to its pure-Python encoder (≈10x slower); findings are thousands of small objects, so
@@ -146,14 +149,91 @@ class JsonReporter:
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
-def render_document(doc: dict[str, Any]) -> str:
-    """The report as text: indented, with one finding per line."""
+def render_document(doc: dict[str, Any], *, findings_text: list[str] | None = None) -> str:
+    """The report as text: indented, with one finding per line (`findings_text`: those lines, already encoded)."""
     parts: list[str] = []
     for key, value in doc.items():
-        if key == "findings" and value:
-            body = ",\n    ".join(_COMPACT.encode(f) for f in value)
+        lines = findings_text if key == "findings" and findings_text is not None else None
+        if lines is None and key == "findings" and value:
+            lines = [_COMPACT.encode(f) for f in value]
+        if lines:
+            body = ",\n    ".join(lines)
             text = f"[\n    {body}\n  ]"
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
         parts.append(f"  {json.dumps(key)}: {text}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+_enc_str = json.encoder.encode_basestring  # what _COMPACT uses for strings (the C version when present)
+
+
+class _FindingWriter:
+    """`_COMPACT.encode(finding_dict(f))` for each finding, written field by field.
+
+    Findings of one run repeat most of their text (description, resource, remediation, control ids): those
+    parts are encoded once and reused, which is most of the report's cost for thousands of findings."""
+
+    def __init__(self) -> None:
+        self._memo: dict[Any, str] = {}
+        self._models: dict[int, str] = {}
+
+    def lines(self, findings: list[Finding]) -> list[str]:
+        return [self.encode(f) for f in findings]
+
+    def _text(self, value: str | None) -> str:
+        if value is None:
+            return "null"
+        out = self._memo.get(value)
+        if out is None:
+            out = self._memo[value] = _enc_str(value)
+        return out
+
+    def _model(self, model: BaseModel) -> str:
+        # Keyed by identity: the models are immutable and outlive the render, so an id cannot be reused meanwhile.
+        out = self._models.get(id(model))
+        if out is None:
+            out = self._models[id(model)] = _COMPACT.encode(_fields(model))
+        return out
+
+    def _ids(self, ids: tuple[str, ...]) -> str:
+        out = self._memo.get(ids)
+        if out is None:
+            out = self._memo[ids] = _COMPACT.encode(list(ids))
+        return out
+
+    def encode(self, f: Finding) -> str:
+        if type(f.control_ids) is not tuple or not all(type(c) is str for c in f.control_ids):
+            return _COMPACT.encode(finding_dict(f))  # not the usual shape: the plain way
+        text = self._text  # memoised: values many findings repeat
+        evidence = f.evidence
+        return (
+            f'{{"rule_id": {text(f.rule_id)}, "control_ids": {self._ids(f.control_ids)}, '
+            f'"severity": {text(f.severity.value)}, "severity_source": {text(f.severity_source.value)}, '
+            f'"title": {_enc_str(f.title)}, "description": {text(f.description)}, "status": {text(f.status.value)}, '
+            f'"resource": {self._model(f.resource)}, "location": {self._flat(f.location.__dict__)}, '
+            f'"evidence": {"null" if evidence is None else _enc_str(evidence)}, '
+            f'"remediation": {self._model(f.remediation)}, "fingerprint": {_enc_str(f.fingerprint)}, '
+            f'"analyzer": {text(f.analyzer)}, "waiver": {text(f.waiver)}, '
+            f'"properties": {self._flat(_jsonable(f.properties), skip_none=False)}}}'
+        )
+
+    def _flat(self, values: dict[str, Any], *, skip_none: bool = True) -> str:
+        """A flat mapping of strings and integers (a location, the usual properties) as the encoder writes it."""
+        parts: list[str] = []
+        for k, v in values.items():
+            t = type(v)
+            if v is None:
+                if skip_none:
+                    continue
+                enc = "null"
+            elif t is str:
+                enc = _enc_str(v)
+            elif t is int:
+                enc = int.__repr__(v)
+            else:
+                return _COMPACT.encode({k: v for k, v in values.items() if not (skip_none and v is None)})
+            if type(k) is not str:
+                return _COMPACT.encode({k: v for k, v in values.items() if not (skip_none and v is None)})
+            parts.append(f"{self._text(k)}: {enc}")
+        return "{" + ", ".join(parts) + "}"

@@ -83,7 +83,8 @@ def rollup(result: ScanResult, catalog: Catalog) -> Rollup:
     by_control: dict[str, list[Finding]] = {}
     known = catalog.controls
     unmapped: list[Finding] = []
-    for f in result.findings:
+    # Sorted once, then dealt out: each duty's list comes out in `sort_findings` order (the sort is stable).
+    for f in sort_findings(result.findings):
         ids = [cid for cid in f.control_ids if cid in known]
         if not ids:
             unmapped.append(f)
@@ -94,18 +95,19 @@ def rollup(result: ScanResult, catalog: Catalog) -> Rollup:
         rows: list[DutyRow] = []
         for c in svc.controls:
             findings = by_control.get(c.id, [])
-            counts = Counter(f.status.value for f in findings)
+            by_status = Counter(f.status for f in findings)
+            counts = Counter({s.value: n for s, n in by_status.items()})
             rows.append(
                 DutyRow(
                     control=c,
                     service=svc.service,
                     status=duty_status(c, counts, result.assessed),
                     counts={s.value: counts.get(s.value, 0) for s in Status},
-                    findings=tuple(sort_findings(findings)),
+                    findings=tuple(findings),
                 )
             )
         services.append(ServiceRollup(service=svc, duties=tuple(rows)))
-    return Rollup(services=tuple(services), unmapped=tuple(sort_findings(unmapped)))
+    return Rollup(services=tuple(services), unmapped=tuple(unmapped))
 
 
 def finding_services(f: Finding, catalog: Catalog) -> list[str]:

@@ -6,7 +6,7 @@ from shareguard.catalog.model import Catalog
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.report.interface import Reporter
-from shareguard.report.spdx import SpdxReporter
+from shareguard.report.lazy import LazyReporter
 
 
 class LazyCycloneDxReporter:
@@ -25,4 +25,4 @@ class LazyCycloneDxReporter:
 def register(registries: Registries) -> None:
     reporters = registries.of(Reporter)  # type: ignore[type-abstract]
     reporters.add(LazyCycloneDxReporter.name, LazyCycloneDxReporter())
-    reporters.add(SpdxReporter.name, SpdxReporter())
+    reporters.add("spdx", LazyReporter("spdx", "shareguard.report.spdx:SpdxReporter", frozenset({"image", "rootfs"})))

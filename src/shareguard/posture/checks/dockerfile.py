@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
@@ -27,6 +28,21 @@ from shareguard.posture.parsers.dockerfile import Dockerfile, Instruction, Stage
 from shareguard.posture.parsers.shell import SimpleCommand
 
 Rule = Callable[[Dockerfile, ScanContext], Iterable[Violation]]
+
+# Patterns of the hot paths, compiled once (`re.search(str, …)` pays a cache lookup per call).
+_PYTHON = re.compile(r"python[0-9.]*")
+_PIP = re.compile(r"pip[0-9.]*")
+_REMOTE_SRC = re.compile(r"^(?:https?|git)://|^git@")
+_REQ_SPLIT = re.compile(r"[\[<>=!~;@ ]")
+_GIT_SSL_OFF = re.compile(r"http\.sslverify[\s=]+(?:false|0|no)\b", re.I)
+_NPM_SSL_OFF = re.compile(r"strict-ssl[\s=]+false\b")
+_PIP_TRUSTED_CONFIG = re.compile(r"config set \S*trusted-host")
+_CONDA_SSL_OFF = re.compile(r"ssl_verify\s+(?:false|no|0)\b", re.I)
+_APT_VERIFY_OFF = re.compile(r"Verify-(?:Peer|Host)[\s=\"']+false", re.I)
+_INDEX_TOOLS = re.compile(r"pip[0-9.]*|npm|yarn|pnpm|conda|mamba")
+_WORLD_WRITABLE_MODE = re.compile(r"0?[0-7]?7[0-7]7|(?:a|o|ugo)\+[rwx]*w[rwx]*")
+_WORLD_WRITABLE_OCTAL = re.compile(r"0?[0-7]?7[0-7]7")
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 _EVIDENCE_MAX = 160
 
 
@@ -54,8 +70,9 @@ def _commands(df: Dockerfile, stages: list[Stage] | None = None) -> Iterator[tup
                 yield inst, cmd
 
 
+@lru_cache(maxsize=8192)
 def _unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
-    """Drop `sudo`, `env A=B`, `nohup`, `time`, `exec` and `python -m` wrappers."""
+    """Drop `sudo`, `env A=B`, `nohup`, `time`, `exec` and `python -m` wrappers (cached: every rule asks)."""
     args = list(argv)
     while args:
         head = args[0].rsplit("/", 1)[-1]
@@ -67,7 +84,7 @@ def _unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
         if "=" in head and not head.startswith("-"):
             args = args[1:]
             continue
-        if re.fullmatch(r"python[0-9.]*", head) and len(args) >= 3 and args[1] == "-m":
+        if _PYTHON.fullmatch(head) and len(args) >= 3 and args[1] == "-m":
             args = args[2:]
             continue
         if head == "uv" and len(args) >= 2 and args[1] == "pip":
@@ -147,7 +164,7 @@ def add_instead_of_copy(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]
                 continue
             sources = _sources(inst)
             for src in sources:
-                if re.match(r"^(?:https?|git)://|^git@", src):
+                if _REMOTE_SRC.match(src):
                     if "checksum" not in inst.flags:
                         yield _v("DOCKERFILE-005", inst, f"ADD fetches {src} without --checksum", needle=src)
                 elif not _ARCHIVE.search(src):
@@ -277,7 +294,7 @@ _PINNED = re.compile(r"(?:===?|~=)\s*[0-9A-Za-z]|\s@\s|@")
 
 
 def _pip_install_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
-    if len(argv) >= 2 and re.fullmatch(r"pip[0-9.]*", argv[0]) and argv[1] == "install":
+    if len(argv) >= 2 and _PIP.fullmatch(argv[0]) and argv[1] == "install":
         return argv[2:]
     return None
 
@@ -296,7 +313,7 @@ def pip_unpinned(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
             if a.startswith("-"):
                 skip = a in _PIP_VALUE_OPTS
                 continue
-            name = re.split(r"[\[<>=!~;@ ]", a, maxsplit=1)[0].lower()
+            name = _REQ_SPLIT.split(a, maxsplit=1)[0].lower()
             if a.startswith((".", "/", "$")) or "://" in a or a.endswith((".whl", ".tar.gz", ".zip")):
                 continue
             if name in _PIP_TOOLING or _PINNED.search(a):
@@ -422,6 +439,7 @@ def _curl_insecure(args: tuple[str, ...]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
 def _tls_off(argv: tuple[str, ...]) -> str | None:
     if not argv:
         return None
@@ -431,19 +449,17 @@ def _tls_off(argv: tuple[str, ...]) -> str | None:
         return "curl -k/--insecure"
     if tool == "wget" and "--no-check-certificate" in args:
         return "wget --no-check-certificate"
-    if tool == "git" and re.search(r"http\.sslverify[\s=]+(?:false|0|no)\b", joined, re.I):
+    if tool == "git" and _GIT_SSL_OFF.search(joined):
         return "git http.sslVerify false"
-    if tool in ("npm", "yarn", "pnpm") and re.search(r"strict-ssl[\s=]+false\b", joined):
+    if tool in ("npm", "yarn", "pnpm") and _NPM_SSL_OFF.search(joined):
         return f"{tool} strict-ssl false"
-    if re.fullmatch(r"pip[0-9.]*", tool) and any(
-        a == "--trusted-host" or a.startswith("--trusted-host=") for a in args
-    ):
+    if _PIP.fullmatch(tool) and any(a == "--trusted-host" or a.startswith("--trusted-host=") for a in args):
         return "pip --trusted-host"
-    if re.fullmatch(r"pip[0-9.]*", tool) and re.search(r"config set \S*trusted-host", joined):
+    if _PIP.fullmatch(tool) and _PIP_TRUSTED_CONFIG.search(joined):
         return "pip config trusted-host"
-    if tool in ("conda", "mamba", "micromamba") and re.search(r"ssl_verify\s+(?:false|no|0)\b", joined, re.I):
+    if tool in ("conda", "mamba", "micromamba") and _CONDA_SSL_OFF.search(joined):
         return "conda ssl_verify false"
-    if re.search(r"Verify-(?:Peer|Host)[\s=\"']+false", joined, re.I):
+    if _APT_VERIFY_OFF.search(joined):
         return "apt Verify-Peer false"
     if tool == "export":
         for a in args:
@@ -478,7 +494,7 @@ _LOCAL_HOST = re.compile(r"^http://(?:localhost|127\.|\[::1\])")
 def plain_http_index(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
     for inst, cmd in _commands(df):
         argv = _unwrap(cmd.argv)
-        if not argv or not re.fullmatch(r"pip[0-9.]*|npm|yarn|pnpm|conda|mamba", argv[0]):
+        if not argv or not _INDEX_TOOLS.fullmatch(argv[0]):
             continue
         for i, a in enumerate(argv):
             opt, eq, val = a.partition("=")
@@ -598,15 +614,11 @@ def missing_healthcheck(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]
 def world_writable(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
     for inst, cmd in _commands(df, _shipped(df)):
         argv = _unwrap(cmd.argv)
-        if (
-            argv
-            and argv[0] == "chmod"
-            and any(re.fullmatch(r"0?[0-7]?7[0-7]7|(?:a|o|ugo)\+[rwx]*w[rwx]*", a) for a in argv[1:])
-        ):
+        if argv and argv[0] == "chmod" and any(_WORLD_WRITABLE_MODE.fullmatch(a) for a in argv[1:]):
             yield _v("DOCKERFILE-022", inst, needle="chmod")
     for st in _shipped(df):
         for inst in st.of("COPY", "ADD"):
-            if re.fullmatch(r"0?[0-7]?7[0-7]7", inst.flags.get("chmod", "")):
+            if _WORLD_WRITABLE_OCTAL.fullmatch(inst.flags.get("chmod", "")):
                 yield _v("DOCKERFILE-022", inst)
 
 
@@ -614,7 +626,7 @@ def relative_workdir(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
     for st in df.stages:
         for inst in st.of("WORKDIR"):
             path = inst.args.strip().strip("\"'")
-            if path and not path.startswith(("/", "$")) and not re.match(r"^[A-Za-z]:[\\/]", path):
+            if path and not path.startswith(("/", "$")) and not _WINDOWS_PATH.match(path):
                 yield _v("DOCKERFILE-023", inst)
 
 

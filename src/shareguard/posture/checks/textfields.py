@@ -15,7 +15,8 @@ from shareguard.core.context import ScanContext
 from shareguard.core.facts import TextField
 from shareguard.core.fastmodel import construct
 from shareguard.core.masking import mask, mask_url
-from shareguard.core.resource import Location, Resource
+from shareguard.core.resource import Location
+from shareguard.posture.check import resource_model
 from shareguard.posture.detectors import detect
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers._common import get_path, snake
@@ -46,40 +47,84 @@ FIELD_KINDS: dict[str, str] = {
 _MAX_DEPTH = 40
 _MAX_VALUES = 20_000
 _IDX = re.compile(r"\[\d+\]")
+_FREE_TEXT = frozenset({"personal", "secret", "url_credentials"})
+_URLS_ONLY = frozenset({"url_credentials"})
+_RULES = {"personal": "TEXT-001", "secret": "TEXT-002", "url_credentials": "TEXT-003"}
 
 
 def walk(value: Any, path: str = "", kind: str = "text", depth: int = 0) -> Iterator[tuple[str, str, str]]:
-    """(field path, kind, string) for every string below `value`; kind comes from the nearest known key."""
-    if depth > _MAX_DEPTH:
-        return
+    """(field path, kind, string) for the strings below `value` (the first _MAX_VALUES); kind comes from the
+    nearest known key."""
+    out: list[tuple[str, str, str]] = []
+    _collect(value, path, kind, depth, out, 0, everything=True)
+    return iter(out)
+
+
+def _collect(
+    value: Any, path: str, kind: str, depth: int, out: list[tuple[str, str, str]], seen: int, *, everything: bool
+) -> int:
+    """Append the strings below `value` to `out`; returns how many strings have been seen so far.
+
+    A plain recursive walk into one list (chains of nested generators cost more than the walk itself). Every
+    string counts towards _MAX_VALUES (the first ones of a resource are checked, a hostile document gets no
+    further), but unless `everything` is asked for only the strings the checks look at are kept: free text,
+    and elsewhere URLs; the paths of the others are never built."""
+    if depth > _MAX_DEPTH or seen >= _MAX_VALUES:
+        return seen
     if isinstance(value, str):
-        yield path, kind, value
-    elif isinstance(value, dict):
+        if everything or kind != "text" or "://" in value:
+            out.append((path, kind, value))
+        return seen + 1
+    if depth + 1 > _MAX_DEPTH:
+        return seen  # children would be past the limit (strings included)
+    if isinstance(value, dict):
+        tag_list = "Key" in value
         for k, item in value.items():
-            key = str(k)
-            sub = f"{path}.{key}" if path else key
+            if seen >= _MAX_VALUES:
+                return seen
+            key = k if type(k) is str else str(k)
             sub_kind = kind if kind != "text" else FIELD_KINDS.get(snake(key), "text")
-            if sub_kind == "text" and isinstance(item, str) and key in ("Value", "value") and "Key" in value:
-                sub_kind = "tag"  # CloudFormation/AWS `[{Key, Value}]` tag lists
-            yield from walk(item, sub, sub_kind, depth + 1)
+            if isinstance(item, str):
+                if sub_kind == "text" and tag_list and key in ("Value", "value"):
+                    sub_kind = "tag"  # CloudFormation/AWS `[{Key, Value}]` tag lists
+                seen += 1
+                if everything or sub_kind != "text" or "://" in item:
+                    out.append((f"{path}.{key}" if path else key, sub_kind, item))
+            else:
+                seen = _collect(
+                    item, f"{path}.{key}" if path else key, sub_kind, depth + 1, out, seen, everything=everything
+                )
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from walk(item, f"{path}[{i}]", kind, depth + 1)
+            if seen >= _MAX_VALUES:
+                return seen
+            if isinstance(item, str):
+                seen += 1
+                if everything or kind != "text" or "://" in item:
+                    out.append((f"{path}[{i}]", kind, item))
+            else:
+                seen = _collect(item, f"{path}[{i}]", kind, depth + 1, out, seen, everything=everything)
+    return seen
 
 
-def _values(res: PostureResource) -> Iterator[tuple[str, str, str]]:
-    """The strings of a resource. A Kubernetes document that yields one resource per pod template (e.g. a
-    PyTorchJob's Master and Worker) is walked only at that resource's own template and the metadata."""
+def _values(res: PostureResource) -> list[tuple[str, str, str]]:
+    """The strings of a resource the checks look at, within its first _MAX_VALUES strings. A Kubernetes
+    document that yields one resource per pod template (e.g. a PyTorchJob's Master and Worker) is walked
+    only at that resource's own template and the metadata."""
+    out: list[tuple[str, str, str]] = []
     raw = res.raw
     pod_path = res.attributes.get("pod_spec_path")
     if isinstance(raw, dict) and isinstance(pod_path, str) and pod_path:
-        yield from walk(raw.get("metadata"), "metadata")
+        seen = _collect(raw.get("metadata"), "metadata", "text", 0, out, 0, everything=False)
         parent = pod_path.rsplit(".", 1)[0] if "." in pod_path else ""
         if parent:
-            yield from walk(get_path(raw, parent + ".metadata"), parent + ".metadata")
-        yield from walk(get_path(raw, pod_path), pod_path)
-        return
-    yield from walk(raw if isinstance(raw, dict | list) else res.attributes)
+            seen = _collect(
+                get_path(raw, parent + ".metadata"), parent + ".metadata", "text", 0, out, seen, everything=False
+            )
+        _collect(get_path(raw, pod_path), pod_path, "text", 0, out, seen, everything=False)
+    else:
+        _collect(raw if isinstance(raw, dict | list) else res.attributes, "", "text", 0, out, 0, everything=False)
+    return out
 
 
 def _line(res: PostureResource, path: str) -> int | None:
@@ -114,25 +159,18 @@ class TextFieldChecks:
     types: frozenset[str] = frozenset({"*"})
 
     def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
-        resource = Resource(type=res.raw_type or res.type, path=res.file, name=res.name)
+        resource = resource_model(res.raw_type or res.type, res.file, res.name)
         seen: set[tuple[str, str]] = set()
-        for n, (path, kind, value) in enumerate(_values(res)):
-            if n >= _MAX_VALUES:
-                break
-            free_text = kind != "text"
-            if not free_text and "://" not in value:
-                continue  # outside free-text fields only URLs with credentials count
+        for path, kind, value in _values(res):
+            free_text = kind != "text"  # outside free-text fields only URLs with credentials count
             line = None
             if free_text:
                 line = _line(res, path)
                 # Both parts are of the declared types already: skip the per-value validation pass.
                 location = construct(Location, {"line": line, "field_path": path})
                 ctx.facts.add(TextField(value=value, resource=resource, location=location, kind=kind))
-            categories = (
-                frozenset({"personal", "secret", "url_credentials"}) if free_text else frozenset({"url_credentials"})
-            )
-            for det in detect(value, kind=kind, categories=categories):
-                rule = {"personal": "TEXT-001", "secret": "TEXT-002", "url_credentials": "TEXT-003"}[det.category]
+            for det in detect(value, kind=kind, categories=_FREE_TEXT if free_text else _URLS_ONLY):
+                rule = _RULES[det.category]
                 if (rule, path) in seen:
                     continue
                 seen.add((rule, path))

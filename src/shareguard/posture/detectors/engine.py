@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 from shareguard.posture.detectors.validators import VALIDATORS
+
+_BUNDLED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data: libyaml is faster
 
 try:  # RE2: linear-time matching, so a hostile value cannot make a pattern backtrack for ever
     import re2 as _re2
@@ -58,7 +60,7 @@ def _inside_url(text: str, start: int) -> bool:
 def detectors() -> tuple[Detector, ...]:
     text = resources.files("shareguard.posture.detectors").joinpath("patterns.yaml").read_text(encoding="utf-8")
     out = []
-    for item in yaml.safe_load(text):
+    for item in yaml.load(text, Loader=_BUNDLED_LOADER):
         validator = item.get("validator")
         out.append(
             Detector(
@@ -75,19 +77,42 @@ def detectors() -> tuple[Detector, ...]:
     return tuple(out)
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_MEMO_CHARS = 256
+"""Values up to this length have their detections memoised: names, labels and env values recur across
+the resources and files of one scan, and a bounded memo of short values stays small."""
+
+
+@cache
+def _plan(kind: str, categories: frozenset[str] | None) -> tuple[Detector, ...]:
+    """The detectors that can apply to a field of `kind` and the wanted categories (a handful of combinations)."""
+    return tuple(
+        d
+        for d in detectors()
+        if (categories is None or d.category in categories) and (d.kinds is None or kind in d.kinds)
+    )
+
+
 def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None = None) -> list[Detection]:
     """Every validated detection in `text` (a field of kind `kind`)."""
     if len(text) < 6:
         return []
-    text = text[:MAX_VALUE_CHARS]
+    if len(text) <= _MEMO_CHARS:
+        return list(_detect_memo(text, kind, categories))
+    return _detect(text[:MAX_VALUE_CHARS], _plan(kind, categories))
+
+
+@lru_cache(maxsize=8192)
+def _detect_memo(text: str, kind: str, categories: frozenset[str] | None) -> tuple[Detection, ...]:
+    return tuple(_detect(text, _plan(kind, categories)))
+
+
+def _detect(text: str, plan: tuple[Detector, ...]) -> list[Detection]:
     out: list[Detection] = []
     has_url = "://" in text
-    has_digit = any(ch.isdigit() for ch in text)
-    for det in detectors():
-        if categories is not None and det.category not in categories:
-            continue
-        if det.kinds is not None and kind not in det.kinds:
-            continue
+    # The digit prefilter guards patterns that need ASCII digits (RE2's `\d` and `[0-9]` are ASCII).
+    has_digit = _ASCII_DIGIT.search(text) is not None
+    for det in plan:
         if det.category == "url_credentials" and not has_url:
             continue
         if det.hint and not any(h in text for h in det.hint):

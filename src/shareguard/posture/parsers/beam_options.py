@@ -38,13 +38,13 @@ _MAX_TOKENS = 20_000
 
 
 def claim(entry: FileEntry) -> bool:
-    name = entry.name
-    if entry.suffix == ".py":
+    name, suffix = entry.name, entry.suffix
+    if suffix == ".py":
         head = entry.head(65536)
         return b"apache_beam" in head or b"PipelineOptions" in head
-    if name.startswith("requirements") and entry.suffix in (".txt", ".in"):
+    if name.startswith("requirements") and suffix in (".txt", ".in"):
         return b"apache" in entry.head(65536).lower()
-    if entry.suffix in _SHELL_SUFFIXES or name in _SHELL_NAMES:
+    if suffix in _SHELL_SUFFIXES or name in _SHELL_NAMES:
         head = entry.head(65536)
         return b"DataflowRunner" in head or b"dataflow flex-template" in head or b"dataflow jobs run" in head
     return False

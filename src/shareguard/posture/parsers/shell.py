@@ -128,6 +128,7 @@ class _Walker:
 
 
 _MAX_SUBSTITUTION_DEPTH = 8
+_CONTROL_CHARS = frozenset(";&|()")
 _SUBST_SYNTAX = re.compile(r"\$\(|<\(|[()`]")
 _OPERATORS = re.compile(r"(\|\||&&|;;|[|;&<>])")
 
@@ -194,7 +195,7 @@ def _tokenize_commands(text: str, substituted: bool = False, start: int = 0, dep
                 argv.pop()  # the file descriptor of `2>&1`
             skip_next = True
             continue
-        if tok in _CONTROL or set(tok) <= set(";&|()"):
+        if tok in _CONTROL or not tok or (tok[0] in _CONTROL_CHARS and _CONTROL_CHARS.issuperset(tok)):
             flush()
             pipeline += 1
             position = 0

@@ -171,6 +171,7 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
     count = 0
     aliased = False
     max_nodes, max_depth = budgets.max_yaml_nodes, budgets.max_depth
+    resolve_plain = _resolve_plain
     scalar_ev, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     map_end, seq_end, alias_ev = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent
     loader = _Loader(text)
@@ -182,8 +183,14 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
             node: _Node
             if cls is scalar_ev:
                 count += 1
-                node = _Node("scalar", ev.start_mark.line + 1, _scalar_tag(ev.tag, ev.value, ev.implicit))
-                node.value = ev.value
+                tag = ev.tag  # as _scalar_tag, inlined: one call less per scalar
+                value = ev.value
+                node = _Node(
+                    "scalar",
+                    ev.start_mark.line + 1,
+                    tag if tag and tag != "!" else resolve_plain(value) if ev.implicit[0] else _STR,
+                )
+                node.value = value
                 node.style = ev.style
                 if ev.anchor:
                     anchors[ev.anchor] = node
@@ -297,6 +304,7 @@ class _Builder:
 
     def build(self, node: _Node, path: str, lines: dict[str, int], depth: int) -> Any:
         # Depth and size were checked by check_expansion, so this recursion is bounded.
+        # Plain strings (most keys and leaves) are taken as they are, without a call per node.
         if node.kind == "scalar":
             value = self._scalar(node)
         elif node.kind == "seq":
@@ -304,19 +312,32 @@ class _Builder:
             for i, item in enumerate(node.children):
                 sub = f"{path}[{i}]"
                 lines.setdefault(sub, item.line)
-                value.append(self.build(item, sub, lines, depth + 1))
+                if item.kind == "scalar" and item.tag == _STR:
+                    value.append(item.value)
+                else:
+                    value.append(self.build(item, sub, lines, depth + 1))
         else:
             value = {}
             ch = node.children
             for i in range(0, len(ch) - 1, 2):
                 knode, vnode = ch[i], ch[i + 1]
-                if knode.kind == "scalar" and knode.tag == _MERGE:
-                    self._merge(value, vnode, path, lines, depth)
-                    continue
-                key = self._key(knode)
+                if knode.kind == "scalar":
+                    ktag = knode.tag
+                    if ktag == _STR:
+                        key = knode.value
+                    elif ktag == _MERGE:
+                        self._merge(value, vnode, path, lines, depth)
+                        continue
+                    else:
+                        key = self._key(knode)
+                else:
+                    key = self._key(knode)
                 sub = f"{path}.{key}" if path else key
                 lines[sub] = knode.line
-                value[key] = self.build(vnode, sub, lines, depth + 1)
+                if vnode.kind == "scalar" and vnode.tag == _STR:
+                    value[key] = vnode.value
+                else:
+                    value[key] = self.build(vnode, sub, lines, depth + 1)
         custom = node.kind != "scalar" and node.tag and not node.tag.startswith("tag:yaml.org,2002:")
         if custom and self.tag_handler is not None:
             return self.tag_handler(str(node.tag), value)
