@@ -159,19 +159,23 @@ class LibzReader:
                     break
                 zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(inp), ctypes.c_void_p), len(inp)
             if not in_member:  # between members: another member, or zero padding to the end
-                rest = inp[len(inp) - zs.avail_in :]
-                while len(rest) < 2:
-                    more = self._src.read(_IN)
-                    if not more:
-                        break
-                    rest += more
-                inp = rest
-                zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(inp), ctypes.c_void_p), len(inp)
-                if inp[:2] == GZIP_MAGIC:
+                off = len(inp) - zs.avail_in
+                if zs.avail_in < 2:  # two bytes tell a member from padding: join with the next read
+                    rest = inp[off:]
+                    while len(rest) < 2:
+                        more = self._src.read(_IN)
+                        if not more:
+                            break
+                        rest += more
+                    inp, off = rest, 0
+                    zs.next_in, zs.avail_in = ctypes.cast(ctypes.c_char_p(inp), ctypes.c_void_p), len(inp)
+                # No copy of the rest of the input per member (next_in already points there): a
+                # stream of many tiny members must stay linear.
+                if inp[off : off + 2] == GZIP_MAGIC:
                     z.lib.inflateReset(ref)
                     in_member = True
                 else:
-                    if inp.strip(b"\0"):
+                    if inp[off:].strip(b"\0"):
                         raise DecompressError("trailing garbage after the gzip stream")
                     zs.avail_in = 0
                     continue
