@@ -194,3 +194,14 @@ def test_finalizer_code_is_part_of_the_image_key() -> None:
     assert len(finalizers) > 1
     assert code_key(finalizers) == code_key(finalizers)
     assert code_key(finalizers) != code_key(finalizers[:-1])
+
+
+def test_a_layer_cache_write_failure_keeps_the_image_entry_out(tmp_path: Path) -> None:
+    # The image entry replays its issues on every hit: a transient "not cached" warning must not be one.
+    write_oci_layout(tmp_path / "oci", standard_image_layers())
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "layers").write_text("a file where the layer cache directory should be")
+    result = _scan(tmp_path / "oci", probe_registries(), cache, [])
+    assert any("layer result not cached" in i.message for i in result.issues)
+    assert not (cache / "images").exists() or not any((cache / "images").iterdir())

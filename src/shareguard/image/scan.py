@@ -38,6 +38,11 @@ def inventory_analyzers(registries: Registries) -> list[InventoryAnalyzer]:
     return list(registries.of(InventoryAnalyzer))  # type: ignore[type-abstract]
 
 
+def inventory_finalizers(registries: Registries) -> list[InventoryFinalizer]:
+    """In the order they run."""
+    return sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
+
+
 class LayerCollector:
     """Turns one layer's (or one root filesystem's) entries into a LayerResult.
 
@@ -194,10 +199,10 @@ def apply_layers(
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
     parallel: bool = True,
-    failed: list[str] | None = None,
+    incomplete: list[str] | None = None,
 ) -> Applier[Fact]:
-    """Read (or fetch from the cache) every layer in order and apply it; `failed` collects the names of
-    layers that could not be read."""
+    """Read (or fetch from the cache) every layer in order and apply it; `incomplete` collects the names
+    of layers that could not be read or whose result could not be cached."""
     analyzers = inventory_analyzers(registries)
     cache = LayerCache(ctx.settings.cache_dir, analyzers_key([(a.name, a.version) for a in analyzers]))
     applier: Applier[Fact] = Applier()
@@ -214,8 +219,8 @@ def apply_layers(
                     result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring)
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")
-                    if failed is not None:
-                        failed.append(layer.name)
+                    if incomplete is not None:
+                        incomplete.append(layer.name)
                     if on_layer is not None:
                         on_layer(layer, False)
                     continue
@@ -231,6 +236,8 @@ def apply_layers(
         failure = write.exception()
         if isinstance(failure, OSError | CodecError):
             ctx.warn(layer.name, f"layer result not cached: {failure}")
+            if incomplete is not None:
+                incomplete.append(layer.name)
         elif failure is not None:
             raise failure
     ctx.metadata["layers"] = len(source.layers)
@@ -240,8 +247,7 @@ def apply_layers(
 
 def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -> list[Fact]:
     facts = [f for path in sorted(applier.facts) for f in applier.facts[path]]
-    finalizers = sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
-    for fin in finalizers:
+    for fin in inventory_finalizers(registries):
         try:
             facts = fin.finalize(facts, applier.files)
         except _ANALYZER_ERRORS as exc:
@@ -264,29 +270,29 @@ def inventory(
     images: ImageCache | None = None
     if use_cache:
         analyzers = inventory_analyzers(registries)
-        finalizers = sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
         images = ImageCache(
             ctx.settings.cache_dir,
             analyzers_key([(a.name, a.version) for a in analyzers]),
-            code_key(list(finalizers)),
+            code_key(list(inventory_finalizers(registries))),
         )
         hit = images.get(layers)
         if hit is not None:
             ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in hit.issues)
-            for layer in source.layers:
-                if on_layer is not None:
+            if on_layer is not None:
+                for layer in source.layers:
                     on_layer(layer, True)
             ctx.metadata["layers"] = ctx.metadata["layers_from_cache"] = len(source.layers)
             return hit.facts
     mark = len(ctx.issues)
-    failed: list[str] = []
+    incomplete: list[str] = []
     applier = apply_layers(
-        source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, failed=failed
+        source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, incomplete=incomplete
     )
     before_finalize = len(ctx.issues)
     facts = finalize(applier, registries, ctx)
-    # Only a complete, clean result is worth keeping (a layer that could not be read may read next time).
-    if images is not None and not failed and len(ctx.issues) == before_finalize:
+    # Only a complete, clean result is worth keeping: a layer that could not be read may read next
+    # time, and a cache-write warning must not be replayed from the cache forever.
+    if images is not None and not incomplete and len(ctx.issues) == before_finalize:
         issues = [(i.path, i.message, i.analyzer, i.kind) for i in ctx.issues[mark:]]
         try:
             images.put(layers, ImageInventory(facts, issues))

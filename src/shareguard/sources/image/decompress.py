@@ -24,7 +24,6 @@ from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 CHUNK = 1 << 20
-_IN_CHUNK = 1 << 20
 """Compressed bytes per read: larger reads measured slower (zlib copies the unconsumed rest each call)."""
 _OUT_CHUNK = 8 << 20
 _QUEUE_DEPTH = 8
@@ -137,7 +136,7 @@ class ZlibReader:
                         self._done = True
                         return b""
                 else:
-                    self._tail = self._src.read(_IN_CHUNK)
+                    self._tail = self._src.read(CHUNK)
                     if not self._tail:
                         raise DecompressError("truncated gzip stream (unexpected end of data)")
             try:
@@ -151,7 +150,33 @@ class ZlibReader:
         return b""
 
 
-class _ThreadedReader:
+class ViewReader:
+    """`readinto` and `skip` over buffers a worker thread fills; subclasses make the next one current."""
+
+    _view: memoryview
+
+    def _next_view(self) -> bool:
+        """Make the next filled buffer `_view`; False at the end of the stream."""
+        raise NotImplementedError
+
+    def readinto(self, buffer: memoryview) -> int:
+        if not self._next_view():
+            return 0
+        k = min(len(buffer), len(self._view))
+        buffer[:k] = self._view[:k]
+        self._view = self._view[k:]
+        return k
+
+    def skip(self, n: int) -> int:
+        """Pass over up to `n` bytes without copying them (file bodies nobody reads); 0 at the end."""
+        if not self._next_view():
+            return 0
+        k = min(n, len(self._view))
+        self._view = self._view[k:]
+        return k
+
+
+class _ThreadedReader(ViewReader):
     """Decompress in a worker thread: zlib and zstd release the GIL while they inflate, so this
     runs on another core while the tar is parsed, without a child process. Output is handed over
     in bounded chunks through a bounded queue (at most ~`_QUEUE_DEPTH` x `_OUT_CHUNK` bytes)."""
@@ -161,7 +186,7 @@ class _ThreadedReader:
         self._settle = settle
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._stop = threading.Event()
-        self._chunk = memoryview(b"")
+        self._view = memoryview(b"")
         self._done = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -187,8 +212,8 @@ class _ThreadedReader:
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
 
-    def _next_chunk(self) -> bool:
-        while not self._chunk:
+    def _next_view(self) -> bool:
+        while not self._view:
             if self._done:
                 return False
             item = self._queue.get()
@@ -199,24 +224,8 @@ class _ThreadedReader:
             if item is None:
                 self._done = True
                 return False
-            self._chunk = memoryview(item)
+            self._view = memoryview(item)
         return True
-
-    def readinto(self, buffer: memoryview) -> int:
-        if not self._next_chunk():
-            return 0
-        k = min(len(buffer), len(self._chunk))
-        buffer[:k] = self._chunk[:k]
-        self._chunk = self._chunk[k:]
-        return k
-
-    def skip(self, n: int) -> int:
-        """Pass over up to `n` bytes without copying them; 0 at the end."""
-        if not self._next_chunk():
-            return 0
-        k = min(n, len(self._chunk))
-        self._chunk = self._chunk[k:]
-        return k
 
     def close(self) -> None:
         self._stop.set()

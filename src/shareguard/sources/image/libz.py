@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shareguard.sources.image.decompress import GZIP_MAGIC, DecompressError, RawReader
+from shareguard.sources.image.decompress import GZIP_MAGIC, DecompressError, RawReader, ViewReader
 
 Z_OK, Z_STREAM_END, Z_BUF_ERROR = 0, 1, -5
 _GZIP_ONLY = 31  # windowBits 15 + 16: gzip wrapper required, as `zlib.decompressobj(31)`
@@ -91,7 +91,7 @@ def load() -> Libz | None:
     return libz
 
 
-class LibzReader:
+class LibzReader(ViewReader):
     """`readinto` over a gzip stream (multi-member, zero padding allowed) inflated by a worker thread.
 
     `settle` runs in the reading thread each time it takes a buffer (see `decompressed`).
@@ -206,7 +206,6 @@ class LibzReader:
 
     # -- reader -------------------------------------------------------------------------------
     def _next_view(self) -> bool:
-        """Make the next filled buffer current; False at the end of the stream."""
         while not self._view:
             if self._done:
                 return False
@@ -226,22 +225,6 @@ class LibzReader:
             assert buf is not None  # the worker filled it
             self._view = memoryview(buf)[:n]
         return True
-
-    def readinto(self, buffer: memoryview) -> int:
-        if not self._next_view():
-            return 0
-        k = min(len(buffer), len(self._view))
-        buffer[:k] = self._view[:k]
-        self._view = self._view[k:]
-        return k
-
-    def skip(self, n: int) -> int:
-        """Pass over up to `n` bytes without copying them (file bodies nobody reads); 0 at the end."""
-        if not self._next_view():
-            return 0
-        k = min(n, len(self._view))
-        self._view = self._view[k:]
-        return k
 
     def close(self) -> None:
         self._stop.set()
