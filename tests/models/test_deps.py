@@ -1,4 +1,4 @@
-"""Dependency files: Package facts for pins and the built-in load-time CVE table."""
+"""Dependency files: Package facts for pins, matched by the one vulnerability matcher."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from shareguard.core.facts import Package
 from shareguard.core.settings import Settings
-from shareguard.models.code.deps import parse, vulnerable
+from shareguard.models.code.deps import parse
 from shareguard.scan import run_path_scan
 
 
@@ -31,17 +31,6 @@ def test_parsers() -> None:
     assert [(d.name, d.pinned) for d in parse("Pipfile.lock", pip_lock)] == [("torch", "2.5.0")]
 
 
-def test_vulnerable_ranges() -> None:
-    def cves(line: str) -> set[str]:
-        return {a.id for a in vulnerable(parse("requirements.txt", line)[0])}
-
-    assert "CVE-2025-32434" in cves("torch==2.5.1")
-    assert "CVE-2025-32434" in cves("torch<2.6")
-    assert cves("torch>=2.10") == set()
-    assert cves("torch") == set()
-    assert "CVE-2025-1550" in cves("keras==3.8.0")
-
-
 def test_analyzer_emits_packages_and_findings(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("torch==2.5.1\nsafetensors==0.4.0\n")
     res = run_path_scan(
@@ -49,5 +38,12 @@ def test_analyzer_emits_packages_and_findings(tmp_path: Path) -> None:
     )
     pkgs = {(p.name, p.version, p.origin) for p in res.facts.of(Package) if p.path == "requirements.txt"}
     assert ("torch", "2.5.1", "pip") in pkgs and ("safetensors", "0.4.0", "pip") in pkgs
-    hit = next(f for f in res.findings if f.rule_id == "MLCODE-011" and f.properties.get("cve") == "CVE-2025-32434")
-    assert hit.remediation.fixed_version == "2.6.0" and hit.location.line == 1
+    # The load-time CVEs once in a built-in table (retired rule MLCODE-011) are OSV records of the bundled
+    # snapshot, reported by the vulnerability matcher like any advisory, each once.
+    assert not [f for f in res.findings if f.rule_id == "MLCODE-011"]
+    hits = [f for f in res.findings if f.rule_id == "VULN-APP-DEPENDENCY" and f.resource.name == "torch"]
+    ids = [f.properties["vulnerability_id"] for f in hits]
+    assert sorted(ids) == sorted(set(ids)) and "GHSA-53q9-r3pm-6pq6" in ids
+    hit = next(f for f in hits if f.properties["vulnerability_id"] == "GHSA-53q9-r3pm-6pq6")
+    assert "CVE-2025-32434" in hit.properties["aliases"] and hit.properties["fixed_version"] == "2.6.0"
+    assert hit.remediation.command == "pip install 'torch>=2.6.0'" and hit.resource.path == "requirements.txt"

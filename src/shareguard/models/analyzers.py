@@ -145,11 +145,14 @@ class MLCodeAnalyzer:
 
 
 class DependencyAnalyzer:
-    """Dependency files: Package facts for exact pins, and framework versions with load-time CVEs."""
+    """Dependency files: a `Package` fact (PyPI, origin `pip`) for every exact pin. The vulnerability
+    matcher (`vuln.osv`) matches them as it matches an image's installed packages: one path, one finding
+    per (package, vulnerability). Rule MLCODE-011 (a built-in table of framework CVEs) is retired."""
 
     name = "models.deps"
-    version = VERSION
-    controls: tuple[str, ...] = (*CONTROLS, "DLC-C-02", "DLVM-C-02")
+    version = "2"
+    controls: tuple[str, ...] = ()
+    """No finding of its own: the duties are marked by the vulnerability matcher that reads its facts."""
 
     def claims(self, entry: FileEntry) -> bool:
         from shareguard.models.code.deps import is_dependency_file
@@ -158,8 +161,7 @@ class DependencyAnalyzer:
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
         from shareguard.core.facts import Package
-        from shareguard.core.severity import Severity
-        from shareguard.models.code.deps import parse, vulnerable
+        from shareguard.models.code.deps import parse
 
         text = entry.read_text(ctx.settings.budgets.max_config_bytes)
         try:
@@ -167,44 +169,15 @@ class DependencyAnalyzer:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             ctx.warn(entry.rel_path, f"dependency file not parsed: {type(exc).__name__}: {exc}", self.name)
             return []
-        out: list[Output] = []
-        sink = FindingSink(self.name)
-        where = Where(entry.rel_path)
-        for dep in deps:
-            if dep.pinned is not None:
-                out.append(
-                    Package(
-                        name=dep.name,
-                        version=dep.pinned,
-                        ecosystem="PyPI",
-                        path=entry.rel_path,
-                        purl=f"pkg:pypi/{dep.name}@{dep.pinned}",
-                        origin="pip",
-                    )
-                )
-            for adv in vulnerable(dep):
-                shown = f"{dep.name}{dep.spec}" if dep.spec else dep.name
-                sink.add(
-                    "MLCODE-011",
-                    where,
-                    title=f"{shown}: {adv.id} — {adv.summary}",
-                    evidence=shown,
-                    line=dep.line,
-                    severity=Severity.parse(adv.severity),
-                    remediation=f"Upgrade {dep.name} to {adv.fixed} or later ({adv.id}).",
-                    fixed_version=adv.fixed,
-                    command=f"pip install '{dep.name}>={adv.fixed}'",
-                    key=f"{dep.name}:{adv.id}",
-                    resource_type="dependency_file",
-                    name=dep.name,
-                    properties={
-                        "cve": adv.id,
-                        "aliases": list(adv.aliases),
-                        "package": dep.name,
-                        "specifier": dep.spec,
-                        "installed_version": dep.pinned,
-                        "fixed_version": adv.fixed,
-                    },
-                )
-        out.extend(sink.findings)
-        return out
+        return [
+            Package(
+                name=dep.name,
+                version=dep.pinned,
+                ecosystem="PyPI",
+                path=entry.rel_path,
+                purl=f"pkg:pypi/{dep.name}@{dep.pinned}",
+                origin="pip",
+            )
+            for dep in deps
+            if dep.pinned is not None
+        ]

@@ -101,13 +101,8 @@ class OsvMatcher:
                 continue
             rule = self._rules[rule_for(pkg, command, installed_system)]
             ctx.mark_assessed(rule.control_ids)
-            for match in matcher.match(pkg, query):
+            for match, adv in unique_advisories(matcher.match(pkg, query), store, advisories):
                 if ignore_unfixed and match.unfixed:
-                    continue
-                if match.advisory_id not in advisories:
-                    advisories[match.advisory_id] = store.advisory(match.advisory_id)
-                adv = advisories[match.advisory_id]
-                if adv is None:  # pragma: no cover - affected rows always have their advisory
                     continue
                 finding = build_finding(rule, match, adv, os_info, self.name)
                 yield apply_vex(finding, vex)
@@ -127,6 +122,74 @@ class OsvMatcher:
         except ShareguardError as exc:
             ctx.error(exc.path or str(path), exc.message, self.name)
             return None
+
+
+def _id_rank(advisory_id: str) -> int:
+    """Which record of one vulnerability a finding names: the reviewed GitHub record, then PyPA's, then
+    any other database's, shareguard's own last (its copy stands in for an upstream record)."""
+    for rank, prefix in enumerate(("GHSA-", "PYSEC-")):
+        if advisory_id.startswith(prefix):
+            return rank
+    return 3 if advisory_id.startswith("SHAREGUARD-") else 2
+
+
+def unique_advisories(
+    matches: list[Match], store: VulnStore, cache: dict[str, AdvisoryRow | None]
+) -> list[tuple[Match, AdvisoryRow]]:
+    """One (match, advisory) per vulnerability of one package: records that share an id or an alias
+    (a PYSEC and a GHSA record of one CVE, shareguard's copy and the upstream one) are one finding. The
+    kept record is the best rated (a vendor or CVSS rating over none), then by `_id_rank`; it carries the
+    ids and aliases of all of them, and the highest fixed version any of them names."""
+    rows: list[tuple[Match, AdvisoryRow]] = []
+    for m in matches:
+        if m.advisory_id not in cache:
+            cache[m.advisory_id] = store.advisory(m.advisory_id)
+        adv = cache[m.advisory_id]
+        if adv is not None:  # affected rows always have their advisory
+            rows.append((m, adv))
+    if len(rows) < 2:
+        return rows
+    parent: dict[str, str] = {}  # union-find over ids and aliases
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for _m, a in rows:
+        for n in (a.id, *a.aliases):
+            parent.setdefault(n, n)
+        top = root(a.id)
+        for n in a.aliases:
+            other = root(n)
+            if other != top:
+                parent[other] = top
+    members: dict[str, list[tuple[Match, AdvisoryRow]]] = {}
+    for row in rows:
+        members.setdefault(root(row[1].id), []).append(row)
+    out: list[tuple[Match, AdvisoryRow]] = []
+    for same in members.values():
+        if len(same) == 1:
+            out.append(same[0])
+            continue
+        match, adv = min(same, key=lambda r: (r[1].rating.source is SeveritySource.DEFAULT, _id_rank(r[1].id), r[1].id))
+        names = [n for m, a in same for n in (a.id, *a.aliases) if n != adv.id]
+        fixes = [m.fixed_version for m, _a in same if m.fixed_version]
+        if fixes:
+            match = match._replace(fixed_version=_highest(fixes, match))
+        out.append((match, dataclasses.replace(adv, aliases=tuple(dict.fromkeys(names)))))
+    return out
+
+
+def _highest(versions: list[str], match: Match) -> str:
+    from shareguard.vuln.versions import PEP440, InvalidVersion, scheme_for
+
+    scheme = scheme_for(match.query.ecosystem) or PEP440
+    try:
+        return max(versions, key=scheme.key)
+    except InvalidVersion:
+        return match.fixed_version or versions[0]
 
 
 def rating_for(match: Match, adv: AdvisoryRow) -> Rating:

@@ -9,7 +9,7 @@ from typing import Any
 
 from shareguard.core.errors import DatabaseError
 from shareguard.core.settings import Settings
-from shareguard.vuln.snapshot import install_snapshot
+from shareguard.vuln.snapshot import BUNDLED_META_KEY, import_snapshot, install_snapshot, snapshot_info
 from shareguard.vuln.store import SourceRow, VulnStore
 
 STALE_AFTER_DAYS = 7
@@ -64,7 +64,8 @@ def describe(store: VulnStore, now: datetime | None = None) -> DbInfo:
 
 
 def open_for_scan(settings: Settings) -> VulnStore:
-    """The user's database; on first use (none yet) it is created from the bundled snapshot."""
+    """The user's database; on first use (none yet) it is created from the bundled snapshot, and a
+    database seeded from an older bundled snapshot gets this one's advisories (see `refresh_snapshot`)."""
     path = default_db_path(settings)
     if not path.is_file():
         try:
@@ -74,4 +75,24 @@ def open_for_scan(settings: Settings) -> VulnStore:
                 f"cannot create the vulnerability database: {exc.strerror or exc} (set SHAREGUARD_CACHE_DIR)",
                 path=str(path),
             ) from None
-    return VulnStore(path)
+        return VulnStore(path)
+    store = VulnStore(path)
+    refresh_snapshot(store)
+    return store
+
+
+def refresh_snapshot(store: VulnStore) -> bool:
+    """Import the bundled snapshot into a database seeded from an older one (e.g. before shareguard
+    shipped its own framework advisories), keeping every advisory stored with a newer `modified` date
+    (a `db update` is never undone). A database never seeded from a bundled snapshot is left alone.
+    Returns whether it imported; a database that cannot be written is used as it is."""
+    info = snapshot_info()
+    if store.meta(BUNDLED_META_KEY) == info.label:
+        return False
+    if not any(s.source.startswith("bundled snapshot") for s in store.sources()):
+        return False
+    try:
+        import_snapshot(store, info, keep_newer=True)
+    except DatabaseError:  # read-only or locked: scan with what is there
+        return False
+    return True

@@ -137,6 +137,11 @@ def parse_files(
                 report.rejected.append(Rejected(where, exc.message))
 
 
+def _kept(stored: str, incoming: str) -> bool:
+    """A stored copy as recent as the incoming one stays (OSV `modified` is RFC 3339 UTC: text order is time order)."""
+    return bool(stored) and stored >= incoming
+
+
 def import_path(
     store: VulnStore,
     path: Path,
@@ -144,8 +149,12 @@ def import_path(
     label: str | None = None,
     imported_at: str | None = None,
     on_advisory: Callable[[int], None] | None = None,
+    keep_newer: bool = False,
 ) -> ImportReport:
-    """Import every advisory under `path` in one transaction; record one `sources` row per ecosystem."""
+    """Import every advisory under `path` in one transaction; record one `sources` row per ecosystem.
+
+    `keep_newer`: an advisory already stored with a `modified` date at or after this copy's is left as
+    it is (used to refresh a database from a newer bundled snapshot without undoing a `db update`)."""
     source = label or str(path)
     report = ImportReport(source)
     files = read_source(path)
@@ -154,6 +163,8 @@ def import_path(
     try:
         with store.transaction() as db:
             for _name, adv in parse_files(files, report):
+                if keep_newer and _kept(store.stored_modified(db, adv.id), adv.modified):
+                    continue
                 eco = adv.affected[0].ecosystem if adv.affected else "(none)"
                 if eco not in source_ids:
                     source_ids[eco] = store.add_source(db, source, eco, imported_at)

@@ -160,6 +160,18 @@ class VulnStore:
             "UPDATE sources SET advisory_count=?, newest_modified=? WHERE id=?", (count, newest_modified, source_id)
         )
 
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def stored_modified(self, db: sqlite3.Connection, advisory_id: str) -> str:
+        """The `modified` date of the stored copy of an advisory ("" when none is stored)."""
+        row = db.execute("SELECT modified FROM advisories WHERE id=?", (advisory_id,)).fetchone()
+        return str(row[0]) if row is not None else ""
+
     def put(self, db: sqlite3.Connection, advisory: Advisory, source_id: int) -> None:
         """Insert or replace one advisory (an update supersedes the earlier copy of the same id)."""
         db.execute("DELETE FROM affected WHERE advisory_id=?", (advisory.id,))

@@ -1,7 +1,7 @@
 """Dependency pins of ML projects: requirements*.txt, pyproject.toml, environment.yml,
-Pipfile.lock, poetry.lock. Exact pins become `Package` facts (for the vulnerability matcher);
-every requirement is checked against a small table of framework versions with load-time
-code-execution CVEs (framework_cves.yaml)."""
+Pipfile.lock, poetry.lock. Exact pins become `Package` facts, which the vulnerability matcher
+(`vuln.osv`) matches against OSV advisories exactly as it matches packages installed in an image:
+framework versions whose model loading runs code are OSV records of the bundled snapshot there."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 CONDA_NAMES = {"pytorch": "torch", "py-xgboost": "xgboost"}
 
@@ -30,32 +27,6 @@ class Dep:
     line: int | None
     pinned: str | None
     """The exact version when pinned (== or a lock file)."""
-
-
-@dataclass(frozen=True)
-class Advisory:
-    package: str
-    id: str
-    aliases: tuple[str, ...]
-    fixed: str
-    severity: str
-    summary: str
-
-
-@lru_cache(maxsize=1)
-def advisories() -> tuple[Advisory, ...]:
-    raw = resources.files("shareguard.models.code").joinpath("framework_cves.yaml").read_text(encoding="utf-8")
-    return tuple(
-        Advisory(
-            package=canonicalize_name(a["package"]),
-            id=a["id"],
-            aliases=tuple(a.get("aliases") or ()),
-            fixed=str(a["fixed"]),
-            severity=a["severity"],
-            summary=a["summary"],
-        )
-        for a in yaml.safe_load(raw)
-    )
 
 
 def is_dependency_file(name: str) -> bool:
@@ -191,29 +162,3 @@ def _poetry_lock(text: str) -> Iterator[Dep]:
             dep = _dep(f"{name}=={version}", _line_of(text, f'name = "{name}"'))
             if dep is not None:
                 yield dep
-
-
-def vulnerable(dep: Dep) -> list[Advisory]:
-    """Advisories whose affected range the pin (or the whole specifier range) falls into."""
-    out = []
-    for adv in advisories():
-        if adv.package != dep.name:
-            continue
-        fixed = Version(adv.fixed)
-        try:
-            if dep.pinned is not None:
-                if Version(dep.pinned) < fixed:
-                    out.append(adv)
-                continue
-            if not dep.spec:
-                continue
-            spec = SpecifierSet(dep.spec)
-            floors = [Version(x.version.rstrip(".*")) for x in spec if x.operator in (">=", ">", "==", "~=", "===")]
-            if any(f >= fixed for f in floors):
-                continue  # the range starts at or after the fix
-            later = [fixed, Version(f"{fixed.major}.{fixed.minor + 1}.0"), Version(f"{fixed.major + 1}.0.0")]
-            if not any(spec.contains(v, prereleases=True) for v in later):
-                out.append(adv)
-        except (InvalidVersion, InvalidSpecifier):
-            continue
-    return out
