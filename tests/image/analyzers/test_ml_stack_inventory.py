@@ -80,8 +80,12 @@ def test_cuda_toolkit_json_and_txt() -> None:
     assert pkg.purl == "pkg:generic/nvidia/cuda@12.4.1" and pkg.layer == "sha256:cuda"
     [old] = a.analyze("usr/local/cuda-11.0/version.txt", b"CUDA Version 11.0.207\n", None)
     assert isinstance(old, Package) and old.version == "11.0.207"
-    assert not a.required("usr/local/cuda-12.4/doc/version.json", 100)
-    assert not a.required("usr/local/lib/version.json", 100)
+    # Version files elsewhere are read (small ones) but only one that says CUDA and sits beside bin/nvcc counts
+    assert a.analyze("usr/local/lib/version.json", b'{"version": "1.2.3"}', None) == []
+    assert not a.required("usr/local/lib/version.json", 100 * 1024)
+    assert not a.required("usr/lib/python3/dist-packages/x/version.json", 100)
+    facts = inventory({"usr/local/cuda-12.4/doc/version.json": CUDA_VERSION_JSON})
+    assert not [p for p in packages(facts) if p.name == "cuda"]
 
 
 def test_cudnn_and_nccl_headers() -> None:

@@ -1,9 +1,12 @@
-"""The ML stack: CUDA toolkit (`usr/local/cuda*/version.json|version.txt`), cuDNN (`cudnn_version*.h`),
-NCCL (`nccl.h`), and framework builds (`torch/version.py`, TensorFlow's `build_info.py`).
+"""The ML stack: the CUDA toolkit, cuDNN (`cudnn_version*.h`), NCCL (`nccl.h`), and framework builds
+(`torch/version.py`, TensorFlow's `build_info.py`).
 
-Library file names (`libcudnn.so.9.1.0`, `libnccl.so.2.21.5`) carry versions too; they are read from the
-merged file list by the ML-stack finalizer, so multi-hundred-MB libraries are never read.
-Python files are parsed with `ast` (never executed).
+CUDA is recognised from `usr/local/cuda*/version.json|version.txt`, from `cuda.h` (its `CUDA_VERSION`
+define) in any toolkit's `include/` (not the copies Python wheels bundle), and from a `version.json|txt`
+elsewhere whose content says CUDA: such a one counts only beside a `bin/nvcc` (the finalizer checks the
+merged file list). Library file names (`libcudart.so.12.4.127`, `libcudnn.so.9.1.0`, `libnccl.so.2.21.5`)
+carry versions too; they are read from the merged file list by the ML-stack finalizer, so
+multi-hundred-MB libraries are never read. Python files are parsed with `ast` (never executed).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from shareguard.image.analyzers._common import MIB, basename, decode_text, paren
 from shareguard.image.facts import FrameworkBuild
 
 _MAX_HEADER = 4 * MIB
+_MAX_VERSION_FILE = 64 * 1024
+"""A CUDA `version.json` lists every component in a few KB; anything larger is not one."""
 _MAX_PY = 256 * 1024
 _TORCH = "/torch/version.py"
 _TF = "tensorflow/python/platform/build_info.py"
@@ -60,11 +65,31 @@ def _digits(*values: str | None) -> bool:
 
 
 _CUDNN = frozenset({"CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"})
+_CUDA_H = frozenset({"CUDA_VERSION"})
+NEEDS_NVCC = "needs_nvcc"
+"""Extra key of a CUDA record found outside `usr/local/cuda*`: the finalizer keeps it only when
+`<toolkit_root>/bin/nvcc` exists, and removes the key."""
+_BUNDLED_COPIES = ("-packages/", "node_modules/")
+"""Headers and version files inside Python wheels (triton bundles `cuda.h`) or npm packages are not a toolkit."""
+
+
+def _usr_local_cuda(path: str) -> bool:
+    """`usr/local/cuda/version.json`, `usr/local/cuda-12.4/version.txt`: the toolkit's own version file."""
+    return path.startswith("usr/local/cuda") and path.count("/") == 3
+
+
+def toolkit_root(include_path: str) -> str:
+    """`usr/local/cuda-12.4/targets/x86_64-linux/include/cuda.h` → `usr/local/cuda-12.4`."""
+    root = parent(parent(include_path))
+    head, sep, _arch = root.rpartition("/targets/")
+    return head if sep else root
+
+
 _NCCL = frozenset({"NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH", "NCCL_SUFFIX"})
 
 
 def cuda_toolkit(path: str, content: bytes, layer: str | None) -> list[Fact]:
-    text = decode_text(content[:_MAX_HEADER])
+    text = decode_text(content[:_MAX_VERSION_FILE])
     version = ""
     if path.endswith(".json"):
         try:
@@ -80,7 +105,22 @@ def cuda_toolkit(path: str, content: bytes, layer: str | None) -> list[Fact]:
             version = words[2]
     if not version or len(version) > 40 or not version[0].isdigit():
         return []
-    return [generic_package("cuda", version, path, layer, toolkit_root=parent(path))]
+    extra = {"toolkit_root": parent(path), "detected_from": basename(path)}
+    if not _usr_local_cuda(path):
+        extra[NEEDS_NVCC] = "true"
+    return [generic_package("cuda", version, path, layer, **extra)]
+
+
+def cuda_header(path: str, content: bytes, layer: str | None) -> list[Fact]:
+    """`#define CUDA_VERSION 12040` → CUDA 12.4 (major × 1000 + minor × 10)."""
+    value = c_defines(decode_text(content[:_MAX_HEADER]), _CUDA_H).get("CUDA_VERSION", "")
+    if not value.isdigit() or len(value) > 7:
+        return []
+    number = int(value)
+    if number < 1000:
+        return []
+    version = f"{number // 1000}.{(number % 1000) // 10}"
+    return [generic_package("cuda", version, path, layer, toolkit_root=toolkit_root(path), detected_from="cuda.h")]
 
 
 def cudnn(path: str, content: bytes, layer: str | None) -> list[Fact]:
@@ -163,7 +203,7 @@ def tensorflow_build(path: str, content: bytes, layer: str | None) -> list[Fact]
 
 class MLStackAnalyzer:
     name = "inventory.ml-stack"
-    version = "1"
+    version = "2"
 
     path_hint = PathHint.ending(*_WANTED_ENDINGS)
 
@@ -175,11 +215,14 @@ class MLStackAnalyzer:
             if size > _MAX_HEADER:
                 return False
             base = basename(path)
+            if base == "cuda.h":
+                return path.endswith("include/cuda.h") and not any(b in path for b in _BUNDLED_COPIES)
             return base == "nccl.h" or base.startswith("cudnn_version")
         if path.endswith(".py"):
             return size <= _MAX_PY
-        if path.startswith("usr/local/cuda") and path.endswith(("/version.json", "/version.txt")):
-            return size <= _MAX_HEADER and path.count("/") == 3
+        if path.endswith(("/version.json", "/version.txt")):
+            # any toolkit root (the finalizer keeps those outside usr/local/cuda* only beside bin/nvcc)
+            return size <= _MAX_VERSION_FILE and not any(b in path for b in _BUNDLED_COPIES)
         return False
 
     def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
@@ -188,5 +231,8 @@ class MLStackAnalyzer:
                 torch_build(path, content, layer) if path.endswith(_TORCH) else tensorflow_build(path, content, layer)
             )
         if path.endswith(".h"):
-            return nccl(path, content, layer) if basename(path) == "nccl.h" else cudnn(path, content, layer)
+            base = basename(path)
+            if base == "cuda.h":
+                return cuda_header(path, content, layer)
+            return nccl(path, content, layer) if base == "nccl.h" else cudnn(path, content, layer)
         return cuda_toolkit(path, content, layer)

@@ -1,5 +1,12 @@
-"""ML-stack finalizer: library-name versions (cuDNN, NCCL), one record per (component, version), and
-framework builds attached to their PyPI package (`torch 2.3.0+cu121` → extra `cuda=12.1`).
+"""ML-stack finalizer: library-name versions (CUDA runtime, cuDNN, NCCL), one record per (component,
+version), one CUDA toolkit per release, and framework builds attached to their PyPI package
+(`torch 2.3.0+cu121` → extra `cuda=12.1`).
+
+CUDA: a version file found outside `usr/local/cuda*` counts only beside `bin/nvcc`; the records of one
+release (`major.minor`) found several ways (version.json 12.4.1, cuda.h 12.4, libcudart.so.12.4.127) are
+one: the most precise source wins (version.json, version.txt, cuda.h, then the runtime library's name),
+with extra `detected_from` naming all of them, `cudart` the runtime library's version and `nvcc` the
+compiler's path when present.
 
 Build facts land on the PyPI package as extra: `cuda`, `cudnn`, `rocm`, `accelerator`, `git_version`,
 from the local version label (`+cu121`, `+cuda12.cudnn89`, `+rocm6.0`, `+cpu`) and from the framework's
@@ -8,14 +15,17 @@ own files (`torch/version.py`, TensorFlow's `build_info.py`) in the same site-pa
 
 from __future__ import annotations
 
+import dataclasses
+
 from shareguard.core.facts import Fact, Package
 from shareguard.image.analyzers._common import basename, parent
-from shareguard.image.analyzers.finalizers._util import with_extra
-from shareguard.image.analyzers.ml_stack import generic_package
+from shareguard.image.analyzers.finalizers._util import extra_value, with_extra
+from shareguard.image.analyzers.ml_stack import NEEDS_NVCC, generic_package
 from shareguard.image.facts import FrameworkBuild
 
 # Library file name prefix -> component; versions need three numeric parts (`libcudnn.so.9` is ambiguous).
-_LIBRARIES = (("libcudnn.so.", "cudnn"), ("libnccl.so.", "nccl"))
+_LIBRARIES = (("libcudnn.so.", "cudnn"), ("libnccl.so.", "nccl"), ("libcudart.so.", "cuda"))
+_SOURCE_RANK = {"version.json": 0, "version.txt": 1, "cuda.h": 2, "libcudart": 3}
 _NAMESPACES = {"torch": "pytorch", "tensorflow": "tensorflow"}
 _FRAMEWORK_DISTS = {"torch": ("torch",), "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly")}
 
@@ -23,7 +33,7 @@ _FRAMEWORK_DISTS = {"torch": ("torch",), "tensorflow": ("tensorflow", "tensorflo
 def library_versions(files: dict[str, str | None]) -> list[Package]:
     found: dict[tuple[str, str], Package] = {}
     for path in files:
-        if ".so." not in path:
+        if ".so." not in path or "-packages/" in path:  # a wheel's bundled copy is its PyPI package's
             continue
         base = basename(path)
         for prefix, component in _LIBRARIES:
@@ -31,8 +41,40 @@ def library_versions(files: dict[str, str | None]) -> list[Package]:
                 version = base[len(prefix) :]
                 parts = version.split(".")
                 if len(parts) >= 3 and all(p.isdigit() for p in parts) and (component, version) not in found:
-                    found[(component, version)] = generic_package(component, version, path, files[path])
+                    extra = {"detected_from": "libcudart"} if component == "cuda" else {}
+                    found[(component, version)] = generic_package(component, version, path, files[path], **extra)
     return list(found.values())
+
+
+def _release(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def cuda_toolkits(records: list[Package], files: dict[str, str | None]) -> list[Package]:
+    """One CUDA record per release (see the module doc); version files outside usr/local/cuda* need nvcc."""
+    by_release: dict[str, list[Package]] = {}
+    for rec in records:
+        root = extra_value(rec, "toolkit_root")
+        nvcc = f"{root}/bin/nvcc" if root else None
+        if extra_value(rec, NEEDS_NVCC) and (nvcc is None or nvcc not in files):
+            continue  # a version file that merely says CUDA, with no compiler beside it
+        pairs = {"nvcc": nvcc} if nvcc and nvcc in files else {}
+        kept = tuple((k, v) for k, v in rec.extra if k != NEEDS_NVCC)
+        rec = with_extra(dataclasses.replace(rec, extra=kept), pairs) if pairs or len(kept) != len(rec.extra) else rec
+        by_release.setdefault(_release(rec.version), []).append(rec)
+    out: list[Package] = []
+    for same in by_release.values():
+        ranked = sorted(same, key=lambda r: (_SOURCE_RANK.get(extra_value(r, "detected_from") or "", 9), r.path))
+        best = ranked[0]
+        pairs = {"detected_from": ",".join(dict.fromkeys(extra_value(r, "detected_from") or "" for r in ranked))}
+        cudart = next((r.version for r in ranked if extra_value(r, "detected_from") == "libcudart"), None)
+        if cudart and cudart != best.version:
+            pairs["cudart"] = cudart
+        nvcc = next((v for r in ranked if (v := extra_value(r, "nvcc"))), None)
+        if nvcc:
+            pairs["nvcc"] = nvcc
+        out.append(with_extra(best, pairs))
+    return out
 
 
 def _cuda_from_digits(digits: str) -> str:
@@ -86,7 +128,11 @@ class MLStackFinalizer:
         used: set[tuple[str, str]] = set()
         seen_generic: set[tuple[str, str]] = set()
         out: list[Fact] = []
+        cuda: list[Package] = []
         for fact in facts:
+            if isinstance(fact, Package) and fact.origin == "ml-stack" and fact.name == "cuda":
+                cuda.append(fact)
+                continue
             if isinstance(fact, Package) and fact.origin == "ml-stack":
                 key = (fact.name, fact.version)
                 if key in seen_generic:
@@ -104,9 +150,12 @@ class MLStackFinalizer:
                     fact = with_extra(fact, pairs)
             out.append(fact)
         for lib in library_versions(files):
-            if (lib.name, lib.version) not in seen_generic:
+            if lib.name == "cuda":
+                cuda.append(lib)
+            elif (lib.name, lib.version) not in seen_generic:
                 seen_generic.add((lib.name, lib.version))
                 out.append(lib)
+        out.extend(cuda_toolkits(cuda, files))
         for key, build in builds.items():
             if key not in used and build.version:
                 out.append(
