@@ -134,14 +134,14 @@ def test_post_analyzers_read_facts_and_mask(tmp_path: Path) -> None:
     tags = [f for f in findings if f.rule_id == "T-TAG-SECRET"]
     assert len(tags) == 2
     assert all("sk_live_0123456789abcdef" not in (f.evidence or "") for f in tags)
-    assert {"IAM-C-02", "DLC-C-03", "STORAGE-C-04"} <= ctx.assessed
+    assert {"IAM-C-02", "DLC-C-03", "STORAGE-C-04"} <= set(ctx.coverage.duties)
 
 
 def test_post_analyzer_without_its_inputs_does_not_run(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("nothing\n", encoding="utf-8")
     ctx, findings = _scan(tmp_path, _registries())
     assert findings == [] and ctx.issues == []
-    assert ctx.assessed == set(), "no analyzer claimed anything: every duty stays not assessed"
+    assert ctx.coverage.duties == {}, "no analyzer claimed anything: every duty stays not assessed"
 
 
 def test_duplicate_findings_are_merged(tmp_path: Path) -> None:

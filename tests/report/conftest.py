@@ -9,6 +9,7 @@ import pytest
 
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.context import ScanIssue
+from shareguard.core.coverage import Coverage
 from shareguard.core.facts import FactStore
 from shareguard.core.finding import Finding, Remediation, SeveritySource, Status
 from shareguard.core.resource import Location, Resource
@@ -122,7 +123,7 @@ def full_result() -> ScanResult:
         finished=now,
         findings=findings,
         facts=FactStore(),
-        assessed={"DATAFLOW-C-01", "DATAFLOW-C-04", "IAM-C-02"},
+        coverage=_coverage(),
         issues=[
             ScanIssue("models/huge.pt", "file is 9 GiB, over the budget " + HOSTILE, "models.pickle", "error"),
             ScanIssue("k8s/odd.yaml", "unknown kind", None, "warning"),
@@ -150,3 +151,14 @@ def example_result() -> ScanResult:
 
     scanned = run_path_scan(EXAMPLE)
     return apply_waivers(scanned, EXAMPLE / WAIVER_FILENAME)
+
+
+def _coverage() -> Coverage:
+    """DATAFLOW-C-01 and IAM-C-02 were evaluated and passed; DATAFLOW-C-04 could not be (a parse error)."""
+    cov = Coverage()
+    cov.evaluated("DATAFLOW-010", ("DATAFLOW-C-01",), "dataflow/job.json#churn")
+    cov.evaluated("IAM-002", ("IAM-C-02",), "iam/policy.json")
+    cov.gap(("DATAFLOW-C-04",), "dataflow/broken.json", "invalid JSON")
+    cov.input_evaluated("posture.describe", "dataflow/job.json")
+    cov.input_skipped("posture.describe", "dataflow/broken.json", "invalid JSON")
+    return cov

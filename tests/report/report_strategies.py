@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
+from shareguard.core.coverage import Coverage
 from shareguard.core.facts import FactStore
 from shareguard.core.finding import Finding, Remediation, SeveritySource, Status
 from shareguard.core.resource import Location, Resource
@@ -76,6 +77,6 @@ def result_of(items: list[Finding], scan_root: str | None = None) -> ScanResult:
         finished=now,
         findings=items,
         facts=FactStore(),
-        assessed=set(),
+        coverage=Coverage(),
         metadata={"scan_root": scan_root} if scan_root else {},
     )

@@ -110,6 +110,6 @@ def scan_result(tmp_path: Path, *, vex: bool = False) -> ScanResult:
         finished=now,
         findings=findings,
         facts=facts,
-        assessed=set(ctx.assessed),
+        coverage=ctx.coverage,
         metadata=dict(ctx.metadata),
     )

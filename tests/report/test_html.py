@@ -59,7 +59,7 @@ def parse(page: str) -> _Tags:
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "div", "b", "small",
     "section", "svg", "text", "rect", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "label",
-    "select", "option", "noscript", "code", "script",
+    "select", "option", "noscript", "code", "script", "ul", "li",
 }  # fmt: skip
 
 

@@ -55,7 +55,14 @@ def test_full_result_validates_and_keeps_every_field(result: ScanResult, catalog
     waived = by_rule["PII-CARD"]
     assert waived["status"] == "waived" and waived["waiver"].startswith("synthetic")
     assert doc["summary"]["findings"] == {"fail": 4, "pass": 1, "waived": 1}
-    assert doc["summary"]["by_severity"] == {"critical": 1, "high": 1, "medium": 1, "low": 0, "info": 1}
+    assert doc["summary"]["by_severity"] == {
+        "critical": 1,
+        "high": 1,
+        "medium": 1,
+        "low": 0,
+        "unknown": 0,
+        "info": 1,
+    }
     assert doc["issues"][0]["kind"] == "error" and doc["issues"][1]["kind"] == "warning"
     assert doc["metadata"]["vuln_db"] == "2026-11-20"
 
@@ -63,9 +70,10 @@ def test_full_result_validates_and_keeps_every_field(result: ScanResult, catalog
 def test_controls_roll_up(result: ScanResult, catalog: Catalog) -> None:
     controls = {c["id"]: c for c in render(result, catalog)["controls"]}
     assert controls["DATAFLOW-C-04"]["status"] == "fail"
-    assert controls["DATAFLOW-C-01"]["status"] == "pass"  # assessed, nothing found
-    assert controls["DATAFLOW-C-05"]["status"] == "not_assessed"
-    assert controls["STORAGE-C-03"]["status"] == "pass"  # its only finding is waived
+    assert controls["DATAFLOW-C-01"]["status"] == "pass"  # evaluated, nothing found
+    assert controls["DATAFLOW-C-01"]["evaluated"] == {"resources": 1, "rules": 1}
+    assert controls["DATAFLOW-C-05"]["status"] == "not_assessed" and controls["DATAFLOW-C-05"]["reason"]
+    assert controls["STORAGE-C-03"]["status"] == "accepted"  # its only finding is waived
     assert controls["STORAGE-C-03"]["counts"] == {"fail": 0, "pass": 0, "waived": 1}
     assert controls["DATAFLOW-P-01"] | {"status": "not_assessed", "owner": "provider"} == controls["DATAFLOW-P-01"]
 

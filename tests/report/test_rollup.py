@@ -33,27 +33,60 @@ def test_nothing_assessed_means_not_assessed_never_pass(catalog: Catalog) -> Non
     assert len(statuses) == len(catalog.controls)
 
 
-def test_assessed_without_findings_passes_and_failing_fails(catalog: Catalog) -> None:
+def test_evaluated_without_findings_passes_and_failing_fails(catalog: Catalog) -> None:
     res = result_of([_finding(("IAM-C-02",))])
-    res.assessed.update({"IAM-C-01", "IAM-C-02"})
-    st = _status(res, catalog)
-    assert st["IAM-C-01"] is DutyStatus.PASS
-    assert st["IAM-C-02"] is DutyStatus.FAIL
-    assert st["IAM-C-03"] is DutyStatus.NOT_ASSESSED
+    res.coverage.evaluated("IAM-001", ("IAM-C-01", "IAM-C-02"), "iam/a.json")
+    res.coverage.evaluated("IAM-003", ("IAM-C-01",), "iam/b.json")
+    rows = {d.control.id: d for d in rollup(res, catalog).duties()}
+    assert rows["IAM-C-01"].status is DutyStatus.PASS
+    assert (rows["IAM-C-01"].resources, rows["IAM-C-01"].rules) == (2, 2)
+    assert rows["IAM-C-01"].summary() == "2 resources, 2 rules"
+    assert rows["IAM-C-02"].status is DutyStatus.FAIL
+    assert rows["IAM-C-03"].status is DutyStatus.NOT_ASSESSED
+    assert rows["IAM-C-03"].reason
 
 
-def test_waived_or_passing_findings_count_as_assessed(catalog: Catalog) -> None:
+def test_waived_failures_are_accepted_never_pass(catalog: Catalog) -> None:
     res = result_of([_finding(("STORAGE-C-03",), Status.WAIVED), _finding(("KMS-C-02",), Status.PASS)])
     roll = rollup(res, catalog)
     rows = {d.control.id: d for d in roll.duties()}
-    assert rows["STORAGE-C-03"].status is DutyStatus.PASS
+    assert rows["STORAGE-C-03"].status is DutyStatus.ACCEPTED
     assert rows["STORAGE-C-03"].counts == {"fail": 0, "pass": 0, "waived": 1}
     assert rows["KMS-C-02"].status is DutyStatus.PASS
 
 
+def test_a_gap_makes_a_duty_incomplete_unless_something_failed(catalog: Catalog) -> None:
+    res = result_of([_finding(("IAM-C-02",))])
+    res.coverage.evaluated("IAM-001", ("IAM-C-01",), "iam/a.json")
+    res.coverage.gap(("IAM-C-01", "IAM-C-02", "IAM-C-03"), "iam/broken.json", "invalid JSON")
+    rows = {d.control.id: d for d in rollup(res, catalog).duties()}
+    assert rows["IAM-C-01"].status is DutyStatus.INCOMPLETE
+    assert rows["IAM-C-02"].status is DutyStatus.FAIL
+    assert rows["IAM-C-03"].status is DutyStatus.INCOMPLETE
+    assert "iam/broken.json: invalid JSON" in (rows["IAM-C-03"].reason or "")
+
+
+def test_display_filter_never_changes_a_verdict(catalog: Catalog) -> None:
+    res = result_of([_finding(("IAM-C-02",), sev=Severity.LOW)])
+    before = _status(res, catalog)
+    shown = res.filter_severity([Severity.CRITICAL])
+    assert shown.shown() == [] and len(shown.findings) == 1
+    assert _status(shown, catalog) == before
+    row = next(d for d in rollup(shown, catalog).duties() if d.control.id == "IAM-C-02")
+    assert row.status is DutyStatus.FAIL and row.findings == ()
+
+
+def test_unassessed_reasons_are_reported(catalog: Catalog) -> None:
+    res = result_of([])
+    res.coverage.unassessed(("DLC-C-02",), "no Debian 12 advisories in the vulnerability database")
+    row = next(d for d in rollup(res, catalog).duties() if d.control.id == "DLC-C-02")
+    assert row.status is DutyStatus.NOT_ASSESSED
+    assert row.summary() == "no Debian 12 advisories in the vulnerability database"
+
+
 def test_provider_duties_are_never_assessed(catalog: Catalog) -> None:
     res = result_of([_finding(("DATAFLOW-P-01",))])
-    res.assessed.add("DATAFLOW-P-02")
+    res.coverage.evaluated("X", ("DATAFLOW-P-02",), "x")
     st = _status(res, catalog)
     assert st["DATAFLOW-P-01"] is DutyStatus.NOT_ASSESSED
     assert st["DATAFLOW-P-02"] is DutyStatus.NOT_ASSESSED

@@ -19,7 +19,7 @@ def test_grouped_by_service_then_duty(result: ScanResult, catalog: Catalog) -> N
     fail_line = next(i for i, line in enumerate(lines) if "DATAFLOW-C-04" in line)
     assert lines[fail_line].startswith("FAIL")
     # Its finding follows beneath: severity, rule, resource and location, title, fix.
-    below = "\n".join(lines[fail_line + 1 : fail_line + 6])
+    below = "\n".join(lines[fail_line + 1 : fail_line + 9])
     assert "MEDIUM" in below and "DF-EXP-001" in below
     assert "dataflow/job.json (environment.experiments[0])" in below
     assert "fix: Remove the experiment" in below

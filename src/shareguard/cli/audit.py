@@ -11,14 +11,15 @@ from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
     IgnoreFileOpt,
+    MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
     fail,
 )
+from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ShareguardError
-from shareguard.scan import scan_path
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +31,7 @@ def audit(
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
@@ -39,7 +41,7 @@ def audit(
     Exit codes: 0 ok; N (with --exit-code N) failing findings remain; 2 user error; 3 some input not scanned.
     """
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
         code = scan_path(path, opts, command="audit")
     except ShareguardError as exc:
         raise fail(exc) from None

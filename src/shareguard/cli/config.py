@@ -12,6 +12,7 @@ from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
     IgnoreFileOpt,
+    MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
@@ -19,9 +20,9 @@ from shareguard.cli.common import (
     fail,
     stderr_console,
 )
+from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ShareguardError
 from shareguard.core.result import ScanResult
-from shareguard.scan import scan_path
 
 RulesOpt = Annotated[
     list[Path] | None,
@@ -51,6 +52,7 @@ def config(
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
@@ -66,7 +68,7 @@ def config(
     from shareguard.posture.plugin import posture_rules
 
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
         options: dict[str, object] = {"fips_required": fips_required}
         ruleset = load_rule_dirs(rules, known_ids=posture_rules()) if rules else None
         if ruleset is not None:

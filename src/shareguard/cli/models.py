@@ -11,14 +11,15 @@ from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
     IgnoreFileOpt,
+    MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
     fail,
 )
+from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ShareguardError
-from shareguard.scan import scan_path
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +33,7 @@ def models(
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
@@ -39,7 +41,7 @@ def models(
     """Find code that runs when model files load (pickle, torch, joblib, numpy, Keras, TF, ONNX…),
     unsafe loading code, and framework versions with load-time code-execution CVEs."""
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
         code = scan_path(path, opts, command="models", capabilities=frozenset({"models"}))
     except ShareguardError as exc:
         raise fail(exc) from None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shareguard.core.coverage import Coverage
 from shareguard.core.facts import FactStore
 from shareguard.core.settings import Settings
 
@@ -29,15 +30,15 @@ class ScanContext:
     options: dict[str, Any] = field(default_factory=dict)
     """Command-specific options analyzers may read (e.g. `ignore_unfixed`, `fips_required`)."""
     issues: list[ScanIssue] = field(default_factory=list)
-    assessed: set[str] = field(default_factory=set)
+    coverage: Coverage = field(default_factory=Coverage)
+    """What was evaluated, per duty and per analyzer; verdicts are read from it."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """Shown in reports (e.g. vulnerability database date)."""
 
     def error(self, path: str, message: str, analyzer: str | None = None) -> None:
+        """Input that could not be analysed: an issue, and the analyzer's duties become incomplete."""
         self.issues.append(ScanIssue(path, message, analyzer, "error"))
+        self.coverage.could_not_analyse(analyzer, path, message)
 
     def warn(self, path: str, message: str, analyzer: str | None = None) -> None:
         self.issues.append(ScanIssue(path, message, analyzer, "warning"))
-
-    def mark_assessed(self, controls: tuple[str, ...] | list[str]) -> None:
-        self.assessed.update(controls)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from shareguard.core.context import ScanIssue
+from shareguard.core.coverage import Coverage
 from shareguard.core.facts import FactStore
 from shareguard.core.finding import Finding, Status
 from shareguard.core.rules import RuleMeta
@@ -33,20 +35,30 @@ class ScanResult:
     finished: datetime
     findings: list[Finding]
     facts: FactStore
-    assessed: set[str]
-    """Control ids some analyzer looked at."""
+    coverage: Coverage
+    """What was evaluated per duty and per analyzer (verdicts are read from it, never from `findings` alone)."""
     issues: list[ScanIssue] = field(default_factory=list)
     rules: dict[str, RuleMeta] = field(default_factory=dict)
     """Metadata of every rule that can fire in this run (SARIF's rules, help text)."""
     expired_waivers: list[ExpiredWaiver] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    shown_severities: frozenset[Severity] | None = None
+    """`--severity`/`--min-severity`: which findings reports list (None: all). Verdicts ignore it."""
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL]
 
+    def shown(self) -> list[Finding]:
+        """The findings reports list (the display filter applied); `findings` keeps them all."""
+        if self.shown_severities is None:
+            return self.findings
+        keep = self.shown_severities
+        return [f for f in self.findings if f.severity in keep]
+
     def has_errors(self) -> bool:
         return any(i.kind == "error" for i in self.issues)
 
-    def filter_severity(self, keep: list[Severity]) -> ScanResult:
-        wanted = set(keep)
-        return replace(self, findings=[f for f in self.findings if f.severity in wanted])
+    def filter_severity(self, keep: Iterable[Severity]) -> ScanResult:
+        """Show only findings of these severities; the verdicts still read every finding."""
+        wanted = frozenset(keep)
+        return replace(self, shown_severities=None if wanted == frozenset(Severity) else wanted)

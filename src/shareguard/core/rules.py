@@ -31,6 +31,10 @@ class RuleMeta(BaseModel):
     frameworks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Extra framework requirement ids beyond those of the controls (rarely needed)."""
     tags: tuple[str, ...] = ()
+    applies_to: tuple[str, ...] = ()
+    """Resource types the rule is evaluated on (`aws.s3.bucket`, or `aws.iam.policy[context=bucket]` for
+    resources of that type whose attribute has that value). A check family that examines such a resource
+    has evaluated the rule there: its duty can pass. Empty: only failures count (the rule never passes a duty)."""
 
     def finding(
         self,

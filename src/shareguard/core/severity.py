@@ -12,6 +12,8 @@ class Severity(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+    UNKNOWN = "unknown"
+    """No vendor rating and no CVSS score (Trivy's UNKNOWN): never guessed as medium."""
     INFO = "info"
 
     @property
@@ -42,10 +44,11 @@ class Severity(StrEnum):
 
 _RANK = {
     Severity.INFO: 0,
-    Severity.LOW: 1,
-    Severity.MEDIUM: 2,
-    Severity.HIGH: 3,
-    Severity.CRITICAL: 4,
+    Severity.UNKNOWN: 1,
+    Severity.LOW: 2,
+    Severity.MEDIUM: 3,
+    Severity.HIGH: 4,
+    Severity.CRITICAL: 5,
 }
 
 _SECURITY_SEVERITY = {
@@ -54,6 +57,7 @@ _SECURITY_SEVERITY = {
     Severity.MEDIUM: "5.5",
     Severity.HIGH: "8.0",
     Severity.CRITICAL: "9.5",
+    Severity.UNKNOWN: "",
 }
 
 _ALIASES = {
@@ -63,7 +67,7 @@ _ALIASES = {
     "unimportant": Severity.LOW,
     "none": Severity.INFO,
     "informational": Severity.INFO,
-    "unknown": Severity.MEDIUM,
+    "unrated": Severity.UNKNOWN,
 }
 
 
@@ -81,14 +85,20 @@ def from_cvss_score(score: float) -> Severity:
 
 
 def parse_severity_list(text: str | None) -> list[Severity]:
-    """`--severity HIGH,CRITICAL` → the listed severities (Trivy's convention);
-    a single value means that severity and above (`--severity high` → high, critical)."""
+    """`--severity HIGH,CRITICAL` → exactly the listed severities (Trivy's convention; one value is a
+    set of one, not a threshold: that is `--min-severity`). Empty: all."""
     if not text:
         return list(Severity)
     parts = [Severity.parse(part) for part in text.split(",") if part.strip()]
-    if len(parts) == 1:
-        return [s for s in Severity if s.at_least(parts[0])]
-    return parts
+    return parts or list(Severity)
+
+
+def at_or_above(minimum: str | None) -> list[Severity]:
+    """`--min-severity high` → high and critical; `unknown` ranks above info, below low."""
+    if not minimum:
+        return list(Severity)
+    floor = Severity.parse(minimum)
+    return [s for s in Severity if s.at_least(floor)]
 
 
 def sorted_desc(values: list[Severity]) -> list[Severity]:

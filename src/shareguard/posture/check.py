@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
+from shareguard.core.coverage import Evaluation, Gap
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
@@ -17,7 +18,7 @@ from shareguard.core.finding import Finding, Remediation, SeveritySource, build_
 from shareguard.core.registry import Registry
 from shareguard.core.resource import Location, Resource
 from shareguard.core.rules import RuleMeta
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 from shareguard.posture.suppress import MARKER, apply_suppressions, find_suppressions
 
 
@@ -29,26 +30,52 @@ class PostureCheck(Protocol):
     types: frozenset[str]
     """Canonical resource types it looks at (`*` for all)."""
 
-    def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation]: ...
+    def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]: ...
+
+
+Selector = tuple[str, tuple[tuple[str, str], ...]]
+"""A parsed `applies_to` entry: (type, ((attribute, value), …))."""
+
+
+def parse_selector(text: str) -> Selector:
+    """`aws.iam.policy[context=bucket]` → ("aws.iam.policy", (("context", "bucket"),))."""
+    if "[" not in text:
+        return text, ()
+    kind, _, rest = text.partition("[")
+    pairs = tuple(tuple(p.split("=", 1)) for p in rest.rstrip("]").split(",") if "=" in p)
+    return kind, pairs  # type: ignore[return-value]
+
+
+def selects(selector: Selector, res: PostureResource) -> bool:
+    kind, pairs = selector
+    if kind != "*" and kind != res.type:
+        return False
+    return all(str(res.attributes.get(k)) == v for k, v in pairs)
+
+
+def resource_key(res: PostureResource) -> str:
+    """The key a resource is counted under in the coverage (as `engine.resource_key` keys findings)."""
+    return f"{res.file}#{res.name}" if res.name and res.name != res.file else res.file
 
 
 @dataclass
 class PostureAnalyzer:
-    """A FileAnalyzer for one configuration format: parse → resources → every matching check."""
+    """A FileAnalyzer for one configuration format: parse → resources → every matching check.
+
+    Verdicts from evidence: for each resource, the rules of each check family that examined it and
+    whose `applies_to` selects it are recorded as evaluated there (a violation fails it, an
+    `Unresolved` leaves its duties incomplete). A family that merely ran assesses nothing."""
 
     name: str
     version: str
     controls: tuple[str, ...]
+    """The duties a file of this format that cannot be parsed leaves incomplete."""
     claim: Callable[[FileEntry], bool]
     parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
     checks: Registry[PostureCheck]
     rules: Callable[[], dict[str, RuleMeta]]
-    family_controls: Callable[[], dict[str, tuple[str, ...]]] = dict
-    """Check family (`<check name>` up to the first dot = its rules file) → the duties its rules assess.
-
-    A duty counts as assessed only once a check of its family has looked at a resource of its
-    types: a Terraform directory without Vertex AI resources leaves the Vertex AI duties
-    "not assessed" instead of passing them. `controls` stays empty for that reason."""
+    family_rules: Callable[[], dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]] = dict
+    """Check family (`<check name>` up to the first dot = its rules file) → its rules with their parsed `applies_to`."""
     _plans: dict[str, list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -60,9 +87,10 @@ class PostureAnalyzer:
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
         resources = self.parse(entry, ctx)
         rules = self.rules()
+        by_family = self.family_rules()
         findings: list[Finding] = []
+        records: list[Evaluation | Gap] = []
         shared = _Shared()
-        families: set[str] = set()
         for res in resources:
             yield ConfigResource(
                 type=res.type,
@@ -72,21 +100,33 @@ class PostureAnalyzer:
                 attributes=res.attributes,
                 source_format=res.source_format,
             )
+            key = resource_key(res)
             for chk, active, family in self._plan(res.type):
                 if active is not None and not active(ctx):  # a check that applies only under some settings
                     continue
-                families.add(family)
                 try:
-                    findings.extend(to_finding(v, res, rules, self.name, shared) for v in chk.check(res, ctx))
+                    outs = list(chk.check(res, ctx))
                 except ShareguardError as exc:
                     ctx.error(entry.rel_path, f"check {chk.name}: {exc.message}", self.name)
+                    continue
                 except Exception as exc:
                     ctx.error(
                         entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name
                     )
-        by_family = self.family_controls()
-        for family in families:
-            ctx.mark_assessed(by_family.get(family, ()))
+                    continue
+                unresolved: set[str] = set()
+                for out in outs:
+                    if isinstance(out, Unresolved):
+                        meta = rules[out.rule_id]
+                        unresolved.add(out.rule_id)
+                        where = f"{entry.rel_path}: {res.name}" + (f".{out.field_path}" if out.field_path else "")
+                        records.append(Gap(meta.control_ids, where, f"{out.rule_id} unresolved: {out.reason}"))
+                    else:
+                        findings.append(to_finding(out, res, rules, self.name, shared))
+                for meta, selectors in by_family.get(family, ()):
+                    if meta.id not in unresolved and any(selects(sel, res) for sel in selectors):
+                        records.append(Evaluation(meta.id, meta.control_ids, key))
+        yield from records
         yield from self._suppressed(entry, findings, ctx)
 
     def _plan(self, res_type: str) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]:

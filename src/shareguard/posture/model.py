@@ -60,3 +60,13 @@ class Violation:
     fingerprint_key: str | None = None
     meta: RuleMeta | None = field(default=None, hash=False, compare=False, repr=False)
     """The rule's metadata when it is not bundled (user CEL rules); bundled rules leave it None."""
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A check could not decide `rule_id` on a resource (a value Terraform computes at apply time, an
+    unresolvable variable…): reported as unresolved, never taken as secure. Its duties become incomplete."""
+
+    rule_id: str
+    field_path: str | None = None
+    reason: str = "value not known until apply"

@@ -23,6 +23,7 @@ from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity
 from shareguard.report.rollup import (
     DutyRow,
+    DutyStatus,
     Rollup,
     ServiceRollup,
     finding_services,
@@ -30,7 +31,7 @@ from shareguard.report.rollup import (
     severity_counts,
     sort_findings,
 )
-from shareguard.report.table import summary_line, where
+from shareguard.report.table import scanned_lines, summary_line, where
 
 OTHER_SERVICE = "other"
 
@@ -39,6 +40,7 @@ SEVERITY_COLOUR = {
     Severity.HIGH: "#d32f2f",
     Severity.MEDIUM: "#f9a825",
     Severity.LOW: "#0288d1",
+    Severity.UNKNOWN: "#6a1b9a",
     Severity.INFO: "#90a4ae",
 }
 
@@ -64,7 +66,7 @@ def _csp_hash(content: str) -> str:
 
 def severity_chart(result: ScanResult) -> str:
     """Horizontal bars of failing findings per severity, as inline SVG."""
-    counts = severity_counts(result.findings)
+    counts = severity_counts(result.shown())
     top = max(counts.values()) or 1
     bar_w, label_w, row_h = 360, 80, 26
     height = row_h * len(counts) + 8
@@ -98,7 +100,7 @@ def _duty_tr(d: DutyRow) -> str:
         f'<td class="mono id">{link}</td><td>{_e(d.control.title)}</td><td>{_e(d.owner.value)}</td>'
         f'<td><span class="status st-{status_cls}">{_e(status_text)}</span></td>'
         f'<td class="num">{d.counts["fail"]}</td><td class="num">{d.counts["waived"]}</td>'
-        f'<td class="num">{d.counts["pass"]}</td></tr>'
+        f'<td class="checked">{_e(d.summary())}</td></tr>'
     )
 
 
@@ -109,7 +111,7 @@ def _service_matrix(s: ServiceRollup) -> str:
         f'<div class="service" id="svc-{_e(svc.service)}" data-service="{_e(svc.service)}">'
         f"<h3>{_e(svc.name)} <small>{_e(svc.service)} · {_e(svc.cloud)}</small></h3>"
         '<table class="matrix"><thead><tr><th>Duty</th><th>Title</th><th>Owner</th><th>Status</th>'
-        '<th class="num">Fail</th><th class="num">Waived</th><th class="num">Pass</th></tr></thead>'
+        '<th class="num">Fail</th><th class="num">Waived</th><th>Checked / why not</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
 
@@ -118,7 +120,7 @@ def _overview(roll: Rollup) -> str:
     """One row per service: how many customer duties fail, pass, were not assessed; provider duties."""
     rows = []
     for s in roll.services:
-        counts = {st: sum(1 for d in s.customer if d.status.value == st) for st in ("fail", "pass", "not_assessed")}
+        counts = {st.value: sum(1 for d in s.customer if d.status is st) for st in DutyStatus}
         cells = "".join(
             f'<td class="num"><span class="status st-{st}">{n}</span></td>' if n else '<td class="num">0</td>'
             for st, n in counts.items()
@@ -130,7 +132,8 @@ def _overview(roll: Rollup) -> str:
         )
     return (
         '<table class="overview" id="overview"><thead><tr><th>Service</th><th>Cloud</th>'
-        '<th class="num">Customer duties failing</th><th class="num">Passing</th><th class="num">Not assessed</th>'
+        '<th class="num">Customer duties failing</th><th class="num">Accepted</th><th class="num">Incomplete</th>'
+        '<th class="num">Passing</th><th class="num">Not assessed</th>'
         f'<th class="num">Provider duties</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
@@ -155,7 +158,7 @@ def _view_finding(f: Finding, catalog: Catalog) -> dict[str, Any]:
 
 def view_model(result: ScanResult, catalog: Catalog, roll: Rollup) -> dict[str, Any]:
     """What the page's script needs: findings with their services, and the filter choices."""
-    findings = sort_findings(result.findings)
+    findings = sort_findings(result.shown())
     services = [{"id": s.service.service, "name": s.service.name} for s in roll.services]
     if roll.unmapped:
         services.append({"id": OTHER_SERVICE, "name": "Other duties"})
@@ -172,14 +175,17 @@ def view_model(result: ScanResult, catalog: Catalog, roll: Rollup) -> dict[str, 
 
 
 def _cards(result: ScanResult, roll: Rollup) -> str:
-    failing = sum(1 for f in result.findings if f.status is Status.FAIL)
-    waived = sum(1 for f in result.findings if f.status is Status.WAIVED)
+    shown = result.shown()
+    failing = sum(1 for f in shown if f.status is Status.FAIL)
+    waived = sum(1 for f in shown if f.status is Status.WAIVED)
     duties = roll.customer_status_counts()
     errors = sum(1 for i in result.issues if i.kind == "error")
     cards = [
         ("fail", failing, "failing findings"),
         ("", waived, "waived findings"),
         ("fail", duties["fail"], "customer duties failing"),
+        ("", duties["accepted"], "customer duties accepted (all failures waived)"),
+        ("na", duties["incomplete"], "customer duties incomplete"),
         ("pass", duties["pass"], "customer duties passing"),
         ("na", duties["not_assessed"], "customer duties not assessed"),
         ("", errors, "inputs not scanned"),
@@ -210,6 +216,13 @@ def _issues(result: ScanResult) -> str:
     )
 
 
+def _scanned(result: ScanResult) -> str:
+    lines = scanned_lines(result)
+    if not lines:
+        return '<p id="scanned" class="meta">Scanned: nothing any analyzer could evaluate.</p>'
+    return '<ul id="scanned" class="meta">' + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"
+
+
 def render_html(result: ScanResult, catalog: Catalog) -> str:
     roll = rollup(result, catalog)
     css, js = _asset("report.css"), _asset("report.js")
@@ -235,6 +248,7 @@ def render_html(result: ScanResult, catalog: Catalog) -> str:
 <p class="meta">shareguard {_e(__version__)} · started {_e(result.started.isoformat())} · \
 finished {_e(result.finished.isoformat())}</p>
 <p id="summary">{_e(summary_line(result, roll))}</p>
+{_scanned(result)}
 {_cards(result, roll)}
 </header>
 <section id="severity-chart"><h2>Failing findings by severity</h2>{severity_chart(result)}</section>

@@ -19,7 +19,7 @@ from shareguard.core.finding import Finding
 from shareguard.core.result import ScanResult
 from shareguard.report.rollup import Rollup, rollup, severity_counts, status_counts
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
 SCHEMA_RESOURCE = "schema/report.schema.json"
 
 
@@ -45,9 +45,34 @@ def control_rows(roll: Rollup) -> list[dict[str, Any]]:
             "status": d.status.value,
             "counts": dict(d.counts),
             "frameworks": {k: list(v) for k, v in d.control.frameworks.items()},
+            "evaluated": {"resources": d.resources, "rules": d.rules},
+            "reason": d.reason,
+            "gaps": [{"path": g.path, "reason": g.reason} for g in d.gaps[:MAX_GAPS]],
+            "summary": d.summary(),
         }
         for d in roll.duties()
     ]
+
+
+MAX_GAPS = 100
+"""Gaps listed per duty (the verdict and the count in `summary` stand whatever is listed)."""
+
+
+def scanned(result: ScanResult) -> dict[str, Any]:
+    """What was scanned: per analyzer the inputs it evaluated and skipped; packages nobody could check."""
+    return {
+        "analyzers": [
+            {
+                "analyzer": name,
+                "evaluated": log.evaluated,
+                "evaluated_paths": list(log.evaluated_paths),
+                "skipped": log.skipped_count,
+                "skipped_paths": [{"path": p, "reason": r} for p, r in log.skipped],
+            }
+            for name, log in sorted(result.coverage.inputs.items())
+        ],
+        "unchecked_packages": [dict(n) for n in result.metadata.get("unchecked_packages", [])],
+    }
 
 
 def finding_dict(f: Finding, shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -110,6 +135,7 @@ def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) 
     writes them itself)."""
     roll = rollup(result, catalog)
     shared: dict[int, dict[str, Any]] = {}
+    shown = result.shown()
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "shareguard", "version": __version__},
@@ -119,12 +145,14 @@ def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) 
         "finished": result.finished.isoformat(),
         "metadata": _jsonable(result.metadata),
         "summary": {
-            "findings": status_counts(result.findings),
-            "by_severity": severity_counts(result.findings),
+            "findings": status_counts(shown),
+            "by_severity": severity_counts(shown),
             "duties": roll.customer_status_counts(),
+            "filtered_out": len(result.findings) - len(shown),
         },
-        "findings": [finding_dict(f, shared) for f in result.findings] if findings else [],
+        "findings": [finding_dict(f, shared) for f in shown] if findings else [],
         "controls": control_rows(roll),
+        "scanned": scanned(result),
         "issues": [
             {"path": i.path, "message": i.message, "analyzer": i.analyzer, "kind": i.kind} for i in result.issues
         ],
@@ -132,7 +160,19 @@ def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) 
             {"source": w.source, "line": w.line, "expires": w.expires, "reason": w.reason, "matched": w.matched}
             for w in result.expired_waivers
         ],
+        **ml_stack_section(result),
     }
+
+
+
+def ml_stack_section(result: ScanResult) -> dict[str, Any]:
+    """The optional top-level `ml_stack` key (images and root filesystems with CUDA, cuDNN, NCCL or a
+    framework build): `{}` when the scan found none, so the key is absent."""
+    from shareguard.core.facts import Package
+    from shareguard.report.ml_stack import summary
+
+    stack = summary(result.facts.of(Package))
+    return {"ml_stack": stack} if stack is not None else {}
 
 
 class JsonReporter:
@@ -141,7 +181,7 @@ class JsonReporter:
 
     def render(self, result: ScanResult, catalog: Catalog) -> str:
         doc = report_dict(result, catalog, findings=False)
-        return render_document(doc, findings_text=_FindingWriter().lines(result.findings))
+        return render_document(doc, findings_text=_FindingWriter().lines(result.shown()))
 
 
 # `indent` switches json to its pure-Python encoder (≈10x slower); findings are thousands of small objects, so

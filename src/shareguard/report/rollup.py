@@ -1,4 +1,4 @@
-"""Roll findings up to the duty catalog: each duty passes, fails, or was not assessed.
+"""Roll findings and coverage up to the duty catalog: fail, accepted, incomplete, pass or not assessed.
 
 Every reporter reads this one roll-up so that table, JSON, SARIF and HTML never disagree.
 """
@@ -10,31 +10,78 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shareguard.catalog.model import Catalog, Control, Owner, Service
+from shareguard.core.coverage import DutyEvidence, Gap, resource_key
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity
 
 
 class DutyStatus(StrEnum):
+    """A duty's verdict, read from what was evaluated (the order is the precedence)."""
+
     FAIL = "fail"
+    """Some evaluated resource fails a rule of it (whatever the display filters show)."""
+    ACCEPTED = "accepted"
+    """It failed, but every failure is waived or baselined: an accepted risk, never a pass."""
+    INCOMPLETE = "incomplete"
+    """Nothing failed, but some input in its scope could not be analysed."""
     PASS = "pass"
+    """At least one resource in its scope was evaluated by its rules and none failed."""
     NOT_ASSESSED = "not_assessed"
+    """Nothing in its scope was evaluated; `reason` says why."""
+
+
+PROVIDER_REASON = "the provider's half of the model: not assessed by shareguard"
+NO_RULE_REASON = "no analyzer checks this duty yet"
+NO_RESOURCE_REASON = "no resource in its scope was found"
 
 
 @dataclass(frozen=True)
 class DutyRow:
-    """One duty of the catalog with its verdict and the findings that name it."""
+    """One duty of the catalog with its verdict, the evidence it stands on, and the findings shown for it."""
 
     control: Control
     service: str
     status: DutyStatus
     counts: dict[str, int]
-    """Findings naming this duty, per finding status (`fail`, `pass`, `waived`)."""
+    """All findings naming this duty, per finding status (`fail`, `pass`, `waived`), before display filters."""
     findings: tuple[Finding, ...]
+    """The findings shown for it (display filters applied)."""
+    resources: int = 0
+    """Resources its rules evaluated."""
+    rules: int = 0
+    """Rules of it that were evaluated."""
+    gaps: tuple[Gap, ...] = ()
+    """In-scope input that could not be analysed."""
+    reason: str | None = None
+    """Why it is not assessed or incomplete (None for fail, accepted, pass)."""
 
     @property
     def owner(self) -> Owner:
         return self.control.owner
+
+    def checked(self) -> str:
+        """`12 resources, 5 rules`: how much a verdict stands on."""
+        return f"{_plural(self.resources, 'resource')}, {_plural(self.rules, 'rule')}"
+
+    def summary(self) -> str:
+        """One line for every format: the verdict's evidence or its reason."""
+        if self.status is DutyStatus.NOT_ASSESSED:
+            return self.reason or NO_RESOURCE_REASON
+        parts = [self.checked()]
+        if self.status is DutyStatus.FAIL:
+            parts.append(f"{self.counts.get('fail', 0)} failing")
+        if self.counts.get("waived"):
+            parts.append(f"{self.counts['waived']} accepted")
+        if self.gaps:
+            parts.append(f"{_plural(len(self.gaps), 'input')} not analysed")
+        if self.reason and self.status is not DutyStatus.FAIL:
+            parts.append(self.reason)
+        return "; ".join(parts)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -65,45 +112,85 @@ class Rollup:
         return {st.value: counts.get(st.value, 0) for st in DutyStatus}
 
 
-def duty_status(control: Control, counts: Counter[str], assessed: set[str]) -> DutyStatus:
-    """fail if a failing finding names it; pass if assessed (or only passed/waived findings); else not assessed.
-
-    Provider duties are never assessed by shareguard: they are listed so a reader sees where the line runs.
-    """
+def duty_status(control: Control, counts: Counter[str], evidence: DutyEvidence | None) -> DutyStatus:
+    """fail > accepted > incomplete > pass > not assessed; provider duties are never assessed here."""
     if control.owner is Owner.PROVIDER:
         return DutyStatus.NOT_ASSESSED
     if counts.get(Status.FAIL.value):
         return DutyStatus.FAIL
-    if control.id in assessed or counts.total():
+    if counts.get(Status.WAIVED.value):
+        return DutyStatus.ACCEPTED
+    if evidence is not None and evidence.gaps:
+        return DutyStatus.INCOMPLETE
+    if evidence is not None and evidence.resources:
         return DutyStatus.PASS
     return DutyStatus.NOT_ASSESSED
 
 
+def _reason(control: Control, status: DutyStatus, evidence: DutyEvidence | None, checked_by: set[str]) -> str | None:
+    if control.owner is Owner.PROVIDER:
+        return PROVIDER_REASON
+    said = "; ".join(evidence.reasons) if evidence is not None and evidence.reasons else None
+    if status is DutyStatus.NOT_ASSESSED:
+        if said:
+            return said
+        return NO_RESOURCE_REASON if control.id in checked_by else NO_RULE_REASON
+    if status is DutyStatus.INCOMPLETE and evidence is not None:
+        first = evidence.gaps[0]
+        more = f" (+{len(evidence.gaps) - 1} more)" if len(evidence.gaps) > 1 else ""
+        return f"{first.path}: {first.reason}{more}" + (f"; {said}" if said else "")
+    return said
+
+
+def _merged(evidence: DutyEvidence | None, found: tuple[set[str], set[str]] | None) -> DutyEvidence | None:
+    if found is None:
+        return evidence
+    if evidence is None:
+        return DutyEvidence(resources=set(found[0]), rules=set(found[1]))
+    return DutyEvidence(evidence.resources | found[0], evidence.rules | found[1], evidence.gaps, evidence.reasons)
+
+
 def rollup(result: ScanResult, catalog: Catalog) -> Rollup:
-    by_control: dict[str, list[Finding]] = {}
+    """Verdicts from every finding and the coverage; each duty lists only the findings shown."""
+    counts_by: dict[str, Counter[str]] = {}
+    # A finding is evidence by itself (the engine records it too; a result built by hand may not have).
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for f in result.findings:
+        for cid in f.control_ids:
+            counts_by.setdefault(cid, Counter())[f.status.value] += 1
+            resources, rules = found.setdefault(cid, (set(), set()))
+            resources.add(resource_key(f))
+            rules.add(f.rule_id)
+    shown_by: dict[str, list[Finding]] = {}
     known = catalog.controls
     unmapped: list[Finding] = []
     # Sorted once, then dealt out: each duty's list comes out in `sort_findings` order (the sort is stable).
-    for f in sort_findings(result.findings):
+    for f in sort_findings(result.shown()):
         ids = [cid for cid in f.control_ids if cid in known]
         if not ids:
             unmapped.append(f)
         for cid in ids:
-            by_control.setdefault(cid, []).append(f)
+            shown_by.setdefault(cid, []).append(f)
+    checked_by = {cid for meta in result.rules.values() for cid in meta.control_ids}
     services: list[ServiceRollup] = []
     for svc in catalog.services.values():
         rows: list[DutyRow] = []
         for c in svc.controls:
-            findings = by_control.get(c.id, [])
-            by_status = Counter(f.status for f in findings)
-            counts = Counter({s.value: n for s, n in by_status.items()})
+            counts = counts_by.get(c.id, Counter())
+            evidence = _merged(result.coverage.of(c.id), found.get(c.id))
+            status = duty_status(c, counts, evidence)
+            provider = c.owner is Owner.PROVIDER
             rows.append(
                 DutyRow(
                     control=c,
                     service=svc.service,
-                    status=duty_status(c, counts, result.assessed),
+                    status=status,
                     counts={s.value: counts.get(s.value, 0) for s in Status},
-                    findings=tuple(findings),
+                    findings=tuple(shown_by.get(c.id, ())),
+                    resources=0 if provider or evidence is None else len(evidence.resources),
+                    rules=0 if provider or evidence is None else len(evidence.rules),
+                    gaps=() if provider or evidence is None else tuple(evidence.gaps),
+                    reason=_reason(c, status, evidence, checked_by),
                 )
             )
         services.append(ServiceRollup(service=svc, duties=tuple(rows)))

@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import quote
 
 from shareguard import __version__
-from shareguard.catalog.model import Catalog
+from shareguard.catalog.model import Catalog, Owner
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
 from shareguard.core.rules import RuleMeta
 from shareguard.core.severity import Severity
+from shareguard.report.rollup import Rollup, rollup
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -31,6 +32,7 @@ LEVEL = {
     Severity.HIGH: "error",
     Severity.MEDIUM: "warning",
     Severity.LOW: "note",
+    Severity.UNKNOWN: "warning",
     Severity.INFO: "note",
 }
 
@@ -91,6 +93,8 @@ def _rule(meta: RuleMeta, catalog: Catalog) -> dict[str, Any]:
             "tags": list(dict.fromkeys(["security", *meta.control_ids, *meta.tags])),
         },
     }
+    if not meta.severity.security_severity:  # unknown: no number rather than a made-up one
+        del rule["properties"]["security-severity"]
     if meta.references:
         rule["helpUri"] = meta.references[0]
     relations = [
@@ -198,15 +202,23 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     return notes
 
 
-def _taxonomy(catalog: Catalog, used: set[str]) -> dict[str, Any]:
+def _taxonomy(catalog: Catalog, used: set[str], roll: Rollup) -> dict[str, Any]:
+    """The duties rules relate to, plus every customer duty, each with its verdict and what it stands on."""
     known = catalog.controls
+    verdicts = {d.control.id: d for d in roll.duties()}
+    wanted = used | {cid for cid, d in verdicts.items() if d.owner is Owner.CUSTOMER}
+    taxa = []
+    for cid in sorted(wanted):
+        props: dict[str, Any] = {"service": known[cid].service}
+        d = verdicts.get(cid)
+        if d is not None:
+            props.update({"status": d.status.value, "summary": d.summary()})
+        taxa.append({"id": cid, "name": known[cid].title, "properties": props})
     return {
         "name": TAXONOMY,
         "organization": "shareguard",
         "shortDescription": {"text": "The shared-responsibility duty catalog (customer duties) shareguard checks."},
-        "taxa": [
-            {"id": cid, "name": known[cid].title, "properties": {"service": known[cid].service}} for cid in sorted(used)
-        ],
+        "taxa": taxa,
     }
 
 
@@ -234,7 +246,7 @@ def sarif_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
                 "supportedTaxonomies": [{"name": TAXONOMY}],
             }
         },
-        "taxonomies": [_taxonomy(catalog, used)],
+        "taxonomies": [_taxonomy(catalog, used, rollup(result, catalog))],
         "invocations": [
             {
                 "executionSuccessful": not result.has_errors(),
@@ -243,7 +255,7 @@ def sarif_dict(result: ScanResult, catalog: Catalog) -> dict[str, Any]:
                 "toolExecutionNotifications": _notifications(result),
             }
         ],
-        "results": [_result(f, index[f.rule_id], rooted) for f in result.findings],
+        "results": [_result(f, index[f.rule_id], rooted) for f in result.shown()],
         "properties": {"command": result.command, "target": result.target},
     }
     if isinstance(scan_root, str) and scan_root:

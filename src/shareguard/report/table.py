@@ -31,10 +31,23 @@ SEVERITY_STYLE = {
     Severity.HIGH: "bold red",
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
+    Severity.UNKNOWN: "magenta",
     Severity.INFO: "dim",
 }
-STATUS_STYLE = {DutyStatus.FAIL: "bold red", DutyStatus.PASS: "green", DutyStatus.NOT_ASSESSED: "yellow"}
-STATUS_LABEL = {DutyStatus.FAIL: "FAIL", DutyStatus.PASS: "PASS", DutyStatus.NOT_ASSESSED: "NOT ASSESSED"}
+STATUS_STYLE = {
+    DutyStatus.FAIL: "bold red",
+    DutyStatus.ACCEPTED: "magenta",
+    DutyStatus.INCOMPLETE: "bold yellow",
+    DutyStatus.PASS: "green",
+    DutyStatus.NOT_ASSESSED: "yellow",
+}
+STATUS_LABEL = {
+    DutyStatus.FAIL: "FAIL",
+    DutyStatus.ACCEPTED: "ACCEPTED",
+    DutyStatus.INCOMPLETE: "INCOMPLETE",
+    DutyStatus.PASS: "PASS",
+    DutyStatus.NOT_ASSESSED: "NOT ASSESSED",
+}
 
 
 def where(f: Finding) -> str:
@@ -166,9 +179,9 @@ def _finding_row(f: Finding, ident: str | None = None) -> Row:
 
 
 def _duty_rows(d: DutyRow) -> Iterable[Row]:
-    counts = ", ".join(f"{n} {s}" for s, n in d.counts.items() if n)
-    title = d.control.title + (f"  [{counts}]" if counts else "")
-    yield Row(STATUS_LABEL[d.status], STATUS_STYLE[d.status], d.control.id, (Part("", title),))
+    # What the verdict stands on ("12 resources, 5 rules") or why there is none.
+    parts = (Part("", d.control.title), Part("", d.summary(), style="dim"))
+    yield Row(STATUS_LABEL[d.status], STATUS_STYLE[d.status], d.control.id, parts)
     for f in d.findings:
         if f.status is not Status.PASS:
             yield _finding_row(f)
@@ -221,23 +234,43 @@ def _issues(layout: Layout, result: ScanResult) -> None:
 
 
 def summary_line(result: ScanResult, roll: Rollup) -> str:
-    sev = severity_counts(result.findings)
+    shown_findings = result.shown()
+    sev = severity_counts(shown_findings)
     failing = sum(sev.values())
     parts = ", ".join(f"{n} {s}" for s, n in sev.items() if n)
-    waived = sum(1 for f in result.findings if f.status is Status.WAIVED)
+    waived = sum(1 for f in shown_findings if f.status is Status.WAIVED)
     duties = roll.customer_status_counts()
     text = f"{failing} failing finding{'s' if failing != 1 else ''}"
     if parts:
         text += f" ({parts})"
-    text += f", {waived} waived · customer duties: {duties['fail']} fail, {duties['pass']} pass, "
-    text += f"{duties['not_assessed']} not assessed"
+    text += f", {waived} waived · customer duties: " + ", ".join(
+        f"{duties[st.value]} {st.value.replace('_', ' ')}" for st in DutyStatus
+    )
     errors = sum(1 for i in result.issues if i.kind == "error")
     if errors:
         text += f" · {errors} input{'s' if errors != 1 else ''} could not be scanned"
     shown = result.metadata.get("severity_filter")
     if shown:
-        text += f" · severities shown: {shown}"
+        hidden = len(result.findings) - len(shown_findings)
+        text += f" · severities shown: {shown} ({hidden} other finding{'s' if hidden != 1 else ''} not listed)"
     return text
+
+
+def scanned_lines(result: ScanResult) -> list[str]:
+    """One line per capability: how many inputs its analyzers evaluated and skipped; unchecked packages."""
+    by_capability: dict[str, list[int]] = {}
+    for name, log in result.coverage.inputs.items():
+        counts = by_capability.setdefault(name.split(".", 1)[0], [0, 0])
+        counts[0] += log.evaluated
+        counts[1] += log.skipped_count
+    lines = [
+        f"{cap}: {ev} input{'s' if ev != 1 else ''} evaluated" + (f", {sk} skipped" if sk else "")
+        for cap, (ev, sk) in sorted(by_capability.items())
+    ]
+    for note in result.metadata.get("unchecked_packages", []):
+        label = f"{note['ecosystem']} {note['release']}".strip()
+        lines.append(f"vuln: {note['packages']} {label} package(s) not checked (no advisories): {note['fix']}")
+    return lines
 
 
 def layout_report(result: ScanResult, catalog: Catalog, width: int) -> _Segments:
@@ -250,6 +283,9 @@ def layout_report(result: ScanResult, catalog: Catalog, width: int) -> _Segments
     _unmapped(layout, roll)
     _issues(layout, result)
     layout.rule()
+    for line in scanned_lines(result):
+        for chunk in _wrap("Scanned: " + line, width):
+            layout.line(chunk)
     for chunk in _wrap("Summary: " + summary_line(result, roll), width):
         layout.line(chunk, "bold")
     return layout.out

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
+from shareguard.core.coverage import Evaluation, Gap, Unassessed
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact, FactStore, ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding, SeveritySource, Status
 from shareguard.core.resource import Location, Resource
 from shareguard.core.rules import RuleMeta, load_package_rules
+from shareguard.vuln import ecosystems
 from shareguard.vuln.database import describe, open_for_scan
 from shareguard.vuln.matcher import Match, Matcher, canonical_ecosystem, query_for
 from shareguard.vuln.purl import package_purl
@@ -24,6 +26,22 @@ from shareguard.vuln.vex import VexDocument, load_vex
 IMAGE_RULE = "VULN-IMAGE-PACKAGE"
 APP_RULE = "VULN-APP-DEPENDENCY"
 IMAGE_COMMANDS = frozenset({"image", "rootfs"})
+UPDATE_HINT = "shareguard db update --from https://osv-vulnerabilities.storage.googleapis.com/{eco}/all.zip"
+"""The command that loads an ecosystem's advisories (OSV publishes one all.zip per ecosystem)."""
+
+
+def has_advisories(covered: dict[str, set[str]], ecosystem: str, release: str) -> bool:
+    """Does the database hold advisories that can speak for a package of this ecosystem and release?"""
+    releases = covered.get(ecosystem)
+    if not releases:
+        return False
+    base = ecosystem.split(":", 1)[0]
+    return any(ecosystems.release_matches(base, r, release) for r in releases)
+
+
+def package_key(pkg: Package) -> str:
+    """The coverage key of a package (its findings' resource is `path#name`)."""
+    return f"{pkg.path}#{pkg.name}"
 
 
 def vuln_rules() -> dict[str, RuleMeta]:
@@ -87,31 +105,64 @@ class OsvMatcher:
                 ctx.warn("vulnerability database", info.stale_message(), self.name)
             return list(self._findings(store, facts, ctx))
 
-    def _findings(self, store: VulnStore, facts: FactStore, ctx: ScanContext) -> Iterator[Finding]:
+    def _findings(self, store: VulnStore, facts: FactStore, ctx: ScanContext) -> Iterator[Output]:
         os_info = next(iter(facts.of(OSInfo)), None)
         command = ctx.options.get("command")
         installed_system = bool(os_info or facts.of(ImageIdentity))
         vex = self._vex(ctx)
         ignore_unfixed = bool(ctx.options.get("ignore_unfixed"))
         matcher = Matcher(store, os_info)
+        covered = store.releases()
         advisories: dict[str, AdvisoryRow | None] = {}
+        evaluated: set[str] = set()
+        unchecked: dict[tuple[str, str, str], int] = {}
         for pkg in _dedupe_conda(facts.of(Package)):
             query = query_for(pkg, os_info)
             if query is None:
                 continue
             rule = self._rules[rule_for(pkg, command, installed_system)]
-            ctx.mark_assessed(rule.control_ids)
+            if not has_advisories(covered, query.ecosystem, query.release):
+                # Silence about a package the database knows nothing of is not a pass.
+                key = (rule.id, query.ecosystem, query.release)
+                unchecked[key] = unchecked.get(key, 0) + 1
+                continue
+            evaluated.add(rule.id)
+            yield Evaluation(rule.id, rule.control_ids, package_key(pkg))
             for match, adv in unique_advisories(matcher.match(pkg, query), store, advisories):
                 if ignore_unfixed and match.unfixed:
                     continue
                 finding = build_finding(rule, match, adv, os_info, self.name)
                 yield apply_vex(finding, vex)
+        yield from self._unchecked(unchecked, evaluated, ctx)
         for eco, name, version in matcher.stats.unparsable[:50]:
             ctx.warn(
                 name,
                 f"{eco} version {version!r} cannot be ordered; matched against explicit version lists only",
                 self.name,
             )
+
+    def _unchecked(
+        self, unchecked: dict[tuple[str, str, str], int], evaluated: set[str], ctx: ScanContext
+    ) -> Iterator[Output]:
+        """Name every ecosystem (and release) whose packages went unchecked, how many, and the fix.
+
+        A duty some of whose packages were checked is `incomplete`; one with none checked is `not assessed`."""
+        notes: list[dict[str, object]] = []
+        for (rule_id, eco, release), count in sorted(unchecked.items()):
+            rule = self._rules[rule_id]
+            label = f"{eco} {release}".strip()
+            reason = (
+                f"no {label} advisories in the vulnerability database: {count} package(s) not checked; "
+                f"load them with `{UPDATE_HINT.format(eco=eco)}`"
+            )
+            notes.append({"ecosystem": eco, "release": release, "packages": count, "fix": UPDATE_HINT.format(eco=eco)})
+            ctx.warn("vulnerability database", reason, self.name)
+            if rule_id in evaluated:
+                yield Gap(rule.control_ids, f"{label} packages", reason)
+            else:
+                yield Unassessed(rule.control_ids, reason)
+        if notes:
+            ctx.metadata["unchecked_packages"] = notes
 
     def _vex(self, ctx: ScanContext) -> VexDocument | None:
         path = ctx.options.get("vex")

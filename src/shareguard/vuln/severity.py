@@ -2,7 +2,7 @@
 
 Order (the issue's rule): the vendor's / ecosystem's own rating first (Debian urgency, Ubuntu
 priority, the database's severity such as GitHub's), then CVSS computed from the vector
-(v3.x, then v4.0, then v2), else unknown (reported as medium with source `default`).
+(v3.x, then v4.0, then v2), else `unknown` with source `default` (as Trivy: never guessed as medium).
 """
 
 from __future__ import annotations
@@ -100,4 +100,4 @@ def advisory_rating(doc: dict[str, Any], affected_specific: list[dict[str, Any]]
                 rating = cvss_rating(kind, score)
                 if rating is not None:
                     return rating
-    return Rating(Severity.MEDIUM, SeveritySource.DEFAULT)
+    return Rating(Severity.UNKNOWN, SeveritySource.DEFAULT)

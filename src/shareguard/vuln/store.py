@@ -233,6 +233,14 @@ class VulnStore:
         )
         return {r[0]: int(r[1]) for r in rows}
 
+    def releases(self) -> dict[str, set[str]]:
+        """Ecosystem → the releases its advisories are scoped to (`""` for advisories of every release):
+        which packages this database can vouch for at all."""
+        out: dict[str, set[str]] = {}
+        for eco, release in self._db.execute("SELECT DISTINCT ecosystem, release FROM affected"):
+            out.setdefault(eco, set()).add(release or "")
+        return out
+
     def affected_for(self, ecosystem: str, name_norm: str) -> list[AffectedRow]:
         rows = self._db.execute(
             "SELECT advisory_id, ecosystem, release, name, ranges, versions, vendor_severity "

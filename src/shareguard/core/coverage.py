@@ -1,0 +1,141 @@
+"""What a scan really evaluated, per duty and per analyzer: the evidence every verdict stands on.
+
+A duty may pass only where some rule of it was evaluated on some resource in its scope and
+nothing failed. Analyzers say what they evaluated by yielding `Evaluation`s (a failing finding is
+an evaluation by itself); what they could not analyse by yielding `Gap`s (or through
+`ScanContext.error`), and why nothing was evaluated by yielding an `Unassessed` reason. The engine
+collects these outputs into the per-scan `Coverage`; the roll-up reads it. Nothing here is global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shareguard.core.finding import Finding
+
+MAX_LISTED_INPUTS = 1000
+"""Inputs listed by name per analyzer in reports; past that only counted (the count is exact)."""
+
+
+def resource_key(f: Finding) -> str:
+    """The key a finding's resource is counted under (its path, `#name` when it names one inside it)."""
+    r = f.resource
+    return f"{r.path}#{r.name}" if r.name and r.name != r.path else r.path
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """`rule` was evaluated on `resource` and did not fail there (or failed: a finding says so too)."""
+
+    rule: str
+    controls: tuple[str, ...]
+    resource: str
+    """A stable key of the resource: its path, and `#name` where a file holds several."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Input in scope of `controls` that could not be analysed: those duties cannot pass."""
+
+    controls: tuple[str, ...]
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unassessed:
+    """Why `controls` could not be evaluated at all (e.g. no advisories for an ecosystem)."""
+
+    controls: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class DutyEvidence:
+    """What was evaluated for one duty."""
+
+    resources: set[str] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
+    gaps: list[Gap] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    """Why it was not (fully) assessed, in the order first said; no repeats."""
+
+
+@dataclass
+class InputLog:
+    """The inputs one analyzer evaluated and the ones it skipped, with the reason."""
+
+    evaluated: int = 0
+    evaluated_paths: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped_count: int = 0
+
+
+class Coverage:
+    """Per-scan record of evaluations, gaps and reasons (built by the engine, read by the roll-up)."""
+
+    def __init__(self) -> None:
+        self.duties: dict[str, DutyEvidence] = {}
+        self.inputs: dict[str, InputLog] = {}
+        self.scopes: dict[str, tuple[str, ...]] = {}
+        """Analyzer name → the duties its input falls under (a file it cannot analyse leaves them incomplete)."""
+
+    def _duty(self, control: str) -> DutyEvidence:
+        ev = self.duties.get(control)
+        if ev is None:
+            ev = self.duties[control] = DutyEvidence()
+        return ev
+
+    def evaluated(self, rule: str, controls: Iterable[str], resource: str) -> None:
+        for c in controls:
+            ev = self._duty(c)
+            ev.resources.add(resource)
+            ev.rules.add(rule)
+
+    def gap(self, controls: Iterable[str], path: str, reason: str) -> None:
+        g = Gap(tuple(controls), path, reason)
+        for c in g.controls:
+            self._duty(c).gaps.append(g)
+
+    def unassessed(self, controls: Iterable[str], reason: str) -> None:
+        for c in controls:
+            reasons = self._duty(c).reasons
+            if reason not in reasons:
+                reasons.append(reason)
+
+    def add(self, record: Evaluation | Gap | Unassessed) -> None:
+        if isinstance(record, Evaluation):
+            self.evaluated(record.rule, record.controls, record.resource)
+        elif isinstance(record, Gap):
+            self.gap(record.controls, record.path, record.reason)
+        else:
+            self.unassessed(record.controls, record.reason)
+
+    def input_evaluated(self, analyzer: str, path: str) -> None:
+        log = self.inputs.get(analyzer)
+        if log is None:
+            log = self.inputs[analyzer] = InputLog()
+        log.evaluated += 1
+        if len(log.evaluated_paths) < MAX_LISTED_INPUTS:
+            log.evaluated_paths.append(path)
+
+    def input_skipped(self, analyzer: str, path: str, reason: str) -> None:
+        log = self.inputs.get(analyzer)
+        if log is None:
+            log = self.inputs[analyzer] = InputLog()
+        log.skipped_count += 1
+        if len(log.skipped) < MAX_LISTED_INPUTS:
+            log.skipped.append((path, reason))
+
+    def could_not_analyse(self, analyzer: str | None, path: str, reason: str) -> None:
+        """An input `analyzer` claimed could not be analysed: skipped, and its duties incomplete."""
+        if analyzer is None:
+            return
+        self.input_skipped(analyzer, path, reason)
+        scope = self.scopes.get(analyzer)
+        if scope:
+            self.gap(scope, path, reason)
+
+    def of(self, control: str) -> DutyEvidence | None:
+        return self.duties.get(control)
