@@ -28,6 +28,7 @@ from shareguard import __version__
 from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding, SeveritySource, Status
 from shareguard.core.result import ScanResult
+from shareguard.report.ml_stack import COMPONENTS, build_facts, summary
 from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect
 
 _VEX_JUSTIFICATION = {
@@ -48,6 +49,9 @@ _OS_TYPES = ("os", "third-party")
 
 def _component_type(sp: SbomPackage) -> ComponentType:
     pkg = sp.package
+    if pkg.origin == "ml-stack":
+        # CUDA, cuDNN, NCCL and framework builds found by their own files
+        return ComponentType.FRAMEWORK if pkg.name not in COMPONENTS else ComponentType.LIBRARY
     if pkg.origin in _OS_TYPES and pkg.ecosystem.split(":")[0] not in ("PyPI", "npm", "conda"):
         # OS packages hold programs and libraries alike; CycloneDX has no "os package" type.
         return ComponentType.LIBRARY if pkg.name.startswith("lib") else ComponentType.APPLICATION
@@ -78,6 +82,13 @@ def _component(sp: SbomPackage) -> Component:
         )
     if pkg.os_managed:
         props.append(Property(name="shareguard:os_managed", value="true"))
+    extra = dict(pkg.extra)
+    build = build_facts(pkg) if pkg.origin == "ml-stack" or pkg.ecosystem == "PyPI" else {}
+    props.extend(Property(name=f"shareguard:ml:{k}", value=v) for k, v in build.items())
+    if pkg.origin == "ml-stack":
+        for key in ("detected_from", "cudart", "nvcc"):
+            if extra.get(key):
+                props.append(Property(name=f"shareguard:ml:{key}", value=extra[key]))
     return Component(
         name=pkg.name,
         version=pkg.version or None,
@@ -139,6 +150,15 @@ def _vulnerability(index: int, f: Finding, ref: str) -> Vulnerability:
     )
 
 
+def _stack_properties(stack: dict[str, object]) -> list[Property]:
+    """The ML stack at a glance on the BOM's metadata: accelerators and the CUDA/cuDNN/NCCL versions."""
+    props = [Property(name="shareguard:ml_stack:accelerator", value=a) for a in stack["accelerators"]]  # type: ignore[attr-defined]
+    for name in COMPONENTS:
+        for entry in stack[name]:  # type: ignore[attr-defined]
+            props.append(Property(name=f"shareguard:ml_stack:{name}", value=str(entry["version"])))
+    return props
+
+
 def build_bom(inv: Inventory) -> Bom:
     bom = Bom()
     bom.metadata.tools.components.add(Component(type=ComponentType.APPLICATION, name="shareguard", version=__version__))
@@ -154,6 +174,9 @@ def build_bom(inv: Inventory) -> Bom:
     else:
         root = Component(type=ComponentType.FILE, name=inv.target, bom_ref="target")
     bom.metadata.component = root
+    stack = summary(sp.package for sp in inv.packages)
+    if stack is not None:
+        bom.metadata.properties.update(_stack_properties(stack))
     components = [_component(sp) for sp in inv.packages]
     if inv.os is not None:
         components.insert(

@@ -15,6 +15,7 @@ from typing import Any
 from shareguard import __version__
 from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
+from shareguard.report.ml_stack import COMPONENTS, build_facts, summary
 from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]")
@@ -55,6 +56,8 @@ def _license_expression(declared: tuple[str, ...]) -> str:
 
 def _purpose(sp: SbomPackage) -> str:
     pkg = sp.package
+    if pkg.origin == "ml-stack" and pkg.name not in COMPONENTS:
+        return "FRAMEWORK"
     if pkg.ecosystem.split(":")[0] in ("PyPI", "npm", "conda"):
         return "LIBRARY"
     return "LIBRARY" if pkg.name.startswith("lib") else "APPLICATION"
@@ -76,6 +79,9 @@ def _package(sp: SbomPackage) -> dict[str, Any]:
         "comment": f"ecosystem {pkg.ecosystem}; origin {pkg.origin}"
         + (f"; source package {pkg.source_name} {pkg.source_version or ''}".rstrip() if pkg.source_name else ""),
     }
+    build = build_facts(pkg) if pkg.origin == "ml-stack" or pkg.ecosystem == "PyPI" else {}
+    if build:
+        out["comment"] += "; build: " + ", ".join(f"{k} {v}" for k, v in build.items())
     if pkg.version:
         out["versionInfo"] = pkg.version
     if pkg.licenses and out["licenseDeclared"] == NOASSERTION:
@@ -144,10 +150,23 @@ def build_document(inv: Inventory, created: str) -> dict[str, Any]:
         "SPDXID": "SPDXRef-DOCUMENT",
         "name": f"shareguard-{inv.command}-{inv.target}",
         "documentNamespace": f"https://spdx.org/spdxdocs/shareguard-{inv.command}-{digest}",
-        "creationInfo": {"created": created, "creators": [f"Tool: shareguard-{__version__}"]},
+        "creationInfo": {"created": created, "creators": [f"Tool: shareguard-{__version__}"]} | _stack_comment(inv),
         "packages": packages,
         "relationships": relationships,
     }
+
+
+def _stack_comment(inv: Inventory) -> dict[str, str]:
+    """`creationInfo.comment` naming the ML stack (accelerators, CUDA/cuDNN/NCCL versions), when there is one."""
+    stack = summary(sp.package for sp in inv.packages)
+    if stack is None:
+        return {}
+    parts = [f"accelerators {', '.join(stack['accelerators']) or 'none found'}"]
+    for name in COMPONENTS:
+        versions = [str(e["version"]) for e in stack[name]]
+        if versions:
+            parts.append(f"{name} {', '.join(versions)}")
+    return {"comment": "ML stack: " + "; ".join(parts)}
 
 
 class SpdxReporter:
