@@ -9,18 +9,34 @@ from cloud_helpers import FIXTURES, rule_lines, scan
 
 from shareguard.core import project_config
 from shareguard.core.errors import ConfigError
+from shareguard.core.settings import Budgets
+from shareguard.posture.parsers.yaml_safe import Located, load_one
 
 
 def test_no_file_gives_defaults(tmp_path: Path) -> None:
-    cfg = project_config.load(tmp_path)
+    cfg = project_config.load(tmp_path, load_one)
     assert cfg.path is None and not cfg.fips_required and cfg.options() == {}
+
+
+def test_the_loader_is_the_callers_and_is_not_called_without_a_file(tmp_path: Path) -> None:
+    # The core reads no YAML: the caller (shareguard.scan) hands in the posture capability's loader.
+    calls: list[str] = []
+
+    def loader(text: str, origin: str, budgets: Budgets) -> Located:
+        calls.append(origin)
+        return load_one(text, origin, budgets)
+
+    assert project_config.load(tmp_path, loader) == project_config.ProjectConfig() and calls == []
+    (tmp_path / ".shareguard.yml").write_text("fips: required\n")
+    assert project_config.load(tmp_path, loader).fips_required
+    assert calls == [str(tmp_path / ".shareguard.yml")]
 
 
 def test_all_keys(tmp_path: Path) -> None:
     (tmp_path / ".shareguard.yaml").write_text(
         "fips: required\ntrusted_registries:\n  - us-docker.pkg.dev/acme/\nlong_running_days: 14\nbaseline: b.json\n"
     )
-    cfg = project_config.load(tmp_path)
+    cfg = project_config.load(tmp_path, load_one)
     assert cfg.fips_required and cfg.trusted_registries == ("us-docker.pkg.dev/acme/",)
     assert cfg.long_running_days == 14 and cfg.extra == {"baseline": "b.json"}
     assert cfg.options()["fips_required"] is True
@@ -39,7 +55,7 @@ def test_all_keys(tmp_path: Path) -> None:
 def test_malformed_file_is_a_config_error_with_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     (tmp_path / ".shareguard.yaml").write_text(text)
     with pytest.raises(ConfigError) as err:
-        project_config.load(tmp_path)
+        project_config.load(tmp_path, load_one)
     assert err.value.line == line and message in err.value.message
     assert err.value.one_line().startswith(str(tmp_path / ".shareguard.yaml"))
 
@@ -50,7 +66,7 @@ def test_yaml_bomb_in_config(tmp_path: Path) -> None:
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}" if i > 1 else "*a"] * 10) + "]")
     (tmp_path / ".shareguard.yaml").write_text("\n".join(lines) + "\n")
     with pytest.raises(ConfigError):
-        project_config.load(tmp_path)
+        project_config.load(tmp_path, load_one)
 
 
 def test_explicit_option_wins_over_file() -> None:

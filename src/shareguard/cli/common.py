@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.finding import Status
+from shareguard.core.output import write_atomically
+from shareguard.core.progress import progress as progress  # re-exported: the commands show it
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity, parse_severity_list, sorted_desc
@@ -93,85 +91,12 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-class ProgressBar(Protocol):
-    """What commands use of rich's `Progress`: one task, advanced as work is done."""
-
-    @property
-    def task_ids(self) -> list[Any]: ...
-
-    def advance(self, task_id: Any, advance: float = 1) -> None: ...
-
-
-class _NoProgress:
-    """Stands in for the bar when it is not shown (not a terminal, or --quiet): no rich import, no work."""
-
-    @property
-    def task_ids(self) -> list[Any]:
-        return [0]
-
-    def advance(self, task_id: Any, advance: float = 1) -> None:
-        pass
-
-
-@contextmanager
-def progress(quiet: bool, description: str, total: int | None = None) -> Iterator[ProgressBar]:
-    """A progress bar on stderr, only when stderr is a terminal and not --quiet."""
-    if quiet or not sys.stderr.isatty():
-        yield _NoProgress()
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    prog = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr_console(),
-        transient=True,
-    )
-    with prog:
-        prog.add_task(description, total=total)
-        yield prog
-
-
 def select_reporter(registries: Registries, opts: OutputOptions, command: str) -> Reporter:
     """Fail fast on a bad --format, before any scanning."""
     reporter = registries.of(Reporter).get(opts.format)  # type: ignore[type-abstract]
     if reporter.commands is not None and command not in reporter.commands:
         raise ConfigError(f"--format {opts.format} is not available for `{command}`")
     return reporter
-
-
-def write_atomically(path: Path, content: str) -> None:
-    """Write to a temporary file beside `path`, then rename: nothing half-written on failure."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise ConfigError("output directory does not exist", path=str(directory))
-    if path.is_dir():
-        raise ConfigError("output path is a directory", path=str(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise ConfigError(f"cannot write output: {exc.strerror or exc}", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-        # mkstemp makes the file 0600; give the report the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write output: {exc.strerror or exc}", path=str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def emit(

@@ -7,19 +7,41 @@
 
 A malformed file is a user error (`ConfigError`, one line with file:line, exit 2); unknown keys are kept in
 `extra` so newer files still load.
+
+The core reads no YAML itself: the caller hands in a `DocumentLoader` (`shareguard.scan` passes the posture
+capability's budgeted, line-tracking loader), so `core` depends on no capability.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.settings import Budgets
 
 FILENAMES = (".shareguard.yaml", ".shareguard.yml")
 _MAX_BYTES = 1024 * 1024
+BUDGETS = Budgets(max_yaml_nodes=10_000, max_depth=20, max_config_bytes=_MAX_BYTES)
+"""What the loader is given: a settings file is small and shallow."""
+
+
+class ConfigDocument(Protocol):
+    """One parsed document: its plain value and the line of each key."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def line(self) -> int: ...
+
+    def line_of(self, path: str) -> int | None: ...
+
+
+DocumentLoader = Callable[[str, str, Budgets], ConfigDocument]
+"""(text, origin, budgets) → the document; bad input raises a `ShareguardError` carrying the line."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +75,12 @@ def find(root: Path) -> Path | None:
     return None
 
 
-def load(root: Path) -> ProjectConfig:
-    """The configuration for a scan root (an empty one when there is no file)."""
+def load(root: Path, loader: DocumentLoader) -> ProjectConfig:
+    """The configuration for a scan root (an empty one when there is no file, and then `loader` is not called)."""
     path = find(root)
     if path is None:
         return ProjectConfig()
-    return parse(_read(path), str(path))
+    return parse(_read(path), str(path), loader)
 
 
 def _read(path: Path) -> str:
@@ -72,12 +94,9 @@ def _read(path: Path) -> str:
         raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
 
 
-def parse(text: str, origin: str) -> ProjectConfig:
-    from shareguard.posture.parsers.yaml_safe import load_one  # the shared safe loader (budgets, lines)
-
-    budgets = Budgets(max_yaml_nodes=10_000, max_depth=20, max_config_bytes=_MAX_BYTES)
+def parse(text: str, origin: str, loader: DocumentLoader) -> ProjectConfig:
     try:
-        doc = load_one(text, origin, budgets)
+        doc = loader(text, origin, BUDGETS)
     except ShareguardError as exc:
         raise ConfigError(exc.message, path=origin, line=exc.line) from None
     value = doc.value

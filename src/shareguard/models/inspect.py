@@ -9,7 +9,7 @@ import io
 from typing import BinaryIO
 
 from shareguard.models.formats import archive, gguf, keras, numpy, onnx, pickle_file, safetensors, savedmodel
-from shareguard.models.formats.archive import _Prefixed
+from shareguard.models.formats.archive import Prefixed
 from shareguard.models.formats.env import Env
 from shareguard.models.formats.sniff import (
     COMPRESSED,
@@ -37,7 +37,7 @@ def inspect_stream(
         stream: BinaryIO = fh
     else:
         head = fh.read(SNIFF)
-        stream = _Prefixed(head, fh)  # type: ignore[assignment]
+        stream = Prefixed(head, fh)  # type: ignore[assignment]
     kind = sniff(head, name)
     ext = suffix(name)
     guessed = False

@@ -24,6 +24,7 @@ from typing import Any
 
 from shareguard.core.errors import ConfigError
 from shareguard.core.finding import Finding, Status
+from shareguard.core.output import write_atomically
 from shareguard.core.result import ScanResult
 
 VERSION = 1
@@ -53,8 +54,6 @@ def baseline_document(result: ScanResult) -> dict[str, Any]:
 
 def write_baseline(result: ScanResult, path: Path) -> int:
     """Write the failing findings of `result`; returns how many."""
-    from shareguard.cli.common import write_atomically
-
     doc = baseline_document(result)
     write_atomically(path, json.dumps(doc, indent=2) + "\n")
     return len(doc["findings"])

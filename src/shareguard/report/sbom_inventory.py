@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from shareguard.core.facts import ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding
+from shareguard.core.purl import package_purl
 from shareguard.core.result import ScanResult
-from shareguard.vuln.purl import package_purl
 
 
 @dataclass(frozen=True)

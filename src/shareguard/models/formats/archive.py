@@ -189,7 +189,7 @@ def _scan_member(env: Env, where: Where, fh: BinaryIO, info: zipfile.ZipInfo) ->
             return
         if not depth_ok(env, member):
             return
-        env.inspect(env, member, cast(BinaryIO, _Prefixed(head, stream)), size, info.filename)
+        env.inspect(env, member, cast(BinaryIO, Prefixed(head, stream)), size, info.filename)
         if isinstance(stream, DecompressingReader):
             _drain_crc(stream, info, env, member)
     except BudgetExceeded as exc:
@@ -232,7 +232,7 @@ def _buffer(env: Env, where: Where, head: bytes, stream: BinaryIO) -> bytes | No
     return b"".join(parts)
 
 
-class _Prefixed(io.RawIOBase):
+class Prefixed(io.RawIOBase):
     """Bytes already read (the sniffed head) followed by the rest of a stream."""
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
@@ -318,19 +318,13 @@ def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
             # Legacy torch tar checkpoints: `storages`/`tensors` hold raw data after their pickles.
             expect_trailing = ti.name in ("storages", "tensors")
             try:
-                inspect_member(env, member, f, ti.size, ti.name, expect_trailing)  # type: ignore[arg-type]
+                env.inspect(env, member, f, ti.size, ti.name, expect_trailing=expect_trailing)  # type: ignore[arg-type]
             except tarfile.TarError as exc:
                 env.sink.add(
                     "MODEL-003", member, title=f"Corrupt tar member: {exc}", evidence=str(exc), key="tar-member"
                 )
     finally:
         tf.close()
-
-
-def inspect_member(env: Env, where: Where, f: BinaryIO, size: int, name: str, expect_trailing: bool) -> None:
-    from shareguard.models.inspect import inspect_stream
-
-    inspect_stream(env, where, f, size, name, expect_trailing=expect_trailing)
 
 
 def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str) -> None:
@@ -342,7 +336,7 @@ def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str)
         fh.read(21)  # "ZF" + 19-char hex length
         nxt = fh.read(1)
         if nxt != b" ":
-            fh = cast(BinaryIO, _Prefixed(nxt, fh))
+            fh = cast(BinaryIO, Prefixed(nxt, fh))
     stream = cast(BinaryIO, DecompressingReader(fh, codec, env.budget, what=f"{kind.value} stream"))
     try:
         head = stream.read(4096)
@@ -357,7 +351,7 @@ def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str)
             if data is not None:
                 env.inspect(env, inner, io.BytesIO(data), len(data), inner_name)
             return
-        env.inspect(env, inner, cast(BinaryIO, _Prefixed(head, stream)), None, inner_name)
+        env.inspect(env, inner, cast(BinaryIO, Prefixed(head, stream)), None, inner_name)
     except BudgetExceeded as exc:
         env.sink.add("MODEL-010", inner, evidence=exc.message, key="budget")
     except CorruptData as exc:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from shareguard.core.settings import Settings
 from shareguard.models.formats.blob import Budget
 from shareguard.models.sink import FindingSink, Where
 
-# inspect(env, where, fh, size, name, expect_trailing) — analyse nested content (archive member, decompressed stream).
-Inspect = Callable[["Env", Where, BinaryIO, "int | None", str], None]
+
+class Inspect(Protocol):
+    """The dispatcher (`models.inspect.inspect_stream`): analyse nested content (an archive member, a
+    decompressed stream). Handed to the readers in `Env` so the formats never import the dispatcher."""
+
+    def __call__(
+        self, env: Env, where: Where, fh: BinaryIO, size: int | None, name: str, *, expect_trailing: bool = False
+    ) -> None: ...
 
 
 @dataclass

@@ -21,7 +21,12 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Protocol
+from typing import Any
+
+from shareguard.sources.image.libz import LibzReader
+from shareguard.sources.image.libz import load as load_libz
+from shareguard.sources.image.streams import GZIP_MAGIC, RawReader, ViewReader
+from shareguard.sources.image.streams import DecompressError as DecompressError  # what `decompressed` raises
 
 CHUNK = 1 << 20
 """Compressed bytes per read: larger reads measured slower (zlib copies the unconsumed rest each call)."""
@@ -30,18 +35,9 @@ _QUEUE_DEPTH = 8
 # Why a deep queue: a layer alternates regions of big files (the parser skips them fast and waits for
 # the inflater) with regions of small files (the parser is the slower one); buffering up to
 # 8 x 8 MiB of output lets the inflater run ahead through the slow regions instead of idling.
-GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-
-
-class DecompressError(Exception):
-    """The layer's compressed stream is corrupt, truncated or of an unsupported kind."""
-
-
-class RawReader(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
 
 
 def detect(head: bytes) -> str:
@@ -148,32 +144,6 @@ class ZlibReader:
             if data:
                 return data
         return b""
-
-
-class ViewReader:
-    """`readinto` and `skip` over buffers a worker thread fills; subclasses make the next one current."""
-
-    _view: memoryview
-
-    def _next_view(self) -> bool:
-        """Make the next filled buffer `_view`; False at the end of the stream."""
-        raise NotImplementedError
-
-    def readinto(self, buffer: memoryview) -> int:
-        if not self._next_view():
-            return 0
-        k = min(len(buffer), len(self._view))
-        buffer[:k] = self._view[:k]
-        self._view = self._view[k:]
-        return k
-
-    def skip(self, n: int) -> int:
-        """Pass over up to `n` bytes without copying them (file bodies nobody reads); 0 at the end."""
-        if not self._next_view():
-            return 0
-        k = min(n, len(self._view))
-        self._view = self._view[k:]
-        return k
 
 
 class _ThreadedReader(ViewReader):
@@ -370,9 +340,6 @@ def decompressed(
     if not parallel:
         yield kind, inner
         return
-    from shareguard.sources.image.libz import LibzReader
-    from shareguard.sources.image.libz import load as load_libz
-
     reader: _ExternalReader | _ThreadedReader | LibzReader
     libz = load_libz() if kind == "gzip" else None
     argv = external_tool(kind)

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shareguard.sources.image.decompress import GZIP_MAGIC, DecompressError, RawReader, ViewReader
+from shareguard.sources.image.streams import GZIP_MAGIC, DecompressError, RawReader, ViewReader
 
 Z_OK, Z_STREAM_END, Z_BUF_ERROR = 0, 1, -5
 _GZIP_ONLY = 31  # windowBits 15 + 16: gzip wrapper required, as `zlib.decompressobj(31)`

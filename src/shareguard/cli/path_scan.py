@@ -1,0 +1,37 @@
+"""What `audit`, `config` and `models` share: scan a path with `shareguard.scan`, then emit the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shareguard.cli.common import OutputOptions, emit, select_reporter
+from shareguard.core.registry import load_registries
+from shareguard.core.result import ScanResult
+from shareguard.scan import run_path_scan
+
+
+def scan_path(
+    path: Path,
+    opts: OutputOptions,
+    *,
+    command: str,
+    capabilities: frozenset[str] | None = None,
+    options: dict[str, Any] | None = None,
+    postprocess: Callable[[ScanResult], ScanResult] | None = None,
+    plugins: Callable[[str], bool] | None = None,
+) -> int:
+    """Scan, then emit the report; returns the exit code.
+
+    `postprocess` sees the result before waivers and reporting (e.g. `config --baseline`); `plugins`
+    selects the built-in plugin modules the command needs (default: all; see `load_registries`)."""
+    regs = load_registries(builtin_filter=plugins)
+    select_reporter(regs, opts, command)  # a bad --format fails before any work
+    result = run_path_scan(
+        path, command=command, capabilities=capabilities, options=options, registries=regs, quiet=opts.quiet
+    )
+    if postprocess is not None:
+        result = postprocess(result)
+    root = path if path.is_dir() else path.parent
+    return emit(result, opts, regs, scan_root=root)
