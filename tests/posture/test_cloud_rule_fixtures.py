@@ -22,6 +22,7 @@ RULE_FILES = (
     "fips.yaml",
     "kms.yaml",
     "textfields.yaml",
+    "bucket_policies.yaml",
 )
 
 # rule → (fixture where it fires, fixture where it must not fire), relative to tests/posture/fixtures.
@@ -63,6 +64,7 @@ CASES: dict[str, tuple[str, str]] = {
     "IAM-007": ("terraform/iam_bad", "terraform/iam_good"),
     "IAM-008": ("describe/sa_keys.json", "describe/sa_keys_good.json"),
     "IAM-009": ("iam/project_policy.json", "terraform/iam_good"),
+    "IAM-010": ("iam/project_policy.json", "iam/project_policy_good.json"),
     "LOG-001": ("describe/trails.json", "terraform/logging_good"),
     "LOG-002": ("terraform/logging_bad", "terraform/logging_good"),
     "LOG-003": ("cloudformation/ml_bad.yaml", "cloudformation/ml_good.yaml"),

@@ -36,6 +36,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.errors import ConfigError, ParseError, ShareguardError
 from shareguard.core.rules import RuleMeta
 from shareguard.core.severity import Severity
+from shareguard.posture.check import resource_key
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers.yaml_safe import Located, load_one
 
@@ -264,7 +265,10 @@ def resource_activation(res: PostureResource) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CelCheck:
-    """Runs the run's user CEL rules (from `ctx.options["cel_rules"]`) over every resource type."""
+    """Runs the run's user CEL rules (from `ctx.options["cel_rules"]`) over every resource type.
+
+    Each rule records what it judged itself: a condition that evaluates to false on a resource of the rule's
+    `resource_types` is an evaluation there (user rules have no `applies_to`; their types are their scope)."""
 
     name: str = "cel"
     types: frozenset[str] = frozenset({"*"})
@@ -317,6 +321,10 @@ class CelCheck:
                 continue
             if isinstance(result, celtypes.BoolType) and bool(result):
                 yield Violation(rule.meta.id, field_path=rule.field_path, meta=rule.meta)
+            elif isinstance(result, celtypes.BoolType):
+                # Evaluated on a resource of its types and false: the rule passed here (its duties can pass).
+                # A runtime error above means "does not apply" and evaluates nothing.
+                ctx.coverage.evaluated(rule.meta.id, rule.meta.control_ids, resource_key(resource))
             elif not isinstance(result, celtypes.BoolType) and rule.meta.id not in ruleset.reported:
                 ruleset.reported.add(rule.meta.id)
                 ctx.warn(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from shareguard.core.analyzer import FileAnalyzer, RuleProvider
+from shareguard.core.analyzer import FileAnalyzer, PostAnalyzer, RuleProvider
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import CatalogError
@@ -25,6 +25,7 @@ from shareguard.core.registry import Registries
 from shareguard.core.rules import RuleMeta, load_rules_yaml
 from shareguard.posture import checks as checks_pkg
 from shareguard.posture import parsers as parsers_pkg
+from shareguard.posture.bucket_policies import BucketPolicies
 from shareguard.posture.check import PostureAnalyzer, PostureCheck
 from shareguard.posture.model import PostureResource
 
@@ -85,6 +86,8 @@ def _modules(pkg: object) -> list[str]:
 
 def register(registries: Registries) -> None:
     registries.of(RuleProvider).add("posture", _PostureRules())  # type: ignore[type-abstract]
+    bucket_policies = BucketPolicies(rules=posture_rules)
+    registries.of(PostAnalyzer).add(bucket_policies.name, bucket_policies)  # type: ignore[type-abstract]
     checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
     for mod_name in _modules(checks_pkg):
         for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):

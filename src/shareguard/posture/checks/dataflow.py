@@ -12,23 +12,27 @@ from packaging.version import InvalidVersion, Version
 
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
-from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, known, present, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, is_unknown, known, present, v
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 _BAD_STATUS = frozenset({"DEPRECATED", "UNSUPPORTED", "DECOMMISSIONED"})
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 def _explicit(res: PostureResource) -> bool:
-    """A *missing* option is a finding only where the whole job is described: not Beam code whose options may
-    come from the command line at run time, nor a Flex Template spec file (image + sdkInfo, no job settings)."""
-    if res.source_format == "beam":
-        return bool(res.attributes.get("dataflow_runner"))
-    if res.raw_type == "describe:dataflow.flex_launch":
-        return "launch_parameter" in res.attributes
-    if res.raw_type == "describe:dataflow.job":
-        return bool(res.attributes.get("environment"))  # the summary view has no environment to judge
-    return True
+    """A *missing* option is a finding only where the whole job is described (`described`, see
+    parsers/_build.py): not Beam code whose options may come from the command line at run time, nor a Flex
+    Template spec file (image + sdkInfo, no job settings), nor the summary view of a job."""
+    return res.attributes.get("described") in ("complete", "environment")
+
+
+def _all_settings(res: PostureResource) -> bool:
+    """Whether a missing worker IP configuration / service account means the default (public IPs, the
+    Compute Engine default account): not in describe-API output, which may simply not show them."""
+    return res.attributes.get("described") == "complete"
+
+
+_OWN_SA = re.compile(r"^\$\{google_service_account\.[\w-]+\.email\}$")
 
 
 def sdk_status(version: str, today: date) -> str | None:
@@ -65,7 +69,7 @@ class DataflowChecks:
     name: str = "dataflow"
     types: frozenset[str] = frozenset({"gcp.dataflow.job", "gcp.dataflow.sdk"})
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         if res.type == "gcp.dataflow.sdk":
             yield from self._sdk(res, ctx)
@@ -73,16 +77,20 @@ class DataflowChecks:
         if _explicit(res) and not present(a.get("kms_key_name")):
             yield v("DATAFLOW-001", res, "kms_key_name")
         ip = a.get("ip_configuration")
-        if known(ip) and str(ip).upper() != "WORKER_IP_PRIVATE":
+        if is_unknown(ip):
+            yield Unresolved("DATAFLOW-002", "ip_configuration", f"worker IP configuration is {ip}")
+        elif known(ip) and str(ip).upper() != "WORKER_IP_PRIVATE":
             yield v("DATAFLOW-002", res, "ip_configuration", evidence=str(ip))
-        elif ip is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
+        elif ip is None and _all_settings(res):
             yield v(
                 "DATAFLOW-002", res, "ip_configuration", detail="worker IP configuration not set (public by default)"
             )
         sa = a.get("service_account_email")
-        if known(sa) and DEFAULT_COMPUTE_SA.match(str(sa)):
+        if is_unknown(sa) and not _OWN_SA.match(str(sa)):  # a service account created here is not the default
+            yield Unresolved("DATAFLOW-003", "service_account_email", f"worker service account is {sa}")
+        elif known(sa) and DEFAULT_COMPUTE_SA.match(str(sa)):
             yield v("DATAFLOW-003", res, "service_account_email", evidence=mask(str(sa), 6))
-        elif sa is None and _explicit(res) and res.raw_type != "describe:dataflow.job":
+        elif sa is None and _all_settings(res):
             yield v(
                 "DATAFLOW-003",
                 res,
@@ -95,31 +103,38 @@ class DataflowChecks:
             if name in deprecated:
                 yield v("DATAFLOW-004", res, "experiments", evidence=name, detail=name, key=name)
         sdk = a.get("sdk_version")
+        if is_unknown(sdk):
+            yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK version is {sdk}")
         reported = str(a.get("sdk_support_status") or "").upper()
         if known(sdk) and (sdk_status(str(sdk), datetime.now(UTC).date()) or reported in _BAD_STATUS):
             yield v("DATAFLOW-005", res, "sdk_version", evidence=f"{sdk} {reported}".strip(), detail=f"Beam SDK {sdk}")
         for field in ("container_image", "template_image"):
             img = a.get(field)
-            if known(img) and not _DIGEST.search(str(img)):
+            if is_unknown(img):
+                yield Unresolved("DATAFLOW-006", field, f"image is {img}")
+            elif known(img) and not _DIGEST.search(str(img)):
                 yield v("DATAFLOW-006", res, field, evidence=str(img), key=field)
         img = a.get("template_image")
-        if known(img):
+        if is_unknown(img):
+            yield Unresolved("DATAFLOW-007", "template_image", f"Flex Template image is {img}")
+        elif known(img):
             minimal = data("dataflow")["flex_template_minimal_images"]
             if not any(str(img).startswith(p) for p in minimal) and "distroless" not in str(img):
                 yield v("DATAFLOW-007", res, "template_image", evidence=str(img))
         yield from self._long_running(res, ctx)
 
-    def _sdk(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def _sdk(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         sdk = res.attributes.get("sdk_version")
         if known(sdk) and sdk_status(str(sdk), datetime.now(UTC).date()):
             yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
 
-    def _long_running(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def _long_running(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         if a.get("job_type") != "streaming" or "RUNNING" not in str(a.get("state") or "").upper():
             return
         started = _parse_time(a.get("create_time")) or _parse_time(a.get("current_state_time"))
         if started is None:
+            yield Unresolved("DATAFLOW-008", "create_time", "running streaming job without a readable start time")
             return
         limit = ctx.options.get("long_running_days") or data("dataflow")["long_running_days"]
         try:

@@ -10,22 +10,27 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_bool, data, is_unknown, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation
+from shareguard.posture.parsers._build import dlvm_image
 
 _FAMILY = re.compile(r"(?:^|/)family/([a-z0-9-]+)")
 _IMAGE_NAME = re.compile(r"(?:^|/)images/([a-z0-9-]+)$")
 
 
 def is_dlvm(image: Any) -> bool:
-    return isinstance(image, str) and data("dlvm")["project"] in image
+    return dlvm_image(image) is not None
 
 
-def _meta_flag(metadata: Any, key: str) -> bool | None:
+_UNKNOWN = object()
+
+
+def _meta_flag(metadata: Any, key: str) -> bool | object | None:
+    """The flag's value; None when not set; `_UNKNOWN` when set from an expression (not statically known)."""
     if not isinstance(metadata, dict) or key not in metadata:
         return None
     value = metadata[key]
     if is_unknown(value):
-        return True  # set from an expression: assume configured
+        return _UNKNOWN
     return as_bool(value)
 
 
@@ -34,30 +39,28 @@ class DlvmChecks:
     name: str = "dlvm"
     types: frozenset[str] = frozenset({"gcp.compute.instance"})
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         image = a.get("image")
-        if not is_dlvm(image):
-            return
+        if a.get("dlvm_image") is None:
+            return  # not a Deep Learning VM: no rule of this family judges it (applies_to selects on dlvm_image)
         yield from self._image(res, str(image))
         meta = a.get("metadata") or {}
         project = a.get("project_metadata") or {}
-        oslogin = _meta_flag(meta, "enable-oslogin")
-        if oslogin is None:
-            oslogin = _meta_flag(project, "enable-oslogin")
-        if oslogin is not True:
-            yield v("DLVM-003", res, "metadata", evidence=f"enable-oslogin={meta.get('enable-oslogin', 'unset')}")
-        twofa = _meta_flag(meta, "enable-oslogin-2fa")
-        if twofa is None:
-            twofa = _meta_flag(project, "enable-oslogin-2fa")
-        if twofa is not True:
-            yield v(
-                "DLVM-004", res, "metadata", evidence=f"enable-oslogin-2fa={meta.get('enable-oslogin-2fa', 'unset')}"
-            )
+        for rule, key in (("DLVM-003", "enable-oslogin"), ("DLVM-004", "enable-oslogin-2fa")):
+            flag = _meta_flag(meta, key)
+            if flag is None:
+                flag = _meta_flag(project, key)
+            if flag is _UNKNOWN:
+                yield Unresolved(rule, "metadata", f"{key} is set from an expression")
+            elif flag is not True:
+                yield v(rule, res, "metadata", evidence=f"{key}={meta.get(key, 'unset')}")
         if a.get("public_ip") is True:
             yield v("DLVM-005", res, "public_ip")
         boot = a.get("secure_boot")
-        if boot is None or as_bool(boot) is False:
+        if is_unknown(boot):
+            yield Unresolved("DLVM-006", "secure_boot", "secure boot is set from an expression")
+        elif boot is None or as_bool(boot) is False:
             yield v("DLVM-006", res, "secure_boot", evidence=str(boot) if boot is not None else "not set")
         for i, sa in enumerate(a.get("service_accounts") or []):
             email = sa.get("email") if isinstance(sa, dict) else None

@@ -17,7 +17,7 @@ from typing import Any
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask_url
 from shareguard.posture.checks._util import as_bool, is_unknown, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 _AWS_ENDPOINT = re.compile(r"^https?://(?P<host>[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?)(?::\d+)?(?:/|$)", re.I)
 _FIPS_VAR = "AWS_USE_FIPS_ENDPOINT"
@@ -60,12 +60,14 @@ class FipsChecks:
         """Only when FIPS is required does the FIPS duty get assessed (else it stays "not assessed")."""
         return fips_required(ctx)
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         if not fips_required(ctx):
             return
         if res.type == "aws.provider":
             flag = res.attributes.get("use_fips_endpoint")
-            if not is_unknown(flag) and as_bool(flag) is not True:
+            if is_unknown(flag):
+                yield Unresolved("FIPS-001", "use_fips_endpoint", f"use_fips_endpoint is {flag}")
+            elif as_bool(flag) is not True:
                 yield v("FIPS-001", res, "use_fips_endpoint", evidence=str(flag if flag is not None else "not set"))
         for path, key, value in _walk(res.attributes, ""):
             if str(key).upper() == _FIPS_VAR and as_bool(value) is False:

@@ -1,5 +1,6 @@
 """IAM checks: AWS policy documents (least privilege, PassRole, NotAction, MFA), root access keys; GCP
-bindings (primitive roles, public members, project-level impersonation roles), user-managed SA keys."""
+bindings (primitive roles, owner/editor held by named identities, public members, project-level
+impersonation roles), user-managed SA keys."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
-from shareguard.posture.checks._util import data, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.checks._util import data, is_unknown, v
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 
 @cache
@@ -29,6 +30,11 @@ def _match(action: str, patterns: list[str]) -> bool:
 
 def _is_wild_action(action: str) -> bool:
     return action == "*" or action.endswith(":*")
+
+
+_OWNER_ROLES = frozenset({"roles/owner", "roles/editor"})
+"""Basic roles that carry owner-level power over a project (IAM-010): not for identities in daily use."""
+_NAMED_KINDS = frozenset({"user", "serviceAccount", "group", "domain"})
 
 
 def has_mfa_condition(conditions: dict[str, dict[str, list[str]]]) -> bool:
@@ -51,7 +57,7 @@ class IamChecks:
     name: str = "iam"
     types: frozenset[str] = frozenset({"aws.iam.policy", "gcp.iam.policy", "gcp.iam.sa_key", "aws.iam.account_summary"})
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         if res.type == "aws.iam.policy":
             yield from self._aws(res)
         elif res.type == "gcp.iam.policy":
@@ -90,7 +96,7 @@ class IamChecks:
             if sensitive and not has_mfa_condition(st["conditions"]):
                 yield v("IAM-004", res, field, evidence=", ".join(sensitive[:3]), key=field)
 
-    def _gcp(self, res: PostureResource) -> Iterable[Violation]:
+    def _gcp(self, res: PostureResource) -> Iterable[Violation | Unresolved]:
         tables = data("iam")
         scope = str(res.attributes.get("scope", ""))
         for i, b in enumerate(res.attributes.get("bindings") or []):
@@ -100,10 +106,16 @@ class IamChecks:
             public = [m for m in members if m in tables["gcp_public_members"]]
             if public:
                 yield v("IAM-007", res, field, evidence=f"{role}: {public[0]}", key=f"{field}:{role}")
-            if role in tables["gcp_primitive_roles"]:
-                named = [m for m in members if m.split(":", 1)[0] in ("user", "serviceAccount", "group", "domain")]
-                if named:
-                    yield v("IAM-006", res, field, evidence=f"{role}: {_mask_member(named[0])}", key=f"{field}:{role}")
+            named = [m for m in members if m.split(":", 1)[0] in _NAMED_KINDS]
+            if is_unknown(role):
+                project = scope in tables["gcp_project_scopes"]
+                for rule in ("IAM-006", "IAM-010", "IAM-009") if project else ("IAM-006", "IAM-010"):
+                    yield Unresolved(rule, field, f"role is {role}")
+                continue
+            if role in tables["gcp_primitive_roles"] and named:
+                yield v("IAM-006", res, field, evidence=f"{role}: {_mask_member(named[0])}", key=f"{field}:{role}")
+            if role in _OWNER_ROLES and named:
+                yield v("IAM-010", res, field, evidence=f"{role}: {_mask_member(named[0])}", key=f"{field}:{role}")
             if role in tables["gcp_impersonation_roles"] and scope in tables["gcp_project_scopes"] and members:
                 yield v("IAM-009", res, field, evidence=f"{role} at {scope} level", key=f"{field}:{role}")
 

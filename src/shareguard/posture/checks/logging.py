@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shareguard.core.context import ScanContext
-from shareguard.posture.checks._util import is_false, is_true, known, present, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.checks._util import is_false, is_true, is_unknown, known, present, v
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 _DATA_LOGS = frozenset({"DATA_READ", "DATA_WRITE"})
 
@@ -18,28 +18,28 @@ class LoggingChecks:
     name: str = "logging"
     types: frozenset[str] = frozenset({"aws.cloudtrail.trail", "gcp.iam.policy"})
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         if res.type == "aws.cloudtrail.trail":
-            if not is_true(a.get("multi_region")) and (a.get("multi_region") is None or known(a.get("multi_region"))):
-                yield v("LOG-001", res, "multi_region")
-            if not is_true(a.get("log_file_validation")) and (
-                a.get("log_file_validation") is None or known(a.get("log_file_validation"))
-            ):
-                yield v("LOG-002", res, "log_file_validation")
+            for rule, key in (("LOG-001", "multi_region"), ("LOG-002", "log_file_validation")):
+                value = a.get(key)
+                if is_unknown(value):
+                    yield Unresolved(rule, key, f"{key} is {value}")
+                elif not is_true(value) and (value is None or known(value)):
+                    yield v(rule, res, key)
             if not present(a.get("kms_key_id")):
                 yield v("LOG-003", res, "kms_key_id")
-            if is_false(a.get("logging")):
+            if is_unknown(a.get("logging")):
+                yield Unresolved("LOG-004", "logging", f"logging is {a.get('logging')}")
+            elif is_false(a.get("logging")):
                 yield v("LOG-004", res, "logging")
             return
-        configs = a.get("audit_configs")
-        if configs is None:
-            return  # a binding-only resource says nothing about audit logs
-        if res.raw_type == "gcp:iam-policy" and a.get("scope") != "project":
+        if not a.get("audit_configs_complete"):
+            # A binding-only resource says nothing about audit logs; an audit config for one service leaves
+            # allServices to be configured elsewhere; a bucket's policy has no audit configs.
             return
+        configs = a.get("audit_configs") or []
         all_services = [c for c in configs if c.get("service") == "allServices"]
-        if res.source_format == "terraform" and not all_services:
-            return  # an audit config for one service; allServices may be configured elsewhere
         types = {t for c in all_services for t in c.get("log_types", [])}
         missing = sorted(_DATA_LOGS - types)
         if missing:

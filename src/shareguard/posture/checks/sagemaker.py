@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shareguard.core.context import ScanContext
-from shareguard.posture.checks._util import is_true, known, present, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.checks._util import is_true, is_unknown, known, present, v
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 
 def _enabled_or_default(value: object) -> bool:
@@ -15,6 +15,19 @@ def _enabled_or_default(value: object) -> bool:
     if value is None:
         return True
     return known(value) and str(value).strip().lower() == "enabled"
+
+
+_JOB: dict[str, tuple[str, ...]] = {
+    "inter_container_traffic_encryption": ("SAGEMAKER-007",),
+    "network_isolation": ("SAGEMAKER-008",),
+}
+# Resource type → attribute → the rules an unresolved expression there leaves undecided.
+_JUDGED: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws.sagemaker.notebook": {"root_access": ("SAGEMAKER-001",), "direct_internet_access": ("SAGEMAKER-002",)},
+    "aws.sagemaker.training_job": _JOB,
+    "aws.sagemaker.processing_job": _JOB,
+    "aws.sagemaker.model": {"network_isolation": ("SAGEMAKER-008",)},
+}
 
 
 @dataclass(frozen=True)
@@ -30,8 +43,12 @@ class SageMakerChecks:
         }
     )
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
+        for key, rules in _JUDGED.get(res.type, {}).items():
+            if is_unknown(a.get(key)):
+                for rule in rules:
+                    yield Unresolved(rule, key, f"{key} is {a[key]}")
         if res.type == "aws.sagemaker.notebook":
             if _enabled_or_default(a.get("root_access")):
                 yield v("SAGEMAKER-001", res, "root_access", evidence=str(a.get("root_access") or "Enabled (default)"))

@@ -1,5 +1,6 @@
-"""Storage checks: S3 public access blocks, public ACLs, public bucket policies, SSE-KMS with a CMK,
-`aws:SecureTransport` deny; Cloud Storage uniform access, public access prevention, CMEK."""
+"""Storage checks: S3 public access blocks, public ACLs, public bucket policies, SSE-KMS with a CMK; Cloud
+Storage uniform access, public access prevention, CMEK. The `aws:SecureTransport` deny (STORAGE-005) is a
+cross-resource rule (a bucket and the policy that attaches to it): `posture.bucket_policies`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.posture.checks._util import as_bool, is_unknown, known, present, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 PAB_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
 _PUBLIC_ACLS = frozenset(
@@ -49,7 +50,7 @@ class StorageChecks:
         }
     )
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         if res.type == "aws.s3.public_access_block":
             yield from self._pab(res, a, "")
@@ -73,35 +74,44 @@ class StorageChecks:
                     yield v(
                         "STORAGE-003", res, field, evidence="Principal * " + ", ".join(st["actions"][:3]), key=field
                     )
-            if not denies_insecure_transport(statements):
-                yield v("STORAGE-005", res, "statements")
         elif res.type == "gcp.storage.bucket":
             ubla = a.get("uniform_bucket_level_access")
-            if ubla is None or as_bool(ubla) is False:
+            if is_unknown(ubla):
+                yield Unresolved("STORAGE-006", "uniform_bucket_level_access", f"uniform access is {ubla}")
+            elif ubla is None or as_bool(ubla) is False:
                 yield v("STORAGE-006", res, "uniform_bucket_level_access")
             pap = a.get("public_access_prevention")
-            if pap is None or (known(pap) and str(pap).lower() != "enforced"):
+            if is_unknown(pap):
+                yield Unresolved("STORAGE-007", "public_access_prevention", f"public access prevention is {pap}")
+            elif pap is None or (known(pap) and str(pap).lower() != "enforced"):
                 yield v("STORAGE-007", res, "public_access_prevention", evidence=str(pap or "inherited (default)"))
             if not present(a.get("kms_key_name")):
                 yield v("STORAGE-008", res, "kms_key_name")
 
-    def _pab(self, res: PostureResource, pab: dict[str, Any], prefix: str) -> Iterable[Violation]:
+    def _pab(self, res: PostureResource, pab: dict[str, Any], prefix: str) -> Iterable[Violation | Unresolved]:
         off = [f for f in PAB_FLAGS if not is_unknown(pab.get(f)) and as_bool(pab.get(f)) is not True]
+        unknown = [f for f in PAB_FLAGS if is_unknown(pab.get(f))]
         if off:
             yield v("STORAGE-001", res, prefix + off[0], detail="not enabled: " + ", ".join(off))
+        elif unknown:
+            yield Unresolved("STORAGE-001", prefix + unknown[0], "set from an expression: " + ", ".join(unknown))
 
-    def _acl(self, res: PostureResource, a: dict[str, Any]) -> Iterable[Violation]:
+    def _acl(self, res: PostureResource, a: dict[str, Any]) -> Iterable[Violation | Unresolved]:
         acl = a.get("acl")
-        if known(acl) and str(acl).lower().replace("_", "-") in _PUBLIC_ACLS:
+        if is_unknown(acl):
+            yield Unresolved("STORAGE-002", "acl", f"ACL is {acl}")
+        elif known(acl) and str(acl).lower().replace("_", "-") in _PUBLIC_ACLS:
             yield v("STORAGE-002", res, "acl", evidence=str(acl))
 
-    def _sse(self, res: PostureResource, a: dict[str, Any], *, required: bool) -> Iterable[Violation]:
+    def _sse(self, res: PostureResource, a: dict[str, Any], *, required: bool) -> Iterable[Violation | Unresolved]:
         algo = a.get("sse_algorithm")
         if algo is None:
             if required:
                 yield v("STORAGE-004", res, "sse_algorithm", detail="no default encryption with a KMS key")
             return
-        if known(algo) and not str(algo).lower().startswith("aws:kms"):
+        if is_unknown(algo):
+            yield Unresolved("STORAGE-004", "sse_algorithm", f"encryption algorithm is {algo}")
+        elif known(algo) and not str(algo).lower().startswith("aws:kms"):
             yield v("STORAGE-004", res, "sse_algorithm", evidence=str(algo))
         elif known(algo) and not present(a.get("kms_key_id")):
             yield v("STORAGE-004", res, "sse_algorithm", detail="aws:kms without a customer-managed key id")

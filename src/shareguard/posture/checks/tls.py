@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shareguard.core.context import ScanContext
-from shareguard.posture.checks._util import data, known, present, v
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.checks._util import data, is_unknown, known, present, v
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 _TLS13 = re.compile(r"TLS13-1-(\d)")
 _TLS = re.compile(r"TLS-1-(\d)")
@@ -21,6 +21,15 @@ def elb_min_tls(policy: str) -> str | None:
         return str(table[policy])
     m = _TLS13.search(policy) or _TLS.search(policy)
     return f"1.{m.group(1)}" if m else None
+
+
+# Resource type → attribute → the rules that cannot be decided when it is an unresolved expression.
+_JUDGED: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws.elb.listener": {"protocol": ("TLS-001", "TLS-002", "TLS-003")},
+    "aws.apigateway.domain": {"security_policy": ("TLS-004",)},
+    "aws.cloudfront.distribution": {"minimum_protocol_version": ("TLS-005",)},
+    "gcp.compute.ssl_policy": {"min_tls_version": ("TLS-006",), "profile": ("TLS-007",)},
+}
 
 
 @dataclass(frozen=True)
@@ -36,17 +45,29 @@ class TlsChecks:
         }
     )
 
-    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes
         tables = data("tls")
+        unknown = [k for k in _JUDGED.get(res.type, {}) if is_unknown(a.get(k))]
+        for key in unknown:
+            for rule in _JUDGED[res.type][key]:
+                yield Unresolved(rule, key, f"{key} is {a[key]}")
         if res.type == "aws.elb.listener":
             proto = str(a.get("protocol") or "").upper()
+            if unknown:
+                return
             if proto in ("HTTPS", "TLS"):
                 policy = a.get("ssl_policy")
-                if policy is not None and not known(policy):
+                if is_unknown(policy):
+                    for rule in ("TLS-001", "TLS-002"):
+                        yield Unresolved(rule, "ssl_policy", f"SSL policy is {policy}")
                     return
                 name = str(policy or tables["elb_default_policy"])
                 low = elb_min_tls(name)
+                if low is None:
+                    for rule in ("TLS-001", "TLS-002"):
+                        yield Unresolved(rule, "ssl_policy", f"unknown security policy {name}")
+                    return
                 suffix = "" if policy else " (default)"
                 if low is not None and low < "1.2":
                     yield v("TLS-001", res, "ssl_policy", evidence=name + suffix, detail=f"allows TLS {low}")

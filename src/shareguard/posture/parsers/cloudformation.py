@@ -129,6 +129,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                         raw_type=rtype,
                         statement_lines=slines,
                         raw=pdoc,
+                        bucket=props.get("Bucket"),
                     )
                 )
     return out

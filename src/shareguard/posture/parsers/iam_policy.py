@@ -12,6 +12,7 @@ Canonical resources:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from shareguard.core.context import ScanContext
@@ -134,7 +135,10 @@ def aws_policy_resource(
     raw_type: str,
     statement_lines: list[int | None] | None = None,
     raw: Any = None,
+    bucket: Any = None,
 ) -> PostureResource:
+    """`bucket` (bucket policies): the bucket the policy attaches to, as written — a name, a Terraform
+    reference (`${aws_s3_bucket.b.id}`), a CloudFormation `{"Ref": …}` — for the cross-resource STORAGE-005."""
     lines = {}
     for i, ln in enumerate(statement_lines or []):
         if ln is not None:
@@ -144,7 +148,8 @@ def aws_policy_resource(
         name=name,
         file=file,
         line=line,
-        attributes={"statements": statements, "context": context},
+        attributes={"statements": statements, "context": context}
+        | ({"bucket": bucket} if context == "bucket" and bucket is not None else {}),
         source_format=source_format,
         raw_type=raw_type,
         lines=lines,
@@ -196,12 +201,24 @@ def gcp_policy_resource(
     lines: dict[str, int] | None = None,
     raw: Any = None,
 ) -> PostureResource:
+    # Whether the resource holds the whole audit-log configuration (LOG-005 judges only those): a project's
+    # get-iam-policy output, or any config for `allServices`.
+    complete = audit_configs is not None and (
+        any(c.get("service") == "allServices" for c in audit_configs)
+        or (raw_type == "gcp:iam-policy" and scope == "project")
+    )
     return PostureResource(
         type="gcp.iam.policy",
         name=name,
         file=file,
         line=line,
-        attributes={"bindings": bindings, "audit_configs": audit_configs, "scope": scope},
+        attributes={
+            "bindings": bindings,
+            "audit_configs": audit_configs,
+            "scope": scope,
+            "audit_configs_complete": complete,
+            "has_bindings": bool(bindings),
+        },
         source_format=source_format,
         raw_type=raw_type,
         lines=dict(lines or {}),
@@ -221,6 +238,9 @@ def _guess_scope(filename: str, bindings: list[dict[str, Any]]) -> str:
 
 
 # --- standalone files ------------------------------------------------------------------------------
+
+
+_S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/.*)?$")
 
 
 def _is_aws_policy(doc: Any) -> bool:
@@ -266,6 +286,12 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
             if any(a == "sts:AssumeRole" for s in stmts for a in s["actions"]) and any(s["principals"] for s in stmts)
             else ("bucket" if any(s["principals"] for s in stmts) else "identity")
         )
+        buckets = {
+            m.group(1)
+            for s in stmts
+            for r in s["resources"]
+            if isinstance(r, str) and (m := _S3_ARN.match(r)) is not None
+        }
         return [
             aws_policy_resource(
                 stmts,
@@ -277,6 +303,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 raw_type="aws:iam-policy-document",
                 statement_lines=lines,
                 raw=doc,
+                bucket=next(iter(buckets)) if len(buckets) == 1 else None,
             )
         ]
     if _is_gcp_policy(doc):

@@ -393,6 +393,8 @@ def embedded_policies(
                     raw_type=rtype,
                     statement_lines=[pline] * len(stmts),
                     raw=value,
+                    # an inline bucket policy attaches to its own bucket; aws_s3_bucket_policy names it
+                    bucket=f"${{{addr}.id}}" if rtype == "aws_s3_bucket" else body.get("bucket"),
                 )
             )
     m = _GCP_IAM.match(rtype)

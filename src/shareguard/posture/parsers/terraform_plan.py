@@ -115,8 +115,47 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 lines=lines,
             )
         )
-        out.extend(embedded_policies(rtype, name, values, entry.rel_path, line, lines, "terraform-plan", address))
+        policies = embedded_policies(rtype, name, values, entry.rel_path, line, lines, "terraform-plan", address)
+        if rtype == "aws_s3_bucket_policy" and policies and not _known_name(values.get("bucket")):
+            ref = _bucket_reference(doc, address)
+            if ref is not None:
+                for pol in policies:
+                    pol.attributes["bucket"] = ref
+        out.extend(policies)
     return out
+
+
+def _known_name(value: Any) -> bool:
+    return isinstance(value, str) and value != UNKNOWN and "${" not in value
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def _bucket_reference(doc: dict[str, Any], address: str) -> str | None:
+    """The bucket an `aws_s3_bucket_policy` of a plan refers to, from the plan's `configuration` (the name is
+    usually known only after apply): `${<module path>aws_s3_bucket.NAME.id}`, or None."""
+    parts = _INDEX.sub("", address).split(".")
+    module: Any = (doc.get("configuration") or {}).get("root_module")
+    prefix = ""
+    while len(parts) > 2 and parts[0] == "module" and isinstance(module, dict):
+        call = (module.get("module_calls") or {}).get(parts[1])
+        module = call.get("module") if isinstance(call, dict) else None
+        prefix += f"module.{parts[1]}."
+        parts = parts[2:]
+    if not isinstance(module, dict):
+        return None
+    local = ".".join(parts)
+    for res in as_list(module.get("resources")):
+        if not isinstance(res, dict) or res.get("address") != local:
+            continue
+        expr = (res.get("expressions") or {}).get("bucket")
+        refs = expr.get("references") if isinstance(expr, dict) else None
+        for r in as_list(refs):
+            if isinstance(r, str) and r.startswith("aws_s3_bucket."):
+                target = ".".join(_INDEX.sub("", r).split(".")[:2])
+                return f"${{{prefix}{target}.id}}"
+    return None
 
 
 FORMAT = FormatSpec(name="terraform_plan", claim=claim, parse=parse)
