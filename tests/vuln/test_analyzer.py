@@ -10,6 +10,7 @@ import pytest
 from tests.vuln.osv_fixtures import advisory, write_advisories
 
 from shareguard.core.context import ScanContext
+from shareguard.core.engine import consume
 from shareguard.core.facts import FactStore, ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding, SeveritySource, Status
 from shareguard.core.settings import Settings
@@ -38,7 +39,8 @@ def _run(facts: list[object], **options: object) -> tuple[list[Finding], ScanCon
     for f in facts:
         store.add(f)  # type: ignore[arg-type]
     ctx = ScanContext(settings=Settings.from_env(), options=dict(options))
-    found = [f for f in OsvMatcher().analyze(store, ctx) if isinstance(f, Finding)]
+    found: list[Finding] = []
+    consume(OsvMatcher().analyze(store, ctx), found, ctx)  # as the engine files them (coverage included)
     return found, ctx
 
 
@@ -65,7 +67,7 @@ def test_finding_fields(user_db: Path) -> None:
     assert f.remediation.fixed_version == "1.13.1"
     assert f.severity_source is SeveritySource.DEFAULT  # PyPA records carry no rating
     assert ctx.metadata["vulnerability_db"]["stale"] is False
-    assert {"DLC-C-02", "DLVM-C-02", "DATAFLOW-C-03"} <= ctx.assessed
+    assert {"DLC-C-02", "DLVM-C-02", "DATAFLOW-C-03"} <= set(ctx.coverage.duties)
 
 
 def test_workspace_dependency_is_application_duty(user_db: Path) -> None:

@@ -54,4 +54,4 @@ def test_ubuntu_priority_and_debian_urgency() -> None:
 
 def test_nothing_known_is_default() -> None:
     r = advisory_rating({})
-    assert (r.severity, r.source) == (Severity.MEDIUM, SeveritySource.DEFAULT)
+    assert (r.severity, r.source) == (Severity.UNKNOWN, SeveritySource.DEFAULT)  # never guessed as medium

@@ -3,7 +3,7 @@
 
 Conventions that keep this file unchanged as formats and checks are added:
 - a parser module exposes `FORMAT: FormatSpec` (duties are not listed per format: they are derived from
-  the rule files of the check families that examined a resource, see PostureAnalyzer.family_controls);
+  the rule files of the check families that examined a resource, see PostureAnalyzer.family_rules);
 - a check module exposes `CHECKS: tuple[PostureCheck, ...]`;
 - a rules file is a YAML list of `RuleMeta`.
 """
@@ -26,7 +26,7 @@ from shareguard.core.rules import RuleMeta, load_rules_yaml
 from shareguard.posture import checks as checks_pkg
 from shareguard.posture import parsers as parsers_pkg
 from shareguard.posture.bucket_policies import BucketPolicies
-from shareguard.posture.check import PostureAnalyzer, PostureCheck
+from shareguard.posture.check import PostureAnalyzer, PostureCheck, Selector, parse_selector
 from shareguard.posture.model import PostureResource
 
 VERSION = "1"
@@ -38,6 +38,9 @@ class FormatSpec:
     """Short format name; the analyzer is registered as `posture.<name>`."""
     claim: Callable[[FileEntry], bool]
     parse: Callable[[FileEntry, ScanContext], list[PostureResource]]
+    families: tuple[str, ...] = ()
+    """Check families whose duties a file of this format can touch (empty: any) — the duties a file that
+    cannot be parsed leaves incomplete."""
 
 
 @cache
@@ -64,11 +67,20 @@ def posture_rules() -> dict[str, RuleMeta]:
 
 
 @cache
-def family_controls() -> dict[str, tuple[str, ...]]:
+def family_rules() -> dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]:
+    """Each family's rules with their parsed `applies_to` (what a family that examined a resource evaluated)."""
     return {
-        family: tuple(sorted({cid for meta in rules.values() for cid in meta.control_ids}))
+        family: tuple((meta, tuple(parse_selector(t) for t in meta.applies_to)) for meta in rules.values())
         for family, rules in rules_by_family().items()
     }
+
+
+@cache
+def scope_controls(families: tuple[str, ...]) -> tuple[str, ...]:
+    """The duties of these families' rules (all families when empty): what an unparsable file leaves incomplete."""
+    by_family = rules_by_family()
+    chosen = families or tuple(by_family)
+    return tuple(sorted({cid for f in chosen for meta in by_family.get(f, {}).values() for cid in meta.control_ids}))
 
 
 class _PostureRules:
@@ -102,8 +114,8 @@ def register(registries: Registries) -> None:
             PostureAnalyzer(
                 name=f"posture.{spec.name}",
                 version=VERSION,
-                controls=(),  # duties are marked per check family that examined a resource
-                family_controls=family_controls,
+                controls=scope_controls(spec.families),
+                family_rules=family_rules,
                 claim=spec.claim,
                 parse=spec.parse,
                 checks=checks,

@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import SNIFF_BYTES, FileEntry
 from shareguard.core.errors import ParseError
+from shareguard.core.memo import per_scan
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers.shell import ShellScript, parse_shell
 from shareguard.posture.plugin import FormatSpec
@@ -409,7 +409,7 @@ def _split_flags(args: str) -> tuple[dict[str, str], str]:
     return flags, rest
 
 
-@lru_cache(maxsize=8192)
+@per_scan(maxsize=8192)  # the scan's: ENV values hold secrets
 def kv_pairs(text: str, *, arg: bool) -> tuple[tuple[str, str | None], ...]:
     """`K=V K2="v 2"` pairs, or the legacy `ENV K some value` form; `ARG K` has no value."""
     return tuple(_kv_pairs(text, arg=arg))
@@ -552,4 +552,5 @@ FORMAT = FormatSpec(
     name="dockerfile",
     claim=claim,
     parse=parse,
+    families=("dockerfile", "textfields"),
 )
