@@ -1,22 +1,47 @@
-"""Shared test settings: the one path to the public data beside the project, skipped cleanly if absent."""
+"""Shared test settings: the committed test data, and the one path to the large public corpora beside
+the project (skipped cleanly if absent)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "tests" / "data"
+"""Small public data committed with the tests (official schemas, real advisories, samples): never skipped."""
 SHARED_DATA = Path(os.environ.get("SHAREGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """`../shared/data` (or $SHAREGUARD_SHARED_DATA); the test is skipped when it is absent."""
+    """`../shared/data` (or $SHAREGUARD_SHARED_DATA): large corpora only (the whole PyPA advisory
+    database, the upstream framework extraction); the test is skipped when it is absent."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sarif_schema() -> dict[str, Any]:
+    """The official SARIF 2.1.0 JSON schema (OASIS, Errata 01), committed in tests/data/schemas."""
+    doc: dict[str, Any] = json.loads((TEST_DATA / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return doc
+
+
+@pytest.fixture(scope="session")
+def pypa_subset() -> Path:
+    """Real PyPA advisories (torch, pyyaml) in the upstream layout: LICENSE, SNAPSHOT, vulns/<package>/*.yaml."""
+    return TEST_DATA / "osv" / "pypa-advisory-database"
+
+
+@pytest.fixture(scope="session")
+def picklescan_samples() -> Path:
+    """picklescan's own benign and malicious samples (hostile: never load them)."""
+    return TEST_DATA / "picklescan" / "samples"
 
 
 @pytest.fixture(autouse=True)

@@ -40,13 +40,12 @@ def test_example_json_validates_and_applies_the_example_waivers(example_json: di
     assert statuses <= {"fail", "pass", "not_assessed"}
 
 
-def test_example_sarif_validates(tmp_path: Path, shared_data: Path) -> None:
+def test_example_sarif_validates(tmp_path: Path, sarif_schema: dict) -> None:
     out = tmp_path / "report.sarif"
     code, _, _ = run("audit", str(EXAMPLE), "--format", "sarif", "-o", str(out), "-q")
     assert code in (0, 3)
-    schema = json.loads((shared_data / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     doc = json.loads(out.read_text(encoding="utf-8"))
-    jsonschema.validators.validator_for(schema)(schema).validate(doc)
+    jsonschema.validators.validator_for(sarif_schema)(sarif_schema).validate(doc)
 
 
 def test_example_table_and_html(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_benign_directory_exits_zero(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_sarif(corpus: Path, shared_data: Path) -> None:
+def test_sarif(corpus: Path, sarif_schema: dict[str, object]) -> None:
     from shareguard.core.registry import load_registries
     from shareguard.report.interface import Reporter
 
@@ -46,8 +46,7 @@ def test_sarif(corpus: Path, shared_data: Path) -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((shared_data / "schemas" / "sarif-schema-2.1.0.json").read_text())
-    jsonschema.validate(doc, schema)
+    jsonschema.validate(doc, sarif_schema)
     results = doc["runs"][0]["results"]
     assert any(r["ruleId"] == "MODEL-001" for r in results)
 

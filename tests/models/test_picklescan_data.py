@@ -1,4 +1,4 @@
-"""picklescan's own samples (shared data, hostile: never loaded) are all classified.
+"""picklescan's own samples (tests/data/picklescan, hostile: never loaded) are all classified.
 
 Expectations are derived from picklescan's tests/test_scanner.py (which globals it reports as
 dangerous per file) plus the later samples' names (malicious14-20: runpy, bdb, pip, inductor,
@@ -64,10 +64,8 @@ BENIGN = {"benign0_v0.pkl", "benign0_v3.pkl", "benign0_v4.pkl", "pytorch_model.b
 
 
 @pytest.fixture(scope="module")
-def results(shared_data: Path) -> dict[str, list[object]]:
-    data = shared_data / "model-files" / "picklescan" / "tests" / "data"
-    if not data.is_dir():
-        pytest.skip("picklescan samples absent")
+def results(picklescan_samples: Path) -> dict[str, list[object]]:
+    data = picklescan_samples
     findings, issues = scan(data)
     assert not issues
     by: dict[str, list[object]] = {p.name: [] for p in data.iterdir() if p.is_file()}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,16 +17,11 @@ from shareguard.core.result import ScanResult
 from shareguard.report.sarif import FINGERPRINT_KEY, SRCROOT, SarifReporter
 
 
-@cache
-def _validator(schema_path: Path) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
 @pytest.fixture(scope="session")
-def sarif_validator(shared_data: Path) -> jsonschema.protocols.Validator:
-    return _validator(shared_data / "schemas" / "sarif-schema-2.1.0.json")
+def sarif_validator(sarif_schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """The official OASIS schema (committed in tests/data/schemas)."""
+    cls = jsonschema.validators.validator_for(sarif_schema)
+    return cls(sarif_schema)
 
 
 def render(result: ScanResult, catalog: Catalog) -> dict[str, Any]:

@@ -1,23 +1,43 @@
-"""OSV documents and stores for the vulnerability tests: the real PyPA advisories from shared data,
-or OSV JSON written here in the exact shape OSV publishes."""
+"""OSV documents and stores for the vulnerability tests: real PyPA advisories (the bundled snapshot's,
+the committed subset in tests/data, the whole database from shared data), or OSV JSON written here in
+the exact shape OSV publishes."""
 
 from __future__ import annotations
 
 import json
+import zipfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shareguard.vuln.importer import import_path
+from shareguard.vuln.snapshot import SNAPSHOT_ZIP
 from shareguard.vuln.store import VulnStore
 
 
 def pypa_vulns(shared_data: Path) -> Path:
+    """The whole PyPA advisory database (a large corpus: only in shared data, skipped without it)."""
     path = shared_data / "osv" / "pypa-advisory-database" / "vulns"
     if not path.is_dir():
         pytest.skip("PyPA advisory database not in shared data")
     return path
+
+
+def bundled_pypa_advisories(directory: Path) -> Path:
+    """The real PyPA advisories of the bundled snapshot (1,000+ records of the key ML packages, CC-BY 4.0),
+    written to `directory` as OSV JSON; shareguard's own records in it (`shareguard/`) are left out."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (
+        resources.as_file(resources.files("shareguard.vuln.data").joinpath(SNAPSHOT_ZIP)) as path,
+        zipfile.ZipFile(path) as zf,
+    ):
+        for name in zf.namelist():
+            package, _, file = name.partition("/")
+            if file.endswith(".json") and package != "shareguard":
+                (directory / file).write_bytes(zf.read(name))
+    return directory
 
 
 def write_advisories(directory: Path, docs: list[dict[str, Any]]) -> Path:

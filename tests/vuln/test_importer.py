@@ -36,15 +36,24 @@ def test_zip_as_osv_publishes_it(tmp_path: Path) -> None:
         assert (src.source, src.ecosystem, src.advisory_count) == ("all.zip", "PyPI", 3)
 
 
-def test_real_pypa_directory_recursive_yaml(tmp_path: Path, shared_data: Path) -> None:
-    root = pypa_vulns(shared_data)
+def test_real_pypa_directory_recursive_yaml(tmp_path: Path, pypa_subset: Path) -> None:
+    """Real PyPA YAML in the upstream layout (the committed torch and pyyaml advisories)."""
     with _store(tmp_path) as store:
-        report = import_path(store, root.parent)  # the repository root: vulns/<pkg>/*.yaml found recursively
-        assert report.imported > 2000 and not report.rejected
+        report = import_path(store, pypa_subset)  # the repository root: vulns/<pkg>/*.yaml found recursively
+        assert report.imported == len(list(pypa_subset.glob("vulns/*/*.yaml"))) == 5 and not report.rejected
+        assert report.by_ecosystem == {"PyPI": 5}
         adv = store.advisory("PYSEC-2018-49")
         assert adv is not None and "CVE-2017-18342" in adv.aliases
         rows = {r.advisory_id: r for r in store.affected_for("PyPI", "pyyaml")}
         assert "3.10" in rows["PYSEC-2018-49"].versions  # quoted in the YAML, kept as written
+
+
+def test_the_whole_pypa_database(tmp_path: Path, shared_data: Path) -> None:
+    """Every record of the whole database imports (a large corpus: shared data only, skipped without it)."""
+    root = pypa_vulns(shared_data)
+    with _store(tmp_path) as store:
+        report = import_path(store, root.parent)
+        assert report.imported > 2000 and not report.rejected
 
 
 def test_yaml_scalars_stay_strings(tmp_path: Path) -> None:

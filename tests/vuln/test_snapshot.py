@@ -37,9 +37,9 @@ def test_install_snapshot(tmp_path: Path) -> None:
         assert store.counts()[0] == src.advisory_count > 500
 
 
-def test_build_snapshot_from_real_data(tmp_path: Path, shared_data: Path) -> None:
-    root = shared_data / "osv" / "pypa-advisory-database"
-    info = build_snapshot(root, tmp_path, ("torch", "pyyaml"))
+def test_build_snapshot_from_real_data(tmp_path: Path, pypa_subset: Path) -> None:
+    """From real PyPA data in the upstream layout (the committed torch and pyyaml advisories)."""
+    info = build_snapshot(pypa_subset, tmp_path, ("torch", "pyyaml"))
     meta = json.loads((tmp_path / SNAPSHOT_META).read_text(encoding="utf-8"))
     assert meta["pypa_advisories"] == 5  # the real PyPA records of torch and pyyaml
     assert meta["shareguard_advisories"] == ["GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"]  # torch's authored ones

@@ -32,7 +32,13 @@ SeverityOpt = Annotated[
     typer.Option("--severity", "-s", help="Comma-separated severities to report (default: all)."),
 ]
 ExitCodeOpt = Annotated[
-    int, typer.Option("--exit-code", help="Exit with this code when a finding of the reported severities remains.")
+    int,
+    typer.Option(
+        "--exit-code",
+        min=0,
+        max=255,
+        help="Exit with this code (0-255) when a finding of the reported severities remains.",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notices on stderr.")]
 IgnoreFileOpt = Annotated[

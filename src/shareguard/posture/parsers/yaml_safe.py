@@ -164,7 +164,43 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
     """Events → node graph, iteratively (no recursion, whatever the nesting).
 
     Returns each document's root and whether it used aliases (only then can its expansion
-    exceed what the node count and stack depth already bounded)."""
+    exceed what the node count and stack depth already bounded).
+
+    The budgets are shareguard's, whatever the YAML library does. libyaml scans all the openers of
+    nested flow collections (`[[[[…`) before the first event comes out, and the libyaml of newer
+    PyYAML releases (6.0.3+) stops at 1000 levels with its own error, before the depth budget has
+    seen an event. So on a libyaml error the text before the failing position is replayed: a budget
+    it exceeds is the error reported (a deep document gets the same clear `BudgetExceeded` with
+    every PyYAML); otherwise libyaml's own error is."""
+    try:
+        return _compose_with(text, origin, budgets)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        error = ParseError(f"invalid YAML: {problem}", path=origin, line=mark.line + 1 if mark else None)
+    cut = _offset(text, mark.line, mark.column) if mark else 0
+    if cut > 0:
+        try:
+            _compose_with(text[:cut], origin, budgets)
+        except BudgetExceeded as budget:
+            raise budget from None
+        except (yaml.YAMLError, ParseError):
+            pass
+    raise error
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """Character offset of 0-based (`line`, `column`) in `text` (0 when it lies beyond the text)."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return 0
+    return min(start + column, len(text))
+
+
+def _compose_with(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | None, bool]]:
+    """`_compose` without the error translation: the parser's YAML errors propagate."""
     roots: list[tuple[_Node | None, bool]] = []
     anchors: dict[str, _Node] = {}
     stack: list[_Node] = []
@@ -236,10 +272,6 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
                 stack.append(node)
                 if len(stack) > max_depth:
                     raise BudgetExceeded(f"YAML nesting deeper than {max_depth} levels", path=origin, line=node.line)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ParseError(f"invalid YAML: {problem}", path=origin, line=mark.line + 1 if mark else None) from None
     finally:
         loader.dispose()
     return roots
