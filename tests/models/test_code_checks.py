@@ -10,7 +10,7 @@ import pytest
 from shareguard.models.code.ast_checks import check_env_text, check_source
 from shareguard.models.code.notebook import code_cells
 
-from .helpers import scan
+from .helpers import DUTIES, duty_statuses, scan, scan_result
 
 
 def ids(src: str) -> list[str]:
@@ -79,9 +79,15 @@ def test_notebook_cells_and_magics(tmp_path: Path) -> None:
     assert [(f.rule_id, f.location.field_path, f.location.line) for f in findings] == [("MLCODE-002", "cells[1]", 4)]
 
 
-def test_unparseable_sources_are_a_warning_not_a_crash(tmp_path: Path) -> None:
+def test_unparseable_sources_are_incomplete_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text("def (:\n")
     (tmp_path / "bad.ipynb").write_text("{not json")
     (tmp_path / "deep.py").write_text("x = " + "(" * 5000 + ")" * 5000)
-    findings, issues = scan(tmp_path)
-    assert findings == [] and len(issues) == 3
+    res = scan_result(tmp_path)
+    assert res.findings == []
+    assert sorted((i.path, i.kind) for i in res.issues) == [
+        ("bad.ipynb", "error"),
+        ("bad.py", "error"),
+        ("deep.py", "error"),
+    ]
+    assert duty_statuses(res) == dict.fromkeys(DUTIES, "incomplete")

@@ -10,12 +10,14 @@ from collections.abc import Iterable
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
+from shareguard.core.coverage import Evaluation, Gap, Unassessed
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import BudgetExceeded
 from shareguard.models.formats.blob import Budget, CorruptData
 from shareguard.models.formats.env import Env
 from shareguard.models.formats.sniff import MODEL_EXTENSIONS, Kind, sniff
 from shareguard.models.inspect import inspect_stream
+from shareguard.models.rules import rule
 from shareguard.models.sink import FindingSink, Where
 
 CONTROLS = ("DLC-C-03", "DLVM-C-03", "DATAFLOW-C-08")
@@ -51,6 +53,8 @@ class ModelFileAnalyzer:
         return sniff(entry.head(4096), entry.rel_path) is not Kind.UNKNOWN
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
+        """Findings, an `Evaluation` per rule a reader really evaluated on the file, and a per-file
+        issue (the file's duties `incomplete`) for each part that could not be analysed."""
         sink = FindingSink(self.name)
         budgets = ctx.settings.budgets
         env = Env(
@@ -65,19 +69,30 @@ class ModelFileAnalyzer:
             try:
                 inspect_stream(env, where, fh, entry.size, entry.rel_path)
             except BudgetExceeded as exc:
-                sink.add("MODEL-010", where, evidence=exc.message, key="budget")
+                sink.not_analysed(where, f"over the decompression budget, the rest not analysed: {exc.message}")
             except CorruptData as exc:
-                sink.add("MODEL-003", where, title=f"Corrupt data: {exc}", evidence=str(exc), key="corrupt")
+                sink.not_analysed(where, f"corrupt data, the rest not analysed: {exc}")
             except _PARSER_ERRORS as exc:
                 # Defence in depth: a library parser (zipfile, tarfile, h5py) failing on hostile
-                # bytes must leave a finding, never a crash or a silently "clean" file.
-                msg = f"{type(exc).__name__}: {exc}"[:300]
-                sink.add(
-                    "MODEL-003", where, title=f"File could not be fully analysed ({msg})", evidence=msg, key="parser"
-                )
+                # bytes must leave the file incomplete, never a crash or a silently "clean" file.
+                sink.not_analysed(where, f"could not be fully analysed ({type(exc).__name__}: {exc})")
         if sink.dropped:
             ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
-        return sink.findings
+        report_gaps(sink, entry.rel_path, ctx, self.name)
+        return [*sink.findings, *evaluations(sink, entry.rel_path)]
+
+
+def evaluations(sink: FindingSink, resource: str) -> list[Evaluation]:
+    """The rules the readers really evaluated on this file, as coverage records."""
+    return [Evaluation(r, rule(r).control_ids, resource) for r in sink.evaluated]
+
+
+def report_gaps(sink: FindingSink, path: str, ctx: ScanContext, analyzer: str) -> None:
+    """Each part not analysed is a per-file issue that leaves the analyzer's duties incomplete."""
+    for where, reason in sink.gaps:
+        ctx.error(path, f"{where.member}: {reason}" if where.member else reason, analyzer)
+    if sink.gaps_dropped:
+        ctx.error(path, f"{sink.gaps_dropped} further parts not analysed", analyzer)
 
 
 MAX_CODE_BYTES = 8 * 1024 * 1024
@@ -96,32 +111,48 @@ class MLCodeAnalyzer:
         return entry.suffix in (".py", ".ipynb", ".sh") or n in ENV_FILES or n.endswith(".env")
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
-        from shareguard.models.code.ast_checks import CodeHit, check_env_text, check_source
-        from shareguard.models.code.notebook import code_cells
+        """Findings, an `Evaluation` per rule whose construct occurs in the code and was judged (a file
+        without any evaluates nothing), and `ctx.error` for code that does not parse (its duties
+        `incomplete`: what it holds is unknown)."""
+        from shareguard.models.code.ast_checks import CodeHit, scan_env_text, scan_source
+        from shareguard.models.code.notebook import read_notebook
 
         text = entry.read_text(min(MAX_CODE_BYTES, ctx.settings.budgets.max_config_bytes))
         sink = FindingSink(self.name)
         where = Where(entry.rel_path)
+        gaps: list[Gap] = []
+        hits: list[tuple[str | None, CodeHit]] = []
         if entry.suffix == ".py":
             try:
-                hits: list[tuple[str | None, CodeHit]] = [(None, h) for h in check_source(text, entry.rel_path)]
+                code = scan_source(text, entry.rel_path)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-                ctx.warn(entry.rel_path, f"Python source does not parse ({type(exc).__name__}); not checked", self.name)
+                ctx.error(entry.rel_path, f"Python source does not parse ({_why(exc)}); not checked", self.name)
                 return []
+            hits = [(None, h) for h in code.hits]
+            sink.evaluate(*sorted(code.evaluated))
         elif entry.suffix == ".ipynb":
-            hits = []
             try:
-                cells = code_cells(text)
+                language, cells = read_notebook(text)
             except (ValueError, RecursionError) as exc:
-                ctx.warn(entry.rel_path, f"not a readable notebook: {exc}", self.name)
+                ctx.error(entry.rel_path, f"not a readable notebook ({_why(exc)}); not checked", self.name)
                 return []
+            if language not in ("python", "python3", "ipython", "ipython3"):
+                return []  # another kernel's code: nothing in the scope of Python checks
             for cell in cells:
                 try:
-                    hits.extend((f"cells[{cell.index}]", h) for h in check_source(cell.source, entry.rel_path))
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    continue  # a cell in another kernel language or with magics we do not model
+                    code = scan_source(cell.source, entry.rel_path)
+                except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                    # The rest of the notebook was checked; this cell was not, so its duties cannot pass.
+                    reason = f"cells[{cell.index}] does not parse as Python ({_why(exc)}); not checked"
+                    ctx.warn(entry.rel_path, reason, self.name)
+                    gaps.append(Gap(self.controls, entry.rel_path, reason))
+                    continue
+                hits.extend((f"cells[{cell.index}]", h) for h in code.hits)
+                sink.evaluate(*sorted(code.evaluated))
         else:
-            hits = [(None, h) for h in check_env_text(text)]
+            code = scan_env_text(text)
+            hits = [(None, h) for h in code.hits]
+            sink.evaluate(*sorted(code.evaluated))
         for field_path, h in hits:
             key = f"{field_path or ''}:{h.evidence}"
             sink.add(
@@ -135,13 +166,26 @@ class MLCodeAnalyzer:
                 resource_type="source_file",
                 properties={"cell": field_path} if field_path else None,
             )
+        if sink.dropped:
+            ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
         # the field path of a notebook finding goes into the location
-        return [
+        findings = [
             f.model_copy(update={"location": f.location.model_copy(update={"field_path": f.properties.get("cell")})})
             if f.properties.get("cell")
             else f
             for f in sink.findings
         ]
+        return [*findings, *evaluations(sink, entry.rel_path), *gaps]
+
+
+def _why(exc: BaseException) -> str:
+    """`SyntaxError: invalid syntax (line 3)`: the parser's reason in one line."""
+    if isinstance(exc, SyntaxError) and exc.msg:
+        return f"{type(exc).__name__}: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}" if str(exc) else type(exc).__name__
+
+
+LOOSE_PINS = "declared dependencies without an exact pin (==) are not matched against advisories"
 
 
 class DependencyAnalyzer:
@@ -151,8 +195,9 @@ class DependencyAnalyzer:
 
     name = "models.deps"
     version = "2"
-    controls: tuple[str, ...] = ()
-    """No finding of its own: the duties are marked by the vulnerability matcher that reads its facts."""
+    controls: tuple[str, ...] = CONTROLS
+    """The duties of declared application dependencies (VULN-APP-DEPENDENCY): evaluated by the
+    vulnerability matcher that reads its facts; a dependency file it cannot parse leaves them incomplete."""
 
     def claims(self, entry: FileEntry) -> bool:
         from shareguard.models.code.deps import is_dependency_file
@@ -167,9 +212,13 @@ class DependencyAnalyzer:
         try:
             deps = parse(entry.name, text)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            ctx.warn(entry.rel_path, f"dependency file not parsed: {type(exc).__name__}: {exc}", self.name)
+            ctx.error(entry.rel_path, f"dependency file not parsed: {type(exc).__name__}: {exc}", self.name)
             return []
-        return [
+        out: list[Output] = []
+        if any(dep.pinned is None for dep in deps):
+            # Only exact pins can be matched: silence about the others is not a pass (said once per scan).
+            out.append(Unassessed(self.controls, LOOSE_PINS))
+        return out + [
             Package(
                 name=dep.name,
                 version=dep.pinned,

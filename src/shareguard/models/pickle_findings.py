@@ -1,4 +1,9 @@
-"""Turn a pickle walk into findings: policy verdict per callable, anomalies, incomplete walks."""
+"""Turn a pickle walk into findings: policy verdict per callable, anomalies, incomplete walks.
+
+A pickle walked to its end (every pickle of the stream, no error, nothing malformed) has had the
+load-time-code rules evaluated on it; a walk that stopped early or met a malformed stream has not:
+what it found before is reported, and the rest is a part not analysed (the file's duties stay
+incomplete unless something failed)."""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ from shareguard.core.finding import SeveritySource
 from shareguard.models.formats.pickle_policy import Verdict, default_policy
 from shareguard.models.formats.pickle_walker import GlobalUse, WalkResult
 from shareguard.models.sink import FindingSink, Where
+
+PICKLE_RULES = ("MODEL-001", "MODEL-002", "MODEL-005", "MODEL-006")
+"""What a complete walk judges: every global (dangerous, unknown) and every call or BUILD it could not resolve."""
+TRAILING_RULE = "MODEL-004"
 
 _SAFE_LOAD = (
     "Do not load this file. If it is a PyTorch checkpoint you must use, load it with "
@@ -68,23 +77,15 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
             properties={"kind": a.kind},
         )
     if res.error is not None:
-        sink.add(
-            "MODEL-003",
-            where,
-            title=f"Pickle stream not fully analysed: {res.error}",
-            evidence=res.error,
-            offset=res.error_offset,
-            key="walk-error",
-            properties={"pickles": res.pickles, "opcodes": res.opcodes},
-        )
+        at = f" at byte {res.error_offset}" if res.error_offset is not None else ""
+        done = f"; {res.pickles} pickle(s) before it were walked" if res.pickles else ""
+        sink.not_analysed(where, f"pickle stream not fully analysed{at}: {res.error}{done}")
     elif res.malformed:
-        sink.add(
-            "MODEL-003",
-            where,
-            title=f"Malformed pickle stream: {res.malformed[0]}",
-            evidence="; ".join(res.malformed[:5]),
-            key="malformed",
-        )
+        sink.not_analysed(where, f"malformed pickle stream, not reliably analysed: {'; '.join(res.malformed[:3])}")
+    else:
+        sink.evaluate(*PICKLE_RULES)
+        if not (expect_trailing or res.torch_legacy):
+            sink.evaluate(TRAILING_RULE)
     if res.trailing_offset is not None and not (expect_trailing or res.torch_legacy):
         sink.add(
             "MODEL-004",

@@ -2,6 +2,12 @@
 
 Import aliases are resolved (`import torch as t`, `from pickle import loads as l`), so a call is
 matched by its fully qualified name.
+
+Each rule judges one construct (a `torch.load` call, a YAML load, a hub download of a hub id…). A
+rule is *evaluated* on a source only where that construct occurs and was judged: `scan_source`
+returns those rule ids beside the hits. Code without the construct says nothing about the rule (a
+`print("hello")` evaluates none), and neither does a construct the check cannot decide (a computed
+`allow_pickle=` or `safe_mode=`), which is not flagged either.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ PICKLE_LOADS = frozenset(
 YAML_UNSAFE = frozenset({"yaml.unsafe_load", "yaml.unsafe_load_all"})
 YAML_FULL = frozenset({"yaml.full_load", "yaml.full_load_all"})
 YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
+YAML_SAFE = frozenset({"yaml.safe_load", "yaml.safe_load_all"})
+KERAS_MODULES = ("keras.", "tensorflow.", "tf_keras.")
+REMOTE_CODE_LOADERS = ("from_pretrained", "load_dataset")
+"""Loaders that take `trust_remote_code` (default off): a call without it is judged by MLCODE-006."""
 SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 HUB_DOWNLOADS = ("from_pretrained", "hf_hub_download", "snapshot_download", "hf_hub_url", "load_dataset")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -110,22 +120,39 @@ def _src(node: ast.AST, source: str) -> str:
     return text[:200]
 
 
+@dataclass(frozen=True)
+class CodeScan:
+    hits: list[CodeHit]
+    evaluated: frozenset[str]
+    """Rules whose construct occurs in the code and was judged (failing or not)."""
+
+
 def check_source(source: str, filename: str = "<code>") -> list[CodeHit]:
     """Parse and check; raises SyntaxError/ValueError for code that does not parse."""
+    return scan_source(source, filename).hits
+
+
+def scan_source(source: str, filename: str = "<code>") -> CodeScan:
+    """The hits and the rules evaluated; raises SyntaxError/ValueError for code that does not parse."""
     tree = ast.parse(source, filename=filename)
     al = _Aliases()
     al.visit(tree)
-    return list(_walk(tree, al.names, source))
+    judged: set[str] = set()
+    hits = list(_walk(tree, al.names, source, judged))
+    return CodeScan(hits, frozenset(judged))
 
 
-def _walk(tree: ast.AST, aliases: dict[str, str], source: str) -> Iterator[CodeHit]:
+def _walk(tree: ast.AST, aliases: dict[str, str], source: str, judged: set[str]) -> Iterator[CodeHit]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            yield from _call(node, aliases, source)
+            yield from _call(node, aliases, source, judged)
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                if _is_environ_key(t, aliases) and _truthy(getattr(node, "value", None)):
+                if not _is_environ_key(t, aliases):
+                    continue
+                judged.add("MLCODE-003")
+                if _truthy(getattr(node, "value", None)):
                     yield CodeHit("MLCODE-003", node.lineno, node.col_offset, _src(node, source))
 
 
@@ -140,11 +167,12 @@ def _truthy(value: ast.expr | None) -> bool:
     return str(v).strip().lower() not in FALSEY
 
 
-def _call(node: ast.Call, aliases: dict[str, str], source: str) -> Iterator[CodeHit]:
+def _call(node: ast.Call, aliases: dict[str, str], source: str, judged: set[str]) -> Iterator[CodeHit]:
     name = qualname(node.func, aliases) or ""
     line, col = node.lineno, node.col_offset
     ev = _src(node, source)
     if name in TORCH_LOADS:
+        judged.update(("MLCODE-001", "MLCODE-002"))
         wo = _kw(node, "weights_only")
         if wo is None:
             yield CodeHit("MLCODE-002", line, col, ev)
@@ -153,13 +181,19 @@ def _call(node: ast.Call, aliases: dict[str, str], source: str) -> Iterator[Code
         elif _const(wo) is _Missing:
             yield CodeHit("MLCODE-002", line, col, ev, title="torch.load with a computed weights_only")
     elif name in PICKLE_LOADS:
+        judged.add("MLCODE-004")
         yield CodeHit("MLCODE-004", line, col, ev, title=f"Deserialization with {name}")
     elif name in ("numpy.load",):
-        if _const(_kw(node, "allow_pickle")) is True:
+        allow = _const(_kw(node, "allow_pickle")) if _kw(node, "allow_pickle") is not None else False
+        if allow is not _Missing:
+            judged.add("MLCODE-008")
+        if allow is True:
             yield CodeHit("MLCODE-008", line, col, ev)
     elif name in YAML_UNSAFE:
+        judged.add("MLCODE-005")
         yield CodeHit("MLCODE-005", line, col, ev, title=f"{name} constructs arbitrary Python objects")
     elif name in YAML_FULL:
+        judged.add("MLCODE-005")
         yield CodeHit(
             "MLCODE-005",
             line,
@@ -169,43 +203,62 @@ def _call(node: ast.Call, aliases: dict[str, str], source: str) -> Iterator[Code
             severity=Severity.MEDIUM,
         )
     elif name in YAML_LOAD:
+        judged.add("MLCODE-005")
         loader = _kw(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
         lname = (qualname(loader, aliases) or "").rsplit(".", 1)[-1] if loader is not None else ""
         if lname not in SAFE_LOADERS:
             yield CodeHit("MLCODE-005", line, col, ev)
+    elif name in YAML_SAFE:
+        judged.add("MLCODE-005")
     elif name in ("eval", "exec", "builtins.eval", "builtins.exec"):
+        judged.add("MLCODE-009")
         arg = node.args[0] if node.args else None
         if arg is not None and not isinstance(arg, ast.Constant):
             yield CodeHit("MLCODE-009", line, col, ev, title=f"{name.rsplit('.', 1)[-1]}() of a computed value")
     elif name in ("os.putenv", "os.environ.setdefault") and node.args:
-        if _const(node.args[0]) == FORCE_VAR and _truthy(node.args[1] if len(node.args) > 1 else None):
-            yield CodeHit("MLCODE-003", line, col, ev)
+        if _const(node.args[0]) == FORCE_VAR:
+            judged.add("MLCODE-003")
+            if _truthy(node.args[1] if len(node.args) > 1 else None):
+                yield CodeHit("MLCODE-003", line, col, ev)
     elif name == "os.environ.update":
         for arg in node.args:
             if isinstance(arg, ast.Dict):
                 for k, v in zip(arg.keys, arg.values, strict=False):
-                    if k is not None and _const(k) == FORCE_VAR and _truthy(v):
-                        yield CodeHit("MLCODE-003", line, col, ev)
+                    if k is not None and _const(k) == FORCE_VAR:
+                        judged.add("MLCODE-003")
+                        if _truthy(v):
+                            yield CodeHit("MLCODE-003", line, col, ev)
         for kw in node.keywords:
-            if kw.arg == FORCE_VAR and _truthy(kw.value):
-                yield CodeHit("MLCODE-003", line, col, ev)
+            if kw.arg == FORCE_VAR:
+                judged.add("MLCODE-003")
+                if _truthy(kw.value):
+                    yield CodeHit("MLCODE-003", line, col, ev)
+    short = name.rsplit(".", 1)[-1]
     trc = _kw(node, "trust_remote_code")
     if trc is not None and _const(trc) is True:
+        judged.add("MLCODE-006")
         yield CodeHit("MLCODE-006", line, col, ev)
-    if name.endswith("load_model") and _const(_kw(node, "safe_mode")) is False:
-        yield CodeHit("MLCODE-007", line, col, ev)
-    short = name.rsplit(".", 1)[-1]
+    elif (trc is not None and _const(trc) is False) or (trc is None and short in REMOTE_CODE_LOADERS):
+        judged.add("MLCODE-006")
+    if name.endswith("load_model"):
+        safe = _kw(node, "safe_mode")
+        if safe is not None and _const(safe) is False:
+            judged.add("MLCODE-007")
+            yield CodeHit("MLCODE-007", line, col, ev)
+        elif name.startswith(KERAS_MODULES) and (safe is None or _const(safe) is True):
+            judged.add("MLCODE-007")
     if short in HUB_DOWNLOADS:
-        yield from _hub(node, short, line, col, ev)
+        yield from _hub(node, short, line, col, ev, judged)
 
 
-def _hub(node: ast.Call, short: str, line: int, col: int, ev: str) -> Iterator[CodeHit]:
+def _hub(node: ast.Call, short: str, line: int, col: int, ev: str, judged: set[str]) -> Iterator[CodeHit]:
     repo = _kw(node, "repo_id") or _kw(node, "pretrained_model_name_or_path") or _kw(node, "path")
     if repo is None and node.args:
         repo = node.args[0]
     rid = _const(repo)
     if not (isinstance(rid, str) and _HUB_ID.match(rid)):
         return  # a local path or a computed id: not provably a hub download
+    judged.add("MLCODE-010")
     rev = _const(_kw(node, "revision"))
     if isinstance(rev, str) and _SHA.match(rev):
         return
@@ -220,9 +273,16 @@ _ENV_LINE = re.compile(
 
 def check_env_text(text: str) -> list[CodeHit]:
     """`.env`/shell assignments of TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD to a true value."""
+    return scan_env_text(text).hits
+
+
+def scan_env_text(text: str) -> CodeScan:
+    """The hits, and MLCODE-003 as evaluated where the file assigns the variable at all."""
     hits = []
+    assigned = False
     for m in _ENV_LINE.finditer(text):
+        assigned = True
         if m.group(1).strip().lower() not in FALSEY:
             line = text.count("\n", 0, m.start()) + 1
             hits.append(CodeHit("MLCODE-003", line, 0, m.group(0).strip()[:200]))
-    return hits
+    return CodeScan(hits, frozenset({"MLCODE-003"}) if assigned else frozenset())

@@ -4,6 +4,10 @@ Layout (ggml's gguf.md): magic `GGUF`, version (1-3), tensor count and key/value
 u64 after), key/value pairs (string key, u32 value type, value), tensor infos (name, n_dims <= 4,
 dims, ggml type, offset), then the data section aligned to `general.alignment` (default 32).
 Every count and length is bounded by what the file can hold.
+
+The format holds no code: checking the header is MODEL-061's whole evaluation (a truncated or
+inconsistent header is its finding). A format version this reader does not know is a part not
+analysed, not a finding.
 """
 
 from __future__ import annotations
@@ -50,13 +54,21 @@ class GGUFError(Exception):
         self.offset = offset
 
 
+class UnsupportedVersion(GGUFError):
+    """A GGUF version this reader does not know (the header layout may differ)."""
+
+
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     try:
         check(fh, size)
+    except UnsupportedVersion as exc:
+        env.sink.not_analysed(where, f"GGUF header not analysed: {exc}")
+        return
     except GGUFError as exc:
         env.sink.add(
             "MODEL-061", where, title=f"Invalid GGUF header: {exc}", evidence=str(exc), offset=exc.offset, key="gguf"
         )
+    env.sink.evaluate("MODEL-061")
 
 
 def check(fh: BinaryIO, size: int | None) -> dict[str, object]:
@@ -73,7 +85,7 @@ def _check(r: ChunkedReader, size: int | None) -> dict[str, object]:
         raise GGUFError("bad magic", 0)
     version = int.from_bytes(r.read(4), "little")
     if not 1 <= version <= 3:
-        raise GGUFError(f"unsupported version {version}", 4)
+        raise UnsupportedVersion(f"unsupported version {version}", 4)
     width = 4 if version == 1 else 8
     n_tensors = int.from_bytes(r.read(width), "little")
     n_kv = int.from_bytes(r.read(width), "little")

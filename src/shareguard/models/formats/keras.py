@@ -4,6 +4,11 @@ Both hold the same JSON config; loading it imports every `module` it names and, 
 layers, unmarshals Python bytecode (base64 in `function`). Nothing is deserialized here: the JSON
 is walked as data. `.h5` attributes are read with h5py (attributes only, no datasets); without
 h5py the JSON is found in the raw bytes (HDF5 stores small attributes uncompressed).
+
+A config walked whole has had MODEL-030 and MODEL-031 evaluated on it; so has an HDF5 file whose
+attributes h5py read and that holds no model config (nothing in it can name code to load). A config
+over budget or not JSON, one too large to walk, or an HDF5 file read without h5py in whose raw bytes
+no config was found, is a part not analysed.
 """
 
 from __future__ import annotations
@@ -21,19 +26,18 @@ MAX_NODES = 2_000_000
 RAW_CONFIG_WINDOW = 16 * 1024 * 1024
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow", "keras_nlp", "keras_hub", "keras_cv")
 LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__"})
+CONFIG_RULES = ("MODEL-030", "MODEL-031")
 
 
 def scan_config_stream(env: Env, where: Where, fh: BinaryIO, size: int | None, version: str | None = None) -> None:
     raw = fh.read(MAX_CONFIG + 1)
     if len(raw) > MAX_CONFIG:
-        env.sink.add(
-            "MODEL-003", where, title="Keras config over the size budget", evidence="config.json too large", key="keras"
-        )
+        env.sink.not_analysed(where, f"Keras config over the {MAX_CONFIG}-byte budget")
         return
     try:
         config = json.loads(raw.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError) as exc:
-        env.sink.add("MODEL-003", where, title=f"Keras config is not JSON: {exc}", evidence=str(exc)[:200], key="keras")
+        env.sink.not_analysed(where, f"Keras config is not JSON: {str(exc)[:200]}")
         return
     check_config(env, where, config, version)
 
@@ -41,7 +45,12 @@ def scan_config_stream(env: Env, where: Where, fh: BinaryIO, size: int | None, v
 def check_config(env: Env, where: Where, config: Any, version: str | None) -> None:
     old = _older_than_3_9(version)
     seen: set[str] = set()
-    for node, path in _dicts(config):
+    nodes, whole = _dicts(config)
+    if whole:
+        env.sink.evaluate(*CONFIG_RULES)
+    else:
+        env.sink.not_analysed(where, f"Keras config has over {MAX_NODES} JSON values; the rest was not walked")
+    for node, path in nodes:
         cls = node.get("class_name")
         if not isinstance(cls, str):
             continue
@@ -113,8 +122,9 @@ def _older_than_3_9(version: str | None) -> bool:
         return False
 
 
-def _dicts(root: Any) -> list[tuple[dict[str, Any], str]]:
-    """Every dict in the JSON with a path, iteratively (no recursion on hostile depth)."""
+def _dicts(root: Any) -> tuple[list[tuple[dict[str, Any], str]], bool]:
+    """Every dict in the JSON with a path, iteratively (no recursion on hostile depth); and whether
+    the walk was whole (False when it stopped at the node budget)."""
     out: list[tuple[dict[str, Any], str]] = []
     stack: list[tuple[Any, str]] = [(root, "$")]
     count = 0
@@ -122,7 +132,8 @@ def _dicts(root: Any) -> list[tuple[dict[str, Any], str]]:
         value, path = stack.pop()
         count += 1
         if count > MAX_NODES:
-            break
+            out.reverse()
+            return out, False
         if isinstance(value, dict):
             out.append((value, path))
             for k, v in value.items():
@@ -133,24 +144,36 @@ def _dicts(root: Any) -> list[tuple[dict[str, Any], str]]:
                 if isinstance(v, dict | list):
                     stack.append((v, f"{path}[{i}]"))
     out.reverse()
-    return out
+    return out, True
 
 
 def scan_h5(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
-    configs, version = _h5_attributes(fh)
+    configs, version, read = _h5_attributes(fh)
+    if not configs:
+        if read:
+            env.sink.evaluate(*CONFIG_RULES)  # attributes read: no model config, nothing names code to load
+        else:
+            env.sink.not_analysed(
+                where,
+                "HDF5 attributes could not be read (h5py missing or failed) and no model config was found in the raw bytes",
+            )
+        return
     for raw in configs:
         try:
             config = json.loads(raw)
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError) as exc:
+            env.sink.not_analysed(where, f"HDF5 model config is not JSON: {str(exc)[:200]}")
             continue
         check_config(env, where, config, version)
 
 
-def _h5_attributes(fh: BinaryIO) -> tuple[list[str], str | None]:
+def _h5_attributes(fh: BinaryIO) -> tuple[list[str], str | None, bool]:
+    """The model/training configs and the Keras version; and whether h5py read the attributes (when
+    not, the configs are the JSON found in the raw bytes, and none found proves nothing)."""
     try:
         import h5py
     except ImportError:
-        return _raw_json_configs(fh), None
+        return _raw_json_configs(fh), None, False
     try:
         fh.seek(0)
         with h5py.File(fh, "r") as f:
@@ -159,10 +182,10 @@ def _h5_attributes(fh: BinaryIO) -> tuple[list[str], str | None]:
                 if key in f.attrs:
                     out.append(_as_text(f.attrs[key]))
             version = f.attrs.get("keras_version")
-            return out, _as_text(version) if version is not None else None
+            return out, _as_text(version) if version is not None else None, True
     except (OSError, ValueError, KeyError, RuntimeError, OverflowError, TypeError):
         fh.seek(0)
-        return _raw_json_configs(fh), None
+        return _raw_json_configs(fh), None, False
 
 
 def _as_text(v: Any) -> str:

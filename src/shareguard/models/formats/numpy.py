@@ -4,6 +4,9 @@ Format: magic `\\x93NUMPY`, major/minor version, a 2-byte (v1) or 4-byte (v2/v3)
 then a Python-literal dict {'descr', 'fortran_order', 'shape'}. An object dtype (`|O`) means the
 data that follows is a pickle: it is walked like any other. The header is parsed with
 ast.literal_eval on a bounded string (literals only, no code).
+
+A header that parsed has had MODEL-020 evaluated on it; a truncated, oversized or unreadable header,
+or an unknown format version, is a part not analysed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ MAX_HEADER = 1 << 20
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     pre = fh.read(10)
     if len(pre) < 10:
-        env.sink.add("MODEL-003", where, title="Truncated .npy header", evidence="file ends in the magic", key="npy")
+        env.sink.not_analysed(where, "truncated .npy header: the file ends in the magic")
         return
     major = pre[6]
     if major == 1:
@@ -31,22 +34,24 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
     elif major in (2, 3):
         more = fh.read(2)
         if len(more) < 2:
-            env.sink.add("MODEL-003", where, title="Truncated .npy header", evidence="no header length", key="npy")
+            env.sink.not_analysed(where, "truncated .npy header: no header length")
             return
         hlen = struct.unpack("<I", pre[8:10] + more)[0]
         start = 12
     else:
-        env.sink.add("MODEL-003", where, title=f"Unknown .npy version {major}", evidence=f"version {major}", key="npy")
+        env.sink.not_analysed(where, f".npy format version {major} is not supported")
         return
     if hlen > MAX_HEADER:
-        env.sink.add("MODEL-003", where, title=f".npy header of {hlen} bytes", evidence="header over budget", key="npy")
+        env.sink.not_analysed(where, f".npy header of {hlen} bytes is over the {MAX_HEADER}-byte budget")
         return
     raw = fh.read(hlen)
     header = _parse(raw)
     if header is None:
-        env.sink.add("MODEL-003", where, title="Invalid .npy header", evidence=raw[:120].decode("latin-1"), key="npy")
+        text = " ".join(raw[:120].decode("latin-1").split())
+        env.sink.not_analysed(where, f"invalid or truncated .npy header: {text!r}")
         return
     descr = header.get("descr")
+    env.sink.evaluate("MODEL-020")
     if not _has_object(descr):
         return
     env.sink.add(

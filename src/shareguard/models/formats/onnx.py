@@ -8,6 +8,8 @@ Field numbers: onnx/onnx.proto3 (ModelProto graph=7 opset_import=8 functions=25;
 node=1 initializer=5 sparse_initializer=15; NodeProto attribute=5 domain=7 op_type=4;
 AttributeProto t=5 g=6 tensors=10 graphs=11; TensorProto name=8 external_data=13;
 StringStringEntryProto key=1 value=2; FunctionProto node=7 opset_import=9 domain=10).
+A model read whole has had MODEL-050 and MODEL-051 evaluated on it; a malformed protobuf (or one
+over the node or nesting budget) is a part not analysed, with what was found before it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
     try:
         _model(src, 0, src.size, facts)
     except WireError as exc:
-        env.sink.add("MODEL-003", where, title=f"Malformed ONNX protobuf: {exc}", evidence=str(exc), key="onnx")
+        env.sink.not_analysed(where, f"malformed ONNX protobuf, not fully analysed: {exc}")
+    else:
+        env.sink.evaluate("MODEL-050", "MODEL-051")
     for domain, offset in facts.domains.items():
         op = facts.ops.get(domain, "")
         env.sink.add(

@@ -1,7 +1,10 @@
 """safetensors header validation (no code can live in the format; a bad header can still crash or
 mislead loaders). Checks follow the format's rules: 8-byte little-endian header length, a JSON
 object of tensors {dtype, shape, data_offsets} plus an optional `__metadata__` string map, and
-offsets that are in range, non-overlapping and cover the data buffer exactly."""
+offsets that are in range, non-overlapping and cover the data buffer exactly.
+
+The format holds no code: what can be wrong is the header, and checking it is MODEL-060's whole
+evaluation (a truncated or inconsistent header is its finding, not a part left unanalysed)."""
 
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ DTYPE_BITS = {
 
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     problems = check(fh, size)
+    env.sink.evaluate("MODEL-060")
     for offset, problem in problems[:10]:
         env.sink.add(
             "MODEL-060",

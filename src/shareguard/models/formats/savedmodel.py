@@ -4,7 +4,8 @@ Field numbers (tensorflow/core/protobuf/saved_model.proto, meta_graph.proto,
 framework/graph.proto, node_def.proto, function.proto): SavedModel.meta_graphs=2;
 MetaGraphDef.graph_def=2; GraphDef.node=1, library=2; NodeDef.name=1, op=2;
 FunctionDefLibrary.function=1; FunctionDef.signature=1 (OpDef.name=1), node_def=3.
-The op list is data (savedmodel_ops.yaml).
+The op list is data (savedmodel_ops.yaml). A graph read whole has had MODEL-040 evaluated on it; a
+malformed protobuf (or one over the node budget) is a part not analysed, with the ops found before it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
                     if g.number == 2 and g.wtype == LEN:
                         _graph(src, g, found, counter)
     except WireError as exc:
-        env.sink.add("MODEL-003", where, title=f"Malformed SavedModel protobuf: {exc}", evidence=str(exc), key="pb")
+        env.sink.not_analysed(where, f"malformed SavedModel protobuf, not fully analysed: {exc}")
+    else:
+        env.sink.evaluate("MODEL-040")
     table = dangerous_ops()
     for op, (node, offset) in sorted(found.items()):
         env.sink.add(
