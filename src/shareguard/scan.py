@@ -15,6 +15,7 @@ from shareguard.core import project_config
 from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.engine import scan_entries
+from shareguard.core.memo import scan_memos
 from shareguard.core.progress import progress
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
@@ -48,7 +49,8 @@ def run_path_scan(
     ctx = ScanContext(settings=settings or Settings.from_env(), root=root, options=merged)
     # Finding paths are relative to this root; SARIF and HTML reports say so.
     ctx.metadata["scan_root"] = str(root)
-    with progress(quiet, f"{command} {path}") as prog:
+    # Memos over scanned text (which holds secrets) are this scan's, dropped when it returns.
+    with scan_memos(), progress(quiet, f"{command} {path}") as prog:
         task = prog.task_ids[0]
         return scan_entries(
             command,

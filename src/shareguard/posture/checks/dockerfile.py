@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
+from shareguard.core.memo import per_scan
 from shareguard.posture.checks._common import (
     default_trusted_registries,
     is_floating_tag,
@@ -70,7 +70,7 @@ def _commands(df: Dockerfile, stages: list[Stage] | None = None) -> Iterator[tup
                 yield inst, cmd
 
 
-@lru_cache(maxsize=8192)
+@per_scan(maxsize=8192)  # the scan's: argv holds tokens
 def _unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
     """Drop `sudo`, `env A=B`, `nohup`, `time`, `exec` and `python -m` wrappers (cached: every rule asks)."""
     args = list(argv)
@@ -439,7 +439,7 @@ def _curl_insecure(args: tuple[str, ...]) -> bool:
     return False
 
 
-@lru_cache(maxsize=8192)
+@per_scan(maxsize=8192)
 def _tls_off(argv: tuple[str, ...]) -> str | None:
     if not argv:
         return None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
+from shareguard.core.memo import per_scan
 from shareguard.posture.detectors.validators import VALIDATORS
 
 _BUNDLED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data: libyaml is faster
@@ -80,7 +81,9 @@ def detectors() -> tuple[Detector, ...]:
 _ASCII_DIGIT = re.compile(r"[0-9]")
 _MEMO_CHARS = 256
 """Values up to this length have their detections memoised: names, labels and env values recur across
-the resources and files of one scan, and a bounded memo of short values stays small."""
+the resources and files of one scan, and a bounded memo of short values stays small. The memo is the
+scan's (`core.memo.per_scan`): the values and detections are unmasked secrets, so it is dropped when the
+scan returns, and outside a scan nothing is kept."""
 
 
 @cache
@@ -102,7 +105,7 @@ def detect(text: str, *, kind: str = "text", categories: frozenset[str] | None =
     return _detect(text[:MAX_VALUE_CHARS], _plan(kind, categories))
 
 
-@lru_cache(maxsize=8192)
+@per_scan(maxsize=8192)
 def _detect_memo(text: str, kind: str, categories: frozenset[str] | None) -> tuple[Detection, ...]:
     return tuple(_detect(text, _plan(kind, categories)))
 

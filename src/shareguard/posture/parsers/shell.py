@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from shareguard.core.memo import per_scan
 
 # bashlex is a full grammar in pure Python; very long scripts go straight to the tokenizer.
 _BASHLEX_MAX_CHARS = 32 * 1024
@@ -57,7 +58,7 @@ def _is_hard(text: str) -> bool:
     return any(m in text for m in _HARD_MARKS) or _HARD_WORDS.search(text) is not None
 
 
-@lru_cache(maxsize=4096)
+@per_scan(maxsize=4096)  # the scan's: command lines hold tokens
 def parse_shell(text: str) -> ShellScript:
     """Parse a command line; the same text always gives the same (immutable) result, hence the cache.
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import yaml
 
 from shareguard.core.errors import BudgetExceeded, ParseError
+from shareguard.core.memo import per_scan
 from shareguard.core.settings import Budgets
 
 TagHandler = Callable[[str, Any], Any]
@@ -285,7 +285,7 @@ def _scalar_tag(tag: str | None, value: str, implicit: tuple[bool, bool]) -> str
     return _STR
 
 
-@lru_cache(maxsize=65536)
+@per_scan(maxsize=65536)  # the scan's: scalars hold secrets
 def _resolve_plain(value: str) -> str:
     """YAML 1.1 implicit type of a plain scalar (cached: keys and values repeat a lot)."""
     return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
