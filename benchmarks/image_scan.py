@@ -3,7 +3,8 @@
 Builds (once, cached in the work dir) an OCI layout of gzip layers shaped like a CUDA + PyTorch image:
 a Debian base with the machine's real dpkg status, CUDA libraries, a conda env with torch, a
 site-packages tree of ~300 distributions with dist-info, NVIDIA pip wheels, and an app layer with a
-whiteout. Then measures, in one run:
+whiteout and what an ML application bakes in (its code, a Dockerfile, Kubernetes manifests, a Dataflow
+job spec, notebooks, model files: the file analyzers `audit` runs see them). Then measures, in one run:
 
 - floor: decompress every layer once with each decompressor available (pigz, gzip, python zlib,
   libz called directly as shareguard's inflater does); the fastest is the floor;
@@ -182,8 +183,63 @@ def _py_tree(w: LayerWriter, base: str, count: int, tag: str) -> None:
         )
 
 
+DOCKERFILE = b"""FROM nvcr.io/nvidia/pytorch:24.05-py3
+COPY app /app
+RUN pip install -r /app/requirements.txt
+CMD ["python", "/app/serve.py"]
+"""
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: trainer-{i}
+spec:
+  template:
+    spec:
+      containers:
+        - name: trainer
+          image: registry.example.com/ml/trainer:1.{i}
+          securityContext:
+            privileged: {privileged}
+"""
+DATAFLOW_JOB = json.dumps(
+    {
+        "id": "2026-11-01_00_00_00-1",
+        "name": "feature-pipeline",
+        "type": "JOB_TYPE_BATCH",
+        "environment": {"serviceAccountEmail": "ml@project.iam.gserviceaccount.com"},
+    }
+).encode()
+NOTEBOOK = json.dumps(
+    {
+        "cells": [{"cell_type": "code", "source": ["import torch\n", "model = torch.load('model.pt')\n"]}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+).encode()
+
+
+def _app_files(w: LayerWriter, pool: Pool) -> None:
+    """What an ML application image carries besides its code: ~100 configuration files and notebooks,
+    a few pickled models (one 64 MB checkpoint), as the file analyzers would find them."""
+    import pickle
+
+    w.file("app/Dockerfile", DOCKERFILE)
+    w.file("app/requirements.txt", b"torch==2.3.0\nnumpy==1.26.4\n")
+    for i in range(40):
+        w.file(f"app/deploy/trainer-{i}.yaml", MANIFEST.format(i=i, privileged=str(i % 2 == 0).lower()).encode())
+    for i in range(20):
+        w.file(f"app/jobs/job-{i}.json", DATAFLOW_JOB)
+    for i in range(30):
+        w.file(f"app/notebooks/nb{i}.ipynb", NOTEBOOK)
+    for i in range(8):
+        w.file(f"models/clf{i}.pkl", pickle.dumps({"weights": list(range(1000)), "classes": ["a", "b"]}, protocol=4))
+    big = pickle.dumps({"state": bytes(next(pool.chunks(1 << 16))) * 1024}, protocol=4)  # 64 MiB of tensors
+    w.file("models/checkpoint.pt", big)
+
+
 def build_image(workdir: Path, size_gb: float, files: int) -> Path:
-    layout = workdir / f"image-{size_gb:g}gb-{files}"
+    layout = workdir / f"image-{size_gb:g}gb-{files}-v2"
     if (layout / "index.json").is_file():
         return layout
     tmp = workdir / "building"
@@ -258,10 +314,11 @@ def build_image(workdir: Path, size_gb: float, files: int) -> Path:
         w.file(f"{sp}/nvidia/{name}/lib/lib{i}.so", size=so(0.15 / 4), pool=pool)
     _py_tree(w, f"{sp}/nvidia", int(small * 0.1), "nv")
     finish(w, tmp / "l5")
-    # 6: the application; removes one distribution with a whiteout.
+    # 6: the application; removes one distribution with a whiteout; configuration and models baked in.
     w = LayerWriter(tmp / "l6")
     w.file(f"{sp}/.wh.dist0-1.0.0.dist-info", b"")
     _py_tree(w, "app", 500, "app")
+    _app_files(w, pool)
     finish(w, tmp / "l6")
 
     config = json.dumps(

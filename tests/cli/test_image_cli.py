@@ -195,3 +195,72 @@ def test_rootfs_command(tmp_path: Path) -> None:
     assert "packaging" in {n for n, _ in sbom_components(out)}
     code, _, err = run("rootfs", str(tmp_path / "missing"))
     assert code == 2 and "cannot access" in err
+
+
+# -- one analyzer model: the file analyzers `audit` runs, over an image's files ------------------------
+
+EVIL_PICKLE = (
+    b"\x80\x04\x95\x1b\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94"
+    b"\x8c\x02id\x94\x85\x94R\x94."
+)
+"""`posix.system("id")` on load: built as bytes, never loaded."""
+ROOT_DOCKERFILE = b'FROM python:3.11\nRUN pip install torch\nCMD ["python", "serve.py"]\n'
+"""No USER: the container runs as root (DOCKERFILE-001)."""
+
+
+def _findings(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    doc = json.loads(path.read_text())
+    return {(f["rule_id"], f["resource"]["path"]): f for f in doc["findings"]}
+
+
+def _ml_layer() -> Any:
+    from imagebuild import file, make_layer
+
+    return make_layer([file("models/classifier.pkl", EVIL_PICKLE), file("app/Dockerfile", ROOT_DOCKERFILE)])
+
+
+def test_image_reports_a_malicious_pickle_and_a_root_dockerfile_with_the_layer(tmp_path: Path) -> None:
+    layer = _ml_layer()
+    archive = write_docker_archive(tmp_path / "ml.tar", [layer])
+    out = tmp_path / "r.json"
+    for _ in range(2):  # cold, then served from the caches: the same findings
+        code, _, err = run("image", "--input", str(archive), "-f", "json", "-o", str(out), "-q")
+        assert code == 0, err
+        found = _findings(out)
+        pickle = found[("MODEL-001", "models/classifier.pkl")]
+        assert "system" in (pickle["evidence"] or "")
+        assert pickle["location"]["layer_digest"] == layer.diff_id
+        assert found[("DOCKERFILE-001", "app/Dockerfile")]["location"]["layer_digest"] == layer.diff_id
+    assert json.loads(out.read_text())["metadata"]["layers_from_cache"] == 1
+
+
+def test_a_pickle_deleted_or_replaced_by_an_upper_layer_is_not_reported(tmp_path: Path) -> None:
+    from imagebuild import file, make_layer, whiteout
+
+    lower = _ml_layer()
+    for name, upper in (
+        ("whiteout", [whiteout("models/classifier.pkl")]),
+        ("directory-whiteout", [whiteout("models")]),
+        ("replaced", [file("models/classifier.pkl", b"\x80\x04K\x01.")]),
+    ):
+        archive = write_docker_archive(tmp_path / f"{name}.tar", [lower, make_layer(upper)])
+        out = tmp_path / f"{name}.json"
+        code, _, err = run("image", "--input", str(archive), "-f", "json", "-o", str(out), "-q")
+        assert code == 0, err
+        found = _findings(out)
+        assert ("MODEL-001", "models/classifier.pkl") not in found, name
+        assert ("DOCKERFILE-001", "app/Dockerfile") in found, name
+
+
+def test_rootfs_reports_a_malicious_pickle_and_a_root_dockerfile(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "models").mkdir(parents=True)
+    (root / "app").mkdir()
+    (root / "models/classifier.pkl").write_bytes(EVIL_PICKLE)
+    (root / "app/Dockerfile").write_bytes(ROOT_DOCKERFILE)
+    out = tmp_path / "r.json"
+    code, _, err = run("rootfs", str(root), "-f", "json", "-o", str(out), "-q")
+    assert code == 0, err
+    found = _findings(out)
+    assert ("MODEL-001", "models/classifier.pkl") in found
+    assert ("DOCKERFILE-001", "app/Dockerfile") in found

@@ -38,9 +38,12 @@ VexOpt = Annotated[
 
 
 def needed_plugin(module: str) -> bool:
-    """Inventory, matcher and reporters: configuration and model-file analyzers never see an image's
-    files (they are not walked as a workspace), so their imports and rule loading are not paid."""
-    return module.startswith(("shareguard.image.", "shareguard.vuln.", "shareguard.report."))
+    """Every built-in capability whose analyzers read an image's files or facts: the inventory, the
+    matcher, the reporters, and the file analyzers `audit` runs (configuration, model files, ML code),
+    which the layer walk feeds with the files they want (see docs/image.md)."""
+    return module.startswith(
+        ("shareguard.image.", "shareguard.vuln.", "shareguard.report.", "shareguard.posture.", "shareguard.models.")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,64 @@
 """The plugin kinds of the core: file analyzers, post analyzers, rule providers.
 
 Capability packages implement these; the engine only knows these interfaces.
+
+One file-analyzer model for every source (workspace walk, image layers, root filesystem): an
+analyzer declares what it needs and analyzes one entry. What it needs, cheapest first:
+
+1. `path_hint` (optional `PathHint`): a superset of the paths it may want, tested with one dict
+   lookup per path; image layers are walked at ~200k paths per image.
+2. `required(path, size)` (optional): the path predicate, no I/O. Where reading a file costs (image
+   layers are streamed once and only wanted bodies are read; a root filesystem is opened file by
+   file) an analyzer is shown only the files it requires. Without it the source asks `claims` of a
+   path-only entry (`FileEntry.path_only`): a claim decided by path counts, a claim that sniffs
+   content (`ContentNeeded`) makes the file wanted.
+3. `claims(entry)`: the authority, with content at hand (`entry.head()` sniffs the first bytes). A
+   workspace, where a head read is cheap, asks it of every file.
+4. `analyze(entry, ctx)`: findings, facts and coverage records for that one entry (filed by
+   `engine.consume`); a file it cannot analyse is `ctx.error(path, message, name)`.
+
+The sources feed it through `engine.analyze_entries` (workspace) and `core/dispatch.py` (image layers
+and root filesystems, where results are kept per path so whiteouts delete them and layer caches store them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from shareguard.core.context import ScanContext
+from shareguard.core.coverage import Evaluation, Gap, Unassessed
 from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, FactStore
 from shareguard.core.finding import Finding
 from shareguard.core.rules import RuleMeta
 
-Output = Finding | Fact
+Output = Finding | Fact | Evaluation | Gap | Unassessed
+"""What analyzers yield: findings, facts, and the evidence of what they evaluated (see core/coverage.py)."""
+
+
+@dataclass(frozen=True)
+class PathHint:
+    """Optional attribute `path_hint` of an analyzer: a cheap superset of the paths it may want.
+
+    A path can be wanted only if it ends with one of `last_chars` or starts with one of `prefixes`;
+    sources ask `required`/`claims` only of analyzers whose hint admits the path (those stay the
+    authority). Analyzers without a hint are asked about every path.
+
+    `installed`: also offer paths inside installed-software trees (`site-packages`, `node_modules`,
+    `usr/lib`, … see `core/dispatch.py`). File analyzers look at what the customer put into an image
+    (configuration, code, models); the software a package manager installed is inventoried and matched
+    for vulnerabilities instead. Inventory analyzers are always shown every path.
+    """
+
+    last_chars: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    installed: bool = False
+
+    @staticmethod
+    def ending(*suffixes: str, installed: bool = False) -> PathHint:
+        return PathHint(last_chars=frozenset(s[-1] for s in suffixes), installed=installed)
 
 
 @runtime_checkable
@@ -24,9 +68,14 @@ class FileAnalyzer(Protocol):
     name: str
     version: str
     controls: tuple[str, ...]
-    """Duties this analyzer assesses: once it has looked at a file they are no longer 'not assessed'."""
+    """The duties its input falls under: a claimed file it cannot analyse leaves them `incomplete`.
 
-    def claims(self, entry: FileEntry) -> bool: ...
+    Claiming a file assesses nothing: a duty is assessed only by the `Evaluation`s (and failing
+    findings) the analyzer yields for what it really checked."""
+
+    def claims(self, entry: FileEntry) -> bool:
+        """With content at hand (sniff `entry.head()`); see the module docstring for `path_hint`/`required`."""
+        ...
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]: ...
 
@@ -40,6 +89,7 @@ class PostAnalyzer(Protocol):
     version: str
     order: int
     controls: tuple[str, ...]
+    """As for FileAnalyzer: duties left incomplete when it reports an input it could not analyse."""
     inputs: tuple[type[Fact], ...]
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]: ...

@@ -12,6 +12,15 @@ from shareguard.core.errors import BudgetExceeded, InputError
 SNIFF_BYTES = 4096
 
 
+class ContentNeeded(InputError):
+    """Raised by a path-only entry when an analyzer's `claims` wants its bytes (a content sniff).
+
+    Sources where content costs a read of the whole body (image layers, root filesystems) first ask
+    `claims` of a path-only entry: True or False decides by path alone, this exception says "read
+    the file and ask me again". It is an `InputError`, so code that already handles those stays safe.
+    """
+
+
 @dataclass
 class FileEntry:
     """A regular file. Content is read lazily and only by the analyzers that claim the entry."""
@@ -44,11 +53,16 @@ class FileEntry:
             self._head_is_all = len(self._head) < want
         return self._head[:n]
 
+    @classmethod
+    def path_only(cls, rel_path: str, size: int) -> FileEntry:
+        """An entry known by path and size only: reading it raises `ContentNeeded`."""
+        return cls(rel_path=rel_path, size=size)
+
     def open(self) -> BinaryIO:
         if self.data is not None:
             return io.BytesIO(self.data)
         if self.abs_path is None:
-            raise InputError("entry has neither data nor path", path=self.rel_path)
+            raise ContentNeeded("entry has neither data nor path", path=self.rel_path)
         try:
             return self.abs_path.open("rb")
         except OSError as exc:

@@ -4,32 +4,21 @@ Trivy's pattern: the source streams each layer once and asks every analyzer `req
 only the files some analyzer wants are read into memory and handed to `analyze`. Results are kept
 per file path so the layer applier can merge layers (upper layers win, whiteouts delete) and the
 layer cache can store them (keyed by the layer's diff id + every analyzer's name and version).
+
+These are the file analyzers of the inventory, specialised for the layer walk: pure functions of
+(path, bytes) whose facts feed the finalizers of the merged image. They share `PathHint` with the
+file-analyzer model (`core/analyzer.py`), and they run beside the file analyzers in the same single
+pass over each layer (`image/scan.py`), their results kept per path alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from shareguard.core.analyzer import PathHint
 from shareguard.core.facts import Fact
 
-
-@dataclass(frozen=True)
-class PathHint:
-    """Optional attribute `path_hint` of an inventory analyzer: a cheap superset of what it may want.
-
-    A path can be `required` only if it ends with one of `last_chars` or starts with one of
-    `prefixes`. The layer walk asks ~200k paths per image; with hints it calls `required` only on
-    analyzers whose hint admits the path (`required` stays the authority). Analyzers without a hint
-    are asked about every path.
-    """
-
-    last_chars: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
-
-    @staticmethod
-    def ending(*suffixes: str) -> PathHint:
-        return PathHint(last_chars=frozenset(s[-1] for s in suffixes))
+__all__ = ["InventoryAnalyzer", "InventoryFinalizer", "PathHint"]
 
 
 @runtime_checkable

@@ -1,8 +1,13 @@
 """The layer cache: what one layer yielded, stored as compressed JSON keyed by the layer and the analyzers.
 
 Key: the layer's blob digest and diff id plus every inventory analyzer's `name:version`, so a new
-analyzer version misses. Facts are stored by class name and fields (never pickle: a cache file must
-not be able to run code); classes are resolved among the loaded `Fact` subclasses only.
+analyzer version misses, and — when file analyzers run — their `name:version`, a fingerprint of the
+code and rule data of their packages and the scan options (`file_analyzers_key`), so an edited rule
+or check never replays a stale finding. Facts are stored by class name and fields (never pickle: a
+cache file must not be able to run code); classes are resolved among the loaded `Fact` subclasses
+only. The file analyzers' records (`core.dispatch.FileRecord`) are stored beside the facts of their
+path: findings as their JSON model dump (validated again on load), coverage calls by method name
+(only `Coverage`'s recording methods are replayed).
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from shareguard.core.facts import Fact
+from shareguard.core.dispatch import COVERAGE_CALLS, FileRecord
+from shareguard.core.facts import Fact, TextField
+from shareguard.core.finding import Finding
 from shareguard.sources.image.applier import LayerResult
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 SEPARATOR = "\0"
 """Between paths in the compact path list (NUL can never be part of a tar name we keep)."""
 
@@ -76,8 +83,146 @@ def decode_fact(doc: Any, classes: dict[str, type[Fact]]) -> Fact:
         raise CodecError(str(exc)) from None
 
 
+def _enc_deep(value: Any) -> Any:
+    """Plain data of any nesting (facts of file analyzers carry attribute dicts), tagged so that tuples,
+    lists and dicts come back as they were."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, tuple):
+        return {"t": [_enc_deep(v) for v in value]}
+    if isinstance(value, list):
+        return {"l": [_enc_deep(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"d": [[k, _enc_deep(v)] for k, v in value.items()]}
+    raise CodecError(f"cannot cache a {type(value).__name__} value")
+
+
+def _dec_deep(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "t" in value:
+            return tuple(_dec_deep(v) for v in value["t"])
+        if "l" in value:
+            return [_dec_deep(v) for v in value["l"]]
+        return {str(k): _dec_deep(v) for k, v in value["d"]}
+    if isinstance(value, list):
+        raise CodecError("untagged list")
+    return value
+
+
+NEVER_CACHED: tuple[type[Fact], ...] = (TextField,)
+"""Raw free text (a secret before any detector masked it) is never written to disk: a rescan served
+from the cache has the findings made from it (masked) but not these facts."""
+
+
+def encode_record(record: FileRecord) -> dict[str, Any]:
+    return {
+        "findings": [f.model_dump(mode="json") for f in record.findings],
+        "facts": [
+            {"t": f"{type(f).__module__}.{type(f).__qualname__}", "f": _enc_deep(dataclasses.asdict(f))}
+            for f in record.facts
+            if not isinstance(f, NEVER_CACHED)
+        ],
+        "coverage": [[m, _enc_deep(args)] for m, args in record.coverage],
+        "issues": [list(i) for i in record.issues],
+    }
+
+
+def decode_record(doc: Any, classes: dict[str, type[Fact]]) -> FileRecord:
+    if not isinstance(doc, dict):
+        raise CodecError("malformed file record")
+    facts: list[Fact] = []
+    for f in doc["facts"]:
+        cls = classes.get(str(f.get("t")))
+        if cls is None:
+            raise CodecError(f"unknown fact type {f.get('t')!r}")
+        fields = _dec_deep(f["f"])
+        if not isinstance(fields, dict):
+            raise CodecError("malformed fact")
+        try:
+            facts.append(cls(**fields))
+        except TypeError as exc:
+            raise CodecError(str(exc)) from None
+    coverage: list[tuple[str, tuple[object, ...]]] = []
+    for method, args in doc["coverage"]:
+        decoded = _dec_deep(args)
+        if method not in COVERAGE_CALLS or not isinstance(decoded, tuple):
+            raise CodecError(f"unknown coverage call {method!r}")
+        coverage.append((str(method), decoded))
+    try:
+        findings = [Finding.model_validate(f) for f in doc["findings"]]
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise CodecError(f"malformed finding: {exc}") from None
+    return FileRecord(
+        findings=findings,
+        facts=facts,
+        coverage=coverage,
+        issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
+    )
+
+
+def encode_item(item: Fact | FileRecord) -> dict[str, Any]:
+    if isinstance(item, FileRecord):
+        return {"r": encode_record(item)}
+    return encode_fact(item)
+
+
+def decode_item(doc: Any, classes: dict[str, type[Fact]]) -> Fact | FileRecord:
+    if isinstance(doc, dict) and "r" in doc:
+        return decode_record(doc["r"], classes)
+    return decode_fact(doc, classes)
+
+
 def analyzers_key(analyzers: list[tuple[str, str]]) -> str:
     return ",".join(f"{n}:{v}" for n, v in sorted(analyzers))
+
+
+def _tree_fingerprint(directory: Path, digest: Any) -> None:
+    """Every file below `directory` (sources, rule YAML, data) by path, size and mtime: a stat per
+    file, no read. An edit anywhere in a capability's package changes it."""
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            digest.update(f"{os.path.relpath(dirpath, directory)}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+
+
+def file_analyzers_key(analyzers: list[Any], options: dict[str, Any]) -> str:
+    """What file analyzers' cached records depend on: their `name:version`, the code and data of the
+    packages that define them (a rule file edited without a version bump must not replay old
+    findings), and the scan options they may read."""
+    digest = hashlib.sha256()
+    digest.update(analyzers_key([(a.name, a.version) for a in analyzers]).encode())
+    packages: set[str] = set()
+    for a in analyzers:
+        module = type(a).__module__
+        parts = module.split(".")
+        packages.add(".".join(parts[:2]) if len(parts) > 2 else module)
+        # Analyzers built from parts defined elsewhere (a posture format's claim and parse functions)
+        for part in vars(a).values() if hasattr(a, "__dict__") else ():
+            owner = getattr(part, "__module__", None)
+            if isinstance(owner, str) and owner.startswith("shareguard."):
+                packages.add(".".join(owner.split(".")[:2]))
+    for package in sorted(packages):
+        mod = sys.modules.get(package)
+        paths = getattr(mod, "__path__", None) if mod is not None else None
+        digest.update(package.encode())
+        for base in list(paths or []):
+            _tree_fingerprint(Path(base), digest)
+        if not paths:
+            origin = getattr(mod, "__file__", None) if mod is not None else None
+            if origin:
+                try:
+                    st = os.stat(origin)
+                    digest.update(f"{origin}:{st.st_size}:{st.st_mtime_ns}".encode())
+                except OSError:
+                    pass
+    digest.update(repr(sorted((str(k), repr(v)) for k, v in options.items())).encode())
+    return digest.hexdigest()
 
 
 class LayerCache:
@@ -94,7 +239,7 @@ class LayerCache:
     def _path(self, digest: str | None, diff_id: str) -> Path:
         return self.dir / f"{self.key(digest, diff_id)}.json.z"
 
-    def get(self, digest: str | None, diff_id: str) -> LayerResult[Fact] | None:
+    def get(self, digest: str | None, diff_id: str) -> LayerResult[Fact | FileRecord] | None:
         path = self._path(digest, diff_id)
         try:
             raw = path.read_bytes()
@@ -111,13 +256,13 @@ class LayerCache:
                 paths=paths.split(SEPARATOR) if paths else [],
                 whiteouts=list(doc["whiteouts"]),
                 opaque=list(doc["opaque"]),
-                facts={p: [decode_fact(f, classes) for f in fs] for p, fs in doc["facts"]},
+                facts={p: [decode_item(f, classes) for f in fs] for p, fs in doc["facts"]},
                 issues=[(str(p), str(m), bool(e)) for p, m, e in doc["issues"]],
             )
         except (ValueError, KeyError, TypeError, zlib.error, CodecError):
             return None  # a damaged or foreign entry is a miss; the scan rewrites it
 
-    def put(self, digest: str | None, diff_id: str, result: LayerResult[Fact]) -> None:
+    def put(self, digest: str | None, diff_id: str, result: LayerResult[Fact | FileRecord]) -> None:
         """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
         doc = {
             "format": CACHE_FORMAT,
@@ -126,7 +271,7 @@ class LayerCache:
             "paths": SEPARATOR.join(result.paths),
             "whiteouts": result.whiteouts,
             "opaque": result.opaque,
-            "facts": [[p, [encode_fact(f) for f in fs]] for p, fs in result.facts.items()],
+            "facts": [[p, [encode_item(f) for f in fs]] for p, fs in result.facts.items()],
             "issues": [list(i) for i in result.issues],
         }
         data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
@@ -142,7 +287,7 @@ class LayerCache:
             raise
 
 
-IMAGE_FORMAT = 1
+IMAGE_FORMAT = 2
 
 
 def code_key(objects: list[Any]) -> str:
@@ -168,6 +313,8 @@ class ImageInventory:
     facts: list[Fact]
     issues: list[tuple[str, str, str | None, str]]
     """(path, message, analyzer, kind) as in ScanIssue."""
+    records: list[tuple[str, FileRecord]] = dataclasses.field(default_factory=list)
+    """What the file analyzers made of the files present in the merged image, by path."""
 
 
 class ImageCache:
@@ -198,6 +345,7 @@ class ImageCache:
             return ImageInventory(
                 facts=[decode_fact(f, classes) for f in doc["facts"]],
                 issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
+                records=[(str(p), decode_record(r, classes)) for p, r in doc.get("records", [])],
             )
         except (ValueError, KeyError, TypeError, zlib.error, CodecError):
             return None  # a damaged or foreign entry is a miss; the scan rewrites it
@@ -209,6 +357,7 @@ class ImageCache:
             "layers": [list(la) for la in layers],
             "facts": [encode_fact(f) for f in inventory.facts],
             "issues": [list(i) for i in inventory.issues],
+            "records": [[p, encode_record(r)] for p, r in inventory.records],
         }
         data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,13 @@
-"""Image and root-filesystem scans: stream layers once, ask the inventory analyzers, merge, match.
+"""Image and root-filesystem scans: stream layers once, ask the analyzers, merge, match.
 
-Per layer: look up the layer cache; on a miss stream the layer, hand the files some analyzer
-`required` to it, keep {path: facts}, the path list, whiteouts and opaque dirs, and cache that.
-Then apply the layers (upper wins, whiteouts delete), run the finalizers over the merged facts,
-add the image identity, and run the post analyzers (the vulnerability matcher is one).
+Per layer: look up the layer cache; on a miss stream the layer, hand the files some inventory
+analyzer `required` to it and the files some file analyzer wants to those (`core/dispatch.py`:
+model files, ML code, configuration — the analyzers `audit` runs on a workspace), keep
+{path: facts and file records}, the path list, whiteouts and opaque dirs, and cache that.
+Then apply the layers (upper wins, whiteouts delete a file's facts and findings alike), run the
+finalizers over the merged inventory facts, replay the surviving file records (findings naming the
+path in the image and the layer's diff id), add the image identity, and run the post analyzers (the
+vulnerability matcher is one).
 """
 
 from __future__ import annotations
@@ -14,15 +18,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext, ScanIssue
-from shareguard.core.engine import finish, run_post_analyzers
+from shareguard.core.dispatch import FileRecord, PathDispatch, replay
+from shareguard.core.engine import declare_scopes, finish, run_post_analyzers
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact, ImageIdentity, Package
 from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer, PathHint
-from shareguard.image.cache import CodecError, ImageCache, ImageInventory, LayerCache, analyzers_key, code_key
+from shareguard.image.cache import (
+    CodecError,
+    ImageCache,
+    ImageInventory,
+    LayerCache,
+    analyzers_key,
+    code_key,
+    file_analyzers_key,
+)
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
 from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
@@ -34,8 +48,34 @@ MAX_LINK_HOPS = 40
 _ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
 
 
+Item = Fact | FileRecord
+"""What a layer keeps per path: inventory facts, and what the file analyzers made of the file."""
+
+
 def inventory_analyzers(registries: Registries) -> list[InventoryAnalyzer]:
     return list(registries.of(InventoryAnalyzer))  # type: ignore[type-abstract]
+
+
+def file_analyzers(
+    registries: Registries, source: str, analyzer_filter: Callable[[FileAnalyzer], bool] | None = None
+) -> list[FileAnalyzer]:
+    """The file analyzers that run on `source` (`image` or `rootfs`): those selected by the filter whose
+    optional `sources` attribute (default: every source) names it."""
+    out = []
+    for a in registries.of(FileAnalyzer):  # type: ignore[type-abstract]
+        sources = getattr(a, "sources", None)
+        if sources is not None and source not in sources:
+            continue
+        if analyzer_filter is None or analyzer_filter(a):
+            out.append(a)
+    return out
+
+
+def layer_key(inventory: list[InventoryAnalyzer], files: list[FileAnalyzer], ctx: ScanContext) -> str:
+    """What a cached layer result depends on besides the layer: every analyzer's name and version, and
+    for file analyzers their code, rule data and the scan options (see `cache.file_analyzers_key`)."""
+    key = analyzers_key([(a.name, a.version) for a in inventory])
+    return f"{key};{file_analyzers_key(files, ctx.options)}" if files else key
 
 
 def inventory_finalizers(registries: Registries) -> list[InventoryFinalizer]:
@@ -50,9 +90,12 @@ class LayerCollector:
     under the link's path (e.g. Debian's `etc/os-release -> ../usr/lib/os-release`).
     """
 
-    def __init__(self, diff_id: str | None, analyzers: list[InventoryAnalyzer]) -> None:
-        self.result: LayerResult[Fact] = LayerResult(diff_id)
+    def __init__(
+        self, diff_id: str | None, analyzers: list[InventoryAnalyzer], files: PathDispatch | None = None
+    ) -> None:
+        self.result: LayerResult[Item] = LayerResult(diff_id)
         self._analyzers = analyzers
+        self._files = files
         self._kept: dict[str, bytes] = {}
         self._kept_bytes = 0
         self._pending: dict[str, list[str]] = {}
@@ -96,7 +139,11 @@ class LayerCollector:
         return wanting
 
     def wants(self, path: str, size: int) -> bool:
-        return bool(self._wanting(path, size)) or path in self._pending
+        return (
+            bool(self._wanting(path, size))
+            or path in self._pending
+            or (self._files is not None and bool(self._files.wanting(path, size)))
+        )
 
     def _analyze(self, path: str, content: bytes, analyzers: list[InventoryAnalyzer]) -> None:
         for a in analyzers:
@@ -108,11 +155,26 @@ class LayerCollector:
             if facts:
                 self.result.facts.setdefault(path, []).extend(facts)
 
+    def _analyze_file(self, path: str, size: int, content: bytes | None) -> None:
+        """The file analyzers, on regular files only (links are not followed, as in a workspace)."""
+        files = self._files
+        if files is None:
+            return
+        if content is None:
+            record = files.not_read(path, size, "not read (over the member budget or unreadable)")
+        else:
+            record = files.analyze(path, size, content, self.result.diff_id)
+        if record is not None:
+            self.result.facts.setdefault(path, []).append(record)
+
     def file(self, path: str, size: int, content: bytes | None) -> None:
         self.result.paths.append(path)
         if content is None:
+            if self._files is not None and self._files.wanting(path, size):
+                self._analyze_file(path, size, None)
             return
         self._analyze(path, content, self._wanting(path, size))
+        self._analyze_file(path, size, content)
         links = self._pending.pop(path, ())
         for link in links:
             self._analyze(link, content, self._wanting(link, size))
@@ -157,10 +219,11 @@ def read_layer(
     *,
     parallel: bool = True,
     ring: list[bytearray | None] | None = None,
-) -> LayerResult[Fact]:
+    files: PathDispatch | None = None,
+) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole."""
     budgets = ctx.settings.budgets
-    collector = LayerCollector(layer.diff_id, analyzers)
+    collector = LayerCollector(layer.diff_id, analyzers, files)
     result = collector.result
     for entry in stream_layer(
         layer,
@@ -200,12 +263,15 @@ def apply_layers(
     on_layer: Callable[[LayerRef, bool], None] | None = None,
     parallel: bool = True,
     incomplete: list[str] | None = None,
-) -> Applier[Fact]:
+    files: list[FileAnalyzer] | None = None,
+) -> Applier[Item]:
     """Read (or fetch from the cache) every layer in order and apply it; `incomplete` collects the names
     of layers that could not be read or whose result could not be cached."""
     analyzers = inventory_analyzers(registries)
-    cache = LayerCache(ctx.settings.cache_dir, analyzers_key([(a.name, a.version) for a in analyzers]))
-    applier: Applier[Fact] = Applier()
+    files = files or []
+    dispatch = PathDispatch(files, ctx) if files else None
+    cache = LayerCache(ctx.settings.cache_dir, layer_key(analyzers, files, ctx))
+    applier: Applier[Item] = Applier()
     hits = 0
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
     writes: list[tuple[LayerRef, Future[None]]] = []
@@ -216,7 +282,7 @@ def apply_layers(
             hit = result is not None
             if result is None:
                 try:
-                    result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring)
+                    result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring, files=dispatch)
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")
                     if incomplete is not None:
@@ -245,14 +311,24 @@ def apply_layers(
     return applier
 
 
-def finalize(applier: Applier[Fact], registries: Registries, ctx: ScanContext) -> list[Fact]:
-    facts = [f for path in sorted(applier.facts) for f in applier.facts[path]]
+def finalize(
+    applier: Applier[Item], registries: Registries, ctx: ScanContext
+) -> tuple[list[Fact], list[tuple[str, FileRecord]]]:
+    """The finalized inventory facts, and the file records of the files still present (in path order)."""
+    facts: list[Fact] = []
+    records: list[tuple[str, FileRecord]] = []
+    for path in sorted(applier.facts):
+        for item in applier.facts[path]:
+            if isinstance(item, FileRecord):
+                records.append((path, item))
+            else:
+                facts.append(item)
     for fin in inventory_finalizers(registries):
         try:
             facts = fin.finalize(facts, applier.files)
         except _ANALYZER_ERRORS as exc:
             ctx.error("-", f"{type(exc).__name__}: {exc}", fin.name)
-    return facts
+    return facts, records
 
 
 def inventory(
@@ -263,16 +339,18 @@ def inventory(
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
     parallel: bool = True,
-) -> list[Fact]:
-    """The image's finalized facts: from the image cache when the same layers were inventoried by the
-    same analyzers and finalizers before, else layer by layer (each from the layer cache or read)."""
+    files: list[FileAnalyzer] | None = None,
+) -> tuple[list[Fact], list[tuple[str, FileRecord]]]:
+    """The image's finalized facts and its files' records: from the image cache when the same layers
+    were read by the same analyzers and finalizers before, else layer by layer (each from the layer
+    cache or read)."""
     layers = [(layer.digest, layer.diff_id) for layer in source.layers]
     images: ImageCache | None = None
     if use_cache:
         analyzers = inventory_analyzers(registries)
         images = ImageCache(
             ctx.settings.cache_dir,
-            analyzers_key([(a.name, a.version) for a in analyzers]),
+            layer_key(analyzers, files or [], ctx),
             code_key(list(inventory_finalizers(registries))),
         )
         hit = images.get(layers)
@@ -282,23 +360,30 @@ def inventory(
                 for layer in source.layers:
                     on_layer(layer, True)
             ctx.metadata["layers"] = ctx.metadata["layers_from_cache"] = len(source.layers)
-            return hit.facts
+            return hit.facts, hit.records
     mark = len(ctx.issues)
     incomplete: list[str] = []
     applier = apply_layers(
-        source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, incomplete=incomplete
+        source,
+        registries,
+        ctx,
+        use_cache=use_cache,
+        on_layer=on_layer,
+        parallel=parallel,
+        incomplete=incomplete,
+        files=files,
     )
     before_finalize = len(ctx.issues)
-    facts = finalize(applier, registries, ctx)
+    facts, records = finalize(applier, registries, ctx)
     # Only a complete, clean result is worth keeping: a layer that could not be read may read next
     # time, and a cache-write warning must not be replayed from the cache forever.
     if images is not None and not incomplete and len(ctx.issues) == before_finalize:
         issues = [(i.path, i.message, i.analyzer, i.kind) for i in ctx.issues[mark:]]
         try:
-            images.put(layers, ImageInventory(facts, issues))
+            images.put(layers, ImageInventory(facts, issues, records))
         except (OSError, CodecError) as exc:
             ctx.warn(source.reference, f"image inventory not cached: {exc}")
-    return facts
+    return facts, records
 
 
 def _add_inventory(ctx: ScanContext, facts: list[Fact]) -> None:
@@ -332,15 +417,24 @@ def scan_image(
     use_cache: bool = True,
     on_layer: Callable[[LayerRef, bool], None] | None = None,
     parallel: bool = True,
+    analyzer_filter: Callable[[FileAnalyzer], bool] | None = None,
 ) -> ScanResult:
-    """Inventory an opened image, run the post analyzers, and return the (unwaived) result."""
+    """Inventory an opened image and run the file analyzers over its files (one pass over each layer),
+    run the post analyzers, and return the (unwaived) result."""
     started = datetime.now(UTC)
     ctx.options.setdefault("command", command)
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
-    _add_inventory(ctx, inventory(source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel))
-    ctx.facts.add(identity(source))
+    files = file_analyzers(registries, "image", analyzer_filter)
+    declare_scopes(files, ctx)
+    facts, records = inventory(
+        source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, files=files
+    )
+    _add_inventory(ctx, facts)
     findings: list[Finding] = []
+    for _path, record in records:
+        replay(record, ctx, findings)
+    ctx.facts.add(identity(source))
     run_post_analyzers(registries, ctx, findings)
     return finish(command, source.reference, started, findings, registries, ctx)
 
@@ -352,18 +446,25 @@ def scan_rootfs(
     *,
     command: str = "rootfs",
     on_file: Callable[[], None] | None = None,
+    analyzer_filter: Callable[[FileAnalyzer], bool] | None = None,
 ) -> ScanResult:
-    """Inventory an unpacked root filesystem (one pseudo-layer, no cache) and match it."""
+    """Inventory an unpacked root filesystem (one pseudo-layer, no cache), run the file analyzers over
+    its files, and match it."""
     from shareguard.sources.rootfs import walk_rootfs
 
     started = datetime.now(UTC)
     ctx.options.setdefault("command", command)
-    collector = LayerCollector(None, inventory_analyzers(registries))
+    files = file_analyzers(registries, "rootfs", analyzer_filter)
+    declare_scopes(files, ctx)
+    collector = LayerCollector(None, inventory_analyzers(registries), PathDispatch(files, ctx) if files else None)
     walk_rootfs(root, collector, ctx.settings.budgets, on_file=on_file)
     _replay(ctx, str(root), collector.result.issues)
-    applier: Applier[Fact] = Applier()
+    applier: Applier[Item] = Applier()
     applier.add(collector.result)
-    _add_inventory(ctx, finalize(applier, registries, ctx))
+    facts, records = finalize(applier, registries, ctx)
+    _add_inventory(ctx, facts)
     findings: list[Finding] = []
+    for _path, record in records:
+        replay(record, ctx, findings)
     run_post_analyzers(registries, ctx, findings)
     return finish(command, str(root), started, findings, registries, ctx)

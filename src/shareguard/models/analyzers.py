@@ -8,14 +8,14 @@ import tarfile
 import zipfile
 from collections.abc import Iterable
 
-from shareguard.core.analyzer import Output
+from shareguard.core.analyzer import Output, PathHint
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap, Unassessed
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import BudgetExceeded
 from shareguard.models.formats.blob import Budget, CorruptData
 from shareguard.models.formats.env import Env
-from shareguard.models.formats.sniff import MODEL_EXTENSIONS, Kind, sniff
+from shareguard.models.formats.sniff import MODEL_EXTENSIONS, Kind, sniff, suffix
 from shareguard.models.inspect import inspect_stream
 from shareguard.models.rules import rule
 from shareguard.models.sink import FindingSink, Where
@@ -44,6 +44,12 @@ class ModelFileAnalyzer:
     name = "models.files"
     version = VERSION
     controls: tuple[str, ...] = CONTROLS
+    path_hint = PathHint.ending(*MODEL_EXTENSIONS, "saved_model.pb")
+
+    def required(self, path: str, size: int) -> bool:
+        """Where reading a file costs (image layers, root filesystems): model extensions only; a
+        workspace also sniffs every file's first bytes (`claims`)."""
+        return size > 0 and (suffix(path) in MODEL_EXTENSIONS or path.endswith("saved_model.pb"))
 
     def claims(self, entry: FileEntry) -> bool:
         if entry.suffix in MODEL_EXTENSIONS:
@@ -105,6 +111,10 @@ class MLCodeAnalyzer:
     name = "models.code"
     version = VERSION
     controls: tuple[str, ...] = CONTROLS
+    path_hint = PathHint.ending(".py", ".ipynb", ".sh", ".env", *ENV_FILES)
+
+    def required(self, path: str, size: int) -> bool:
+        return self.claims(FileEntry.path_only(path, size))
 
     def claims(self, entry: FileEntry) -> bool:
         n = entry.name.lower()
@@ -198,6 +208,9 @@ class DependencyAnalyzer:
     controls: tuple[str, ...] = CONTROLS
     """The duties of declared application dependencies (VULN-APP-DEPENDENCY): evaluated by the
     vulnerability matcher that reads its facts; a dependency file it cannot parse leaves them incomplete."""
+    sources = frozenset({"workspace"})
+    """Not image layers or root filesystems: there the installed packages are inventoried; a pin in a
+    requirements file baked into an image says what was asked for, not what is installed."""
 
     def claims(self, entry: FileEntry) -> bool:
         from shareguard.models.code.deps import is_dependency_file

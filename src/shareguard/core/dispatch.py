@@ -1,0 +1,221 @@
+"""File analyzers over sources walked by path: image layers and root filesystems.
+
+A workspace offers every file to every analyzer's `claims` (engine.analyze_entries). An image layer
+is a tar streamed once, and only the bodies some analyzer wants are read; a root filesystem is
+opened file by file. So these sources ask first, per path, which analyzers want it
+(`PathDispatch.wanting`: the `PathHint` index, then `required(path, size)` or a path-only `claims`),
+read the wanted files only, and then run the analyzers that `claims` the entry with its content
+(`engine.claimed` / `engine.analyze_entry`, the same code a workspace goes through).
+
+What the analyzers make of one file is kept as a `FileRecord` (findings, facts, coverage calls and
+issues) under its path, beside the inventory facts, so that:
+- the layer applier deletes it with the file (a whiteout or an upper layer's replacement removes the
+  lower file's findings);
+- the layer and image caches store it with the facts (`image/cache.py`), and a warm rescan replays
+  it (`replay`) instead of re-reading the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from shareguard.core.analyzer import FileAnalyzer, PathHint
+from shareguard.core.context import ScanContext, ScanIssue
+from shareguard.core.coverage import Coverage
+from shareguard.core.engine import analyze_entry, claimed
+from shareguard.core.entry import ContentNeeded, FileEntry
+from shareguard.core.facts import Fact
+from shareguard.core.finding import Finding
+
+INSTALLED_PREFIXES = (
+    "bin/",
+    "sbin/",
+    "lib/",
+    "lib32/",
+    "lib64/",
+    "libx32/",
+    "boot/",
+    "usr/bin/",
+    "usr/sbin/",
+    "usr/lib/",
+    "usr/lib32/",
+    "usr/lib64/",
+    "usr/libx32/",
+    "usr/libexec/",
+    "usr/include/",
+    "usr/share/",
+    "var/lib/",
+    "var/cache/",
+    "proc/",
+    "sys/",
+    "dev/",
+)
+"""Directories a package manager owns: the OS's programs, libraries, data and databases."""
+INSTALLED_PARTS = ("/site-packages/", "/dist-packages/", "/node_modules/", "/conda-meta/", "/lib/python")
+"""Installed-software trees wherever they are (virtualenvs, conda environments, `usr/local`)."""
+
+COVERAGE_CALLS = frozenset({"evaluated", "gap", "unassessed", "input_evaluated", "input_skipped", "could_not_analyse"})
+"""The `Coverage` methods a record replays (a cache entry naming anything else is refused)."""
+
+
+def installed_tree(path: str) -> bool:
+    """True for a path inside installed software (see `INSTALLED_PREFIXES` / `INSTALLED_PARTS`)."""
+    if path.startswith(INSTALLED_PREFIXES):
+        return True
+    slashed = f"/{path}"
+    return any(part in slashed for part in INSTALLED_PARTS)
+
+
+@dataclass
+class FileRecord:
+    """What the file analyzers made of one file of a layer (or of a root filesystem)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    coverage: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    """`Coverage` calls in order: (method, arguments)."""
+    issues: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    """(path, message, analyzer, kind) as in ScanIssue."""
+
+
+class RecordingCoverage(Coverage):
+    """A `Coverage` that records the calls made on it instead of applying them (replayed later)."""
+
+    def __init__(self, calls: list[tuple[str, tuple[object, ...]]]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def evaluated(self, rule: str, controls: Iterable[str], resource: str) -> None:
+        self.calls.append(("evaluated", (rule, tuple(controls), resource)))
+
+    def gap(self, controls: Iterable[str], path: str, reason: str) -> None:
+        self.calls.append(("gap", (tuple(controls), path, reason)))
+
+    def unassessed(self, controls: Iterable[str], reason: str) -> None:
+        self.calls.append(("unassessed", (tuple(controls), reason)))
+
+    def input_evaluated(self, analyzer: str, path: str) -> None:
+        self.calls.append(("input_evaluated", (analyzer, path)))
+
+    def input_skipped(self, analyzer: str, path: str, reason: str) -> None:
+        self.calls.append(("input_skipped", (analyzer, path, reason)))
+
+    def could_not_analyse(self, analyzer: str | None, path: str, reason: str) -> None:
+        self.calls.append(("could_not_analyse", (analyzer, path, reason)))
+
+
+def replay(record: FileRecord, ctx: ScanContext, findings: list[Finding]) -> None:
+    """File a record into the scan: what `engine.consume` and `ctx.error`/`ctx.warn` did when it was made."""
+    findings.extend(record.findings)
+    ctx.facts.extend(record.facts)
+    coverage = ctx.coverage
+    for method, args in record.coverage:
+        if method in COVERAGE_CALLS:
+            getattr(coverage, method)(*args)
+    ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in record.issues)
+
+
+_Candidate = tuple[FileAnalyzer, tuple[str, ...] | None, Callable[[str, int], bool] | None, bool]
+"""(analyzer, prefixes still to test or None, its `required` or None, shown installed trees)."""
+
+
+class PathDispatch:
+    """Which file analyzers want a path, and what they make of a file's content.
+
+    `wanting` costs one dict lookup for a path no hint admits; analyzers without a hint are asked
+    about every path outside installed-software trees."""
+
+    def __init__(self, analyzers: list[FileAnalyzer], ctx: ScanContext) -> None:
+        self.analyzers = analyzers
+        self._ctx = ctx
+        self._by_last: dict[str, tuple[_Candidate, ...]] = {}
+        self._last: tuple[str, list[FileAnalyzer]] = ("", [])
+        self._tree: tuple[str, bool] = ("\0", False)
+
+    def _candidates(self, last: str) -> tuple[_Candidate, ...]:
+        out: list[_Candidate] = []
+        for a in self.analyzers:
+            hint = getattr(a, "path_hint", None)
+            required = getattr(a, "required", None)
+            installed = isinstance(hint, PathHint) and hint.installed
+            if not isinstance(hint, PathHint) or last in hint.last_chars:
+                out.append((a, None, required, installed))
+            elif hint.prefixes:
+                out.append((a, hint.prefixes, required, installed))
+        found = self._by_last[last] = tuple(out)
+        return found
+
+    def _installed(self, path: str) -> bool:
+        """`installed_tree`, computed once per directory (a layer lists a directory's files together)."""
+        cut = path.rfind("/")
+        parent = path[:cut] if cut >= 0 else ""
+        if self._tree[0] != parent:
+            self._tree = (parent, installed_tree(path))
+        return self._tree[1]
+
+    def wanting(self, path: str, size: int) -> list[FileAnalyzer]:
+        if self._last[0] == path:
+            return self._last[1]
+        last = path[-1:]
+        candidates = self._by_last.get(last)
+        if candidates is None:
+            candidates = self._candidates(last)
+        wanting: list[FileAnalyzer] = []
+        probe: FileEntry | None = None
+        for a, prefixes, required, installed in candidates:
+            if prefixes is not None and not path.startswith(prefixes):
+                continue
+            if not installed and self._installed(path):
+                continue
+            if required is not None:
+                try:
+                    wanted = bool(required(path, size))
+                except Exception:  # the analyzer's own claims will say what is wrong, with the content
+                    wanted = True
+            else:
+                if probe is None:
+                    probe = FileEntry.path_only(path, size)
+                try:
+                    wanted = a.claims(probe)
+                except ContentNeeded:
+                    wanted = True  # it sniffs content: read the file and ask again
+                except Exception:
+                    wanted = True
+            if wanted:
+                wanting.append(a)
+        self._last = (path, wanting)
+        return wanting
+
+    def analyze(self, path: str, size: int, content: bytes, layer: str | None) -> FileRecord | None:
+        """Run the analyzers that want `path` and claim its content; None when nothing came of it."""
+        analyzers = self.wanting(path, size)
+        if not analyzers:
+            return None
+        record = FileRecord()
+        ctx = self._ctx
+        recording = ScanContext(
+            settings=ctx.settings, root=ctx.root, options=ctx.options, coverage=RecordingCoverage(record.coverage)
+        )
+        entry = FileEntry(rel_path=path, size=len(content), data=content)
+        for analyzer in analyzers:
+            if claimed(analyzer, entry, recording):
+                analyze_entry(analyzer, entry, recording, record.findings)
+        record.facts = list(recording.facts)
+        record.issues = [(i.path, i.message, i.analyzer, i.kind) for i in recording.issues]
+        if layer is not None and record.findings:
+            record.findings = [
+                f.model_copy(update={"location": f.location.model_copy(update={"layer_digest": layer})})
+                for f in record.findings
+            ]
+        if not (record.findings or record.facts or record.coverage or record.issues):
+            return None
+        return record
+
+    def not_read(self, path: str, size: int, reason: str) -> FileRecord | None:
+        """A wanted file the source could not read (over the member budget, unreadable): each analyzer
+        that wanted it could not analyse it, so its duties are incomplete (the source warned already)."""
+        analyzers = self.wanting(path, size)
+        if not analyzers:
+            return None
+        return FileRecord(coverage=[("could_not_analyse", (a.name, path, reason)) for a in analyzers])
