@@ -17,7 +17,7 @@ from shareguard.core.output import write_atomically
 from shareguard.core.progress import progress as progress  # re-exported: the commands show it
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
-from shareguard.core.severity import Severity, parse_severity_list, sorted_desc
+from shareguard.core.severity import Severity, at_or_above, parse_severity_list, sorted_desc
 from shareguard.report.interface import Reporter, TerminalReporter
 
 FormatOpt = Annotated[
@@ -29,7 +29,19 @@ FormatOpt = Annotated[
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")]
 SeverityOpt = Annotated[
     str | None,
-    typer.Option("--severity", "-s", help="Comma-separated severities to report (default: all)."),
+    typer.Option(
+        "--severity",
+        "-s",
+        help="Report exactly these severities, comma-separated (critical,high,medium,low,unknown,info; default: all). "
+        "One value is a set of one, not a threshold. Verdicts still count every finding.",
+    ),
+]
+MinSeverityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--min-severity",
+        help="Report findings of this severity and above (order: critical > high > medium > low > unknown > info).",
+    ),
 ]
 ExitCodeOpt = Annotated[
     int,
@@ -68,11 +80,14 @@ class OutputOptions:
         exit_code: int,
         quiet: bool,
         ignore_file: Path | None,
+        min_severity: str | None = None,
     ) -> OutputOptions:
+        listed = parse_severity_list(severity)
+        floor = set(at_or_above(min_severity))
         return cls(
             format=format.lower(),
             output=output,
-            severity=parse_severity_list(severity),
+            severity=[s for s in listed if s in floor],
             exit_code=exit_code,
             quiet=quiet,
             ignore_file=ignore_file,
@@ -151,7 +166,8 @@ def render(reporter: Reporter, result: ScanResult, catalog: Catalog, *, to_termi
 
 
 def exit_code_for(result: ScanResult, opts: OutputOptions) -> int:
-    if opts.exit_code and any(f.status is Status.FAIL for f in result.findings):
+    """`--exit-code N` counts failing findings of the reported severities (Trivy's rule)."""
+    if opts.exit_code and any(f.status is Status.FAIL for f in result.shown()):
         return opts.exit_code
     if result.has_errors():
         return EXIT_INCOMPLETE
