@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from sources.imagebuild import config_json, file, make_layer, write_docker_archive
 
 ROOT = Path(__file__).resolve().parents[1]

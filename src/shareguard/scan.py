@@ -8,18 +8,20 @@ for finding in result.failing(): print(finding.rule_id, finding.resource.path)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from shareguard.core import project_config
 from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.engine import scan_entries
 from shareguard.core.memo import scan_memos
+from shareguard.core.options import OptionSet
 from shareguard.core.progress import progress
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Budgets, Settings
+from shareguard.posture.options import PostureOptions
 from shareguard.sources.workspace import check_target, walk
 
 
@@ -30,12 +32,25 @@ def capability_filter(capabilities: frozenset[str] | None) -> Callable[[FileAnal
     return lambda a: a.name.split(".", 1)[0] in capabilities
 
 
+def with_project_config(options: OptionSet, project: project_config.ProjectConfig) -> OptionSet:
+    """The posture options with `.shareguard.yaml`'s settings wherever the command line set none."""
+    given = options.get(PostureOptions)
+    return options.with_(
+        replace(
+            given,
+            fips_required=project.fips_required if given.fips_required is None else given.fips_required,
+            trusted_registries=given.trusted_registries or project.trusted_registries,
+            long_running_days=given.long_running_days or project.long_running_days,
+        )
+    )
+
+
 def run_path_scan(
     path: Path,
     *,
     command: str = "audit",
     capabilities: frozenset[str] | None = None,
-    options: dict[str, Any] | None = None,
+    options: OptionSet | None = None,
     registries: Registries | None = None,
     settings: Settings | None = None,
     quiet: bool = True,
@@ -45,8 +60,15 @@ def run_path_scan(
     regs = registries or load_registries()
     root = path if path.is_dir() else path.parent
     # `.shareguard.yaml` in the scanned root sets defaults; explicit options win.
-    merged = {**project_config.load(root, _yaml_document).options(), **(options or {})}
-    ctx = ScanContext(settings=settings or Settings.from_env(), root=root, options=merged)
+    project = project_config.load(root, _yaml_document)
+    ctx = ScanContext(
+        settings=settings or Settings.from_env(),
+        root=root,
+        options=with_project_config(options or OptionSet(), project),
+        command=command,
+    )
+    if project.path is not None:
+        ctx.metadata["project_config"] = project.path
     # Finding paths are relative to this root; SARIF and HTML reports say so.
     ctx.metadata["scan_root"] = str(root)
     # Memos over scanned text (which holds secrets) are this scan's, dropped when it returns.

@@ -12,6 +12,7 @@ import pytest
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.cli.common import EXIT_INCOMPLETE, OutputOptions, emit, write_atomically
 from shareguard.core.context import ScanIssue
+from shareguard.core.coverage import Coverage
 from shareguard.core.errors import ConfigError
 from shareguard.core.facts import FactStore
 from shareguard.core.finding import Finding, Remediation, Status
@@ -37,7 +38,9 @@ def _finding(sev: Severity, path: str, status: Status = Status.FAIL) -> Finding:
 
 def _result(findings: list[Finding], issues: list[ScanIssue] | None = None) -> ScanResult:
     now = datetime.now(UTC)
-    return ScanResult("audit", "ws", now, now, findings, FactStore(), {"IAM-C-02"}, issues=issues or [])
+    coverage = Coverage()
+    coverage.evaluated("IAM-001", ("IAM-C-02",), "iam/a.json")
+    return ScanResult("audit", "ws", now, now, findings, FactStore(), coverage, issues=issues or [])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,7 @@ def test_incomplete_scan_exits_3_unless_the_exit_code_fires(regs: Registries, tm
 def test_severity_filter_is_recorded(regs: Registries, tmp_path: Path) -> None:
     _emit(_result([_finding(Severity.LOW, "a")]), regs, tmp_path, severity="high")
     text = (tmp_path / "out.txt").read_text(encoding="utf-8")
-    assert '"severity_filter": "critical,high"' in text
+    assert '"severity_filter": "high"' in text
     assert '"findings": []' in text
 
 
@@ -130,5 +133,9 @@ def test_a_failing_reporter_leaves_the_output_untouched(tmp_path: Path) -> None:
 
 def test_build_normalises_options() -> None:
     opts = OutputOptions.build("JSON", None, "HIGH", 1, False, None)
-    assert opts.format == "json" and opts.severity == [Severity.CRITICAL, Severity.HIGH]
+    assert opts.format == "json" and opts.severity == [Severity.HIGH]  # an exact set, as Trivy's
+    floor = OutputOptions.build("json", None, None, 0, False, None, "high")
+    assert floor.severity == [Severity.CRITICAL, Severity.HIGH]
+    both = OutputOptions.build("json", None, "critical,low", 0, False, None, "medium")
+    assert both.severity == [Severity.CRITICAL]
     assert load_catalog() is load_catalog()

@@ -28,6 +28,7 @@ from shareguard.sources.registry.auth import Credentials
 from shareguard.sources.registry.client import RegistryClient
 from shareguard.sources.registry.push import push_layout
 from shareguard.sources.registry.reference import parse_reference
+from shareguard.vuln.options import VulnOptions
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -86,7 +87,7 @@ def test_options_reach_the_analyzers(images: Path, tmp_path: Path, monkeypatch: 
     real = scan_module.scan_image
 
     def spy(source: Any, regs: Any, ctx: Any, **kw: Any) -> Any:
-        seen.update(ctx.options)
+        seen["vuln"] = ctx.options.get(VulnOptions)
         return real(source, regs, ctx, **kw)
 
     monkeypatch.setattr(scan_module, "scan_image", spy)
@@ -105,7 +106,7 @@ def test_options_reach_the_analyzers(images: Path, tmp_path: Path, monkeypatch: 
         str(tmp_path / "o.json"),
     )
     assert code == 0, err
-    assert seen["ignore_unfixed"] is True and seen["vex"] == vex
+    assert seen["vuln"] == VulnOptions(ignore_unfixed=True, vex=vex)
 
 
 @pytest.mark.parametrize(

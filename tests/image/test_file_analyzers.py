@@ -23,11 +23,13 @@ from shareguard.core.context import ScanContext
 from shareguard.core.dispatch import FileRecord, PathDispatch, installed_tree
 from shareguard.core.entry import ContentNeeded, FileEntry
 from shareguard.core.facts import Fact, TextField
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Budgets, Settings
 from shareguard.image.cache import LayerCache, decode_record, encode_record
 from shareguard.image.scan import file_analyzers, scan_image, scan_rootfs
+from shareguard.posture.options import PostureOptions
 from shareguard.sources.image.open import open_image_path
 
 EVIL_PICKLE = (
@@ -119,7 +121,9 @@ def test_changed_options_or_analyzer_code_never_replay_stale_findings(
     layer = make_layer([file("app/Dockerfile", ROOT_DOCKERFILE)])
     write_oci_layout(tmp_path / "img", [layer])
     scan(tmp_path / "img", regs, tmp_path / "cache")
-    ctx = ScanContext(settings=Settings(cache_dir=tmp_path / "cache"), options={"fips_required": True})
+    ctx = ScanContext(
+        settings=Settings(cache_dir=tmp_path / "cache"), options=OptionSet((PostureOptions(fips_required=True),))
+    )
     other = scan_image(open_image_path(tmp_path / "img", "linux/amd64"), regs, ctx)
     assert other.metadata["layers_from_cache"] == 0
     # An edit to a rule file or check (no version bump) changes the key: simulated by the code fingerprint.

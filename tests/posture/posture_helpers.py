@@ -9,6 +9,7 @@ from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.finding import Finding
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import load_registries
 from shareguard.core.settings import Budgets, Settings
 
@@ -21,10 +22,11 @@ def analyzer(name: str) -> FileAnalyzer:
 
 
 def run_file(
-    name: str, path: Path, *, options: dict[str, Any] | None = None, budgets: Budgets | None = None
+    name: str, path: Path, *, options: object | None = None, budgets: Budgets | None = None
 ) -> tuple[list[Finding], ScanContext]:
     an = analyzer(name)
-    ctx = ScanContext(settings=Settings(budgets=budgets or Budgets()), root=path.parent, options=dict(options or {}))
+    typed = OptionSet((options,)) if options is not None else OptionSet()
+    ctx = ScanContext(settings=Settings(budgets=budgets or Budgets()), root=path.parent, options=typed)
     entry = FileEntry(rel_path=path.name, size=path.stat().st_size, abs_path=path)
     assert an.claims(entry), f"{name} does not claim {path}"
     findings = [o for o in an.analyze(entry, ctx) if isinstance(o, Finding)]

@@ -8,7 +8,8 @@ import pytest
 from posture_helpers import FIXTURES, run_file
 
 from shareguard.core.errors import ConfigError
-from shareguard.posture.cel_rules import OPTION, load_rule_dirs, to_cel
+from shareguard.core.options import OptionSet
+from shareguard.posture.cel_rules import CelOptions, load_rule_dirs, to_cel
 from shareguard.posture.plugin import posture_rules
 
 RULES = """\
@@ -42,7 +43,9 @@ def _load(tmp_path: Path, text: str, name: str = "rules.yaml"):  # type: ignore[
 def test_rules_evaluate_over_kubernetes_and_dockerfiles(tmp_path: Path) -> None:
     ruleset = _load(tmp_path, RULES)
     k8s, _ = run_file(
-        "posture.kubernetes", FIXTURES / "kubernetes/real-world/kubeflow-training.yaml", options={OPTION: ruleset}
+        "posture.kubernetes",
+        FIXTURES / "kubernetes/real-world/kubeflow-training.yaml",
+        options=CelOptions(rules=ruleset),
     )
     hits = [f for f in k8s if f.rule_id == "ACME-001"]
     assert len(hits) == 3 and all(f.control_ids == ("KUBERNETES-C-02",) for f in hits)
@@ -50,13 +53,13 @@ def test_rules_evaluate_over_kubernetes_and_dockerfiles(tmp_path: Path) -> None:
     df, _ = run_file(
         "posture.dockerfile",
         FIXTURES / "dockerfile/real-world/aws-dlc-pytorch-training/Dockerfile",
-        options={OPTION: ruleset},
+        options=CelOptions(rules=ruleset),
     )
     assert any(f.rule_id == "ACME-002" for f in df)
     ok, _ = run_file(
         "posture.dockerfile",
         FIXTURES / "dockerfile/real-world/hardened-vllm-serving/Dockerfile",
-        options={OPTION: ruleset},
+        options=CelOptions(rules=ruleset),
     )
     assert not any(f.rule_id.startswith("ACME") for f in ok)
 
@@ -67,7 +70,7 @@ def test_wildcard_types_and_missing_attributes_do_not_fire(tmp_path: Path) -> No
     )
     ruleset = _load(tmp_path, rules)
     findings, ctx = run_file(
-        "posture.kubernetes", FIXTURES / "kubernetes/cases/K8S-016/fail.yaml", options={OPTION: ruleset}
+        "posture.kubernetes", FIXTURES / "kubernetes/cases/K8S-016/fail.yaml", options=CelOptions(rules=ruleset)
     )
     assert not any(f.rule_id == "ACME-002" for f in findings)
     assert [i for i in ctx.issues if "ACME-002" in i.message]  # reported once, as a warning
@@ -122,7 +125,7 @@ def test_runaway_rule_is_disabled(tmp_path: Path) -> None:
     from shareguard.posture.model import PostureResource
 
     res = PostureResource(type="k8s.workload", name="x", file="x.yaml", line=1, attributes={"big": list(range(400))})
-    ctx = ScanContext(settings=Settings(), options={OPTION: ruleset})
+    ctx = ScanContext(settings=Settings(), options=OptionSet((CelOptions(rules=ruleset),)))
     assert list(CelCheck().check(res, ctx)) == []
     assert "ACME-001" in ruleset.disabled
     assert any("budget" in i.message for i in ctx.issues)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from posture_helpers import FIXTURES, ids, run_file, run_text
 
+from shareguard.posture.options import PostureOptions
 from shareguard.scan import run_path_scan
 
 REAL = FIXTURES / "dockerfile" / "real-world"
@@ -77,7 +78,11 @@ def test_trusted_registries_option_overrides_the_default(tmp_path: Path) -> None
     text = "FROM registry.acme.internal/ml/base:1.2\nUSER 1000\n"
     assert "DOCKERFILE-004" in ids(run_text("posture.dockerfile", tmp_path, "Dockerfile", text)[0])
     quiet, _ = run_text(
-        "posture.dockerfile", tmp_path, "Dockerfile", text, options={"trusted_registries": ["registry.acme.internal/*"]}
+        "posture.dockerfile",
+        tmp_path,
+        "Dockerfile",
+        text,
+        options=PostureOptions(trusted_registries=("registry.acme.internal/*",)),
     )
     assert "DOCKERFILE-004" not in ids(quiet)
 

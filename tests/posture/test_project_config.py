@@ -9,13 +9,16 @@ from cloud_helpers import FIXTURES, rule_lines, scan
 
 from shareguard.core import project_config
 from shareguard.core.errors import ConfigError
+from shareguard.core.options import OptionSet
 from shareguard.core.settings import Budgets
+from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.yaml_safe import Located, load_one
+from shareguard.scan import with_project_config
 
 
 def test_no_file_gives_defaults(tmp_path: Path) -> None:
     cfg = project_config.load(tmp_path, load_one)
-    assert cfg.path is None and not cfg.fips_required and cfg.options() == {}
+    assert cfg.path is None and not cfg.fips_required and cfg.trusted_registries == ()
 
 
 def test_the_loader_is_the_callers_and_is_not_called_without_a_file(tmp_path: Path) -> None:
@@ -39,7 +42,12 @@ def test_all_keys(tmp_path: Path) -> None:
     cfg = project_config.load(tmp_path, load_one)
     assert cfg.fips_required and cfg.trusted_registries == ("us-docker.pkg.dev/acme/",)
     assert cfg.long_running_days == 14 and cfg.extra == {"baseline": "b.json"}
-    assert cfg.options()["fips_required"] is True
+    merged = with_project_config(OptionSet(), cfg).get(PostureOptions)
+    assert merged.fips_required and merged.long_running_days == 14
+    # The command line wins where it says something; the file fills in the rest.
+    given = OptionSet((PostureOptions(trusted_registries=("r.example/",)),))
+    merged = with_project_config(given, cfg).get(PostureOptions)
+    assert merged.trusted_registries == ("r.example/",) and merged.fips_required
 
 
 @pytest.mark.parametrize(

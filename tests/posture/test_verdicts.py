@@ -15,6 +15,7 @@ import pytest
 
 from shareguard.catalog import Catalog
 from shareguard.catalog.loader import load_catalog
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import load_registries
 from shareguard.core.result import ScanResult
 from shareguard.posture.bucket_policies import BucketPolicies
@@ -385,14 +386,17 @@ rules:
 
 
 def test_user_cel_rules_record_what_they_evaluated(tmp_path: Path) -> None:
-    from shareguard.posture.cel_rules import OPTION, load_rule_dirs
+    from shareguard.posture.cel_rules import CelOptions, load_rule_dirs
 
     _write(tmp_path / "rules", {"r.yaml": _USER_RULE})
     ruleset = load_rule_dirs([tmp_path / "rules"], known_ids=posture_rules())
     tf = 'resource "google_storage_bucket" "b" {\n  name = "b"\n  location = "EU"\n  labels = { owner = "ml" }\n}\n'
     _write(tmp_path / "ws", {"main.tf": tf})
     result = run_path_scan(
-        tmp_path / "ws", command="config", capabilities=frozenset({"posture"}), options={OPTION: ruleset}
+        tmp_path / "ws",
+        command="config",
+        capabilities=frozenset({"posture"}),
+        options=OptionSet((CelOptions(rules=ruleset),)),
     )
     assert not [f for f in result.findings if f.rule_id.startswith("ACME")]
     storage = result.coverage.of("STORAGE-C-04")

@@ -10,9 +10,11 @@ from pathlib import Path
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import FactStore, ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding
+from shareguard.core.options import OptionSet
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
 from shareguard.vuln.analyzer import OsvMatcher
+from shareguard.vuln.options import VulnOptions
 
 LAYER1 = "sha256:" + "11" * 32
 LAYER2 = "sha256:" + "22" * 32
@@ -79,7 +81,7 @@ def scan_result(tmp_path: Path, *, vex: bool = False) -> ScanResult:
     facts = FactStore()
     for fact in inventory():
         facts.add(fact)  # type: ignore[arg-type]
-    options: dict[str, object] = {"command": "image"}
+    vex_path: Path | None = None
     if vex:
         doc = {
             "@context": "https://openvex.dev/ns/v0.2.0",
@@ -99,8 +101,10 @@ def scan_result(tmp_path: Path, *, vex: bool = False) -> ScanResult:
         }
         path = tmp_path / "vex.json"
         path.write_text(json.dumps(doc), encoding="utf-8")
-        options["vex"] = path
-    ctx = ScanContext(settings=Settings.from_env(), options=options, facts=facts)
+        vex_path = path
+    ctx = ScanContext(
+        settings=Settings.from_env(), options=OptionSet((VulnOptions(vex=vex_path),)), facts=facts, command="image"
+    )
     findings = [f for f in OsvMatcher().analyze(facts, ctx) if isinstance(f, Finding)]
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     return ScanResult(

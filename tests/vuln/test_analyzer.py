@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.vuln.osv_fixtures import advisory, write_advisories
@@ -13,10 +14,12 @@ from shareguard.core.context import ScanContext
 from shareguard.core.engine import consume
 from shareguard.core.facts import FactStore, ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding, SeveritySource, Status
+from shareguard.core.options import OptionSet
 from shareguard.core.settings import Settings
 from shareguard.vuln.analyzer import APP_RULE, IMAGE_RULE, OsvMatcher
 from shareguard.vuln.database import default_db_path
 from shareguard.vuln.importer import import_path
+from shareguard.vuln.options import VulnOptions
 from shareguard.vuln.store import VulnStore
 
 LAYER = "sha256:" + "ab" * 32
@@ -34,11 +37,11 @@ def _torch(version: str = "1.13.0+cu117", **kw: object) -> Package:
     )
 
 
-def _run(facts: list[object], **options: object) -> tuple[list[Finding], ScanContext]:
+def _run(facts: list[object], command: str = "", **options: Any) -> tuple[list[Finding], ScanContext]:
     store = FactStore()
     for f in facts:
         store.add(f)  # type: ignore[arg-type]
-    ctx = ScanContext(settings=Settings.from_env(), options=dict(options))
+    ctx = ScanContext(settings=Settings.from_env(), options=OptionSet((VulnOptions(**options),)), command=command)
     found: list[Finding] = []
     consume(OsvMatcher().analyze(store, ctx), found, ctx)  # as the engine files them (coverage included)
     return found, ctx

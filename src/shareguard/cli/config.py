@@ -22,6 +22,7 @@ from shareguard.cli.common import (
 )
 from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ShareguardError
+from shareguard.core.options import OptionSet
 from shareguard.core.result import ScanResult
 
 RulesOpt = Annotated[
@@ -64,15 +65,14 @@ def config(
     """Audit configuration: Dockerfiles, Kubernetes manifests, Terraform, CloudFormation, IAM, job specs."""
     from shareguard.posture.baseline import apply_baseline
     from shareguard.posture.baseline import write_baseline as write_bl
-    from shareguard.posture.cel_rules import OPTION, load_rule_dirs
+    from shareguard.posture.cel_rules import CelOptions, load_rule_dirs
+    from shareguard.posture.options import PostureOptions
     from shareguard.posture.plugin import posture_rules
 
     try:
         opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
-        options: dict[str, object] = {"fips_required": fips_required}
         ruleset = load_rule_dirs(rules, known_ids=posture_rules()) if rules else None
-        if ruleset is not None:
-            options[OPTION] = ruleset
+        options = OptionSet((PostureOptions(fips_required=True if fips_required else None), CelOptions(rules=ruleset)))
 
         def post(result: ScanResult) -> ScanResult:
             if ruleset is not None:

@@ -13,6 +13,7 @@ from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
     IgnoreFileOpt,
+    MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
@@ -24,11 +25,13 @@ from shareguard.cli.common import (
 )
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ConfigError, InputError, ShareguardError
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
 from shareguard.sources.image.manifest import DEFAULT_PLATFORM, normalise_platform
 from shareguard.sources.image.model import ImageSource
+from shareguard.vuln.options import VulnOptions
 
 PlatformOpt = Annotated[str, typer.Option("--platform", help="os/arch[/variant] to pick from a multi-arch index.")]
 IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="Hide vulnerabilities without a fix.")]
@@ -117,17 +120,18 @@ def image(
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
 ) -> None:
     """Scan a container image: OS and language packages per layer, their vulnerabilities, an SBOM."""
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
         regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "image")
-        options = {"ignore_unfixed": ignore_unfixed, "vex": vex_option(vex), "platform": platform}
-        ctx = ScanContext(settings=Settings.from_env(), options=options)
+        options = OptionSet((VulnOptions(ignore_unfixed=ignore_unfixed, vex=vex_option(vex)),))
+        ctx = ScanContext(settings=Settings.from_env(), options=options, command="image")
         with open_source(reference, input, platform, username, password, insecure_registry) as source:
             result = _scan(source, regs, ctx, quiet=quiet, use_cache=not no_cache)
         code = emit(result, opts, regs, scan_root=None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from shareguard.cli.common import OutputOptions, emit, select_reporter
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import load_registries
 from shareguard.core.result import ScanResult
 from shareguard.scan import run_path_scan
@@ -18,7 +18,7 @@ def scan_path(
     *,
     command: str,
     capabilities: frozenset[str] | None = None,
-    options: dict[str, Any] | None = None,
+    options: OptionSet | None = None,
     postprocess: Callable[[ScanResult], ScanResult] | None = None,
     plugins: Callable[[str], bool] | None = None,
 ) -> int:

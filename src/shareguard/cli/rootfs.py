@@ -11,6 +11,7 @@ from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
     IgnoreFileOpt,
+    MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
@@ -23,8 +24,10 @@ from shareguard.cli.common import (
 from shareguard.cli.image import IgnoreUnfixedOpt, VexOpt, needed_plugin, vex_option
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ShareguardError
+from shareguard.core.options import OptionSet
 from shareguard.core.registry import load_registries
 from shareguard.core.settings import Settings
+from shareguard.vuln.options import VulnOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +41,7 @@ def rootfs(
     format: FormatOpt = "table",
     output: OutputOpt = None,
     severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
@@ -46,11 +50,14 @@ def rootfs(
     from shareguard.image.scan import scan_rootfs
 
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file)
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
         regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "rootfs")
         ctx = ScanContext(
-            settings=Settings.from_env(), root=path, options={"ignore_unfixed": ignore_unfixed, "vex": vex_option(vex)}
+            settings=Settings.from_env(),
+            root=path,
+            options=OptionSet((VulnOptions(ignore_unfixed=ignore_unfixed, vex=vex_option(vex)),)),
+            command="rootfs",
         )
         with progress(quiet, f"rootfs {path}") as prog:
             task = prog.task_ids[0]

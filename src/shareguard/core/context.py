@@ -8,6 +8,7 @@ from typing import Any
 
 from shareguard.core.coverage import Coverage
 from shareguard.core.facts import FactStore
+from shareguard.core.options import OptionSet
 from shareguard.core.settings import Settings
 
 
@@ -27,8 +28,10 @@ class ScanContext:
     settings: Settings
     root: Path | None = None
     facts: FactStore = field(default_factory=FactStore)
-    options: dict[str, Any] = field(default_factory=dict)
-    """Command-specific options analyzers may read (e.g. `ignore_unfixed`, `fips_required`)."""
+    options: OptionSet = field(default_factory=OptionSet)
+    """Typed options per capability: `ctx.options.get(PostureOptions)`, `ctx.options.get(VulnOptions)`."""
+    command: str = ""
+    """The command that runs the scan (`audit`, `image`, `rootfs`, `config`, `models`)."""
     issues: list[ScanIssue] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
     """What was evaluated, per duty and per analyzer; verdicts are read from it."""

@@ -45,13 +45,19 @@ INSTALLED_PREFIXES = (
     "usr/libexec/",
     "usr/include/",
     "usr/share/",
+    "usr/local/lib/",
+    "usr/local/include/",
+    "usr/local/share/",
+    "usr/local/cuda",
+    "opt/conda/pkgs/",
     "var/lib/",
     "var/cache/",
     "proc/",
     "sys/",
     "dev/",
 )
-"""Directories a package manager owns: the OS's programs, libraries, data and databases."""
+"""Directories a package manager or vendor installer owns: the OS's programs, libraries, data and
+databases, the CUDA toolkit, conda's package cache."""
 INSTALLED_PARTS = ("/site-packages/", "/dist-packages/", "/node_modules/", "/conda-meta/", "/lib/python")
 """Installed-software trees wherever they are (virtualenvs, conda environments, `usr/local`)."""
 
@@ -116,8 +122,10 @@ def replay(record: FileRecord, ctx: ScanContext, findings: list[Finding]) -> Non
     ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in record.issues)
 
 
-_Candidate = tuple[FileAnalyzer, tuple[str, ...] | None, Callable[[str, int], bool] | None, bool]
-"""(analyzer, prefixes still to test or None, its `required` or None, shown installed trees)."""
+_Candidate = tuple[FileAnalyzer, tuple[str, ...] | None, Callable[[str, int], bool] | None]
+"""(analyzer, prefixes still to test or None, its `required` or None)."""
+_Candidates = tuple[tuple[_Candidate, ...], tuple[_Candidate, ...]]
+"""(those shown installed-software trees too, the others)."""
 
 
 class PathDispatch:
@@ -129,30 +137,23 @@ class PathDispatch:
     def __init__(self, analyzers: list[FileAnalyzer], ctx: ScanContext) -> None:
         self.analyzers = analyzers
         self._ctx = ctx
-        self._by_last: dict[str, tuple[_Candidate, ...]] = {}
+        self._by_last: dict[str, _Candidates] = {}
         self._last: tuple[str, list[FileAnalyzer]] = ("", [])
         self._tree: tuple[str, bool] = ("\0", False)
 
-    def _candidates(self, last: str) -> tuple[_Candidate, ...]:
-        out: list[_Candidate] = []
+    def _candidates(self, last: str) -> _Candidates:
+        everywhere: list[_Candidate] = []
+        elsewhere: list[_Candidate] = []
         for a in self.analyzers:
             hint = getattr(a, "path_hint", None)
             required = getattr(a, "required", None)
-            installed = isinstance(hint, PathHint) and hint.installed
+            out = everywhere if isinstance(hint, PathHint) and hint.installed else elsewhere
             if not isinstance(hint, PathHint) or last in hint.last_chars:
-                out.append((a, None, required, installed))
+                out.append((a, None, required))
             elif hint.prefixes:
-                out.append((a, hint.prefixes, required, installed))
-        found = self._by_last[last] = tuple(out)
+                out.append((a, hint.prefixes, required))
+        found = self._by_last[last] = (tuple(everywhere), tuple(elsewhere))
         return found
-
-    def _installed(self, path: str) -> bool:
-        """`installed_tree`, computed once per directory (a layer lists a directory's files together)."""
-        cut = path.rfind("/")
-        parent = path[:cut] if cut >= 0 else ""
-        if self._tree[0] != parent:
-            self._tree = (parent, installed_tree(path))
-        return self._tree[1]
 
     def wanting(self, path: str, size: int) -> list[FileAnalyzer]:
         if self._last[0] == path:
@@ -161,12 +162,22 @@ class PathDispatch:
         candidates = self._by_last.get(last)
         if candidates is None:
             candidates = self._candidates(last)
+        everywhere, elsewhere = candidates
         wanting: list[FileAnalyzer] = []
+        if elsewhere:
+            # `installed_tree`, once per directory (a layer lists a directory's files together)
+            parent = path[: path.rfind("/") + 1]
+            tree = self._tree
+            if tree[0] != parent:
+                tree = self._tree = (parent, installed_tree(path))
+            if tree[1]:
+                elsewhere = ()
+        if not everywhere and not elsewhere:
+            self._last = (path, wanting)
+            return wanting
         probe: FileEntry | None = None
-        for a, prefixes, required, installed in candidates:
+        for a, prefixes, required in (*everywhere, *elsewhere):
             if prefixes is not None and not path.startswith(prefixes):
-                continue
-            if not installed and self._installed(path):
                 continue
             if required is not None:
                 try:

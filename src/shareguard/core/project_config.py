@@ -52,19 +52,6 @@ class ProjectConfig:
     long_running_days: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def options(self) -> dict[str, Any]:
-        """Scan options this configuration sets (explicit command-line options win over these)."""
-        out: dict[str, Any] = {}
-        if self.path is None:
-            return out
-        out["fips_required"] = self.fips_required
-        if self.trusted_registries:
-            out["trusted_registries"] = list(self.trusted_registries)
-        if self.long_running_days is not None:
-            out["long_running_days"] = self.long_running_days
-        out["project_config"] = self.path
-        return out
-
 
 def find(root: Path) -> Path | None:
     base = root if root.is_dir() else root.parent

@@ -25,6 +25,7 @@ from typing import Any
 from shareguard.core.dispatch import COVERAGE_CALLS, FileRecord
 from shareguard.core.facts import Fact, TextField
 from shareguard.core.finding import Finding
+from shareguard.core.options import OptionSet
 from shareguard.sources.image.applier import LayerResult
 
 CACHE_FORMAT = 2
@@ -191,7 +192,7 @@ def _tree_fingerprint(directory: Path, digest: Any) -> None:
             digest.update(f"{os.path.relpath(dirpath, directory)}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
 
 
-def file_analyzers_key(analyzers: list[Any], options: dict[str, Any]) -> str:
+def file_analyzers_key(analyzers: list[Any], options: OptionSet) -> str:
     """What file analyzers' cached records depend on: their `name:version`, the code and data of the
     packages that define them (a rule file edited without a version bump must not replay old
     findings), and the scan options they may read."""
@@ -221,7 +222,8 @@ def file_analyzers_key(analyzers: list[Any], options: dict[str, Any]) -> str:
                     digest.update(f"{origin}:{st.st_size}:{st.st_mtime_ns}".encode())
                 except OSError:
                     pass
-    digest.update(repr(sorted((str(k), repr(v)) for k, v in options.items())).encode())
+    # Options are frozen dataclasses: their repr names every field and value.
+    digest.update(repr(sorted(repr(v) for v in options.values)).encode())
     return digest.hexdigest()
 
 

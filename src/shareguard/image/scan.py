@@ -44,6 +44,7 @@ from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
 """Wanted files kept for the rest of their layer, so links to them can be analyzed too."""
+MAX_KEPT_FILE_ONLY = 1024 * 1024
 MAX_LINK_HOPS = 40
 _ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
 
@@ -173,12 +174,15 @@ class LayerCollector:
             if self._files is not None and self._files.wanting(path, size):
                 self._analyze_file(path, size, None)
             return
-        self._analyze(path, content, self._wanting(path, size))
+        inventory = self._wanting(path, size)
+        self._analyze(path, content, inventory)
         self._analyze_file(path, size, content)
         links = self._pending.pop(path, ())
         for link in links:
             self._analyze(link, content, self._wanting(link, size))
-        if self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
+        # Kept for links the inventory may want later; a file read only for the file analyzers (a
+        # model checkpoint) is kept only when small.
+        if (inventory or len(content) <= MAX_KEPT_FILE_ONLY) and self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
             self._kept[path] = content
             self._kept_bytes += len(content)
 
@@ -422,7 +426,7 @@ def scan_image(
     """Inventory an opened image and run the file analyzers over its files (one pass over each layer),
     run the post analyzers, and return the (unwaived) result."""
     started = datetime.now(UTC)
-    ctx.options.setdefault("command", command)
+    ctx.command = ctx.command or command
     for warning in source.warnings:
         ctx.warn(source.reference, warning)
     files = file_analyzers(registries, "image", analyzer_filter)
@@ -453,7 +457,7 @@ def scan_rootfs(
     from shareguard.sources.rootfs import walk_rootfs
 
     started = datetime.now(UTC)
-    ctx.options.setdefault("command", command)
+    ctx.command = ctx.command or command
     files = file_analyzers(registries, "rootfs", analyzer_filter)
     declare_scopes(files, ctx)
     collector = LayerCollector(None, inventory_analyzers(registries), PathDispatch(files, ctx) if files else None)

@@ -40,7 +40,6 @@ from shareguard.posture.check import resource_key
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers.yaml_safe import Located, load_one
 
-OPTION = "cel_rules"
 """The scan option that carries a loaded `CelRuleSet` to the CEL check."""
 EVAL_SECONDS = 0.5
 MAX_EXPRESSION_CHARS = 8192
@@ -264,8 +263,15 @@ def resource_activation(res: PostureResource) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class CelOptions:
+    """The scan's user CEL rules (`config --rules DIR`)."""
+
+    rules: CelRuleSet | None = None
+
+
+@dataclass(frozen=True)
 class CelCheck:
-    """Runs the run's user CEL rules (from `ctx.options["cel_rules"]`) over every resource type.
+    """Runs the run's user CEL rules (`CelOptions.rules`) over every resource type.
 
     Each rule records what it judged itself: a condition that evaluates to false on a resource of the rule's
     `resource_types` is an evaluation there (user rules have no `applies_to`; their types are their scope)."""
@@ -274,8 +280,8 @@ class CelCheck:
     types: frozenset[str] = frozenset({"*"})
 
     def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
-        ruleset = ctx.options.get(OPTION)
-        if not isinstance(ruleset, CelRuleSet) or not ruleset.rules:
+        ruleset = ctx.options.get(CelOptions).rules
+        if ruleset is None or not ruleset.rules:
             return
         rules = [
             r

@@ -164,7 +164,6 @@ def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) 
     }
 
 
-
 def ml_stack_section(result: ScanResult) -> dict[str, Any]:
     """The optional top-level `ml_stack` key (images and root filesystems with CUDA, cuDNN, NCCL or a
     framework build): `{}` when the scan found none, so the key is absent."""

@@ -17,6 +17,7 @@ from shareguard.core.rules import RuleMeta, load_package_rules
 from shareguard.vuln import ecosystems
 from shareguard.vuln.database import describe, open_for_scan
 from shareguard.vuln.matcher import Match, Matcher, canonical_ecosystem, query_for
+from shareguard.vuln.options import VulnOptions
 from shareguard.vuln.purl import package_purl
 from shareguard.vuln.remediation import remediation
 from shareguard.vuln.severity import Rating, vendor_rating
@@ -53,7 +54,7 @@ def rule_for(pkg: Package, command: str | None, installed_system: bool = False) 
     "scan and patch your images"; a dependency declared by workspace code is "secure your apps".
 
     `installed_system`: the scan found an OS or an image identity (an image or rootfs scan even when
-    the command did not say so in `ctx.options["command"]`)."""
+    the command did not say so in `ctx.command`)."""
     if command in IMAGE_COMMANDS or installed_system:
         return IMAGE_RULE
     if pkg.layer is not None or pkg.os_managed or pkg.origin in ("os", "third-party"):
@@ -107,10 +108,10 @@ class OsvMatcher:
 
     def _findings(self, store: VulnStore, facts: FactStore, ctx: ScanContext) -> Iterator[Output]:
         os_info = next(iter(facts.of(OSInfo)), None)
-        command = ctx.options.get("command")
+        command = ctx.command or None
         installed_system = bool(os_info or facts.of(ImageIdentity))
         vex = self._vex(ctx)
-        ignore_unfixed = bool(ctx.options.get("ignore_unfixed"))
+        ignore_unfixed = ctx.options.get(VulnOptions).ignore_unfixed
         matcher = Matcher(store, os_info)
         covered = store.releases()
         advisories: dict[str, AdvisoryRow | None] = {}
@@ -165,8 +166,8 @@ class OsvMatcher:
             ctx.metadata["unchecked_packages"] = notes
 
     def _vex(self, ctx: ScanContext) -> VexDocument | None:
-        path = ctx.options.get("vex")
-        if not path:
+        path = ctx.options.get(VulnOptions).vex
+        if path is None:
             return None
         try:
             return load_vex(Path(path))

@@ -58,7 +58,7 @@ def test_rootfs_scan_lists_the_inventory(dl_rootfs: Path) -> None:
     from shareguard.image.scan import scan_rootfs
 
     regs = load_registries()
-    ctx = ScanContext(settings=Settings.from_env(), root=dl_rootfs, options={})
+    ctx = ScanContext(settings=Settings.from_env(), root=dl_rootfs, command="rootfs")
     scan_rootfs(dl_rootfs, regs, ctx)
     [info] = ctx.facts.of(OSInfo)
     pkgs = ctx.facts.of(Package)

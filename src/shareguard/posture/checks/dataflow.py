@@ -14,6 +14,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
 from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, is_unknown, known, present, v
 from shareguard.posture.model import PostureResource, Unresolved, Violation
+from shareguard.posture.options import PostureOptions
 
 _BAD_STATUS = frozenset({"DEPRECATED", "UNSUPPORTED", "DECOMMISSIONED"})
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -136,7 +137,7 @@ class DataflowChecks:
         if started is None:
             yield Unresolved("DATAFLOW-008", "create_time", "running streaming job without a readable start time")
             return
-        limit = ctx.options.get("long_running_days") or data("dataflow")["long_running_days"]
+        limit = ctx.options.get(PostureOptions).long_running_days or data("dataflow")["long_running_days"]
         try:
             limit_days = int(limit)
         except (TypeError, ValueError):

@@ -24,6 +24,7 @@ from shareguard.posture.checks._common import (
     secret_in_value,
 )
 from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.dockerfile import Dockerfile, Instruction, Stage, kv_pairs, parse_image_ref, stage_user
 from shareguard.posture.parsers.shell import SimpleCommand
 
@@ -145,7 +146,7 @@ def digest_unpinned(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
 
 
 def untrusted_registry(df: Dockerfile, ctx: ScanContext) -> Iterable[Violation]:
-    patterns = ctx.options.get("trusted_registries") or default_trusted_registries()
+    patterns = ctx.options.get(PostureOptions).trusted_registries or default_trusted_registries()
     for st, inst in _external_froms(df):
         ref = parse_image_ref(st.base)
         if not is_trusted(ref.full, patterns):

@@ -18,13 +18,14 @@ from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask_url
 from shareguard.posture.checks._util import as_bool, is_unknown, v
 from shareguard.posture.model import PostureResource, Unresolved, Violation
+from shareguard.posture.options import PostureOptions
 
 _AWS_ENDPOINT = re.compile(r"^https?://(?P<host>[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?)(?::\d+)?(?:/|$)", re.I)
 _FIPS_VAR = "AWS_USE_FIPS_ENDPOINT"
 
 
 def fips_required(ctx: ScanContext) -> bool:
-    return bool(ctx.options.get("fips_required"))
+    return bool(ctx.options.get(PostureOptions).fips_required)
 
 
 def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any, Any]]:

@@ -22,6 +22,7 @@ from shareguard.posture.checks._common import (
     secret_in_value,
 )
 from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.dockerfile import parse_image_ref
 
 Rule = Callable[[PostureResource, ScanContext], Iterable[Violation]]
@@ -191,7 +192,7 @@ def image_latest(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
 
 
 def image_registry(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
-    patterns = ctx.options.get("trusted_registries") or default_trusted_registries()
+    patterns = ctx.options.get(PostureOptions).trusted_registries or default_trusted_registries()
     for c, image, path in _images(res):
         ref = parse_image_ref(image)
         if not is_trusted(ref.full, patterns):
