@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(tool: str, *args: str) -> None:
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed (pip install -e '.[test]')")
+    # Part of the test extras: missing is a broken install, never a skip (it would hide lint errors).
+    assert importlib.util.find_spec(tool) is not None, f"{tool} is not installed (pip install -e '.[test]')"
     proc = subprocess.run([sys.executable, "-m", tool, *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{tool} {' '.join(args)} failed:\n{proc.stdout[-6000:]}{proc.stderr[-2000:]}"
 
