@@ -203,6 +203,11 @@ class PathDispatch:
         analyzers = self.wanting(path, size)
         if not analyzers:
             return None
+        return self.run(path, content, analyzers, layer)
+
+    def run(self, path: str, content: bytes, analyzers: list[FileAnalyzer], layer: str | None) -> FileRecord | None:
+        """`analyze` with the wanting analyzers already known: touches no state of the dispatch, so it
+        may run on another thread than the one walking the paths."""
         record = FileRecord()
         ctx = self._ctx
         recording = ScanContext(
@@ -210,7 +215,12 @@ class PathDispatch:
         )
         entry = FileEntry(rel_path=path, size=len(content), data=content)
         for analyzer in analyzers:
-            if claimed(analyzer, entry, recording):
+            try:
+                claims = claimed(analyzer, entry, recording)
+            except Exception as exc:  # a claim bug must not lose the rest of the layer
+                recording.error(path, f"internal error in {analyzer.name} ({type(exc).__name__}: {exc})", analyzer.name)
+                continue
+            if claims:
                 analyze_entry(analyzer, entry, recording, record.findings)
         record.facts = list(recording.facts)
         record.issues = [(i.path, i.message, i.analyzer, i.kind) for i in recording.issues]

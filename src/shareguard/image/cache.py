@@ -205,6 +205,8 @@ def file_analyzers_key(analyzers: list[Any], options: OptionSet) -> str:
         packages.add(".".join(parts[:2]) if len(parts) > 2 else module)
         # Analyzers built from parts defined elsewhere (a posture format's claim and parse functions)
         for part in vars(a).values() if hasattr(a, "__dict__") else ():
+            if not callable(part):  # e.g. a shared registry: the code it holds is fingerprinted by its own package
+                continue
             owner = getattr(part, "__module__", None)
             if isinstance(owner, str) and owner.startswith("shareguard."):
                 packages.add(".".join(owner.split(".")[:2]))

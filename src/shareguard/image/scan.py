@@ -13,6 +13,7 @@ vulnerability matcher is one).
 from __future__ import annotations
 
 import posixpath
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ from shareguard.sources.image.model import ImageSource, LayerRef
 MAX_KEPT_BYTES = 64 * 1024 * 1024
 """Wanted files kept for the rest of their layer, so links to them can be analyzed too."""
 MAX_KEPT_FILE_ONLY = 1024 * 1024
+MAX_IN_FLIGHT_BYTES = 96 * 1024 * 1024
+"""Content handed to the file-analyzer thread and not yet analyzed; past this the walk waits."""
 MAX_LINK_HOPS = 40
 _ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
 
@@ -92,11 +95,19 @@ class LayerCollector:
     """
 
     def __init__(
-        self, diff_id: str | None, analyzers: list[InventoryAnalyzer], files: PathDispatch | None = None
+        self,
+        diff_id: str | None,
+        analyzers: list[InventoryAnalyzer],
+        files: PathDispatch | None = None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.result: LayerResult[Item] = LayerResult(diff_id)
         self._analyzers = analyzers
         self._files = files
+        self._pool = pool
+        """File analyzers run here when given: their CPU overlaps the walk's waits for the inflater."""
+        self._running: deque[tuple[str, int, Future[FileRecord | None]]] = deque()
+        self._running_bytes = 0
         self._kept: dict[str, bytes] = {}
         self._kept_bytes = 0
         self._pending: dict[str, list[str]] = {}
@@ -162,11 +173,41 @@ class LayerCollector:
         if files is None:
             return
         if content is None:
-            record = files.not_read(path, size, "not read (over the member budget or unreadable)")
-        else:
-            record = files.analyze(path, size, content, self.result.diff_id)
+            self._keep(path, files.not_read(path, size, "not read (over the member budget or unreadable)"))
+            return
+        analyzers = files.wanting(path, size)
+        if not analyzers:
+            return
+        if self._pool is None:
+            self._keep(path, files.run(path, content, analyzers, self.result.diff_id))
+            return
+        while self._running and self._running_bytes + len(content) > MAX_IN_FLIGHT_BYTES:
+            self._settle_one()
+        self._running.append(
+            (path, len(content), self._pool.submit(files.run, path, content, analyzers, self.result.diff_id))
+        )
+        self._running_bytes += len(content)
+
+    def _keep(self, path: str, record: FileRecord | None) -> None:
         if record is not None:
             self.result.facts.setdefault(path, []).append(record)
+
+    def _settle_one(self) -> None:
+        path, size, future = self._running.popleft()
+        self._running_bytes -= size
+        self._keep(path, future.result())
+
+    def settle(self) -> None:
+        """Wait for the file analyzers still running on this layer's files and keep their records."""
+        while self._running:
+            self._settle_one()
+
+    def abandon(self) -> None:
+        """The layer could not be read: wait for (and drop) what is still running."""
+        while self._running:
+            _, _, future = self._running.popleft()
+            future.cancel() or future.exception()
+        self._running_bytes = 0
 
     def file(self, path: str, size: int, content: bytes | None) -> None:
         self.result.paths.append(path)
@@ -224,10 +265,28 @@ def read_layer(
     parallel: bool = True,
     ring: list[bytearray | None] | None = None,
     files: PathDispatch | None = None,
+    pool: ThreadPoolExecutor | None = None,
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole."""
+    collector = LayerCollector(layer.diff_id, analyzers, files, pool)
+    try:
+        _stream_into(layer, collector, ctx, parallel=parallel, ring=ring)
+    except BaseException:
+        collector.abandon()
+        raise
+    collector.settle()
+    return collector.result
+
+
+def _stream_into(
+    layer: LayerRef,
+    collector: LayerCollector,
+    ctx: ScanContext,
+    *,
+    parallel: bool,
+    ring: list[bytearray | None] | None,
+) -> None:
     budgets = ctx.settings.budgets
-    collector = LayerCollector(layer.diff_id, analyzers, files)
     result = collector.result
     for entry in stream_layer(
         layer,
@@ -250,7 +309,6 @@ def read_layer(
             result.whiteouts.append(entry.path)
         elif kind == OPAQUE:
             result.opaque.append(entry.path)
-    return result
 
 
 def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -> None:
@@ -280,13 +338,24 @@ def apply_layers(
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
     writes: list[tuple[LayerRef, Future[None]]] = []
     ring: list[bytearray | None] = []  # decompression buffers reused by every layer of this image
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-analyzers") as pool,
+    ):
         for layer in source.layers:
             result = cache.get(layer.digest, layer.diff_id) if use_cache else None
             hit = result is not None
             if result is None:
                 try:
-                    result = read_layer(layer, analyzers, ctx, parallel=parallel, ring=ring, files=dispatch)
+                    result = read_layer(
+                        layer,
+                        analyzers,
+                        ctx,
+                        parallel=parallel,
+                        ring=ring,
+                        files=dispatch,
+                        pool=pool if files else None,
+                    )
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")
                     if incomplete is not None:
