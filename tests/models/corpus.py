@@ -113,9 +113,10 @@ def _tar(members: dict[str, bytes]) -> bytes:
 
 
 def _legacy_magic_then(payload: bytes) -> bytes:
-    # torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c (LONG1).
+    # torch's legacy format: the pickled magic number 0x1950a86a20f9469cfc6c (LONG1), the protocol
+    # version (1001), the sys info (here the payload), the object, the storage keys, raw storage bytes.
     magic = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b"."
-    return magic + b"\x80\x02M\xe9\x03." + payload + b"\x00" * 64
+    return magic + b"\x80\x02M\xe9\x03." + payload + BENIGN_LIST + b"\x80\x02]q\x00." + b"\x00" * 64
 
 
 # --- benign files from the real libraries -----------------------------------------------------

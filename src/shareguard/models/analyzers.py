@@ -82,10 +82,9 @@ class ModelFileAnalyzer:
                 # Defence in depth: a library parser (zipfile, tarfile, h5py) failing on hostile
                 # bytes must leave the file incomplete, never a crash or a silently "clean" file.
                 sink.not_analysed(where, f"could not be fully analysed ({type(exc).__name__}: {exc})")
-        if sink.dropped:
-            ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
+        report_cap(sink, entry.rel_path, ctx, self.name)
         report_gaps(sink, entry.rel_path, ctx, self.name)
-        return [*sink.findings, *evaluations(sink, entry.rel_path)]
+        return [*sink.result(), *evaluations(sink, entry.rel_path)]
 
 
 def evaluations(sink: FindingSink, resource: str) -> list[Evaluation]:
@@ -94,11 +93,21 @@ def evaluations(sink: FindingSink, resource: str) -> list[Evaluation]:
 
 
 def report_gaps(sink: FindingSink, path: str, ctx: ScanContext, analyzer: str) -> None:
-    """Each part not analysed is a per-file issue that leaves the analyzer's duties incomplete."""
+    """Each part not analysed is a per-file issue that leaves the analyzer's duties incomplete; content
+    that is not a model format shareguard analyses is said as a warning (no verdict changes)."""
     for where, reason in sink.gaps:
         ctx.error(path, f"{where.member}: {reason}" if where.member else reason, analyzer)
     if sink.gaps_dropped:
         ctx.error(path, f"{sink.gaps_dropped} further parts not analysed", analyzer)
+    for where, reason in sink.notes:
+        ctx.warn(path, f"{where.member}: {reason}" if where.member else reason, analyzer)
+
+
+def report_cap(sink: FindingSink, path: str, ctx: ScanContext, analyzer: str) -> None:
+    """Findings past the per-file cap are summarised by rule (`FindingSink.result`); say so once."""
+    message = sink.cap_message()
+    if message is not None:
+        ctx.warn(path, message, analyzer)
 
 
 MAX_CODE_BYTES = 8 * 1024 * 1024
@@ -176,14 +185,13 @@ class MLCodeAnalyzer:
                 resource_type="source_file",
                 properties={"cell": field_path} if field_path else None,
             )
-        if sink.dropped:
-            ctx.warn(entry.rel_path, f"{sink.dropped} further findings not reported (per-file cap)", self.name)
+        report_cap(sink, entry.rel_path, ctx, self.name)
         # the field path of a notebook finding goes into the location
         findings = [
             f.model_copy(update={"location": f.location.model_copy(update={"field_path": f.properties.get("cell")})})
             if f.properties.get("cell")
             else f
-            for f in sink.findings
+            for f in sink.result()
         ]
         return [*findings, *evaluations(sink, entry.rel_path), *gaps]
 

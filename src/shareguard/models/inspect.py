@@ -8,7 +8,17 @@ from __future__ import annotations
 import io
 from typing import BinaryIO
 
-from shareguard.models.formats import archive, gguf, keras, numpy, onnx, pickle_file, safetensors, savedmodel
+from shareguard.models.formats import (
+    archive,
+    gguf,
+    keras,
+    numpy,
+    onnx,
+    pickle_file,
+    safetensors,
+    savedmodel,
+    torch_legacy,
+)
 from shareguard.models.formats.archive import Prefixed
 from shareguard.models.formats.env import Env
 from shareguard.models.formats.sniff import (
@@ -44,6 +54,9 @@ def inspect_stream(
     if kind is Kind.UNKNOWN and ext in PICKLE_EXTENSIONS and head:
         kind, guessed = Kind.PICKLE, True  # a loader would unpickle it whatever it looks like
     if kind is Kind.PICKLE:
+        if torch_legacy.is_legacy(head):
+            torch_legacy.scan(env, where, stream, size)
+            return
         if not pickle_file.scan(env, where, stream, size, name, expect_trailing=expect_trailing, guessed=guessed):
             _unrecognised(env, where, head, name)
         return

@@ -10,6 +10,8 @@ analyzer turns gaps into per-file issues that leave the file's duties `incomplet
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +21,13 @@ from shareguard.core.severity import Severity
 from shareguard.models.rules import rule
 
 MAX_FINDINGS_PER_FILE = 500
+"""Findings listed one by one per file. The cap shortens what is shown, never what is decided: the most
+severe findings are kept (a critical one is never pushed out by medium ones), and the rest are listed as
+one summary finding per (rule, severity) with their count (`FindingSink.result`)."""
 MAX_GAPS_PER_FILE = 20
 """Parts not analysed listed one by one per file; past that only counted."""
+SAMPLES = 5
+"""Evidence of this many findings past the cap is quoted in their rule's summary."""
 
 RETIRED_NOT_ANALYSED: dict[str, tuple[str, frozenset[str] | None]] = {
     "MODEL-003": ("malformed or truncated, not fully analysed", None),
@@ -59,8 +66,17 @@ class Where:
 @dataclass
 class FindingSink:
     analyzer: str
-    findings: list[Finding] = field(default_factory=list)
+    kept: list[tuple[int, int, Finding]] = field(default_factory=list)
+    """Heap of (severity rank, -arrival, finding): the least severe, latest finding on top (evicted first)."""
     dropped: int = 0
+    """Findings not listed one by one (past the cap): counted in `overflow` and summarised."""
+    overflow: dict[tuple[str, Severity], list[Finding]] = field(default_factory=dict)
+    """(rule, severity) → up to `SAMPLES` of the findings past the cap; `overflow_counts` has the counts."""
+    overflow_counts: dict[tuple[str, Severity], int] = field(default_factory=dict)
+    notes: list[tuple[Where, str]] = field(default_factory=list)
+    """Content that is not a model format shareguard analyses (a protobuf of another message type): said
+    as a warning, neither a finding nor a gap."""
+    _seq: itertools.count[int] = field(default_factory=itertools.count)
     evaluated: dict[str, None] = field(default_factory=dict)
     """Rule ids really evaluated on this file (insertion-ordered set)."""
     gaps: list[tuple[Where, str]] = field(default_factory=list)
@@ -103,9 +119,6 @@ class FindingSink:
             at = f" (at byte {offset})" if offset is not None else ""
             self.not_analysed(where, (title or f"{retired[0]}: {evidence}") + at)
             return
-        if len(self.findings) >= MAX_FINDINGS_PER_FILE:
-            self.dropped += 1
-            return
         meta = rule(rule_id)
         props = dict(properties or {})
         if key is not None:
@@ -113,7 +126,7 @@ class FindingSink:
         rem = None
         if remediation is not None or fixed_version is not None or command is not None:
             rem = Remediation(text=remediation or meta.remediation, fixed_version=fixed_version, command=command)
-        self.findings.append(
+        self.keep(
             meta.finding(
                 Resource(type=resource_type, path=where.path, name=name),
                 location=Location(member=where.member, offset=offset, line=line),
@@ -126,3 +139,68 @@ class FindingSink:
                 properties=props,
             )
         )
+
+    def keep(self, finding: Finding) -> None:
+        """List `finding`, or (past the cap) whichever of it and the least severe listed one ranks lower
+        goes to the per-rule summary: the cap never drops a finding more severe than one it lists."""
+        item = (finding.severity.rank, -next(self._seq), finding)
+        if len(self.kept) < MAX_FINDINGS_PER_FILE:
+            heapq.heappush(self.kept, item)
+            return
+        if item[:2] > self.kept[0][:2]:
+            item = heapq.heapreplace(self.kept, item)
+        self._overflow(item[2])
+
+    def _overflow(self, finding: Finding) -> None:
+        self.dropped += 1
+        key = (finding.rule_id, finding.severity)
+        self.overflow_counts[key] = self.overflow_counts.get(key, 0) + 1
+        samples = self.overflow.setdefault(key, [])
+        if len(samples) < SAMPLES:
+            samples.append(finding)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings listed one by one, in the order they were found."""
+        return [f for _, _, f in sorted(self.kept, key=lambda item: -item[1])]
+
+    def result(self) -> list[Finding]:
+        """The listed findings, then one summary finding per (rule, severity) past the cap, carrying
+        the count: every rule that failed on the file still fails with its highest severity."""
+        out = self.findings
+        for (rule_id, severity), count in sorted(
+            self.overflow_counts.items(), key=lambda kv: (-kv[0][1].rank, kv[0][0])
+        ):
+            samples = self.overflow[(rule_id, severity)]
+            first = samples[0]
+            shown = ", ".join(f.evidence or f.title for f in samples)
+            more = f", … ({count - len(samples)} more)" if count > len(samples) else ""
+            summary = {
+                "title": f"{count} further {severity.value} findings of {rule_id} not listed (per-file cap)",
+                "evidence": f"{shown}{more}",
+                "location": Location(member=first.location.member),
+                "properties": {"fingerprint_key": f"per-file-cap:{rule_id}:{severity.value}", "count": count},
+                "fingerprint": "",
+            }
+            out.append(Finding(**{**dict(first), **summary}))
+        return out
+
+    def cap_message(self) -> str | None:
+        """One line naming each summarised rule and its count, for the per-file warning."""
+        if not self.dropped:
+            return None
+        parts = ", ".join(
+            f"{rule_id} ({severity.value}): {count}"
+            for (rule_id, severity), count in sorted(
+                self.overflow_counts.items(), key=lambda kv: (-kv[0][1].rank, kv[0][0])
+            )
+        )
+        return (
+            f"{self.dropped} further findings not listed one by one (per-file cap of {MAX_FINDINGS_PER_FILE}; the "
+            f"most severe are listed, the rest summarised by rule): {parts}"
+        )
+
+    def not_a_model(self, where: Where, reason: str) -> None:
+        """Content that is not a model file shareguard analyses: said, neither a finding nor a gap."""
+        if len(self.notes) < MAX_GAPS_PER_FILE:
+            self.notes.append((where, " ".join(reason.split())[:300]))

@@ -286,13 +286,20 @@ class Prefixed(io.RawIOBase):
 
 
 def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
+    """Walk a tar member by member. A tar on disk is read with seeks (`r:`: skipped members are seeked
+    over); one inside a compressed stream (.tar.gz/.tar.bz2/.tar.xz/…, inflated by `DecompressingReader`
+    under the decompression budget and ratio) is read as a stream (`r|`), never seeked. The same budgets
+    as zip: member count, declared bytes per member, nesting depth; a truncated or corrupt stream is a
+    part not analysed, with every member before it analysed."""
+    budgets = env.settings.budgets
+    streamed = not _seekable(fh)
+    meter = Metered(fh) if streamed else None
     try:
-        tf = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115 - closed in the finally below
+        tf = tarfile.open(fileobj=meter or fh, mode="r|" if streamed else "r:")  # noqa: SIM115 - closed in the finally below
     except (tarfile.TarError, OSError, EOFError) as exc:
         env.sink.add("MODEL-003", where, title=f"Unreadable tar archive: {exc}", evidence=str(exc), key="tar")
         return
     members = 0
-    names: list[str] = []
     try:
         while True:
             try:
@@ -302,14 +309,29 @@ def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
                 return
             if ti is None:
                 break
+            if meter is not None:
+                # What the next header may read: this member's blocks, then headers within the budget.
+                meter.limit = meter.total + tarfile.BLOCKSIZE * -(-ti.size // tarfile.BLOCKSIZE) + TAR_HEADER_BYTES
             members += 1
-            if members > env.settings.budgets.max_archive_members:
-                env.sink.add("MODEL-010", where, evidence="too many tar members", key="members")
+            if members > budgets.max_archive_members:
+                env.sink.add(
+                    "MODEL-010",
+                    where,
+                    evidence=f"more than {budgets.max_archive_members} tar members; the rest not analysed",
+                    key="members",
+                )
                 return
             if not ti.isfile():
                 continue
-            names.append(ti.name)
             member = where.child(ti.name)
+            if ti.size > budgets.max_member_bytes:
+                env.sink.add(
+                    "MODEL-010",
+                    member,
+                    evidence=f"declares {ti.size} bytes, over the per-member limit of {budgets.max_member_bytes}",
+                    key="declared",
+                )
+                continue
             if not depth_ok(env, member):
                 continue
             f = tf.extractfile(ti)
@@ -317,14 +339,83 @@ def scan_tar(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) 
                 continue
             # Legacy torch tar checkpoints: `storages`/`tensors` hold raw data after their pickles.
             expect_trailing = ti.name in ("storages", "tensors")
+            stream = cast(BinaryIO, Forward(f)) if streamed else cast(BinaryIO, f)
             try:
-                env.inspect(env, member, f, ti.size, ti.name, expect_trailing=expect_trailing)  # type: ignore[arg-type]
-            except tarfile.TarError as exc:
+                env.inspect(env, member, stream, ti.size, ti.name, expect_trailing=expect_trailing)
+            except (tarfile.TarError, EOFError) as exc:
                 env.sink.add(
                     "MODEL-003", member, title=f"Corrupt tar member: {exc}", evidence=str(exc), key="tar-member"
                 )
     finally:
         tf.close()
+
+
+def _seekable(fh: BinaryIO) -> bool:
+    try:
+        return bool(fh.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+TAR_HEADER_BYTES = 16 * 1024 * 1024
+"""Bytes a streamed tar's headers (pax records, GNU long names) may take between two members: tarfile
+reads such a record whole into memory, so a huge declared one is a part not analysed, not a blow-up."""
+
+
+class Metered(io.RawIOBase):
+    """The source of a streamed tar: counts what tarfile reads and stops it past `limit`."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.total = 0
+        self.limit = TAR_HEADER_BYTES
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.total > self.limit + tarfile.RECORDSIZE:
+            raise BudgetExceeded(f"tar header records over {TAR_HEADER_BYTES} bytes (pax or long-name data)")
+        data: bytes = self._fh.read(size if size is not None and size >= 0 else tarfile.RECORDSIZE)
+        self.total += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class Forward(io.RawIOBase):
+    """A forward-only view of a stream-mode tar member (whose file object cannot even say it is not
+    seekable): readers see a plain non-seekable stream."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._fh.read(size if size is not None and size >= 0 else -1)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+ZF_HEADER_LEN = 2 + 19
+"""joblib < 0.10's compressed files (`numpy_pickle_compat.write_zfile`): b"ZF", the inflated length as
+`0x…` hex left-justified to 19 characters (`len(hex(2**64))`), then one zlib stream; joblib <= 0.8.4 on
+Python 2 wrote one more space."""
 
 
 def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str) -> None:
@@ -333,11 +424,12 @@ def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str)
         return
     codec = {Kind.JOBLIB_ZF: "zlib"}.get(kind, kind.value)
     if kind is Kind.JOBLIB_ZF:
-        fh.read(21)  # "ZF" + 19-char hex length
-        nxt = fh.read(1)
-        if nxt != b" ":
-            fh = cast(BinaryIO, Prefixed(nxt, fh))
-    stream = cast(BinaryIO, DecompressingReader(fh, codec, env.budget, what=f"{kind.value} stream"))
+        opened = _joblib_zf(env, inner, fh, name)
+        if opened is None:
+            return
+        fh = opened
+    reader = DecompressingReader(fh, codec, env.budget, what=f"{kind.value} stream")
+    stream = cast(BinaryIO, reader)
     try:
         head = stream.read(4096)
         inner_name = (
@@ -350,11 +442,48 @@ def scan_compressed(env: Env, where: Where, fh: BinaryIO, kind: Kind, name: str)
             data = _buffer(env, inner, head, stream)
             if data is not None:
                 env.inspect(env, inner, io.BytesIO(data), len(data), inner_name)
-            return
-        env.inspect(env, inner, cast(BinaryIO, Prefixed(head, stream)), None, inner_name)
+        else:
+            env.inspect(env, inner, cast(BinaryIO, Prefixed(head, stream)), None, inner_name)
     except BudgetExceeded as exc:
         env.sink.add("MODEL-010", inner, evidence=exc.message, key="budget")
     except CorruptData as exc:
         env.sink.add("MODEL-003", inner, title=f"Corrupt compressed data: {exc}", evidence=str(exc), key="corrupt")
     except zlib.error as exc:
         env.sink.add("MODEL-003", inner, title=f"Corrupt compressed data: {exc}", evidence=str(exc), key="corrupt")
+    else:
+        if reader.truncated:
+            env.sink.not_analysed(
+                inner, f"{kind.value} stream truncated: the data ends before the compressed stream does"
+            )
+
+
+def _joblib_zf(env: Env, inner: Where, fh: BinaryIO, name: str) -> BinaryIO | None:
+    """The zlib stream of a joblib `ZF` file, past its header; None when there is nothing to analyse
+    (an array data file) or the header is unusable (a part not analysed)."""
+    header = fh.read(ZF_HEADER_LEN)
+    length_text = header[2:].strip()
+    if len(header) < ZF_HEADER_LEN or not length_text.startswith(b"0x"):
+        env.sink.not_analysed(inner, f"joblib ZF header unreadable: {header!r}")
+        return None
+    try:
+        length = int(length_text, 16)
+    except ValueError:
+        env.sink.not_analysed(inner, f"joblib ZF header unreadable: {header!r}")
+        return None
+    if name.lower().endswith(".npy.z"):
+        # `<file>_NN.npy.z`: an array's raw bytes, read by the main pickle's ZNDArrayWrapper with
+        # ndarray.__setstate__ (never unpickled); the main pickle is what is analysed.
+        return None
+    limit = min(env.settings.budgets.max_member_bytes, env.budget.remaining)
+    if length > limit:
+        env.sink.add(
+            "MODEL-010",
+            inner,
+            evidence=f"joblib ZF header declares {length} inflated bytes, over the limit of {limit}",
+            key="declared",
+        )
+        return None
+    nxt = fh.read(1)
+    if nxt == b" " or not nxt:
+        return fh
+    return cast(BinaryIO, Prefixed(nxt, cast(BinaryIO, Forward(fh))))

@@ -137,11 +137,15 @@ class DecompressingReader(io.RawIOBase):
         self._d = make_decompressor(kind)
         self._budget = budget
         self._out = b""
+        self._off = 0
+        """Read position in `_out` (the buffer is compacted when refilled, never on each read)."""
         self._done = False
         self._in = 0
         self._produced = 0
         self._what = what
         self.crc = 0
+        self.truncated = False
+        """The source ended inside the compressed stream (known once the end was reached)."""
 
     def readable(self) -> bool:
         return True
@@ -150,24 +154,13 @@ class DecompressingReader(io.RawIOBase):
         return False
 
     def _more(self, want: int) -> None:
-        while len(self._out) < want and not self._done:
-            chunk = b""
-            needs = getattr(self._d, "needs_input", True)
-            if needs:
-                chunk = self._src.read(256 * 1024)
-                self._in += len(chunk)
-                if not chunk:
-                    self._done = True
-                    break
-            try:
-                if hasattr(self._d, "needs_input"):
-                    data = self._d.decompress(chunk, 1 << 20)
-                else:
-                    data = self._d.decompress(chunk)
-            except (zlib.error, lzma.LZMAError, OSError, EOFError, RuntimeError) as exc:
-                raise CorruptData(f"{self._what}: {exc}") from exc
-            except Exception as exc:  # lz4/zstd raise their own error types
-                raise CorruptData(f"{self._what}: {type(exc).__name__}: {exc}") from exc
+        """Inflate until `want` bytes are buffered or the stream ends. Each step produces at most
+        1 MiB (zlib through `max_length` and its unconsumed tail), so memory stays flat however
+        well the input compresses."""
+        while len(self._out) - self._off < want and not self._done:
+            data = self._step()
+            if data is None:
+                break
             self._produced += len(data)
             self._budget.remaining -= len(data)
             if self._budget.remaining < 0:
@@ -178,9 +171,42 @@ class DecompressingReader(io.RawIOBase):
                     f"from {self._in})"
                 )
             self.crc = zlib.crc32(data, self.crc)
-            self._out += data
+            self._out = self._out[self._off :] + data
+            self._off = 0
             if getattr(self._d, "eof", False):
                 self._done = True
+
+    def _step(self) -> bytes | None:
+        """One bounded decompression step; None at the end of the source."""
+        d = self._d
+        bounded = hasattr(d, "needs_input")
+        tail = getattr(d, "unconsumed_tail", None)
+        chunk = b""
+        if tail:
+            chunk = tail
+        elif not bounded or d.needs_input:
+            # An unbounded decompressor (zstd: up to ~32,000:1) gets small inputs so one step stays small.
+            chunk = self._src.read(256 * 1024 if bounded or tail is not None else 1024)
+            self._in += len(chunk)
+            if not chunk:
+                pending = d.flush() if tail is not None and not getattr(d, "eof", False) else b""
+                if pending:
+                    return bytes(pending)
+                self._done = True
+                # The source ended before the compressed stream did: what was inflated is read,
+                # and the reader says it was cut short (a part not analysed).
+                self.truncated = not getattr(d, "eof", True)
+                return None
+        try:
+            if bounded or tail is not None:
+                data: bytes = d.decompress(chunk, 1 << 20)
+            else:
+                data = d.decompress(chunk)
+        except (zlib.error, lzma.LZMAError, OSError, EOFError, RuntimeError) as exc:
+            raise CorruptData(f"{self._what}: {exc}") from exc
+        except Exception as exc:  # lz4/zstd raise their own error types
+            raise CorruptData(f"{self._what}: {type(exc).__name__}: {exc}") from exc
+        return data
 
     def readinto(self, b: Any) -> int:
         data = self.read(len(b))
@@ -191,7 +217,8 @@ class DecompressingReader(io.RawIOBase):
         if size is None or size < 0:
             size = 1 << 62
         self._more(min(size, 1 << 20))
-        out, self._out = self._out[:size], self._out[size:]
+        out = self._out[self._off : self._off + size]
+        self._off += len(out)
         return out
 
     @property

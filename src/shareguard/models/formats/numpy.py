@@ -12,7 +12,9 @@ or an unknown format version, is a part not analysed.
 from __future__ import annotations
 
 import ast
+import io
 import struct
+import tokenize
 from typing import Any, BinaryIO
 
 from shareguard.models.formats import pickle_file
@@ -39,13 +41,13 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
         hlen = struct.unpack("<I", pre[8:10] + more)[0]
         start = 12
     else:
-        env.sink.not_analysed(where, f".npy format version {major} is not supported")
+        env.sink.not_analysed(where, f"unsupported variant: .npy format version {major} is not supported")
         return
     if hlen > MAX_HEADER:
         env.sink.not_analysed(where, f".npy header of {hlen} bytes is over the {MAX_HEADER}-byte budget")
         return
     raw = fh.read(hlen)
-    header = _parse(raw)
+    header = _parse(raw, major)
     if header is None:
         text = " ".join(raw[:120].decode("latin-1").split())
         env.sink.not_analysed(where, f"invalid or truncated .npy header: {text!r}")
@@ -65,15 +67,37 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
     pickle_file.scan(env, where, fh, data_size, name)
 
 
-def _parse(raw: bytes) -> dict[str, Any] | None:
+def _parse(raw: bytes, major: int) -> dict[str, Any] | None:
+    text = raw.decode("latin-1").strip()
     try:
-        text = raw.decode("latin-1")
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        value = ast.literal_eval(text)
+    except SyntaxError:
+        if major > 2:
+            return None
+        # Python 2 wrote long integers with an `L` suffix (`'shape': (2L,)`); numpy reads v1/v2 headers
+        # after dropping it (numpy.lib.format._filter_header), so do we.
+        try:
+            value = ast.literal_eval(_drop_long_suffix(text))
+        except (ValueError, SyntaxError, MemoryError, RecursionError, tokenize.TokenError):
+            return None
+    except (ValueError, MemoryError, RecursionError):
         return None
     if not isinstance(value, dict) or "descr" not in value:
         return None
     return value
+
+
+def _drop_long_suffix(text: str) -> str:
+    """`2L` → `2`: the `L` name token right after a number token is dropped, nothing else changes."""
+    out: list[tokenize.TokenInfo] = []
+    after_number = False
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if after_number and tok.type == tokenize.NAME and tok.string in ("L", "l"):
+            after_number = False
+            continue
+        out.append(tok)
+        after_number = tok.type == tokenize.NUMBER
+    return tokenize.untokenize(out)
 
 
 def _has_object(descr: Any, depth: int = 0) -> bool:

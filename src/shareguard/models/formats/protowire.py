@@ -7,6 +7,7 @@ says they hold messages we need, and are otherwise skipped. No protobuf schema o
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -120,25 +121,85 @@ def text(src: Source, f: Field, limit: int = 1 << 16) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-_ONNX_TOP = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN, 20: LEN, 25: LEN}
+_ONNX_TOP = {
+    1: VARINT,
+    2: LEN,
+    3: LEN,
+    4: LEN,
+    5: VARINT,
+    6: LEN,
+    7: LEN,
+    8: LEN,
+    14: LEN,
+    20: LEN,
+    25: LEN,
+    26: LEN,
+}
+"""ModelProto's top-level fields and their wire types (onnx/onnx.proto)."""
+_ONNX_ONCE = frozenset({1, 2, 3, 4, 5, 6, 7})
+_ONNX_TEXT = frozenset({2, 3, 4, 6})
+_GRAPH_FIELDS = frozenset({1, 2, 5, 10, 11, 12, 13, 14, 15, 16})
+"""GraphProto's fields (all length-delimited): what a `graph` payload starts with."""
 
 
 def looks_like_onnx(head: bytes) -> bool:
-    """Top-level fields of a ModelProto with the right wire types, starting with ir_version."""
+    """Is `head` the start of an ONNX ModelProto, not just any protobuf that starts with a small
+    varint field 1 (an ONNX TensorProto's `dims`, another message type)? Every top-level field in
+    `head` has ModelProto's wire type, `ir_version` (1..100) comes first and once, singular fields
+    occur once, the string fields are UTF-8, a graph starts with a GraphProto field, an opset import
+    with an OperatorSetIdProto field; and the model has a graph or an opset import, or a field that
+    runs past `head` (a large graph or doc string)."""
     if not head or head[0] != 0x08:
         return False
     src = Source(data=head)
-    seen = 0
+    end = len(head)
+    seen: set[int] = set()
+    pos = 0
     try:
-        for f in iter_fields(src, 0, len(head)):
-            if _ONNX_TOP.get(f.number) != f.wtype:
+        while pos < end:
+            key, pos = src.varint(pos, end)
+            number, wtype = key >> 3, key & 7
+            if wtype == VARINT:
+                value, pos = src.varint(pos, end)
+                f = Field(number, wtype, value, pos)
+            elif wtype == LEN:
+                length, pos = src.varint(pos, end)
+                f = Field(number, wtype, length, pos)
+                if pos + length > end:
+                    # runs past the head: judge the part we have
+                    return bool(seen) and _onnx_field_ok(src, Field(number, wtype, end - pos, pos), seen, cut=True)
+                pos += length
+            else:
                 return False
-            if f.number == 1 and not 1 <= f.value <= 100:
+            if not _onnx_field_ok(src, f, seen):
                 return False
-            seen += 1
-            if seen >= 3:
-                return True
-    except WireError as exc:
-        # A large graph runs past the sniffed head: fine if the fields so far fit the schema.
-        return seen >= 1 and exc.field is not None and _ONNX_TOP.get(exc.field) == LEN
-    return seen >= 2
+            seen.add(number)
+    except WireError:
+        return False  # a varint cut by the end of the head: too little to tell
+    return bool(seen & {7, 8})
+
+
+def _onnx_field_ok(src: Source, f: Field, seen: set[int], *, cut: bool = False) -> bool:
+    if _ONNX_TOP.get(f.number) != f.wtype:
+        return False
+    if f.number in _ONNX_ONCE and f.number in seen:
+        return False
+    if not seen and f.number != 1:
+        return False
+    if f.number == 1:
+        return 1 <= f.value <= 100
+    if f.number in _ONNX_TEXT:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(src.read(f.offset, f.value), final=not cut)
+        except UnicodeDecodeError:
+            return False
+        return True
+    if f.number in (7, 8) and f.value:
+        try:
+            key, _ = src.varint(f.offset, f.offset + f.value)
+        except WireError:
+            return cut
+        if f.number == 7:
+            return key & 7 == LEN and key >> 3 in _GRAPH_FIELDS
+        return key in (0x0A, 0x10)
+    return True

@@ -6,6 +6,8 @@ MetaGraphDef.graph_def=2; GraphDef.node=1, library=2; NodeDef.name=1, op=2;
 FunctionDefLibrary.function=1; FunctionDef.signature=1 (OpDef.name=1), node_def=3.
 The op list is data (savedmodel_ops.yaml). A graph read whole has had MODEL-040 evaluated on it; a
 malformed protobuf (or one over the node budget) is a part not analysed, with the ops found before it.
+A valid protobuf whose top-level fields are not SavedModel's (another message type under that name) is
+not a model file shareguard analyses: said as a warning, never called malformed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import BinaryIO
 import yaml
 
 from shareguard.models.formats.env import Env
-from shareguard.models.formats.protowire import LEN, Field, Source, WireError, iter_fields, text
+from shareguard.models.formats.protowire import LEN, VARINT, Field, Source, WireError, iter_fields, text
 from shareguard.models.sink import Where
 
 MAX_NODES = 5_000_000
@@ -30,10 +32,26 @@ def dangerous_ops() -> dict[str, str]:
     return {op: group for group, ops in doc.items() for op in ops}
 
 
+_TOP = {1: VARINT, 2: LEN}
+"""SavedModel's top-level fields: saved_model_schema_version (int64), meta_graphs (MetaGraphDef)."""
+
+
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     src = Source(fh=fh, size=size)
     found: dict[str, tuple[str, int]] = {}
     counter = [0]
+    try:
+        other = _other_message(src)
+    except WireError as exc:
+        env.sink.not_analysed(where, f"malformed SavedModel protobuf, not analysed: {exc}")
+        return
+    if other is not None:
+        env.sink.not_a_model(
+            where,
+            f"a valid protobuf of another message type ({other}), not a SavedModel: not a model file shareguard "
+            "analyses",
+        )
+        return
     try:
         for f in iter_fields(src, 0, src.size):
             if f.number == 2 and f.wtype == LEN:
@@ -55,6 +73,15 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
             key=op,
             properties={"op": op, "node": node, "group": table[op]},
         )
+
+
+def _other_message(src: Source) -> str | None:
+    """Why the (wire-valid) top-level message is not a SavedModel, or None when its fields fit;
+    WireError when the bytes are not protobuf wire format at all."""
+    for f in iter_fields(src, 0, src.size):
+        if _TOP.get(f.number) != f.wtype:
+            return f"top-level field {f.number} of wire type {f.wtype}"
+    return None
 
 
 def _graph(src: Source, f: Field, found: dict[str, tuple[str, int]], counter: list[int]) -> None:
