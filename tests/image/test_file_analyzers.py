@@ -305,3 +305,23 @@ def test_whiteouts_delete_findings_through_the_layer_cache(tmp_path: Path, regs:
     assert ("MODEL-001", "models/a.pkl") not in found
     assert ("DOCKERFILE-001", "app/Dockerfile") in found
     assert "models.files" not in result.coverage.inputs  # nothing of it was evaluated
+
+
+def test_a_truncated_layer_drops_its_records_and_the_scan_goes_on(tmp_path: Path, regs: Registries) -> None:
+    # Many wanted files before the cut, so some analyses are still running on the worker when it fails.
+    files = [file(f"app/svc{i}/Dockerfile", ROOT_DOCKERFILE) for i in range(40)]
+    broken = make_layer([*files, file("models/late.pkl", EVIL_PICKLE), file("z/pad.bin", b"\0" * 200_000)])
+    good = make_layer([file("models/classifier.pkl", EVIL_PICKLE)])
+    write_oci_layout(tmp_path / "img", [good, broken])
+    index = json.loads((tmp_path / "img" / "index.json").read_text())
+    manifest = json.loads(
+        (tmp_path / "img" / "blobs/sha256" / index["manifests"][0]["digest"].split(":")[1]).read_text()
+    )
+    blob = tmp_path / "img" / "blobs/sha256" / manifest["layers"][1]["digest"].split(":")[1]
+    blob.write_bytes(blob.read_bytes()[: len(blob.read_bytes()) * 2 // 3])
+    result = scan(tmp_path / "img", regs, tmp_path / "cache")
+    found = rules_at(result)
+    assert ("MODEL-001", "models/classifier.pkl") in found
+    assert not any(path.startswith(("app/", "models/late")) for _, path in found)  # the layer was not applied
+    assert any("layer not scanned" in i.message for i in result.issues)
+    assert result.has_errors()
