@@ -194,3 +194,22 @@ def test_with_the_registered_inventory_analyzers(tmp_path: Path) -> None:
     names = {p.name for p in result.facts.of(Package)}
     assert "dpkg" in names or "base-files" in names
     assert "packaging" in names
+
+
+def test_a_layer_that_cannot_be_read_never_passes_a_duty(tmp_path: Path) -> None:
+    """With the real plugins: the vulnerability duties (and the file analyzers' duties, since the unread
+    layer may hold anything) are incomplete, never pass, when a layer could not be read."""
+    from shareguard.catalog import load_catalog
+    from shareguard.report.rollup import DutyStatus, rollup
+
+    layers = standard_image_layers(("gzip", "gzip", "gzip"))
+    root = tmp_path / "oci"
+    write_oci_layout(root, layers)
+    blob = root / "blobs" / "sha256" / layers[2].digest.split(":", 1)[1]
+    blob.write_bytes(blob.read_bytes()[:-20])
+    result = scan(root, load_registries(), tmp_path / "cache")
+    rows = {d.control.id: d for d in rollup(result, load_catalog()).duties()}
+    for cid in ("DLC-C-02", "DLVM-C-02", "DATAFLOW-C-03"):
+        assert rows[cid].status in (DutyStatus.INCOMPLETE, DutyStatus.FAIL), cid
+        assert rows[cid].status is not DutyStatus.PASS
+    assert any(g.path.startswith("layer 3") for g in rows["DLC-C-02"].gaps)

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shareguard.core.analyzer import FileAnalyzer
+from shareguard.core.analyzer import FileAnalyzer, PostAnalyzer
 from shareguard.core.context import ScanContext, ScanIssue
 from shareguard.core.dispatch import FileRecord, PathDispatch, replay
 from shareguard.core.engine import declare_scopes, finish, run_post_analyzers
@@ -469,6 +469,24 @@ def _add_inventory(ctx: ScanContext, facts: list[Fact]) -> None:
             (ctx.error if notice.level == "error" else ctx.warn)(where, notice.message, "image.inventory")
 
 
+def _inventory_gaps(ctx: ScanContext, registries: Registries, files: list[FileAnalyzer], since: int) -> None:
+    """Errors of the image/rootfs source or its inventory (not of a file analyzer, whose own duties the
+    context already marked) leave incomplete the duties of the post analyzers that read the inventory
+    (vulnerability matching); a source-level error (a layer that could not be read, a hostile entry) may
+    have hidden any file, so the file analyzers' duties too. Never a pass over what was not read."""
+    file_names = {a.name for a in files}
+    package_scope = sorted(
+        {c for post in registries.of(PostAnalyzer) if Package in post.inputs for c in post.controls}  # type: ignore[type-abstract]
+    )
+    file_scope = sorted({c for a in files for c in a.controls})
+    for issue in ctx.issues[since:]:
+        if issue.kind != "error" or issue.analyzer in file_names:
+            continue
+        ctx.coverage.gap(package_scope, issue.path, issue.message)
+        if issue.analyzer is None:
+            ctx.coverage.gap(file_scope, issue.path, issue.message)
+
+
 def identity(source: ImageSource) -> ImageIdentity:
     return ImageIdentity(
         reference=source.reference,
@@ -500,10 +518,12 @@ def scan_image(
         ctx.warn(source.reference, warning)
     files = file_analyzers(registries, "image", analyzer_filter)
     declare_scopes(files, ctx)
+    since = len(ctx.issues)
     facts, records = inventory(
         source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, files=files
     )
     _add_inventory(ctx, facts)
+    _inventory_gaps(ctx, registries, files, since)
     findings: list[Finding] = []
     for _path, record in records:
         replay(record, ctx, findings)
@@ -530,12 +550,14 @@ def scan_rootfs(
     files = file_analyzers(registries, "rootfs", analyzer_filter)
     declare_scopes(files, ctx)
     collector = LayerCollector(None, inventory_analyzers(registries), PathDispatch(files, ctx) if files else None)
+    since = len(ctx.issues)
     walk_rootfs(root, collector, ctx.settings.budgets, on_file=on_file)
     _replay(ctx, str(root), collector.result.issues)
     applier: Applier[Item] = Applier()
     applier.add(collector.result)
     facts, records = finalize(applier, registries, ctx)
     _add_inventory(ctx, facts)
+    _inventory_gaps(ctx, registries, files, since)
     findings: list[Finding] = []
     for _path, record in records:
         replay(record, ctx, findings)

@@ -92,11 +92,13 @@ class OsvMatcher:
     version = "1"
     order = 50
     controls: tuple[str, ...] = ()
-    """Marked per scan: image duties for installed packages, application duties for declared dependencies."""
+    """Its rules' duties (set in __init__): left incomplete when the inventory it reads, or its own input
+    (a VEX file), could not be analysed. What it evaluated is recorded per package."""
     inputs: tuple[type[Fact], ...] = (Package,)
 
     def __init__(self) -> None:
         self._rules = vuln_rules()
+        self.controls = tuple(sorted({c for rule in self._rules.values() for c in rule.control_ids}))
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         with open_for_scan(ctx.settings) as store:
