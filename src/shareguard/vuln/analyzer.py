@@ -128,8 +128,11 @@ class OsvMatcher:
                 # Silence about a package the database knows nothing of is not a pass.
                 key = (rule.id, query.ecosystem, query.release)
                 unchecked[key] = unchecked.get(key, 0) + 1
+                label = f"{query.ecosystem} {query.release}".strip()
+                ctx.coverage.input_skipped(self.name, package_key(pkg), f"no {label} advisories loaded")
                 continue
             evaluated.add(rule.id)
+            ctx.coverage.input_evaluated(self.name, package_key(pkg))
             yield Evaluation(rule.id, rule.control_ids, package_key(pkg))
             for match, adv in unique_advisories(matcher.match(pkg, query), store, advisories):
                 if ignore_unfixed and match.unfixed:
