@@ -13,12 +13,14 @@ import typer
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.finding import Status
-from shareguard.core.output import write_atomically
+from shareguard.core.output import write_atomically as write_atomically  # re-exported (tests, commands)
+from shareguard.core.output import write_output
 from shareguard.core.progress import progress as progress  # re-exported: the commands show it
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity, at_or_above, parse_severity_list, sorted_desc
-from shareguard.report.interface import Reporter, TerminalReporter
+from shareguard.core.text import printable
+from shareguard.report.interface import Reporter, StreamingReporter, TerminalReporter
 
 FormatOpt = Annotated[
     str,
@@ -106,10 +108,11 @@ def stderr_console(quiet: bool = False) -> Console:
 
 
 def escape(text: str) -> str:
-    """User content (paths, messages) escaped so `[x]` in a file name is not rich markup."""
+    """User content (paths, messages) made safe for the terminal: control characters (ESC, NUL, newlines,
+    bidi overrides) shown escaped, never obeyed (`core.text.printable`), and `[x]` in a file name not rich markup."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(printable(text))
 
 
 def select_reporter(registries: Registries, opts: OutputOptions, command: str) -> Reporter:
@@ -139,12 +142,7 @@ def emit(
         shown = ",".join(s.value for s in sorted_desc(opts.severity))
         result = replace(result, metadata={**result.metadata, "severity_filter": shown})
     result = result.filter_severity(opts.severity)
-    content = render(reporter, result, catalog or load_catalog(), to_terminal=opts.output is None)
-    if opts.output is not None:
-        write_atomically(opts.output, content)
-    else:
-        sys.stdout.write(content if content.endswith("\n") else content + "\n")
-        sys.stdout.flush()
+    write_report(reporter, result, catalog or load_catalog(), opts.output)
     if not result.issues and not result.expired_waivers:
         return exit_code_for(result, opts)
     err = stderr_console(opts.quiet)
@@ -155,6 +153,26 @@ def emit(
         where = escape(f"{w.source}:{w.line or '?'}")
         err.print(f"[yellow]warning[/]: {where}: waiver expired on {w.expires} ({escape(w.reason)})", soft_wrap=True)
     return exit_code_for(result, opts)
+
+
+def write_report(reporter: Reporter, result: ScanResult, catalog: Catalog, output: Path | None) -> None:
+    """The report to `output` (see `core.output`) or stdout; streamed when the reporter can (a large JSON
+    report is never held whole in memory)."""
+    to_terminal = output is None and isinstance(reporter, TerminalReporter) and sys.stdout.isatty()
+    if isinstance(reporter, StreamingReporter) and not to_terminal:
+        streaming = reporter
+        if output is not None:
+            write_output(output, lambda fh: streaming.write(result, catalog, fh))
+        else:
+            streaming.write(result, catalog, sys.stdout)
+            sys.stdout.flush()
+        return
+    content = render(reporter, result, catalog, to_terminal=output is None)
+    if output is not None:
+        write_atomically(output, content)
+    else:
+        sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        sys.stdout.flush()
 
 
 def render(reporter: Reporter, result: ScanResult, catalog: Catalog, *, to_terminal: bool) -> str:

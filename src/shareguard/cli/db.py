@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from shareguard.cli.common import QuietOpt, fail, stderr_console
+from shareguard.cli.common import QuietOpt, escape, fail, stderr_console
 from shareguard.core.errors import ConfigError, DatabaseError, InputError, ShareguardError
 from shareguard.core.masking import mask_url
 from shareguard.core.settings import Settings
+from shareguard.core.text import printable
 from shareguard.vuln.database import DbInfo, default_db_path, describe
 from shareguard.vuln.download import default_urls, download
 from shareguard.vuln.importer import ImportReport, import_path
@@ -84,16 +85,21 @@ def update(from_: FromOpt = None, quiet: QuietOpt = False) -> None:
                 for bad in report.rejected:
                     # One line per malformed advisory; the rest of the source is imported.
                     err.print(
-                        f"[yellow]warning[/]: {bad.path}: {bad.message}", markup=True, soft_wrap=True, highlight=False
+                        f"[yellow]warning[/]: {escape(bad.path)}: {escape(bad.message)}",
+                        markup=True,
+                        soft_wrap=True,
+                        highlight=False,
                     )
                 rejected += len(report.rejected)
                 if report.imported == 0 and report.withdrawn == 0 and not report.rejected:
                     raise InputError("no OSV advisories found", path=report.source)
                 per_eco = ", ".join(f"{k}: {v}" for k, v in sorted(report.by_ecosystem.items()))
                 typer.echo(
-                    f"imported {report.imported} advisories ({per_eco or 'none'}) from {report.source}"
-                    + (f"; {report.withdrawn} withdrawn removed" if report.withdrawn else "")
-                    + (f"; {len(report.rejected)} rejected" if report.rejected else "")
+                    printable(  # ecosystem names come from the advisories, the source from the user
+                        f"imported {report.imported} advisories ({per_eco or 'none'}) from {report.source}"
+                        + (f"; {report.withdrawn} withdrawn removed" if report.withdrawn else "")
+                        + (f"; {len(report.rejected)} rejected" if report.rejected else "")
+                    )
                 )
     except ShareguardError as exc:
         raise fail(exc) from None

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from shareguard.core.text import printable
+
 
 class ProgressBar(Protocol):
     """What commands use of rich's `Progress`: one task, advanced as work is done."""
@@ -39,6 +41,7 @@ def progress(quiet: bool, description: str, total: int | None = None) -> Iterato
         yield _NoProgress()
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     prog = Progress(
@@ -51,5 +54,6 @@ def progress(quiet: bool, description: str, total: int | None = None) -> Iterato
         transient=True,
     )
     with prog:
-        prog.add_task(description, total=total)
+        # User content (paths, image references): control characters shown escaped, `[x]` not markup.
+        prog.add_task(escape(printable(description)), total=total)
         yield prog

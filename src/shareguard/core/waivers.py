@@ -21,13 +21,15 @@ from typing import Any
 
 import yaml
 
-from shareguard.core.errors import WaiverError
+from shareguard.core.errors import BudgetExceeded, ShareguardError, WaiverError
+from shareguard.core.files import read_regular_text
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ExpiredWaiver, ScanResult
 
 WAIVER_FILENAME = ".shareguard-ignore.yaml"
 _MATCH_KEYS = ("rule", "control", "resource", "fingerprint")
 _ALLOWED = {*_MATCH_KEYS, "reason", "expires"}
+MAX_WAIVER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,12 @@ def find_waiver_file(root: Path | None, explicit: Path | None) -> Path | None:
 def load_waivers(path: Path) -> list[Waiver]:
     origin = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiverError(f"cannot read: {exc}", path=origin) from None
-    if len(text) > 4 * 1024 * 1024:
-        raise WaiverError("waiver file over 4 MiB", path=origin)
+        # Regular files only, never more than the budget read (a FIFO, /dev/zero, a 3 GiB file).
+        text = read_regular_text(path, MAX_WAIVER_BYTES)
+    except BudgetExceeded:
+        raise WaiverError("waiver file over 4 MiB", path=origin) from None
+    except ShareguardError as exc:
+        raise WaiverError(exc.message, path=origin) from None
     try:
         doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -104,6 +107,10 @@ def load_waivers(path: Path) -> list[Waiver]:
         raise WaiverError(
             f"invalid YAML: {getattr(exc, 'problem', exc)}", path=origin, line=mark.line + 1 if mark else None
         ) from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise WaiverError("YAML nested too deeply", path=origin) from None
+    except ValueError as exc:  # an integer of more than 4300 digits (int() refuses to convert it)
+        raise WaiverError(f"invalid value: {str(exc).split(':')[0]}", path=origin) from None
     if doc is None:
         return []
     items = doc.get("waivers") if isinstance(doc, dict) else None
@@ -128,12 +135,12 @@ def _parse_entry(item: Any, origin: str) -> Waiver:
     if isinstance(expires, datetime):
         expires = expires.date()
     elif isinstance(expires, str):
+        text = expires
         try:
-            expires = date.fromisoformat(expires)
+            expires = date.fromisoformat(text)
         except ValueError:
-            raise WaiverError(
-                f"`expires` must be a date (YYYY-MM-DD), not {expires!r}", path=origin, line=line
-            ) from None
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            raise WaiverError(f"`expires` must be a date (YYYY-MM-DD), not {shown!r}", path=origin, line=line) from None
     if not isinstance(expires, date):
         raise WaiverError("`expires` is required (YYYY-MM-DD)", path=origin, line=line)
     for key in _MATCH_KEYS:

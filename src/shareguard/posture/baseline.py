@@ -22,13 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shareguard.core.errors import ConfigError
+from shareguard.core.errors import BudgetExceeded, ConfigError, ShareguardError
+from shareguard.core.files import read_regular
 from shareguard.core.finding import Finding, Status
 from shareguard.core.output import write_atomically
 from shareguard.core.result import ScanResult
+from shareguard.core.safe_json import load_json
 
 VERSION = 1
 _MAX_BYTES = 64 * 1024 * 1024
+_MAX_DEPTH = 16
+"""A baseline is an object holding a list of flat objects: anything deeper is not one."""
 Key = tuple[str, str, str, str]
 
 
@@ -61,16 +65,16 @@ def write_baseline(result: ScanResult, path: Path) -> int:
 
 def load_baseline(path: Path) -> tuple[set[str], Counter[Key]]:
     origin = str(path)
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError("baseline file not found", path=origin)
     try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise ConfigError("baseline file is over 64 MiB", path=origin)
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("baseline file not found", path=origin) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read baseline: {exc}", path=origin) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON: {exc.msg}", path=origin, line=exc.lineno) from None
+        # Regular files only, never more than the budget read; depth, huge numbers and syntax: one line each.
+        data = read_regular(path, _MAX_BYTES)
+    except BudgetExceeded:
+        raise ConfigError("baseline file is over 64 MiB", path=origin) from None
+    except ShareguardError as exc:
+        raise ConfigError(f"cannot read baseline: {exc.message}", path=origin) from None
+    doc = load_json(data, origin=origin, max_bytes=_MAX_BYTES, max_depth=_MAX_DEPTH, error=ConfigError)
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise ConfigError("expected an object with a `findings` list (write one with --write-baseline)", path=origin)
     fingerprints: set[str] = set()

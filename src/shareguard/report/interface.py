@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
@@ -27,3 +27,11 @@ class TerminalReporter(Protocol):
     """
 
     def render_terminal(self, result: ScanResult, catalog: Catalog, width: int) -> str: ...
+
+
+@runtime_checkable
+class StreamingReporter(Protocol):
+    """A reporter that can write its report to a file object piece by piece (a large report is never held
+    whole in memory); the CLI prefers `write` to `render` for files and pipes."""
+
+    def write(self, result: ScanResult, catalog: Catalog, out: TextIO) -> None: ...

@@ -6,10 +6,12 @@ README note; docs/reports.md documents every field.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel
 
@@ -179,8 +181,15 @@ class JsonReporter:
     commands: frozenset[str] | None = None
 
     def render(self, result: ScanResult, catalog: Catalog) -> str:
+        buf = io.StringIO()
+        self.write(result, catalog, buf)
+        return buf.getvalue()
+
+    def write(self, result: ScanResult, catalog: Catalog, out: TextIO) -> None:
+        """The report written to `out` piece by piece: one finding line at a time, never the whole text at once."""
         doc = report_dict(result, catalog, findings=False)
-        return render_document(doc, findings_text=_FindingWriter().lines(result.shown()))
+        writer = _FindingWriter()
+        write_document(doc, out, findings_lines=(writer.encode(f) for f in result.shown()))
 
 
 # `indent` switches json to its pure-Python encoder (≈10x slower); findings are thousands of small objects, so
@@ -190,21 +199,44 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", 
 
 def render_document(doc: dict[str, Any], *, findings_text: list[str] | None = None) -> str:
     """The report as text: indented, with one finding per line (`findings_text`: those lines, already encoded)."""
-    parts: list[str] = []
+    buf = io.StringIO()
+    write_document(doc, buf, findings_lines=findings_text)
+    return buf.getvalue()
+
+
+def write_document(doc: dict[str, Any], out: TextIO, *, findings_lines: Iterable[str] | None = None) -> None:
+    """`render_document` written to `out`: the findings (`findings_lines` when given) one line per write."""
+    out.write("{\n")
+    first = True
     for key, value in doc.items():
-        lines = findings_text if key == "findings" and findings_text is not None else None
+        out.write(("" if first else ",\n") + f"  {json.dumps(key)}: ")
+        first = False
+        lines: Iterable[str] | None = findings_lines if key == "findings" and findings_lines is not None else None
         if lines is None and key == "findings" and value:
-            lines = [_COMPACT.encode(f) for f in value]
-        if lines:
-            body = ",\n    ".join(lines)
-            text = f"[\n    {body}\n  ]"
-        else:
-            text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
-        parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            lines = (_COMPACT.encode(f) for f in value)
+        if lines is not None and _write_lines(lines, out):
+            continue
+        out.write(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def _write_lines(lines: Iterable[str], out: TextIO) -> bool:
+    """`[` + the lines, one per row + `]`; False (nothing written) when there are none."""
+    sep = "[\n    "
+    for line in lines:
+        out.write(sep)
+        out.write(line)
+        sep = ",\n    "
+    if sep == "[\n    ":
+        return False
+    out.write("\n  ]")
+    return True
 
 
 _enc_str = json.encoder.encode_basestring  # what _COMPACT uses for strings (the C version when present)
+_MEMO_ENTRIES = 16_384
+"""Encoded parts kept per memo: the values findings share recur early; unique ones (a path per finding) would
+only hold the report's text in memory again."""
 
 
 class _FindingWriter:
@@ -225,14 +257,18 @@ class _FindingWriter:
             return "null"
         out = self._memo.get(value)
         if out is None:
-            out = self._memo[value] = _enc_str(value)
+            out = _enc_str(value)
+            if len(self._memo) < _MEMO_ENTRIES:
+                self._memo[value] = out
         return out
 
     def _model(self, model: BaseModel) -> str:
         # Keyed by identity: the models are immutable and outlive the render, so an id cannot be reused meanwhile.
         out = self._models.get(id(model))
         if out is None:
-            out = self._models[id(model)] = _COMPACT.encode(_fields(model))
+            out = _COMPACT.encode(_fields(model))
+            if len(self._models) < _MEMO_ENTRIES:
+                self._models[id(model)] = out
         return out
 
     def _ids(self, ids: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity
+from shareguard.core.text import printable
 from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, ServiceRollup, rollup, severity_counts
 
 PLAIN_WIDTH = 120
@@ -64,7 +65,7 @@ def where(f: Finding) -> str:
         text += f" (record {loc.record})"
     if loc.layer_digest:
         text += f" [layer {loc.layer_digest.split(':')[-1][:12]}]"
-    return text
+    return printable(text)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class Layout:
         self.out = _Segments()
 
     def line(self, text: str = "", style: str = "") -> None:
-        self.out.append(text[: self.width], style=style)
+        self.out.append(printable(text)[: self.width], style=style)
         self.out.append("\n")
 
     def rule(self) -> None:
@@ -149,26 +150,28 @@ class Layout:
 
 
 def _wrap(text: str, width: int) -> list[str]:
+    """`text` wrapped to `width`; its own newlines start new lines, every other control character is shown
+    escaped (user content never drives the terminal: `core.text.printable`)."""
     lines: list[str] = []
-    for para in text.splitlines() or [""]:
-        lines += textwrap.wrap(para, width, break_long_words=True, break_on_hyphens=False, replace_whitespace=True) or [
-            ""
-        ]
+    for para in text.split("\n"):
+        lines += textwrap.wrap(
+            printable(para), width, break_long_words=True, break_on_hyphens=False, replace_whitespace=True
+        ) or [""]
     return lines
 
 
 def _finding_parts(f: Finding) -> tuple[Part, ...]:
-    parts = [Part(where(f), "  " + f.title, label_style="bold")]
+    parts = [Part(where(f), "  " + printable(f.title), label_style="bold")]
     if f.evidence:
-        parts.append(Part("evidence: ", f.evidence, label_style="dim"))
+        parts.append(Part("evidence: ", printable(f.evidence), label_style="dim"))
     if f.status is Status.WAIVED:
-        parts.append(Part("waived: ", f.waiver or "", label_style="dim", style="dim"))
+        parts.append(Part("waived: ", printable(f.waiver or ""), label_style="dim", style="dim"))
         return tuple(parts)
     rem = f.remediation
     fix = rem.text + (f" (fixed in {rem.fixed_version})" if rem.fixed_version else "")
     parts.append(Part("fix: ", fix, label_style="green"))
     if rem.command:
-        parts.append(Part("$ ", rem.command, label_style="green"))
+        parts.append(Part("$ ", printable(rem.command), label_style="green"))
     return tuple(parts)
 
 
@@ -225,10 +228,11 @@ def _issues(layout: Layout, result: ScanResult) -> None:
     rows: list[Row] = []
     for i in result.issues:
         msg = f"{i.message} ({i.analyzer})" if i.analyzer else i.message
-        rows.append(Row(i.kind, "red" if i.kind == "error" else "yellow", "", (Part(i.path, "  " + msg, "bold"),)))
+        part = Part(printable(i.path), "  " + printable(msg), "bold")
+        rows.append(Row(i.kind, "red" if i.kind == "error" else "yellow", "", (part,)))
     for w in result.expired_waivers:
-        where_ = f"{w.source}:{w.line or '?'}"
-        text = f"  expired on {w.expires}, no longer applies ({w.matched} matching finding(s)): {w.reason}"
+        where_ = printable(f"{w.source}:{w.line or '?'}")
+        text = printable(f"  expired on {w.expires}, no longer applies ({w.matched} matching finding(s)): {w.reason}")
         rows.append(Row("expired waiver", "yellow", "", (Part(where_, text, "bold"),)))
     layout.table(("Kind", "", "Where and what"), rows, [])
 

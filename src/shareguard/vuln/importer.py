@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shareguard.core.errors import BudgetExceeded, DatabaseError, InputError, ParseError, ShareguardError
+from shareguard.core.files import read_regular
 from shareguard.vuln.osv import Advisory, iter_documents, load_document, parse_advisory
 from shareguard.vuln.store import VulnStore
 
@@ -91,11 +92,14 @@ def _read_dir(root: Path) -> Iterator[tuple[str, bytes | ShareguardError]]:
 
 
 def _read_file(path: Path) -> bytes | ShareguardError:
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
+    """The file's bytes, or why not: a FIFO, a device or a file over the budget is this file's error, never a
+    hang or an exhausted memory (the shared budgeted reader checks the type before reading)."""
+    try:
+        return read_regular(path, MAX_FILE_BYTES)
+    except BudgetExceeded:
         return BudgetExceeded(f"larger than {MAX_FILE_BYTES} bytes")
-    return data
+    except ShareguardError as exc:
+        return ParseError(exc.message)
 
 
 def read_source(path: Path) -> Iterator[tuple[str, bytes | ShareguardError]]:
@@ -108,10 +112,10 @@ def read_source(path: Path) -> Iterator[tuple[str, bytes | ShareguardError]]:
         return _read_zip(path)
     if not path.name.lower().endswith(_SUFFIXES):
         raise InputError("expected an OSV all.zip, a directory, or a .json/.yaml advisory", path=str(path))
-    try:
-        return iter([(path.name, _read_file(path))])
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    content = _read_file(path)
+    if isinstance(content, ShareguardError) and not isinstance(content, BudgetExceeded):
+        raise InputError(content.message, path=str(path))
+    return iter([(path.name, content)])
 
 
 def parse_files(

@@ -6,18 +6,19 @@ leaves optional. Withdrawn advisories are recognised so that an update removes t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from shareguard.core.errors import BudgetExceeded, ParseError
+from shareguard.core.safe_json import load_json
 from shareguard.vuln import ecosystems
 from shareguard.vuln.severity import Rating, advisory_rating
 
 MAX_NODES = 2_000_000
 """Node budget of one advisory document: YAML aliases cannot make a walk explode past it."""
+_MAX_DEPTH = 64
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 
@@ -66,12 +67,20 @@ def load_document(data: bytes, origin: str) -> Any:
     """Bytes of a `.json` / `.yaml` file → Python data (not yet validated)."""
     text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
     lower = origin.lower()
+    if not lower.endswith((".yaml", ".yml")):
+        # The shared JSON loader: deep nesting and 5,000-digit numbers are this file's error, never a traceback
+        # that ends the whole import. (Its message names no path: the importer names the file.)
+        try:
+            doc = load_json(text, origin=origin, max_depth=_MAX_DEPTH, max_bytes=len(text), max_nodes=MAX_NODES)
+        except ParseError as exc:
+            raise type(exc)(exc.message.replace("invalid JSON", "not valid JSON", 1)) from None
+        return doc
     try:
         # BaseLoader builds no objects: every scalar stays a string
-        doc = yaml.load(text, Loader=_YamlLoader) if lower.endswith((".yaml", ".yml")) else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as exc:
+        doc = yaml.load(text, Loader=_YamlLoader)
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ParseError(f"not valid {'YAML' if lower.endswith(('.yaml', '.yml')) else 'JSON'}: {first}") from None
+        raise ParseError(f"not valid YAML: {first}") from None
     _check_budget(doc)
     return doc
 
@@ -84,8 +93,8 @@ def _check_budget(doc: Any) -> None:
         count += 1
         if count > MAX_NODES:
             raise BudgetExceeded(f"document has more than {MAX_NODES} nodes (YAML alias bomb?)")
-        if depth > 64:
-            raise BudgetExceeded("document nested deeper than 64 levels")
+        if depth > _MAX_DEPTH:
+            raise BudgetExceeded(f"document nested deeper than {_MAX_DEPTH} levels")
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):

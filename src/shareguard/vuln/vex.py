@@ -10,15 +10,17 @@ applies to every package of the scanned image. When several statements apply, th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shareguard.core.errors import InputError
+from shareguard.core.errors import BudgetExceeded, InputError, ShareguardError
+from shareguard.core.files import read_regular
+from shareguard.core.safe_json import load_json
 from shareguard.vuln.purl import same_package
 
 MAX_VEX_BYTES = 32 * 1024 * 1024
+MAX_VEX_DEPTH = 64
 _STATUSES = frozenset({"not_affected", "affected", "fixed", "under_investigation"})
 _IMAGE_TYPES = ("pkg:oci/", "pkg:docker/")
 
@@ -135,15 +137,15 @@ def parse_vex(doc: Any, origin: str) -> VexDocument:
 
 def load_vex(path: Path) -> VexDocument:
     """Read and validate an OpenVEX JSON file; errors are one line naming the file."""
+    origin = str(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_VEX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read VEX file: {exc.strerror or exc}", path=str(path)) from None
-    if len(data) > MAX_VEX_BYTES:
-        raise InputError(f"VEX file larger than {MAX_VEX_BYTES} bytes", path=str(path))
+        data = read_regular(path, MAX_VEX_BYTES)  # regular files only, never more than the budget read
+    except BudgetExceeded:
+        raise InputError(f"VEX file larger than {MAX_VEX_BYTES} bytes", path=origin) from None
+    except ShareguardError as exc:
+        raise InputError(f"VEX file: {exc.message}", path=origin) from None
     try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(f"VEX file is not valid JSON: {exc}", path=str(path)) from None
-    return parse_vex(doc, str(path))
+        doc = load_json(data, origin=origin, max_bytes=MAX_VEX_BYTES, max_depth=MAX_VEX_DEPTH)
+    except ShareguardError as exc:  # syntax, nesting, a 5,000-digit number: one line
+        raise InputError(f"VEX file is not valid JSON: {exc.message}", path=origin, line=exc.line) from None
+    return parse_vex(doc, origin)

@@ -17,6 +17,12 @@ BlockKey = tuple[str, ...]
 BlockLines = dict[BlockKey, tuple[int, dict[str, int]]]
 
 _MAX_DEPTH = 200
+MAX_VALUES = 1_000_000
+"""Values (expressions: list items, object members, attributes) one HCL file may hold. A 15 MB list of small
+numbers is 7 million of them; each costs a tree-sitter node or four and then Python objects (~1 KiB together),
+so the budget is enforced before anything is built: separators counted in the bytes before parsing, syntax
+nodes counted after it, values counted while converting."""
+_MAX_NODES = 8 * MAX_VALUES
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
@@ -39,8 +45,14 @@ def available() -> bool:
 def loads(text: str, origin: str) -> tuple[dict[str, Any], BlockLines]:
     """Parse HCL text: (document, {(block type, *labels): (start line, {attribute path: line})})."""
     src = text.encode("utf-8", errors="replace")
+    # Every tuple item and object member of HCL has a `,` or `=` (or `:`) beside it: counted in C, before parsing.
+    separators = src.count(b",") + src.count(b"=")
+    if separators > 2 * MAX_VALUES:
+        raise BudgetExceeded(f"HCL holds more than {MAX_VALUES} values (a huge list?); not parsed", path=origin)
     tree = _parser().parse(src)
     root = tree.root_node
+    if getattr(root, "descendant_count", 0) > _MAX_NODES:
+        raise BudgetExceeded(f"HCL has more than {_MAX_NODES} syntax nodes; not converted", path=origin)
     if root.has_error:
         bad = _first_error(root)
         line = bad.start_point[0] + 1 if bad is not None else None
@@ -84,6 +96,7 @@ class _Converter:
     def __init__(self, src: bytes, origin: str) -> None:
         self.src = src
         self.origin = origin
+        self.values = 0
 
     def text(self, node: Any) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
@@ -144,6 +157,9 @@ class _Converter:
     def expression(self, node: Any, lines: dict[str, int], path: str, depth: int) -> Any:
         if depth > _MAX_DEPTH:
             raise BudgetExceeded("HCL nested too deeply", path=self.origin)
+        self.values += 1
+        if self.values > 2 * MAX_VALUES:  # an expression and its single inner node count twice
+            raise BudgetExceeded(f"HCL holds more than {MAX_VALUES} values", path=self.origin)
         children = node.children
         if node.type == "expression" and len(children) == 1:
             return self.expression(children[0], lines, path, depth + 1)

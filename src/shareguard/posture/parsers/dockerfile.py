@@ -24,7 +24,7 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import SNIFF_BYTES, FileEntry
-from shareguard.core.errors import ParseError
+from shareguard.core.errors import BudgetExceeded, ParseError
 from shareguard.core.memo import per_scan
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers.shell import ShellScript, parse_shell
@@ -136,6 +136,8 @@ class Dockerfile:
     instructions: list[Instruction]
     directives: dict[str, str]
     escape: str = "\\"
+    expansion: ExpansionBudget = field(default_factory=lambda: ExpansionBudget(), repr=False, compare=False)
+    """Bytes ARG/ENV expansion may produce in this file (`ARG A=$A$A` repeated doubles at each line)."""
 
     @property
     def final(self) -> Stage | None:
@@ -243,7 +245,8 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
 
 
 def parse_text(text: str, path: str = "Dockerfile") -> Dockerfile:
-    """Parse Dockerfile text; never raises on odd content (unknown instructions are kept)."""
+    """Parse Dockerfile text; never raises on odd content (unknown instructions are kept). Raises
+    `BudgetExceeded` when variable expansion would produce more than `MAX_EXPANDED_BYTES`."""
     lines = text.lstrip("\ufeff").splitlines()
     directives, start = _directives(lines)
     escape = directives.get("escape", "\\")
@@ -251,6 +254,7 @@ def parse_text(text: str, path: str = "Dockerfile") -> Dockerfile:
         escape = "\\"
     instructions = _logical_lines(lines, start, escape)
     df = Dockerfile(path=path, stages=[], global_args={}, instructions=[], directives=directives, escape=escape)
+    df.expansion.path = path
     for inst in instructions:
         _place(df, inst)
     return df
@@ -344,7 +348,9 @@ def _place(df: Dockerfile, inst: Instruction) -> None:
         inst.stage = -1
         if inst.keyword == "ARG":
             for key, value in kv_pairs(rest, arg=True):
-                df.global_args[key] = _expand(value, _scope(df.global_args)) if value is not None else None
+                df.global_args[key] = (
+                    _expand(value, _scope(df.global_args), df.expansion) if value is not None else None
+                )
         inst.args = rest
         return
     inst.stage = stage.index
@@ -356,25 +362,27 @@ def _place(df: Dockerfile, inst: Instruction) -> None:
         except ValueError:
             value = None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            inst.exec_form = [_expand(v, scope) for v in value] if inst.keyword not in ("CMD", "ENTRYPOINT") else value
+            inst.exec_form = (
+                [_expand(v, scope, df.expansion) for v in value] if inst.keyword not in ("CMD", "ENTRYPOINT") else value
+            )
     if inst.keyword == "ARG":
         for key, value in kv_pairs(rest, arg=True):
             if value is None and key in df.global_args:
                 value = df.global_args[key]  # `ARG NAME` re-declares a global ARG inside the stage
-            stage.args[key] = _expand(value, scope) if value is not None else None
+            stage.args[key] = _expand(value, scope, df.expansion) if value is not None else None
             scope = {**_scope(stage.args), **stage.env}
     elif inst.keyword == "ENV":
         for key, value in kv_pairs(rest, arg=False):
-            stage.env[key] = _expand(value or "", scope)
+            stage.env[key] = _expand(value or "", scope, df.expansion)
             scope = {**_scope(stage.args), **stage.env}
-    inst.args = _expand(rest, scope) if inst.keyword not in ("CMD", "ENTRYPOINT") else rest
+    inst.args = _expand(rest, scope, df.expansion) if inst.keyword not in ("CMD", "ENTRYPOINT") else rest
 
 
 def _start_stage(df: Dockerfile, inst: Instruction, rest: str) -> None:
     words = rest.split()
     base_raw = words[0] if words else ""
     name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
-    base = _expand(base_raw, _scope(df.global_args))
+    base = _expand(base_raw, _scope(df.global_args), df.expansion)
     stage = Stage(
         index=len(df.stages),
         base=base,
@@ -460,10 +468,40 @@ def _scope(args: dict[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in args.items() if v is not None}
 
 
-def _expand(text: str, scope: dict[str, str]) -> str:
-    """`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`; unknown variables stay as written."""
+MAX_EXPANDED_BYTES = 16 * 1024 * 1024
+"""What variable expansion may produce over one Dockerfile (values substituted, in characters)."""
+
+
+class ExpansionBudget:
+    """Characters substituted by ARG/ENV expansion so far in one file; past the limit, a `BudgetExceeded`.
+
+    Self-doubling ARGs (`ARG A=x`, then `ARG A=$A$A` repeated) grow a 682-byte file to gigabytes: every
+    substituted value is charged before it is joined into a longer string, so the file fails clearly
+    (a per-file issue) long before memory does."""
+
+    __slots__ = ("limit", "path", "used")
+
+    def __init__(self, limit: int = MAX_EXPANDED_BYTES, path: str = "Dockerfile") -> None:
+        self.limit = limit
+        self.path = path
+        self.used = 0
+
+    def charge(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise BudgetExceeded(
+                f"ARG/ENV variable expansion produces more than {self.limit} characters (self-referencing ARGs?)",
+                path=self.path,
+            )
+
+
+def _expand(text: str, scope: dict[str, str], budget: ExpansionBudget | None = None) -> str:
+    """`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`; unknown variables stay as written.
+
+    Every substituted value is charged to `budget` (one per file) before it is used."""
     if "$" not in text:
         return text
+    charge = budget.charge if budget is not None else (lambda n: None)
 
     def repl(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(4)
@@ -471,11 +509,15 @@ def _expand(text: str, scope: dict[str, str]) -> str:
         value = scope.get(name)
         if op in (":-", "-"):
             if value is None or (op == ":-" and value == ""):
-                return _expand(word or "", scope)
+                return _expand(word or "", scope, budget)
+            charge(len(value))
             return value
         if op in (":+", "+"):
-            return _expand(word or "", scope) if value else ""
-        return value if value is not None else m.group(0)
+            return _expand(word or "", scope, budget) if value else ""
+        if value is None:
+            return m.group(0)
+        charge(len(value))
+        return value
 
     return _VAR.sub(repl, text)
 

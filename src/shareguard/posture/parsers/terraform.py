@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
-from shareguard.core.errors import ParseError
+from shareguard.core.errors import BudgetExceeded, ParseError, ShareguardError
+from shareguard.core.files import read_regular_text
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers import _hcl_ts
 from shareguard.posture.parsers._build import build
@@ -84,6 +85,8 @@ def load_hcl(text: str, path: str) -> tuple[dict[str, Any], _LineSource]:
     if _hcl_ts.available():
         doc, blocks = _hcl_ts.loads(text, path)
         return doc, _TsLines(blocks)
+    if text.count(",") + text.count("=") > 2 * _hcl_ts.MAX_VALUES:  # as `_hcl_ts.loads`, before any parsing
+        raise BudgetExceeded(f"HCL holds more than {_hcl_ts.MAX_VALUES} values (a huge list?); not parsed", path=path)
     return _hcl(text, path), _BlockLines(text)
 
 
@@ -199,11 +202,11 @@ def _project_metadata(entry: FileEntry, ctx: ScanContext, own: dict[str, Any]) -
 
 
 def _read_small(p: Path, limit: int) -> str | None:
+    """A sibling file's text, or None: read outside the workspace walker, so through the budgeted reader
+    (a FIFO or `/dev/zero` named `*.tf`, a symlink, a file over the budget are never read)."""
     try:
-        if p.stat().st_size > limit:
-            return None
-        return p.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_regular_text(p, limit, follow_symlinks=False, errors="replace")
+    except ShareguardError:
         return None
 
 
