@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 
-from shareguard.core.errors import InputError
+from shareguard.core.errors import InputError, ParseError
+from shareguard.core.safe_json import load_json as safe_load_json
 from shareguard.sources.image.digest import DigestMismatch, digest_of, verify_bytes
 from shareguard.sources.image.layout import MAX_CONFIG_BYTES
 from shareguard.sources.image.manifest import MAX_MANIFEST_BYTES, normalise_platform, parse_config
@@ -27,10 +27,11 @@ def _named_digest(name: str) -> str | None:
 
 
 def open_docker_archive(store: BlobStore, reference: str, platform: str) -> ImageSource:
-    try:
-        doc = json.loads(store.read("manifest.json", MAX_MANIFEST_BYTES))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"manifest.json is not valid JSON ({str(exc)[:80]})", path=store.location) from None
+    data = store.read("manifest.json", MAX_MANIFEST_BYTES)
+    try:  # the shared safe loader: deep nesting and huge numbers are one line, never a traceback
+        doc = safe_load_json(data, origin="manifest.json", max_bytes=max(len(data), 1))
+    except ParseError as exc:
+        raise InputError(f"manifest.json is not valid JSON ({exc.message[:80]})", path=store.location) from None
     if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
         raise InputError("manifest.json is not a list of images", path=store.location)
     warnings: list[str] = []

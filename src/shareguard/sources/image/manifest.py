@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shareguard.core.errors import InputError
+from shareguard.core.errors import InputError, ShareguardError
+from shareguard.core.safe_json import load_json as safe_load_json
 from shareguard.sources.image import mediatypes as mt
 from shareguard.sources.image.digest import parse_digest
 from shareguard.sources.image.model import Descriptor, ImageConfig
@@ -25,10 +25,12 @@ class Manifest:
 
 
 def load_json(data: bytes, what: str) -> dict[str, Any]:
+    """A manifest, index or config as a JSON object: nesting, 5,000-digit numbers and syntax are one line each
+    (the shared safe loader), never a `RecursionError` / `ValueError` traceback."""
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} is not valid JSON ({str(exc)[:80]})") from None
+        doc = safe_load_json(data, origin=what, max_bytes=max(len(data), 1))
+    except ShareguardError as exc:
+        raise InputError(f"{what} is not valid JSON ({exc.message[:80]})") from None
     if not isinstance(doc, dict):
         raise InputError(f"{what} is not a JSON object")
     return doc
