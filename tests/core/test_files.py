@@ -71,3 +71,16 @@ def test_text_decoding_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not UTF-8"):
         read_regular_text(p, 10)
     assert read_regular_text(p, 10, errors="replace") == "\ufffd\ufffd"
+
+
+def test_file_entry_refuses_a_path_swapped_for_a_fifo(tmp_path: Path) -> None:
+    """The walker saw a regular file; by the time an analyzer reads it, it is a FIFO: refused, not waited for."""
+    from shareguard.core.entry import FileEntry
+
+    fifo = tmp_path / "model.pkl"
+    os.mkfifo(fifo)
+    entry = FileEntry(rel_path="model.pkl", size=10, abs_path=fifo)
+    with pytest.raises(InputError, match="FIFO"):
+        entry.read(1024)
+    with pytest.raises(InputError, match="FIFO"):
+        entry.head()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shareguard.core.errors import BudgetExceeded, InputError
+from shareguard.core.files import open_regular
 
 SNIFF_BYTES = 4096
 
@@ -63,10 +64,9 @@ class FileEntry:
             return io.BytesIO(self.data)
         if self.abs_path is None:
             raise ContentNeeded("entry has neither data nor path", path=self.rel_path)
-        try:
-            return self.abs_path.open("rb")
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", path=self.rel_path) from exc
+        # Through the budgeted reader's type check: a path swapped for a FIFO or a device after the walk
+        # is refused at once, never read (or waited for).
+        return open_regular(self.abs_path, origin=self.rel_path)
 
     def read(self, limit: int) -> bytes:
         """The whole content, refusing files over `limit` bytes (each parser has a budget)."""
