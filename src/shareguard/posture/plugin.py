@@ -13,11 +13,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from shareguard.core.analyzer import FileAnalyzer, PostAnalyzer, RuleProvider
+from shareguard.core.analyzer import FileAnalyzer, PathHint, PostAnalyzer, RuleProvider
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import CatalogError
@@ -41,6 +41,37 @@ class FormatSpec:
     families: tuple[str, ...] = ()
     """Check families whose duties a file of this format can touch (empty: any) — the duties a file that
     cannot be parsed leaves incomplete."""
+    path_hint: PathHint | None = None
+    """A cheap superset of the paths `claim` may accept (see `core/analyzer.py`): where a source pays
+    per file read (image layers, root filesystems) it asks only formats whose hint admits a path. It must
+    never hide a path `claim` accepts (`tests/posture/test_format_path_hints.py`); None: every path."""
+    required: Callable[[str, int], bool] | None = None
+    """The path rule of `claim`, without content: False only where `claim` is False whatever the file
+    holds, True where it may sniff content (the file is then read and `claim` asked). None: the source
+    asks `claim` of a path-only entry instead."""
+
+
+ANY_PATH = PathHint(prefixes=("",))
+"""A hint that admits every path: formats that may claim extension-less files (a `Dockerfile`-like
+name, `describe` output saved without `.json`) whose name can end in any character; their
+`required` decides, one call per path outside installed-software trees."""
+
+
+def suffix_hint(*endings: str) -> PathHint:
+    """A hint admitting paths that end like one of `endings` in any letter case (formats compare
+    suffixes lower-cased: `X.YAML` is a `.yaml`)."""
+    return PathHint(last_chars=frozenset(c for e in endings for c in (e[-1].lower(), e[-1].upper())))
+
+
+def name_of(path: str) -> str:
+    """The last component of a `/`-separated path (as `FileEntry.name`)."""
+    return path[path.rfind("/") + 1 :]
+
+
+def suffix_of(name: str) -> str:
+    """The lower-cased extension of a file name, `""` without one (as `FileEntry.suffix`)."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot >= 0 else ""
 
 
 @cache
@@ -83,6 +114,15 @@ def scope_controls(families: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({cid for f in chosen for meta in by_family.get(f, {}).values() for cid in meta.control_ids}))
 
 
+@dataclass
+class HintedPostureAnalyzer(PostureAnalyzer):
+    """A format's analyzer with its `FormatSpec.path_hint` and `required` (None: not declared, the
+    dispatcher then asks every path / a path-only `claims`)."""
+
+    path_hint: PathHint | None = field(default=None, kw_only=True)
+    required: Callable[[str, int], bool] | None = field(default=None, kw_only=True)
+
+
 class _PostureRules:
     name = "posture"
 
@@ -111,7 +151,7 @@ def register(registries: Registries) -> None:
             continue
         analyzers.add(
             f"posture.{spec.name}",
-            PostureAnalyzer(
+            HintedPostureAnalyzer(
                 name=f"posture.{spec.name}",
                 version=VERSION,
                 controls=scope_controls(spec.families),
@@ -120,5 +160,7 @@ def register(registries: Registries) -> None:
                 parse=spec.parse,
                 checks=checks,
                 rules=posture_rules,
+                path_hint=spec.path_hint,
+                required=spec.required,
             ),
         )

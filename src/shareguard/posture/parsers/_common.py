@@ -153,9 +153,17 @@ def load_json_text(entry: FileEntry, ctx: ScanContext) -> tuple[str, Any]:
     return text, doc
 
 
+def json_path(path: str, size: int = 0) -> bool:
+    """The path rule of `json_head`: `.json` (any case), `.json.txt`, `.tfstate` or no extension at
+    all (describe output saved as `nb`). The `required` of the formats that claim by `json_head`."""
+    name = path[path.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    return dot < 0 or name[dot:].lower() == ".json" or name.endswith((".json.txt", ".tfstate"))
+
+
 def json_head(entry: FileEntry) -> bytes | None:
     """The start of a JSON-looking file (after whitespace/BOM), or None."""
-    if entry.suffix not in (".json", "") and not entry.name.endswith((".json.txt", ".tfstate")):
+    if not json_path(entry.rel_path):
         return None
     head = entry.head().lstrip(b"\xef\xbb\xbf \t\r\n")
     return head if head[:1] in (b"{", b"[") else None

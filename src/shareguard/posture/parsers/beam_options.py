@@ -26,7 +26,7 @@ from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import FormatSpec, name_of, suffix_hint, suffix_of
 
 _SHELL_SUFFIXES = (".sh", ".bash", ".mk", ".yaml", ".yml")
 _SHELL_NAMES = ("Makefile", "makefile", "GNUmakefile", "Jenkinsfile")
@@ -48,6 +48,15 @@ def claim(entry: FileEntry) -> bool:
         head = entry.head(65536)
         return b"DataflowRunner" in head or b"dataflow flex-template" in head or b"dataflow jobs run" in head
     return False
+
+
+def required(path: str, size: int) -> bool:
+    """The path rule of `claim` (which then sniffs the content)."""
+    name = name_of(path)
+    suffix = suffix_of(name)
+    if suffix == ".py" or suffix in _SHELL_SUFFIXES or name in _SHELL_NAMES:
+        return True
+    return name.startswith("requirements") and suffix in (".txt", ".in")
 
 
 class _Options:
@@ -306,4 +315,6 @@ FORMAT = FormatSpec(
     name="beam",
     claim=claim,
     parse=parse,
+    path_hint=suffix_hint(".py", ".txt", ".in", *_SHELL_SUFFIXES, *_SHELL_NAMES),
+    required=required,
 )

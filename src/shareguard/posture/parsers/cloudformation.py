@@ -20,7 +20,7 @@ from shareguard.posture.parsers._build import build
 from shareguard.posture.parsers._common import as_list, snake, snake_view
 from shareguard.posture.parsers.iam_policy import aws_policy_resource, normalize_aws_policy
 from shareguard.posture.parsers.yaml_safe import load_one
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import FormatSpec, name_of, suffix_hint, suffix_of
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _AWS_TYPE = re.compile(rb"""["']?Type["']?\s*:\s*["']?AWS::""")
@@ -58,6 +58,11 @@ def claim(entry: FileEntry) -> bool:
     if b"AWSTemplateFormatVersion" in head:
         return True
     return b"Resources" in head and _AWS_TYPE.search(head) is not None
+
+
+def required(path: str, size: int) -> bool:
+    """The path rule of `claim` (which then sniffs the content)."""
+    return suffix_of(name_of(path)) in _SUFFIXES
 
 
 def _snake_path(path: str) -> str:
@@ -139,4 +144,6 @@ FORMAT = FormatSpec(
     name="cloudformation",
     claim=claim,
     parse=parse,
+    path_hint=suffix_hint(*_SUFFIXES),
+    required=required,
 )

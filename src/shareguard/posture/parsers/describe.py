@@ -20,8 +20,8 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
-from shareguard.posture.parsers._common import LineIndex, json_head, json_lines, load_json_text, snake_view
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.parsers._common import LineIndex, json_head, json_lines, json_path, load_json_text, snake_view
+from shareguard.posture.plugin import ANY_PATH, FormatSpec
 
 _MARKERS = (
     b'"NotebookInstanceName"',
@@ -302,4 +302,6 @@ FORMAT = FormatSpec(
     name="describe",
     claim=claim,
     parse=parse,
+    path_hint=ANY_PATH,  # extension-less files too (`json_head`)
+    required=json_path,
 )

@@ -28,7 +28,7 @@ from shareguard.core.errors import BudgetExceeded, ParseError
 from shareguard.core.memo import per_scan
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers.shell import ShellScript, parse_shell
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import ANY_PATH, FormatSpec, name_of
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)(?:\s+(.*))?$", re.S)
@@ -195,7 +195,18 @@ _NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".txt", ".yaml", ".yml", ".j
 
 
 def claim(entry: FileEntry) -> bool:
-    name = entry.name.lower()
+    by_path = _by_path(entry.name, entry.size)
+    return sniff(entry.head(SNIFF_BYTES)) if by_path is None else by_path
+
+
+def required(path: str, size: int) -> bool:
+    """The path rule of `claim`: a Dockerfile name, or an extension-less file to sniff."""
+    return _by_path(name_of(path), size) is not False
+
+
+def _by_path(file_name: str, size: int) -> bool | None:
+    """True/False where the name decides, None for a file whose content is to be sniffed."""
+    name = file_name.lower()
     if name.endswith(_NOT_DOCKERFILE_SUFFIXES):
         return False
     if name in DOCKERFILE_NAMES or name.endswith((".dockerfile", ".containerfile")):
@@ -203,9 +214,9 @@ def claim(entry: FileEntry) -> bool:
     if name.startswith(("dockerfile.", "dockerfile-", "dockerfile_", "containerfile.")):
         return True
     # Content sniffing only for extension-less files: cheap, and never steals another format's files.
-    if "." in name or entry.size == 0 or entry.size > 1024 * 1024:
+    if "." in name or size == 0 or size > 1024 * 1024:
         return False
-    return sniff(entry.head(SNIFF_BYTES))
+    return None
 
 
 def sniff(head: bytes) -> bool:
@@ -595,4 +606,6 @@ FORMAT = FormatSpec(
     claim=claim,
     parse=parse,
     families=("dockerfile", "textfields"),
+    path_hint=ANY_PATH,  # extension-less files are sniffed
+    required=required,
 )

@@ -18,8 +18,8 @@ from typing import Any
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
-from shareguard.posture.parsers._common import LineIndex, as_list, json_head, load_json_text
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.parsers._common import LineIndex, as_list, json_head, json_path, load_json_text
+from shareguard.posture.plugin import ANY_PATH, FormatSpec
 
 AWS_CONTEXTS = ("identity", "trust", "bucket", "key", "unknown")
 
@@ -340,4 +340,6 @@ FORMAT = FormatSpec(
     name="iam",
     claim=claim,
     parse=parse,
+    path_hint=ANY_PATH,  # extension-less files too (`json_head`)
+    required=json_path,
 )

@@ -30,7 +30,7 @@ from shareguard.core.entry import SNIFF_BYTES, FileEntry
 from shareguard.core.errors import ParseError
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers.yaml_safe import Located, load_documents
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import FormatSpec, name_of, suffix_hint, suffix_of
 
 _API = re.compile(rb"(?m)^[ \t]*[\"']?apiVersion[\"']?[ \t]*:[ \t]*\S")
 _KIND = re.compile(rb"(?m)^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*\S")
@@ -49,6 +49,11 @@ def claim(entry: FileEntry) -> bool:
         return False
     head = entry.head(SNIFF_BYTES)
     return _API.search(head) is not None and _KIND.search(head) is not None
+
+
+def required(path: str, size: int) -> bool:
+    """The path rule of `claim` (which then sniffs the content)."""
+    return size > 0 and suffix_of(name_of(path)) in (".yaml", ".yml")
 
 
 def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
@@ -208,4 +213,6 @@ FORMAT = FormatSpec(
     name="kubernetes",
     claim=claim,
     parse=parse,
+    path_hint=suffix_hint(".yaml", ".yml"),
+    required=required,
 )

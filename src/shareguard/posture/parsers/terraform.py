@@ -35,7 +35,7 @@ from shareguard.posture.parsers.iam_policy import (
     normalize_aws_policy,
     normalize_gcp_bindings,
 )
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import FormatSpec, name_of, suffix_hint, suffix_of
 
 
 def _hcl2_loads(text: str) -> dict[str, Any]:
@@ -78,6 +78,11 @@ _GCP_IAM = re.compile(r"^google_(?P<scope>[a-z_]+?)_iam_(?P<kind>binding|member|
 
 def claim(entry: FileEntry) -> bool:
     return entry.suffix == ".tf"
+
+
+def required(path: str, size: int) -> bool:
+    """`claim` by path (it reads no content)."""
+    return suffix_of(name_of(path)) == ".tf"
 
 
 def load_hcl(text: str, path: str) -> tuple[dict[str, Any], _LineSource]:
@@ -565,4 +570,6 @@ FORMAT = FormatSpec(
     name="terraform",
     claim=claim,
     parse=parse,
+    path_hint=suffix_hint(".tf"),
+    required=required,
 )

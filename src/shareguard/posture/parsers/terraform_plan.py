@@ -16,9 +16,17 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._build import build
-from shareguard.posture.parsers._common import UNKNOWN, LineIndex, as_list, json_head, json_lines, load_json_text
+from shareguard.posture.parsers._common import (
+    UNKNOWN,
+    LineIndex,
+    as_list,
+    json_head,
+    json_lines,
+    json_path,
+    load_json_text,
+)
 from shareguard.posture.parsers.terraform import embedded_policies
-from shareguard.posture.plugin import FormatSpec
+from shareguard.posture.plugin import ANY_PATH, FormatSpec
 
 _MAX_MODULE_DEPTH = 50
 
@@ -158,4 +166,10 @@ def _bucket_reference(doc: dict[str, Any], address: str) -> str | None:
     return None
 
 
-FORMAT = FormatSpec(name="terraform_plan", claim=claim, parse=parse)
+FORMAT = FormatSpec(
+    name="terraform_plan",
+    claim=claim,
+    parse=parse,
+    path_hint=ANY_PATH,  # extension-less files too (`json_head`)
+    required=json_path,
+)
