@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shareguard.core.errors import ConfigError, ShareguardError
+from shareguard.core.files import read_regular_text
 from shareguard.core.settings import Budgets
 
 FILENAMES = (".shareguard.yaml", ".shareguard.yml")
@@ -72,13 +73,9 @@ def load(root: Path, loader: DocumentLoader) -> ProjectConfig:
 
 def _read(path: Path) -> str:
     try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise ConfigError(f"file is over {_MAX_BYTES} bytes", path=str(path))
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+        return read_regular_text(path, _MAX_BYTES)
+    except ShareguardError as exc:  # a FIFO, a device, over the budget, not UTF-8: one line, exit 2
+        raise ConfigError(exc.message, path=str(path)) from None
 
 
 def parse(text: str, origin: str, loader: DocumentLoader) -> ProjectConfig:

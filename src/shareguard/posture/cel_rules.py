@@ -34,6 +34,7 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ConfigError, ParseError, ShareguardError
+from shareguard.core.files import read_regular_text
 from shareguard.core.rules import RuleMeta
 from shareguard.core.severity import Severity
 from shareguard.posture.check import resource_key
@@ -104,11 +105,9 @@ def load_rule_dirs(
 def load_rule_file(path: Path, env: Any, seen: dict[str, str], controls: frozenset[str]) -> list[CelRule]:
     origin = str(path)
     try:
-        if path.stat().st_size > _MAX_RULE_FILE_BYTES:
-            raise ConfigError("rule file is over 4 MiB", path=origin)
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read rule file: {exc}", path=origin) from None
+        text = read_regular_text(path, _MAX_RULE_FILE_BYTES)
+    except ShareguardError as exc:  # a FIFO, a device, over 4 MiB, not UTF-8
+        raise ConfigError(f"cannot read rule file: {exc.message}", path=origin) from None
     try:
         doc = load_one(text, origin)
     except ParseError as exc:

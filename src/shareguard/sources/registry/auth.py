@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from shareguard.core.errors import ShareguardError
+from shareguard.core.files import read_regular
+from shareguard.core.safe_json import load_json
 from shareguard.sources.registry.reference import DOCKER_HUB
+
+_MAX_CONFIG_BYTES = 1024 * 1024
+"""A Docker `config.json` is small; a larger file (or a FIFO, a device) is not read."""
 
 _PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -47,8 +52,8 @@ def parse_challenge(header: str) -> Challenge | None:
 
 def _docker_config_auth(registry: str, config_path: Path) -> Credentials | None:
     try:
-        doc = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = load_json(read_regular(config_path, _MAX_CONFIG_BYTES), origin=str(config_path))
+    except ShareguardError:  # no usable Docker config: anonymous access, as `docker` does
         return None
     auths = doc.get("auths") if isinstance(doc, dict) else None
     if not isinstance(auths, dict):
