@@ -3,7 +3,9 @@
 A pickle walked to its end (every pickle of the stream, no error, nothing malformed) has had the
 load-time-code rules evaluated on it; a walk that stopped early or met a malformed stream has not:
 what it found before is reported, and the rest is a part not analysed (the file's duties stay
-incomplete unless something failed)."""
+incomplete unless something failed). A tracking budget exceeded during the walk (memo, stack) is no gap:
+the search for imports went on, and an import built from a value the walk stopped tracking is reported
+as dangerous (MODEL-001), since it cannot be resolved to a safe name."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
     first: dict[str, GlobalUse] = {}
     counts: dict[str, int] = {}
     for g in res.globals:
-        counts[g.full] = counts.get(g.full, 0) + 1
+        counts[g.full] = counts.get(g.full, 0) + res.global_counts.get((g.module, g.name), 1)
         first.setdefault(g.full, g)
     for full, g in first.items():
         verdict = policy.classify(g.module, g.name)
@@ -65,6 +67,18 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
             if policy.classify(module, name) is not Verdict.SAFE:
                 continue  # derived from a callable already reported on its own
         seen.add(a.detail)
+        if a.kind == "unresolved_import":
+            sink.add(
+                "MODEL-001",
+                where,
+                title="Pickle imports a callable built from values the scan stopped tracking (budget); treated as dangerous",
+                evidence=a.detail,
+                offset=a.offset,
+                remediation=_SAFE_LOAD,
+                key=a.detail,
+                properties={"kind": a.kind, "budgets": list(res.budgets)},
+            )
+            continue
         rule_id = "MODEL-005" if a.kind == "global_mutation" else "MODEL-006"
         sink.add(
             rule_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
@@ -30,6 +30,15 @@ class Policy:
     class_modules: tuple[str, ...]
     dangerous_prefixes: tuple[str, ...]
     dangerous: frozenset[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why a reviewed name (or `module.*` for reviewed class modules) is safe: data, shown by `reason`."""
+    class_modules_exact: tuple[str, ...] = ()
+    """Modules (not their submodules) whose CamelCase classes are reviewed safe."""
+
+    def reason(self, module: str, name: str) -> str | None:
+        """The reviewed reason a name is safe, if it is one of the reviewed entries."""
+        full = f"{module}.{name}"
+        return self.reasons.get(full) or (self.reasons.get(f"{module}.*") if _CLASS_NAME.match(name) else None)
 
     def classify(self, module: str, name: str) -> Verdict:
         """The worse verdict of the name as written and as Python 3's pickle would import it."""
@@ -45,7 +54,7 @@ class Policy:
             return Verdict.SAFE
         if full in self.dangerous or _under(full, self.dangerous_prefixes) or _under(module, self.dangerous_prefixes):
             return Verdict.DANGEROUS
-        if _CLASS_NAME.match(name) and _under(module, self.class_modules):
+        if _CLASS_NAME.match(name) and (_under(module, self.class_modules) or module in self.class_modules_exact):
             return Verdict.SAFE
         return Verdict.UNKNOWN
 
@@ -70,9 +79,14 @@ def default_policy() -> Policy:
     doc = yaml.safe_load(text)
     safe = doc.get("safe", {})
     bad = doc.get("dangerous", {})
+    reasons = {str(e["name"]): str(e["reason"]) for e in safe.get("reviewed", [])}
+    exact = tuple(str(e["module"]) for e in safe.get("reviewed_class_modules", []))
+    reasons.update({f"{e['module']}.*": str(e["reason"]) for e in safe.get("reviewed_class_modules", [])})
     return Policy(
-        safe=frozenset(safe.get("callables", [])),
+        safe=frozenset([*safe.get("callables", []), *(k for k in reasons if not k.endswith(".*"))]),
         class_modules=tuple(safe.get("class_modules", [])),
         dangerous_prefixes=tuple(bad.get("modules", [])),
         dangerous=frozenset(bad.get("callables", [])),
+        reasons=reasons,
+        class_modules_exact=exact,
     )

@@ -7,12 +7,20 @@ is reported as unresolved, never dropped. Every pickle in the stream is walked (
 pickles, a payload after a benign prefix); the walk stops at the first byte that is no opcode and
 says where. Huge byte/str arguments are skipped by seeking, so memory is independent of the file
 size. No name found in the stream is ever imported.
+
+The memo keeps only what the decision needs (`_Memo`): per key 4 bytes saying what the entry is — a
+string that could name an import (its UTF-8 bytes in one arena), a global, a call result derived from
+a global, or any other object (not kept). Memory is bounded whatever the object count. A tracking
+budget (memo keys, memo text, tracked globals, stack depth) ends precise tracking, never the search
+for imports: what could not be tracked becomes `LOST`, and a `STACK_GLOBAL` built from a `LOST`
+value is an import that cannot be resolved to a safe name — reported as dangerous.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +31,16 @@ from shareguard.models.formats.stream import ChunkedReader, Truncated
 MAX_KEPT_ARG = 4096
 MAX_LINE = 1 << 20
 MAX_STACK = 2_000_000
-MAX_MEMO = 4_000_000
+"""Stack items (and MARK nesting). Past it the stack is dropped and the walk goes on (`LOST` values)."""
+MAX_MEMO = 8_000_000
+"""Memo keys tracked 4 bytes each (32 MB). Later keys: only strings and globals are kept (`MAX_MEMO_EXTRA`)."""
+MAX_MEMO_EXTRA = 262_144
+"""Memo entries kept outside the dense key range (out-of-order `PUT` keys, names past `MAX_MEMO`)."""
+MAX_MEMO_TEXT = 32 << 20
+"""Bytes of memoised strings kept (each string that could name an import: up to 255 UTF-8 bytes)."""
+MAX_NAME = 255
+MAX_TRACKED = 65_536
+"""Distinct globals (and dtype objects) the memo can refer to."""
 MAX_KEPT_ITEMS = 64
 MAX_PICKLES = 100_000
 MAX_NESTED = 8
@@ -58,6 +75,11 @@ OPAQUE = _Opaque("value")
 SKIPPED = _Opaque("large value")
 PERSISTENT = _Opaque("persistent id")
 MISSING_MEMO = _Opaque("missing memo entry")
+MEMO_OBJECT = _Opaque("memoised object")
+"""A memo entry known to hold no string and no global (not kept: the decision does not need it)."""
+MEMO_TEXT = _Opaque("memoised string that cannot name an import")
+LOST = _Opaque("value not tracked past a budget")
+"""Anything: a value the walk stopped tracking when a budget was exceeded (it may be a string or a global)."""
 
 
 class Glob:
@@ -133,7 +155,8 @@ class Anomaly:
     """Something the walk could not resolve or that changes global state (reported, never ignored)."""
 
     kind: str
-    """`unresolved_global`, `computed_call`, `global_mutation`, `extension`."""
+    """`unresolved_global`, `unresolved_import` (past a budget: dangerous), `computed_call`, `global_mutation`,
+    `extension`."""
     offset: int
     detail: str
     origin: str | None = None
@@ -156,9 +179,27 @@ class WalkResult:
     malformed: list[str] = field(default_factory=list)
     """Recoverable oddities (memo key never set, stack underflow) the walk carried on through."""
 
+    budgets: list[str] = field(default_factory=list)
+    """Tracking budgets exceeded (precise tracking ended there; the search for imports went on)."""
+    global_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Occurrences of each (module, name); `globals` lists the first occurrence only."""
+
     @property
     def complete(self) -> bool:
         return self.error is None
+
+    def add_global(self, use: GlobalUse) -> None:
+        key = (use.module, use.name)
+        n = self.global_counts.get(key)
+        if n is None:
+            self.globals.append(use)
+            self.global_counts[key] = 1
+        else:
+            self.global_counts[key] = n + 1
+
+    def over_budget(self, what: str) -> None:
+        if what not in self.budgets:
+            self.budgets.append(what)
 
 
 BuildHook = Callable[["Obj", ChunkedReader, "PickleWalker"], None]
@@ -184,6 +225,174 @@ def _u64(b: bytes) -> int:
     return int(struct.unpack("<Q", b)[0])
 
 
+# Memo entry codes: the low 2 bits are a tag. Tag 0: a kind with no payload; tag 1: a string at arena
+# offset `code >> 2`; tag 2: tracked object `code >> 2` (a global or a dtype); tag 3: the result of a
+# call derived from tracked global `code >> 2`.
+_C_OBJECT = 0
+_C_TEXT = 4
+_C_LOST = 8
+_NAMEABLE = re.compile(r"\S*\Z")
+
+
+class _Memo:
+    """The unpickler's memo, reduced to what decides which globals are imported and called.
+
+    Keys `0..len(dense)-1` (the pickler numbers them in order) cost 4 bytes each; other keys live in
+    `extra`. `seq` is the contiguous prefix of set keys: keys below it that are in neither table hold
+    an object that was not kept. `size` is the count of distinct keys, the key MEMOIZE uses; when it
+    can no longer be known (a key could not be recorded), every later lookup is `LOST`."""
+
+    __slots__ = ("arena", "dead", "dense", "extra", "lost", "res", "seq", "size", "tidx", "tracked", "vcache")
+
+    def __init__(self, res: WalkResult) -> None:
+        self.res = res
+        self.dense = array("I")
+        self.extra: dict[int, int] = {}
+        self.seq = 0
+        self.size = 0
+        """Distinct keys set (-1: unknown)."""
+        self.lost = False
+        """Some entry past the dense range could not be recorded: unknown entries there are `LOST`."""
+        self.dead = False
+        """A MEMOIZE happened while `size` was unknown: no entry can be trusted any more."""
+        self.arena = bytearray()
+        self.vcache: dict[int, Any] = {}
+        """Code → value of strings and tracked objects looked up lately (bounded)."""
+        self.tracked: list[Any] = []
+        self.tidx: dict[int, int] = {}
+
+    def _track(self, v: Any) -> int:
+        i = self.tidx.get(id(v))
+        if i is not None:
+            return i
+        if len(self.tracked) >= MAX_TRACKED:
+            self.res.over_budget(f"memo: over {MAX_TRACKED} distinct globals tracked")
+            return -1
+        i = self.tidx[id(v)] = len(self.tracked)
+        self.tracked.append(v)
+        return i
+
+    def code(self, v: Any, dense: bool) -> int:
+        t = type(v)
+        if t is str:
+            if len(v) > MAX_NAME or not (v.isidentifier() or _NAMEABLE.match(v)):
+                return _C_TEXT
+            b = v.encode("utf-8", "surrogatepass")
+            if len(b) > 255:
+                return _C_TEXT
+            arena = self.arena
+            off = len(arena)
+            if off + len(b) >= MAX_MEMO_TEXT:
+                self.res.over_budget(f"memo: over {MAX_MEMO_TEXT} bytes of memoised names")
+                return _C_LOST
+            arena.append(len(b))
+            arena += b
+            return (off << 2) | 1
+        if t is Glob or (t is Obj and type(v.origin) is Glob and v.origin.name == "dtype"):
+            i = self._track(v)
+            return _C_LOST if i < 0 else (i << 2) | 2
+        if t is Obj and dense:
+            root = _root(v)
+            if type(root) is Glob:
+                i = self._track(root)
+                return _C_LOST if i < 0 else (i << 2) | 3
+            return _C_OBJECT
+        if v is LOST:
+            return _C_LOST
+        if v is MEMO_TEXT:
+            return _C_TEXT
+        return _C_OBJECT
+
+    def value(self, c: int) -> Any:
+        tag = c & 3
+        if tag == 1 or tag == 2:
+            v = self.vcache.get(c)
+            if v is None:
+                if tag == 2:
+                    v = self.tracked[c >> 2]
+                else:
+                    off = c >> 2
+                    v = self.arena[off + 1 : off + 1 + self.arena[off]].decode("utf-8", "surrogatepass")
+                if len(self.vcache) >= 65_536:
+                    self.vcache.clear()
+                self.vcache[c] = v
+            return v
+        if tag == 3:
+            return Obj(self.tracked[c >> 2], OPAQUE)
+        if c == _C_OBJECT:
+            return MEMO_OBJECT
+        if c == _C_TEXT:
+            return MEMO_TEXT
+        return LOST
+
+    def _extra(self, key: int, c: int) -> bool:
+        if len(self.extra) >= MAX_MEMO_EXTRA and key not in self.extra:
+            self.res.over_budget(f"memo: over {MAX_MEMO_EXTRA} entries outside the key sequence")
+            return False
+        self.extra[key] = c
+        return True
+
+    def put(self, key: int, v: Any) -> None:
+        if key < 0:
+            raise WalkError("negative memo key")  # the unpickler stops here too
+        dense = self.dense
+        n = len(dense)
+        if key < n:
+            dense[key] = self.code(v, True)
+            return
+        extra = self.extra
+        if key in extra:
+            extra[key] = self.code(v, False)
+            return
+        if key < self.seq:  # set before; an object that was not kept
+            c = self.code(v, False)
+            if c != _C_OBJECT and not self._extra(key, c):
+                self.lost = True
+            return
+        # a new key (unless an earlier one could not be recorded: then the count is unknown)
+        if self.size >= 0:
+            self.size += 1
+        if key == self.seq:
+            self.seq += 1
+            if key == n and n < MAX_MEMO:
+                dense.append(self.code(v, True))
+            else:
+                if n >= MAX_MEMO:
+                    self.res.over_budget(f"memo: over {MAX_MEMO} keys tracked one by one")
+                c = self.code(v, False)
+                if c != _C_OBJECT and not self._extra(key, c):
+                    self.lost = True
+            while self.seq in extra:
+                self.seq += 1
+        elif not self._extra(key, self.code(v, False)):
+            self.lost = True
+            self.size = -1  # whether a later PUT of this key is new can no longer be told
+
+    def memoize(self, v: Any) -> None:
+        if self.size < 0:
+            self.dead = True
+            self.res.over_budget("memo: keys no longer known")
+            return
+        self.put(self.size, v)
+
+    def get(self, key: int) -> Any:
+        """The entry, `LOST` when tracking ended for it, or None when the key was never set."""
+        if self.dead:
+            return LOST
+        if key < 0:
+            return None
+        if key < len(self.dense):
+            return self.value(self.dense[key])
+        c = self.extra.get(key)
+        if c is not None:
+            return self.value(c)
+        if key < self.seq:
+            return LOST if self.lost else MEMO_OBJECT
+        if self.lost:
+            return LOST
+        return None
+
+
 class PickleWalker:
     """Walks one stream; `walk_all` loops over concatenated pickles."""
 
@@ -198,7 +407,9 @@ class PickleWalker:
     def _reset(self) -> None:
         self.stack: list[Any] = []
         self.metastack: list[list[Any]] = []
-        self.memo: dict[int, Any] = {}
+        self.memo = _Memo(self.res)
+        self.stack_lost = False
+        """The stack was dropped over its budget: what was below is `LOST`, not an underflow."""
 
     # -- stack helpers -------------------------------------------------------------------------
     def _pop(self) -> Any:
@@ -206,6 +417,8 @@ class PickleWalker:
             return self.stack.pop()
         if self.probe:
             raise WalkError("stack underflow")
+        if self.stack_lost:
+            return LOST
         self._odd("stack underflow")
         return OPAQUE
 
@@ -216,39 +429,48 @@ class PickleWalker:
         else:
             if self.probe:
                 raise WalkError("no MARK on the stack")
-            self._odd("no MARK on the stack")
+            if self.stack_lost:
+                items = [LOST, *items]  # the MARK was dropped with what was below it
+            else:
+                self._odd("no MARK on the stack")
             self.stack = []
         return items
 
     def _push(self, v: Any) -> None:
         if len(self.stack) >= MAX_STACK:
-            raise WalkError(f"stack over {MAX_STACK} items (budget)")
+            self._drop_stack()
         self.stack.append(v)
+
+    def _drop_stack(self) -> None:
+        """Over the stack budget: forget the stack (its values become `LOST`) and walk on."""
+        if self.probe:
+            raise WalkError(f"stack over {MAX_STACK} items (budget)")
+        self.res.over_budget(f"stack over {MAX_STACK} items")
+        self.stack = []
+        self.metastack = []
+        self.stack_lost = True
 
     def _odd(self, what: str) -> None:
         if len(self.res.malformed) < 20:
             self.res.malformed.append(f"{what} at offset {self._op_offset}")
 
     def _memo_put(self, key: int, value: Any) -> None:
-        if len(self.memo) < MAX_MEMO or key in self.memo:
-            self.memo[key] = value
-        elif "memo budget" not in "".join(self.res.malformed):
-            self._odd(f"memo over {MAX_MEMO} entries; later references are unresolved")
+        self.memo.put(key, value)
 
     def _memo_get(self, key: int) -> Any:
-        try:
-            return self.memo[key]
-        except KeyError:
+        v = self.memo.get(key)
+        if v is None:
             if self.probe:
-                raise WalkError("memo key never set") from None
+                raise WalkError("memo key never set")
             self._odd(f"memo key {key} never set")
             return MISSING_MEMO
+        return v
 
     def _global(self, module: str, name: str, offset: int, opcode: str) -> Glob:
         if self.probe and not (_DOTTED.match(module) and _DOTTED.match(name)):
             raise WalkError("implausible global name")
         if not self.probe:
-            self.res.globals.append(GlobalUse(module, name, offset, opcode))
+            self.res.add_global(GlobalUse(module, name, offset, opcode))
         return Glob(module, name, offset)
 
     def _anomaly(self, kind: str, detail: str, origin: str | None = None) -> None:
@@ -318,6 +540,9 @@ class PickleWalker:
         r = self.r
         res = self.res
         handlers = _HANDLERS
+        memo = self.memo
+        dense = memo.dense
+        vcache = memo.vcache
         ops = 0
         try:
             while True:
@@ -331,13 +556,20 @@ class PickleWalker:
                 self._op_offset = r._base + pos
                 code = buf[pos]
                 ops += 1
-                if not ops & 0xFFFF and res.opcodes + ops > MAX_OPCODES:
-                    raise WalkError(f"more than {MAX_OPCODES} opcodes (budget); the rest was not analysed")
+                if not ops & 0xFFFF:
+                    if res.opcodes + ops > MAX_OPCODES:
+                        raise WalkError(f"more than {MAX_OPCODES} opcodes (budget); the rest was not analysed")
+                    if len(self.stack) > MAX_STACK:  # the inline pushes below do not check it
+                        self._drop_stack()
                 stack = self.stack
                 if code == 0x94:  # MEMOIZE
                     r._pos = pos + 1
-                    if stack and len(self.memo) < MAX_MEMO:
-                        self.memo[len(self.memo)] = stack[-1]
+                    n = memo.size
+                    if stack and n == memo.seq == len(dense) and n < MAX_MEMO:  # keys in order: 4 bytes each
+                        v = stack[-1]
+                        t = type(v)
+                        dense.append(_C_OBJECT if t is DictV or t is ListV or t is tuple else memo.code(v, True))
+                        memo.size = memo.seq = n + 1
                     else:
                         _op_memoize(self)
                     continue
@@ -353,11 +585,24 @@ class PickleWalker:
                         raise Truncated(f"stream ends at offset {r._base + pos + 1}")
                     self._memo_put(buf[pos + 1], _top(self))
                     continue
-                if code == 0x68:  # BINGET
-                    r._pos = pos + 2
-                    if pos + 1 >= len(buf):
-                        raise Truncated(f"stream ends at offset {r._base + pos + 1}")
-                    stack.append(self._memo_get(buf[pos + 1]))
+                if code == 0x68 or code == 0x6A:  # BINGET, LONG_BINGET
+                    if code == 0x68:
+                        r._pos = pos + 2
+                        if pos + 1 >= len(buf):
+                            raise Truncated(f"stream ends at offset {r._base + pos + 1}")
+                        key = buf[pos + 1]
+                    else:
+                        r._pos = pos + 5
+                        if pos + 5 > len(buf):
+                            raise Truncated(f"stream ends at offset {r._base + pos + 1}")
+                        key = int.from_bytes(buf[pos + 1 : pos + 5], "little")
+                    if key < len(dense) and not memo.dead:
+                        c = dense[key]
+                        v = MEMO_OBJECT if c == _C_OBJECT else vcache.get(c)
+                        if v is not None:
+                            stack.append(v)
+                            continue
+                    stack.append(self._memo_get(key))
                     continue
                 if code == 0x4A and pos + 5 <= len(buf):  # BININT
                     r._pos = pos + 5
@@ -377,7 +622,7 @@ class PickleWalker:
                     raise WalkError(f"invalid opcode 0x{code:02x}")
                 h(self)
                 if len(self.stack) > MAX_STACK:
-                    raise WalkError(f"stack over {MAX_STACK} items (budget)")
+                    self._drop_stack()
         finally:
             res.opcodes += ops
 
@@ -440,10 +685,10 @@ _STARTERS = frozenset(b"(cilds]})NIJKLMFGSTUVX")
 
 
 def _op_mark(w: PickleWalker) -> None:
+    if len(w.metastack) >= MAX_STACK:
+        w._drop_stack()
     w.metastack.append(w.stack)
     w.stack = []
-    if len(w.metastack) > MAX_STACK:
-        raise WalkError("MARK nesting over budget")
 
 
 def _op_pop(w: PickleWalker) -> None:
@@ -750,7 +995,7 @@ def _op_long_binput(w: PickleWalker) -> None:
 
 
 def _op_memoize(w: PickleWalker) -> None:
-    w._memo_put(len(w.memo), _top(w))
+    w.memo.memoize(_top(w))
 
 
 def _op_global(w: PickleWalker) -> None:
@@ -769,7 +1014,11 @@ def _op_stack_global(w: PickleWalker) -> None:
     if w.probe:
         raise WalkError("unresolved STACK_GLOBAL")
     detail = f"STACK_GLOBAL with module {_describe(module)} and name {_describe(name)}"
-    w._anomaly("unresolved_global", detail)
+    if module is LOST or name is LOST:
+        # Tracking ended at a budget: this import may be anything, so it counts as dangerous.
+        w._anomaly("unresolved_import", f"{detail} (tracking budget exceeded: {'; '.join(w.res.budgets)})")
+    else:
+        w._anomaly("unresolved_global", detail)
     w._push(Glob(_describe(module), _describe(name), w._op_offset, resolved=False))
 
 
@@ -819,6 +1068,8 @@ def _op_build(w: PickleWalker) -> None:
         # BUILD on a class or module object sets attributes on it: it rewires what later
         # imports of that name return (the `sys.modules` override trick).
         w._anomaly("global_mutation", f"BUILD sets attributes on the global {obj.full}")
+    elif obj is LOST:
+        w._anomaly("global_mutation", "BUILD sets attributes on a value not tracked past a budget (maybe a global)")
     elif isinstance(obj, Obj):
         obj.state = state
         origin = obj.origin

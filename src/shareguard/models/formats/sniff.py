@@ -6,11 +6,13 @@ to decide whether an unrecognised file should have been a model (`.pt` holding a
 
 from __future__ import annotations
 
+import io
 import struct
 from enum import StrEnum
 
-from shareguard.models.formats.pickle_walker import probe_pickle
+from shareguard.models.formats.pickle_walker import PickleWalker, WalkError, probe_pickle
 from shareguard.models.formats.protowire import looks_like_onnx
+from shareguard.models.formats.stream import ChunkedReader, Truncated
 
 
 class Kind(StrEnum):
@@ -121,7 +123,48 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return Kind.ONNX
     if probe_pickle(head):
         return Kind.PICKLE
+    if pickle_offset(head) is not None:
+        return Kind.PICKLE  # behind a short header (a cache file's hash line): its loader unpickles it
     return Kind.UNKNOWN
+
+
+SNIFF_HEAD = 4096
+"""Bytes `sniff` wants to see."""
+PREFIX_WINDOW = 130
+"""How far into a file a pickle behind a short header is looked for (a SHA-512 hex line and its line break)."""
+
+
+def pickle_offset(head: bytes) -> int | None:
+    """Where a pickle stream starts behind a short prefix, or None (0 never: that is a plain pickle).
+
+    A protocol 2-5 header that walks cleanly for a few opcodes, within the first `PREFIX_WINDOW` bytes:
+    right after a line break ending a printable text header (a hash or version line), or anywhere for
+    a framed protocol 4/5 pickle (`\x80\x04\x95` + 8-byte frame length, a binary length header)."""
+    window = head[: PREFIX_WINDOW + 2]
+    i = window.find(b"\x80", 1)
+    while 0 < i <= PREFIX_WINDOW:
+        if i + 1 < len(head) and 2 <= head[i + 1] <= 5:
+            after_line = head[i - 1 : i] == b"\n" and _printable(head[: i - 1])
+            framed = head[i + 1] >= 4 and head[i + 2 : i + 3] == b"\x95"
+            if (after_line or framed) and _walks(head[i:]):
+                return i
+        i = window.find(b"\x80", i + 1)
+    return None
+
+
+def _printable(text: bytes) -> bool:
+    return all(0x20 <= b < 0x7F or b in (0x09, 0x0D) for b in text)
+
+
+def _walks(data: bytes, min_opcodes: int = 4) -> bool:
+    w = PickleWalker(ChunkedReader(io.BytesIO(data), limit=len(data)), probe=True)
+    try:
+        w.walk_one()
+        return True
+    except Truncated:
+        return w.res.opcodes > min_opcodes
+    except (WalkError, ValueError, struct.error, OverflowError):
+        return False
 
 
 def _is_safetensors(head: bytes) -> bool:
