@@ -132,7 +132,8 @@ class MLCodeAnalyzer:
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
         """Findings, an `Evaluation` per rule whose construct occurs in the code and was judged (a file
         without any evaluates nothing), and `ctx.error` for code that does not parse (its duties
-        `incomplete`: what it holds is unknown)."""
+        `incomplete`: what it holds is unknown). Python text without any of the constructs
+        (`ast_checks.may_judge`) is parsed but not walked: it evaluates nothing, as the walk would find."""
         from shareguard.models.code.ast_checks import CodeHit, scan_env_text, scan_source
         from shareguard.models.code.notebook import read_notebook
 
@@ -143,7 +144,7 @@ class MLCodeAnalyzer:
         hits: list[tuple[str | None, CodeHit]] = []
         if entry.suffix == ".py":
             try:
-                code = scan_source(text, entry.rel_path)
+                code = scan_source(text, entry.rel_path, prefilter=True)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                 ctx.error(entry.rel_path, f"Python source does not parse ({_why(exc)}); not checked", self.name)
                 return []
@@ -159,7 +160,7 @@ class MLCodeAnalyzer:
                 return []  # another kernel's code: nothing in the scope of Python checks
             for cell in cells:
                 try:
-                    code = scan_source(cell.source, entry.rel_path)
+                    code = scan_source(cell.source, entry.rel_path, prefilter=True)
                 except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                     # The rest of the notebook was checked; this cell was not, so its duties cannot pass.
                     reason = f"cells[{cell.index}] does not parse as Python ({_why(exc)}); not checked"
