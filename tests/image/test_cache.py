@@ -19,12 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
 
 from imagebuild import DistInfoProbe, probe_registries, standard_image_layers, write_oci_layout
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import Fact, ImageIdentity, OSInfo, Package
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.analyzer import InventoryFinalizer
 from shareguard.image.cache import CodecError, _fact_classes, code_key, decode_fact, encode_fact
 from shareguard.image.scan import scan_image
 from shareguard.sources.image.model import ImageSource
@@ -82,7 +83,7 @@ def test_new_analyzer_version_misses(tmp_path: Path) -> None:
     regs = probe_registries()
     bumped = DistInfoProbe()
     bumped.version = "2"
-    reg = regs.of(InventoryAnalyzer)  # type: ignore[type-abstract]
+    reg = regs.of(FileAnalyzer)  # type: ignore[type-abstract]
     reg._items[bumped.name] = bumped  # replace in place: same name, new version
     opened: list[str] = []
     _scan(tmp_path / "oci", regs, tmp_path / "cache", opened)

@@ -5,9 +5,22 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shareguard.core.analyzer import FileAnalyzer, PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.dispatch import PathDispatch
+from shareguard.core.entry import FileEntry
 from shareguard.core.registry import load_registries
-from shareguard.image.analyzer import PathHint
-from shareguard.image.scan import LayerCollector, inventory_analyzers
+from shareguard.core.settings import Settings
+from shareguard.image.plugin import inventory_analyzers as builtin_inventory
+
+
+def inventory_analyzers(_regs: object) -> list[FileAnalyzer]:
+    return list(builtin_inventory())
+
+
+def _dispatch(analyzers: list[FileAnalyzer]) -> PathDispatch:
+    return PathDispatch(analyzers, ScanContext(settings=Settings()))
+
 
 WORDS = [
     "var", "lib", "dpkg", "status", "status.d", "info", "libssl3.list", "etc", "apt", "sources.list",
@@ -45,7 +58,7 @@ def test_hint_admits_every_path_the_analyzer_requires(path: str, size: int) -> N
 def test_collector_asks_the_same_analyzers_as_without_hints(path: str, size: int) -> None:
     analyzers = inventory_analyzers(load_registries())
     expected = [a for a in analyzers if a.required(path, size)]
-    assert LayerCollector(None, analyzers)._wanting(path, size) == expected
+    assert _dispatch(analyzers).wanting(path, size) == expected
 
 
 def test_analyzers_without_a_hint_are_asked_about_every_path() -> None:
@@ -55,9 +68,14 @@ def test_analyzers_without_a_hint_are_asked_about_every_path() -> None:
         def required(self, path: str, size: int) -> bool:
             return path.endswith("/Q")
 
-        def analyze(self, path: str, content: bytes, layer: str | None) -> list[object]:
+        controls = ()
+
+        def claims(self, entry: FileEntry) -> bool:
+            return self.required(entry.rel_path, entry.size)
+
+        def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[object]:
             return []
 
     plain = Plain()
-    collector = LayerCollector(None, [*inventory_analyzers(load_registries()), plain])  # type: ignore[list-item]
-    assert collector._wanting("opt/x/Q", 1) == [plain]
+    dispatch = _dispatch([*inventory_analyzers(load_registries()), plain])  # type: ignore[list-item]
+    assert dispatch.wanting("opt/x/Q", 1) == [plain]

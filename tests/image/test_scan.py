@@ -27,12 +27,12 @@ from imagebuild import (
     write_oci_layout,
 )
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import ImageIdentity, OSInfo, Package
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
-from shareguard.image.analyzer import InventoryAnalyzer
 from shareguard.image.scan import scan_image
 from shareguard.sources.image.open import open_image_path
 
@@ -183,7 +183,7 @@ def test_hostile_image_writes_nothing_outside(tmp_path: Path, monkeypatch: pytes
 def test_with_the_registered_inventory_analyzers(tmp_path: Path) -> None:
     """Whatever `shareguard.image.plugin` registers finds the real OS packages of the test image."""
     regs = load_registries(("shareguard.image.plugin",))
-    if not len(regs.of(InventoryAnalyzer)):  # type: ignore[type-abstract]
+    if not len(regs.of(FileAnalyzer)):  # type: ignore[type-abstract]
         pytest.skip("no inventory analyzers registered yet")
     status = real_dpkg_status()
     if not status:

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import zstandard
 
+from shareguard.core.analyzer import FileAnalyzer, PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, OSInfo, Package
 from shareguard.core.registry import Registries
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.analyzer import InventoryFinalizer
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -300,6 +303,9 @@ class OsReleaseProbe:
 
     name = "test.os-release"
     version = "1"
+    controls: tuple[str, ...] = ()
+    links = True
+    path_hint = PathHint.ending("os-release", installed=True)
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -307,7 +313,11 @@ class OsReleaseProbe:
     def required(self, path: str, size: int) -> bool:
         return path in ("etc/os-release", "usr/lib/os-release")
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def claims(self, entry: FileEntry) -> bool:
+        return self.required(entry.rel_path, entry.size)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, entry.read(entry.size), entry.layer
         self.calls.append(path)
         fields = {}
         for line in content.decode("utf-8", "replace").splitlines():
@@ -322,6 +332,9 @@ class DistInfoProbe:
 
     name = "test.dist-info"
     version = "1"
+    controls: tuple[str, ...] = ()
+    links = True
+    path_hint = PathHint.ending("METADATA", installed=True)
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -329,7 +342,11 @@ class DistInfoProbe:
     def required(self, path: str, size: int) -> bool:
         return path.endswith(".dist-info/METADATA")
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def claims(self, entry: FileEntry) -> bool:
+        return self.required(entry.rel_path, entry.size)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, entry.read(entry.size), entry.layer
         self.calls.append(path)
         msg = email.parser.BytesHeaderParser().parsebytes(content)
         return [
@@ -342,11 +359,18 @@ class DpkgProbe:
 
     name = "test.dpkg"
     version = "1"
+    controls: tuple[str, ...] = ()
+    links = True
+    path_hint = PathHint(prefixes=("var/lib/dpkg/",), installed=True)
 
     def required(self, path: str, size: int) -> bool:
         return path == "var/lib/dpkg/status"
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def claims(self, entry: FileEntry) -> bool:
+        return self.required(entry.rel_path, entry.size)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, entry.read(entry.size), entry.layer
         from debian.deb822 import Deb822
 
         out: list[Fact] = []
@@ -380,7 +404,7 @@ class FilesProbe:
 
 def probe_registries(*, finalizer: FilesProbe | None = None) -> Registries:
     regs = Registries()
-    reg = regs.of(InventoryAnalyzer)  # type: ignore[type-abstract]
+    reg = regs.of(FileAnalyzer)  # type: ignore[type-abstract]
     for probe in (OsReleaseProbe(), DistInfoProbe(), DpkgProbe()):
         reg.add(probe.name, probe)
     if finalizer is not None:

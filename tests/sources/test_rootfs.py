@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from imagebuild import FilesProbe, dist_info, probe_registries, real_dpkg_status
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
+from shareguard.core.dispatch import PathDispatch
 from shareguard.core.errors import InputError
 from shareguard.core.facts import OSInfo, Package
 from shareguard.core.settings import Budgets, Settings
-from shareguard.image.analyzer import InventoryAnalyzer
 from shareguard.image.scan import LayerCollector, scan_rootfs
 from shareguard.sources.rootfs import pseudo_mounts, walk_rootfs
 
@@ -76,13 +77,13 @@ def test_pseudo_mounts_are_skipped(tmp_path: Path, rootfs: Path) -> None:
     )
     mounts = pseudo_mounts(mountinfo)
     assert mounts == {f"{rootfs}/proc", "/sys"}
-    collector = LayerCollector(None, [])
+    collector = LayerCollector(None)
     walk_rootfs(rootfs, collector, Budgets(), mounts=mounts)
     assert not any(p.startswith("proc/") for p in collector.result.paths)
 
 
 def test_file_budget_is_an_error(rootfs: Path) -> None:
-    collector = LayerCollector(None, [])
+    collector = LayerCollector(None)
     walk_rootfs(rootfs, collector, Budgets(max_files=3))
     assert any(is_error and "more than 3 files" in msg for _, msg, is_error in collector.result.issues)
 
@@ -91,7 +92,8 @@ def test_big_wanted_file_is_not_read(rootfs: Path, tmp_path: Path) -> None:
     (rootfs / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
     (rootfs / "var/lib/dpkg/status").write_bytes(b"Package: x\n" * 1000)
     regs = probe_registries()
-    collector = LayerCollector(None, list(regs.of(InventoryAnalyzer)))  # type: ignore[type-abstract]
+    analyzers = list(regs.of(FileAnalyzer))  # type: ignore[type-abstract]
+    collector = LayerCollector(None, PathDispatch(analyzers, ScanContext(settings=Settings())))
     walk_rootfs(rootfs, collector, Budgets(max_member_bytes=100))
     assert any("budget" in msg for path, msg, _ in collector.result.issues if path == "var/lib/dpkg/status")
 
@@ -99,9 +101,9 @@ def test_big_wanted_file_is_not_read(rootfs: Path, tmp_path: Path) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        walk_rootfs(tmp_path / "f", LayerCollector(None, []), Budgets())
+        walk_rootfs(tmp_path / "f", LayerCollector(None), Budgets())
     with pytest.raises(InputError, match="cannot access"):
-        walk_rootfs(tmp_path / "missing", LayerCollector(None, []), Budgets())
+        walk_rootfs(tmp_path / "missing", LayerCollector(None), Budgets())
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
@@ -110,7 +112,7 @@ def test_unreadable_directory_is_a_warning(rootfs: Path) -> None:
     locked.mkdir()
     locked.chmod(0)
     try:
-        collector = LayerCollector(None, [])
+        collector = LayerCollector(None)
         walk_rootfs(rootfs, collector, Budgets())
         assert any(p == "locked" and not e for p, _, e in collector.result.issues)
     finally:

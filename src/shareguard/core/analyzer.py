@@ -2,8 +2,10 @@
 
 Capability packages implement these; the engine only knows these interfaces.
 
-One file-analyzer model for every source (workspace walk, image layers, root filesystem): an
-analyzer declares what it needs and analyzes one entry. What it needs, cheapest first:
+One file-analyzer model for every analyzer that reads a file (configuration, model files, ML code, and
+the image inventory: dpkg, rpm, apk, python, conda, npm, os-release, ML stack) and every source
+(workspace walk, image layers, root filesystem): an analyzer declares what it needs and analyzes one
+entry. What it needs, cheapest first:
 
 1. `path_hint` (optional `PathHint`): a superset of the paths it may want, tested with one dict
    lookup per path; image layers are walked at ~200k paths per image.
@@ -15,7 +17,17 @@ analyzer declares what it needs and analyzes one entry. What it needs, cheapest 
 3. `claims(entry)`: the authority, with content at hand (`entry.head()` sniffs the first bytes). A
    workspace, where a head read is cheap, asks it of every file.
 4. `analyze(entry, ctx)`: findings, facts and coverage records for that one entry (filed by
-   `engine.consume`); a file it cannot analyse is `ctx.error(path, message, name)`.
+   `engine.consume`); a file it cannot analyse is `ctx.error(path, message, name)`. `entry.layer` names
+   the image layer the file comes from (None elsewhere); a large image member comes as a spooled file
+   (`entry.abs_path`), so read it as a stream where you can.
+
+Optional attributes, read with `getattr`:
+- `sources`: the sources it makes sense on (`"workspace"`, `"image"`, `"rootfs"`; default all, see
+  `runs_on`). An inventory analyzer whose facts need the finalizers of a whole filesystem (an OS
+  package database) is `{"image", "rootfs"}`; `models.deps` is `{"workspace"}`.
+- `links` (default False): on image layers and root filesystems, a symlink or hard link to a wanted
+  file of the same layer is analyzed under the link's path (the inventory: `etc/os-release` is a link
+  on Debian). Others do not follow links, as in a workspace.
 
 The sources feed it through `engine.analyze_entries` (workspace) and `core/dispatch.py` (image layers
 and root filesystems, where results are kept per path so whiteouts delete them and layer caches store them).
@@ -49,7 +61,7 @@ class PathHint:
     `installed`: also offer paths inside installed-software trees (`site-packages`, `node_modules`,
     `usr/lib`, … see `core/dispatch.py`). File analyzers look at what the customer put into an image
     (configuration, code, models); the software a package manager installed is inventoried and matched
-    for vulnerabilities instead. Inventory analyzers are always shown every path.
+    for vulnerabilities instead: the inventory analyzers' hints say `installed=True`.
     """
 
     last_chars: frozenset[str] = frozenset()
@@ -59,6 +71,13 @@ class PathHint:
     @staticmethod
     def ending(*suffixes: str, installed: bool = False) -> PathHint:
         return PathHint(last_chars=frozenset(s[-1] for s in suffixes), installed=installed)
+
+
+def runs_on(analyzer: object, source: str) -> bool:
+    """True when `analyzer` runs on `source` (`workspace`, `image`, `rootfs`): its optional `sources`
+    attribute names it (no attribute: every source)."""
+    sources = getattr(analyzer, "sources", None)
+    return sources is None or source in sources
 
 
 @runtime_checkable

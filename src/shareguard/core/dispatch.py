@@ -1,24 +1,32 @@
 """File analyzers over sources walked by path: image layers and root filesystems.
 
-A workspace offers every file to every analyzer's `claims` (engine.analyze_entries). An image layer
-is a tar streamed once, and only the bodies some analyzer wants are read; a root filesystem is
-opened file by file. So these sources ask first, per path, which analyzers want it
-(`PathDispatch.wanting`: the `PathHint` index, then `required(path, size)` or a path-only `claims`),
-read the wanted files only, and then run the analyzers that `claims` the entry with its content
-(`engine.claimed` / `engine.analyze_entry`, the same code a workspace goes through).
+Every analyzer is a file analyzer (`core/analyzer.py`), the image inventory's included. A workspace
+offers every file to every analyzer's `claims` (engine.analyze_entries). An image layer is a tar
+streamed once, and only the bodies some analyzer wants are read; a root filesystem is opened file by
+file. So these sources ask first, per path, which analyzers want it (`PathDispatch.wanting`: the
+`PathHint` index, then `required(path, size)` or a path-only `claims`), read the wanted files only,
+and then run the analyzers that `claims` the entry with its content (`engine.claimed` /
+`engine.analyze_entry`, the same code a workspace goes through).
 
 What the analyzers make of one file is kept as a `FileRecord` (findings, facts, coverage calls and
-issues) under its path, beside the inventory facts, so that:
+issues) under its path, so that:
 - the layer applier deletes it with the file (a whiteout or an upper layer's replacement removes the
-  lower file's findings);
-- the layer and image caches store it with the facts (`image/cache.py`), and a warm rescan replays
-  it (`replay`) instead of re-reading the layer.
+  lower file's facts and findings);
+- the layer and image caches store it (`image/cache.py`), and a warm rescan replays it (`replay`)
+  instead of re-reading the layer;
+- the facts of the files still present once every layer is applied go to the image's finalizers
+  (`image/scan.finalize`) together.
+
+A wanted body over `SPOOL_BYTES` is not held in memory: the source writes it to a temporary file
+under the scan's cache directory (`spool_dir`) and the analyzers get an entry with `abs_path` (the
+model readers stream from files); `run` deletes the file when they are done, also when one fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shareguard.core.analyzer import FileAnalyzer, PathHint
 from shareguard.core.context import ScanContext, ScanIssue
@@ -60,6 +68,15 @@ INSTALLED_PREFIXES = (
 databases, the CUDA toolkit, conda's package cache."""
 INSTALLED_PARTS = ("/site-packages/", "/dist-packages/", "/node_modules/", "/conda-meta/", "/lib/python")
 """Installed-software trees wherever they are (virtualenvs, conda environments, `usr/local`)."""
+
+SPOOL_BYTES = 8 * 1024 * 1024
+"""Wanted bodies larger than this are spooled to a temporary file instead of held in memory."""
+
+
+def spool_dir(cache_dir: Path) -> Path:
+    """Where a scan spools large wanted bodies: inside its cache directory (shareguard writes nowhere else)."""
+    return cache_dir / "tmp"
+
 
 COVERAGE_CALLS = frozenset({"evaluated", "gap", "unassessed", "input_evaluated", "input_skipped", "could_not_analyse"})
 """The `Coverage` methods a record replays (a cache entry naming anything else is refused)."""
@@ -112,7 +129,8 @@ class RecordingCoverage(Coverage):
 
 
 def replay(record: FileRecord, ctx: ScanContext, findings: list[Finding]) -> None:
-    """File a record into the scan: what `engine.consume` and `ctx.error`/`ctx.warn` did when it was made."""
+    """File a record into the scan: what `engine.consume` and `ctx.error`/`ctx.warn` did when it was made
+    (an image's facts go through its finalizers first and are left out of the records replayed)."""
     findings.extend(record.findings)
     ctx.facts.extend(record.facts)
     coverage = ctx.coverage
@@ -198,6 +216,10 @@ class PathDispatch:
         self._last = (path, wanting)
         return wanting
 
+    def linking(self, path: str, size: int) -> list[FileAnalyzer]:
+        """The analyzers that want `path` and analyze a link there under the link's path (`links = True`)."""
+        return [a for a in self.wanting(path, size) if getattr(a, "links", False)]
+
     def analyze(self, path: str, size: int, content: bytes, layer: str | None) -> FileRecord | None:
         """Run the analyzers that want `path` and claim its content; None when nothing came of it."""
         analyzers = self.wanting(path, size)
@@ -205,15 +227,42 @@ class PathDispatch:
             return None
         return self.run(path, content, analyzers, layer)
 
-    def run(self, path: str, content: bytes, analyzers: list[FileAnalyzer], layer: str | None) -> FileRecord | None:
+    def run(
+        self, path: str, content: bytes | Path, analyzers: list[FileAnalyzer], layer: str | None, *, size: int = -1
+    ) -> FileRecord | None:
         """`analyze` with the wanting analyzers already known: touches no state of the dispatch, so it
-        may run on another thread than the one walking the paths."""
+        may run on another thread than the one walking the paths. `content` is the body, or a spooled
+        temporary file (with its `size`) that is deleted when the analyzers are done."""
+        done = self.run_many([(path, analyzers)], content, layer, size=size)
+        return done[0][1] if done else None
+
+    def run_many(
+        self, jobs: list[tuple[str, list[FileAnalyzer]]], content: bytes | Path, layer: str | None, *, size: int = -1
+    ) -> list[tuple[str, FileRecord]]:
+        """`run` for one body under several paths (a file and the links to it); a spooled file is
+        deleted after the last."""
+        out: list[tuple[str, FileRecord]] = []
+        try:
+            for path, analyzers in jobs:
+                if isinstance(content, Path):
+                    entry = FileEntry(rel_path=path, size=size, abs_path=content, layer=layer)
+                else:
+                    entry = FileEntry(rel_path=path, size=len(content), data=content, layer=layer)
+                record = self._run(entry, analyzers, layer)
+                if record is not None:
+                    out.append((path, record))
+        finally:
+            if isinstance(content, Path):
+                content.unlink(missing_ok=True)
+        return out
+
+    def _run(self, entry: FileEntry, analyzers: list[FileAnalyzer], layer: str | None) -> FileRecord | None:
+        path = entry.rel_path
         record = FileRecord()
         ctx = self._ctx
         recording = ScanContext(
             settings=ctx.settings, root=ctx.root, options=ctx.options, coverage=RecordingCoverage(record.coverage)
         )
-        entry = FileEntry(rel_path=path, size=len(content), data=content)
         for analyzer in analyzers:
             try:
                 claims = claimed(analyzer, entry, recording)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from shareguard.core.analyzer import FileAnalyzer, Output, PostAnalyzer, RuleProvider
+from shareguard.core.analyzer import FileAnalyzer, Output, PostAnalyzer, RuleProvider, runs_on
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap, Unassessed, resource_key
 from shareguard.core.entry import FileEntry
@@ -128,9 +128,14 @@ def scan_entries(
     analyzer_filter: Callable[[FileAnalyzer], bool] | None = None,
     on_entry: Callable[[FileEntry], None] | None = None,
 ) -> ScanResult:
-    """Run a file-based scan end to end and return its result (before waivers)."""
+    """Run a workspace scan end to end and return its result (before waivers): the file analyzers that
+    run on a workspace (`runs_on`) and that `analyzer_filter` keeps."""
     started = datetime.now(UTC)
-    analyzers = [a for a in registries.of(FileAnalyzer) if analyzer_filter is None or analyzer_filter(a)]  # type: ignore[type-abstract]
+    analyzers = [
+        a
+        for a in registries.of(FileAnalyzer)  # type: ignore[type-abstract]
+        if runs_on(a, "workspace") and (analyzer_filter is None or analyzer_filter(a))
+    ]
     findings: list[Finding] = []
     analyze_entries(entries, analyzers, ctx, findings, on_entry)
     run_post_analyzers(registries, ctx, findings)

@@ -31,7 +31,10 @@ class FileEntry:
     size: int
     abs_path: Path | None = None
     data: bytes | None = None
-    """In-memory content (image members, tests); `abs_path` is used when this is None."""
+    """In-memory content (image members, tests); `abs_path` is used when this is None (a workspace file,
+    or an image member large enough to be spooled to a temporary file, see `core/dispatch.py`)."""
+    layer: str | None = None
+    """The image layer (diff id) the file comes from; None for a workspace or a root filesystem."""
     _head: bytes | None = field(default=None, repr=False)
     _head_is_all: bool = field(default=False, repr=False)
     """The head read hit the end of the file: it is the whole content (most config files are that small)."""

@@ -1,14 +1,17 @@
-"""The inventory plugin kinds: analyzers that read package metadata files while layers stream.
+"""The image capability's own plugin kind: inventory finalizers.
 
-Trivy's pattern: the source streams each layer once and asks every analyzer `required(path, size)`;
-only the files some analyzer wants are read into memory and handed to `analyze`. Results are kept
-per file path so the layer applier can merge layers (upper layers win, whiteouts delete) and the
-layer cache can store them (keyed by the layer's diff id + every analyzer's name and version).
+The inventory analyzers (dpkg, rpm, apk, python, conda, npm, os-release, apt sources, ML stack) are
+file analyzers (`core/analyzer.py`, members shared in `image/analyzers/_common.InventoryFiles`): they
+are registered as `FileAnalyzer`s and fed by the same dispatch as every other file analyzer, on image
+layers, root filesystems and (where their facts stand alone) workspaces.
 
-These are the file analyzers of the inventory, specialised for the layer walk: pure functions of
-(path, bytes) whose facts feed the finalizers of the merged image. They share `PathHint` with the
-file-analyzer model (`core/analyzer.py`), and they run beside the file analyzers in the same single
-pass over each layer (`image/scan.py`), their results kept per path alike.
+A finalizer is not a file analyzer: it reads no file, it runs once over the merged facts of a whole
+filesystem (every layer applied: upper layers replaced lower ones, whiteouts deleted) together with the
+map of the paths present, and rewrites them (refine the OS ecosystem from the merged os-release, mark
+pip packages owned by dpkg, build the ML stack). It cannot be a `PostAnalyzer` either: post analyzers
+add to the fact store, while a finalizer replaces facts, needs the merged path map only an image or a
+root filesystem has, and its output is what the image-inventory cache stores (keyed by the finalizers'
+code, `image/cache.code_key`) before the post analyzers (the vulnerability matcher) run.
 """
 
 from __future__ import annotations
@@ -18,22 +21,7 @@ from typing import Protocol, runtime_checkable
 from shareguard.core.analyzer import PathHint
 from shareguard.core.facts import Fact
 
-__all__ = ["InventoryAnalyzer", "InventoryFinalizer", "PathHint"]
-
-
-@runtime_checkable
-class InventoryAnalyzer(Protocol):
-    name: str
-    version: str
-    """Bump when output changes: it is part of the layer-cache key."""
-
-    def required(self, path: str, size: int) -> bool:
-        """`path` is POSIX, relative to the filesystem root, without a leading slash."""
-        ...
-
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
-        """Facts from one file. Must be pure (no I/O), deterministic, and never execute content."""
-        ...
+__all__ = ["InventoryFinalizer", "PathHint"]
 
 
 @runtime_checkable

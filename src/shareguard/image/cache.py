@@ -1,13 +1,12 @@
 """The layer cache: what one layer yielded, stored as compressed JSON keyed by the layer and the analyzers.
 
-Key: the layer's blob digest and diff id plus every inventory analyzer's `name:version`, so a new
-analyzer version misses, and — when file analyzers run — their `name:version`, a fingerprint of the
-code and rule data of their packages and the scan options (`file_analyzers_key`), so an edited rule
-or check never replays a stale finding. Facts are stored by class name and fields (never pickle: a
-cache file must not be able to run code); classes are resolved among the loaded `Fact` subclasses
-only. The file analyzers' records (`core.dispatch.FileRecord`) are stored beside the facts of their
-path: findings as their JSON model dump (validated again on load), coverage calls by method name
-(only `Coverage`'s recording methods are replayed).
+Key: the layer's blob digest and diff id plus every analyzer's `name:version` (the inventory's and the
+other file analyzers' alike), so a new analyzer version misses, a fingerprint of the code and rule data
+of their packages and the scan options (`file_analyzers_key`), so an edited rule or check never replays
+a stale finding. A layer keeps one record per path (`core.dispatch.FileRecord`): facts by class name and
+fields (never pickle: a cache file must not be able to run code; classes are resolved among the loaded
+`Fact` subclasses only), findings as their JSON model dump (validated again on load), coverage calls by
+method name (only `Coverage`'s recording methods are replayed).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from shareguard.core.finding import Finding
 from shareguard.core.options import OptionSet
 from shareguard.sources.image.applier import LayerResult
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 SEPARATOR = "\0"
 """Between paths in the compact path list (NUL can never be part of a tar name we keep)."""
 
@@ -115,24 +114,21 @@ NEVER_CACHED: tuple[type[Fact], ...] = (TextField,)
 from the cache has the findings made from it (masked) but not these facts."""
 
 
-def encode_record(record: FileRecord) -> dict[str, Any]:
-    return {
-        "findings": [f.model_dump(mode="json") for f in record.findings],
-        "facts": [
-            {"t": f"{type(f).__module__}.{type(f).__qualname__}", "f": _enc_deep(dataclasses.asdict(f))}
-            for f in record.facts
-            if not isinstance(f, NEVER_CACHED)
-        ],
-        "coverage": [[m, _enc_deep(args)] for m, args in record.coverage],
-        "issues": [list(i) for i in record.issues],
-    }
+def encode_facts(facts: list[Fact]) -> list[dict[str, Any]]:
+    """Facts of any analyzer (plain data of any nesting), `NEVER_CACHED` ones left out."""
+    return [
+        {
+            "t": f"{type(f).__module__}.{type(f).__qualname__}",
+            "f": _enc_deep({field.name: getattr(f, field.name) for field in dataclasses.fields(f)}),
+        }
+        for f in facts
+        if not isinstance(f, NEVER_CACHED)
+    ]
 
 
-def decode_record(doc: Any, classes: dict[str, type[Fact]]) -> FileRecord:
-    if not isinstance(doc, dict):
-        raise CodecError("malformed file record")
+def decode_facts(docs: Any, classes: dict[str, type[Fact]]) -> list[Fact]:
     facts: list[Fact] = []
-    for f in doc["facts"]:
+    for f in docs:
         cls = classes.get(str(f.get("t")))
         if cls is None:
             raise CodecError(f"unknown fact type {f.get('t')!r}")
@@ -143,6 +139,22 @@ def decode_record(doc: Any, classes: dict[str, type[Fact]]) -> FileRecord:
             facts.append(cls(**fields))
         except TypeError as exc:
             raise CodecError(str(exc)) from None
+    return facts
+
+
+def encode_record(record: FileRecord) -> dict[str, Any]:
+    return {
+        "findings": [f.model_dump(mode="json") for f in record.findings],
+        "facts": encode_facts(record.facts),
+        "coverage": [[m, _enc_deep(args)] for m, args in record.coverage],
+        "issues": [list(i) for i in record.issues],
+    }
+
+
+def decode_record(doc: Any, classes: dict[str, type[Fact]]) -> FileRecord:
+    if not isinstance(doc, dict):
+        raise CodecError("malformed file record")
+    facts = decode_facts(doc["facts"], classes)
     coverage: list[tuple[str, tuple[object, ...]]] = []
     for method, args in doc["coverage"]:
         decoded = _dec_deep(args)
@@ -159,18 +171,6 @@ def decode_record(doc: Any, classes: dict[str, type[Fact]]) -> FileRecord:
         coverage=coverage,
         issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
     )
-
-
-def encode_item(item: Fact | FileRecord) -> dict[str, Any]:
-    if isinstance(item, FileRecord):
-        return {"r": encode_record(item)}
-    return encode_fact(item)
-
-
-def decode_item(doc: Any, classes: dict[str, type[Fact]]) -> Fact | FileRecord:
-    if isinstance(doc, dict) and "r" in doc:
-        return decode_record(doc["r"], classes)
-    return decode_fact(doc, classes)
 
 
 def analyzers_key(analyzers: list[tuple[str, str]]) -> str:
@@ -243,7 +243,7 @@ class LayerCache:
     def _path(self, digest: str | None, diff_id: str) -> Path:
         return self.dir / f"{self.key(digest, diff_id)}.json.z"
 
-    def get(self, digest: str | None, diff_id: str) -> LayerResult[Fact | FileRecord] | None:
+    def get(self, digest: str | None, diff_id: str) -> LayerResult[FileRecord] | None:
         path = self._path(digest, diff_id)
         try:
             raw = path.read_bytes()
@@ -260,13 +260,13 @@ class LayerCache:
                 paths=paths.split(SEPARATOR) if paths else [],
                 whiteouts=list(doc["whiteouts"]),
                 opaque=list(doc["opaque"]),
-                facts={p: [decode_item(f, classes) for f in fs] for p, fs in doc["facts"]},
+                facts={p: [decode_record(r, classes) for r in rs] for p, rs in doc["facts"]},
                 issues=[(str(p), str(m), bool(e)) for p, m, e in doc["issues"]],
             )
         except (ValueError, KeyError, TypeError, zlib.error, CodecError):
             return None  # a damaged or foreign entry is a miss; the scan rewrites it
 
-    def put(self, digest: str | None, diff_id: str, result: LayerResult[Fact | FileRecord]) -> None:
+    def put(self, digest: str | None, diff_id: str, result: LayerResult[FileRecord]) -> None:
         """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
         doc = {
             "format": CACHE_FORMAT,
@@ -275,7 +275,7 @@ class LayerCache:
             "paths": SEPARATOR.join(result.paths),
             "whiteouts": result.whiteouts,
             "opaque": result.opaque,
-            "facts": [[p, [encode_item(f) for f in fs]] for p, fs in result.facts.items()],
+            "facts": [[p, [encode_record(r) for r in rs]] for p, rs in result.facts.items()],
             "issues": [list(i) for i in result.issues],
         }
         data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
@@ -291,7 +291,7 @@ class LayerCache:
             raise
 
 
-IMAGE_FORMAT = 2
+IMAGE_FORMAT = 3
 
 
 def code_key(objects: list[Any]) -> str:
@@ -347,7 +347,7 @@ class ImageCache:
                 return None
             classes = _fact_classes()
             return ImageInventory(
-                facts=[decode_fact(f, classes) for f in doc["facts"]],
+                facts=decode_facts(doc["facts"], classes),
                 issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
                 records=[(str(p), decode_record(r, classes)) for p, r in doc.get("records", [])],
             )
@@ -359,7 +359,7 @@ class ImageCache:
         doc = {
             "format": IMAGE_FORMAT,
             "layers": [list(la) for la in layers],
-            "facts": [encode_fact(f) for f in inventory.facts],
+            "facts": encode_facts(inventory.facts),
             "issues": [list(i) for i in inventory.issues],
             "records": [[p, encode_record(r)] for p, r in inventory.records],
         }

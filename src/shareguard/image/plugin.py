@@ -1,9 +1,11 @@
-"""Plugin registration of the image capability: inventory analyzers and their finalizers."""
+"""Plugin registration of the image capability: inventory analyzers (file analyzers) and their finalizers."""
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.registry import Registries
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.analyzer import InventoryFinalizer
+from shareguard.image.analyzers._common import InventoryFiles
 from shareguard.image.analyzers.apk import ApkAnalyzer
 from shareguard.image.analyzers.apt_sources import AptSourcesAnalyzer
 from shareguard.image.analyzers.conda import CondaAnalyzer
@@ -20,7 +22,7 @@ from shareguard.image.analyzers.python import PythonAnalyzer
 from shareguard.image.analyzers.rpm import RpmAnalyzer
 
 
-def inventory_analyzers() -> list[InventoryAnalyzer]:
+def inventory_analyzers() -> list[InventoryFiles]:
     return [
         OSReleaseAnalyzer(),
         DpkgAnalyzer(),
@@ -40,7 +42,7 @@ def inventory_finalizers() -> list[InventoryFinalizer]:
 
 
 def register(registries: Registries) -> None:
-    analyzers = registries.of(InventoryAnalyzer)  # type: ignore[type-abstract]
+    analyzers = registries.of(FileAnalyzer)  # type: ignore[type-abstract]
     for analyzer in inventory_analyzers():
         analyzers.add(analyzer.name, analyzer)
     finalizers = registries.of(InventoryFinalizer)  # type: ignore[type-abstract]

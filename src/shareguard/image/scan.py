@@ -1,17 +1,19 @@
 """Image and root-filesystem scans: stream layers once, ask the analyzers, merge, match.
 
-Per layer: look up the layer cache; on a miss stream the layer, hand the files some inventory
-analyzer `required` to it and the files some file analyzer wants to those (`core/dispatch.py`:
-model files, ML code, configuration — the analyzers `audit` runs on a workspace), keep
-{path: facts and file records}, the path list, whiteouts and opaque dirs, and cache that.
-Then apply the layers (upper wins, whiteouts delete a file's facts and findings alike), run the
-finalizers over the merged inventory facts, replay the surviving file records (findings naming the
-path in the image and the layer's diff id), add the image identity, and run the post analyzers (the
-vulnerability matcher is one).
+Every analyzer that reads a file is a file analyzer (`core/analyzer.py`): the inventory (dpkg, rpm, apk,
+python, conda, npm, os-release, apt sources, ML stack) as much as the model-file, ML-code and
+configuration analyzers `audit` runs on a workspace. Per layer: look up the layer cache; on a miss
+stream the layer and hand the files some analyzer wants to those (`core/dispatch.py`), keep
+{path: file records}, the path list, whiteouts and opaque dirs, and cache that. Then apply the layers
+(upper wins, whiteouts delete a file's facts and findings alike), run the inventory finalizers over the
+facts of the files still present, replay those files' records (findings naming the path in the image
+and the layer's diff id), add the image identity, and run the post analyzers (the vulnerability
+matcher is one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import deque
 from collections.abc import Callable
@@ -19,22 +21,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shareguard.core.analyzer import FileAnalyzer, PostAnalyzer
+from shareguard.core.analyzer import FileAnalyzer, PostAnalyzer, runs_on
 from shareguard.core.context import ScanContext, ScanIssue
-from shareguard.core.dispatch import FileRecord, PathDispatch, replay
+from shareguard.core.dispatch import SPOOL_BYTES, FileRecord, PathDispatch, replay, spool_dir
 from shareguard.core.engine import declare_scopes, finish, run_post_analyzers
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact, ImageIdentity, Package
 from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer, PathHint
+from shareguard.image.analyzer import InventoryFinalizer
 from shareguard.image.cache import (
     CodecError,
     ImageCache,
     ImageInventory,
     LayerCache,
-    analyzers_key,
     code_key,
     file_analyzers_key,
 )
@@ -52,34 +53,26 @@ MAX_LINK_HOPS = 40
 _ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
 
 
-Item = Fact | FileRecord
-"""What a layer keeps per path: inventory facts, and what the file analyzers made of the file."""
-
-
-def inventory_analyzers(registries: Registries) -> list[InventoryAnalyzer]:
-    return list(registries.of(InventoryAnalyzer))  # type: ignore[type-abstract]
+Item = FileRecord
+"""What a layer keeps per path: what the analyzers made of the file."""
 
 
 def file_analyzers(
     registries: Registries, source: str, analyzer_filter: Callable[[FileAnalyzer], bool] | None = None
 ) -> list[FileAnalyzer]:
-    """The file analyzers that run on `source` (`image` or `rootfs`): those selected by the filter whose
-    optional `sources` attribute (default: every source) names it."""
-    out = []
-    for a in registries.of(FileAnalyzer):  # type: ignore[type-abstract]
-        sources = getattr(a, "sources", None)
-        if sources is not None and source not in sources:
-            continue
-        if analyzer_filter is None or analyzer_filter(a):
-            out.append(a)
-    return out
+    """The analyzers that run on `source` (`image` or `rootfs`): those selected by the filter whose
+    optional `sources` attribute (default: every source) names it. The inventory analyzers are among them."""
+    return [
+        a
+        for a in registries.of(FileAnalyzer)  # type: ignore[type-abstract]
+        if runs_on(a, source) and (analyzer_filter is None or analyzer_filter(a))
+    ]
 
 
-def layer_key(inventory: list[InventoryAnalyzer], files: list[FileAnalyzer], ctx: ScanContext) -> str:
-    """What a cached layer result depends on besides the layer: every analyzer's name and version, and
-    for file analyzers their code, rule data and the scan options (see `cache.file_analyzers_key`)."""
-    key = analyzers_key([(a.name, a.version) for a in inventory])
-    return f"{key};{file_analyzers_key(files, ctx.options)}" if files else key
+def layer_key(analyzers: list[FileAnalyzer], ctx: ScanContext) -> str:
+    """What a cached layer result depends on besides the layer: every analyzer's name and version, their
+    code and rule data and the scan options (see `cache.file_analyzers_key`)."""
+    return file_analyzers_key(analyzers, ctx.options)
 
 
 def inventory_finalizers(registries: Registries) -> list[InventoryFinalizer]:
@@ -87,148 +80,127 @@ def inventory_finalizers(registries: Registries) -> list[InventoryFinalizer]:
     return sorted(registries.of(InventoryFinalizer), key=lambda f: f.order)  # type: ignore[type-abstract]
 
 
+_Job = tuple[int, Future[list[tuple[str, FileRecord]]]]
+
+
 class LayerCollector:
     """Turns one layer's (or one root filesystem's) entries into a LayerResult.
 
-    The caller reports each entry in stream order; links to files of the same layer are analyzed
-    under the link's path (e.g. Debian's `etc/os-release -> ../usr/lib/os-release`).
+    The caller reports each entry in stream order. Links to files of the same layer are analyzed under
+    the link's path by the analyzers that say `links = True` (the inventory: Debian's
+    `etc/os-release -> ../usr/lib/os-release`); the others do not follow links, as in a workspace.
     """
 
     def __init__(
         self,
         diff_id: str | None,
-        analyzers: list[InventoryAnalyzer],
         files: PathDispatch | None = None,
         pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.result: LayerResult[Item] = LayerResult(diff_id)
-        self._analyzers = analyzers
         self._files = files
         self._pool = pool
-        """File analyzers run here when given: their CPU overlaps the walk's waits for the inflater."""
-        self._running: deque[tuple[str, int, Future[FileRecord | None]]] = deque()
+        """Analyzers run here when given: their CPU overlaps the walk's waits for the inflater."""
+        self._running: deque[_Job] = deque()
         self._running_bytes = 0
         self._kept: dict[str, bytes] = {}
         self._kept_bytes = 0
         self._pending: dict[str, list[str]] = {}
         self._links: dict[str, str] = {}
-        self._last: tuple[str, list[InventoryAnalyzer]] = ("", [])
-        self._by_last: dict[str, tuple[tuple[InventoryAnalyzer, tuple[str, ...] | None], ...]] = {}
 
     def issue(self, path: str, message: str, is_error: bool) -> None:
         self.result.issues.append((path, message, is_error))
 
-    def _candidates(self, last: str) -> tuple[tuple[InventoryAnalyzer, tuple[str, ...] | None], ...]:
-        """The analyzers whose `path_hint` admits a path ending in `last` (in registry order), each
-        with the prefixes still to check (None: ask it)."""
-        out: list[tuple[InventoryAnalyzer, tuple[str, ...] | None]] = []
-        for a in self._analyzers:
-            hint = getattr(a, "path_hint", None)
-            if not isinstance(hint, PathHint) or last in hint.last_chars:
-                out.append((a, None))
-            elif hint.prefixes:
-                out.append((a, hint.prefixes))
-        found = self._by_last[last] = tuple(out)
-        return found
-
-    def _wanting(self, path: str, size: int) -> list[InventoryAnalyzer]:
-        if self._last[0] == path:
-            return self._last[1]
-        last = path[-1:]
-        candidates = self._by_last.get(last)
-        if candidates is None:
-            candidates = self._candidates(last)
-        wanting = []
-        for a, prefixes in candidates:
-            if prefixes is not None and not path.startswith(prefixes):
-                continue
-            try:
-                if a.required(path, size):
-                    wanting.append(a)
-            except _ANALYZER_ERRORS as exc:
-                self.issue(path, f"{a.name}: {type(exc).__name__}: {exc}", True)
-        self._last = (path, wanting)
-        return wanting
-
     def wants(self, path: str, size: int) -> bool:
-        return (
-            bool(self._wanting(path, size))
-            or path in self._pending
-            or (self._files is not None and bool(self._files.wanting(path, size)))
-        )
-
-    def _analyze(self, path: str, content: bytes, analyzers: list[InventoryAnalyzer]) -> None:
-        for a in analyzers:
-            try:
-                facts = a.analyze(path, content, self.result.diff_id)
-            except _ANALYZER_ERRORS as exc:
-                self.issue(path, f"{a.name}: {type(exc).__name__}: {exc}", True)
-                continue
-            if facts:
-                self.result.facts.setdefault(path, []).extend(facts)
-
-    def _analyze_file(self, path: str, size: int, content: bytes | None) -> None:
-        """The file analyzers, on regular files only (links are not followed, as in a workspace)."""
         files = self._files
-        if files is None:
-            return
-        if content is None:
-            self._keep(path, files.not_read(path, size, "not read (over the member budget or unreadable)"))
-            return
-        analyzers = files.wanting(path, size)
-        if not analyzers:
-            return
+        return files is not None and (path in self._pending or bool(files.wanting(path, size)))
+
+    def _submit(
+        self, jobs: list[tuple[str, list[FileAnalyzer]]], content: bytes | Path, size: int, weight: int
+    ) -> None:
+        """Run the analyzers on one body under one or more paths, here or on the pool (a spooled body
+        weighs nothing in memory; the job deletes its file)."""
+        files = self._files
+        assert files is not None
+        layer = self.result.diff_id
         if self._pool is None:
-            self._keep(path, files.run(path, content, analyzers, self.result.diff_id))
+            self._keep_all(files.run_many(jobs, content, layer, size=size))
             return
-        while self._running and self._running_bytes + len(content) > MAX_IN_FLIGHT_BYTES:
+        while self._running and self._running_bytes + weight > MAX_IN_FLIGHT_BYTES:
             self._settle_one()
-        self._running.append(
-            (path, len(content), self._pool.submit(files.run, path, content, analyzers, self.result.diff_id))
-        )
-        self._running_bytes += len(content)
+        try:
+            future = self._pool.submit(files.run_many, jobs, content, layer, size=size)
+        except BaseException:
+            if isinstance(content, Path):
+                content.unlink(missing_ok=True)
+            raise
+        self._running.append((weight, future))
+        self._running_bytes += weight
 
     def _keep(self, path: str, record: FileRecord | None) -> None:
         if record is not None:
             self.result.facts.setdefault(path, []).append(record)
 
+    def _keep_all(self, records: list[tuple[str, FileRecord]]) -> None:
+        for path, record in records:
+            self._keep(path, record)
+
     def _settle_one(self) -> None:
-        path, size, future = self._running.popleft()
-        self._running_bytes -= size
-        self._keep(path, future.result())
+        weight, future = self._running.popleft()
+        self._running_bytes -= weight
+        self._keep_all(future.result())
 
     def settle(self) -> None:
-        """Wait for the file analyzers still running on this layer's files and keep their records."""
+        """Wait for the analyzers still running on this layer's files and keep their records."""
         while self._running:
             self._settle_one()
 
     def abandon(self) -> None:
         """The layer could not be read: wait for (and drop) what is still running."""
         while self._running:
-            _, _, future = self._running.popleft()
+            _, future = self._running.popleft()
             future.cancel() or future.exception()
         self._running_bytes = 0
 
-    def file(self, path: str, size: int, content: bytes | None) -> None:
+    def file(self, path: str, size: int, content: bytes | Path | None) -> None:
+        """A regular file; `content` is its body, a spooled copy (a `Path` this collector deletes) or None
+        when it was not read."""
         self.result.paths.append(path)
-        if content is None:
-            if self._files is not None and self._files.wanting(path, size):
-                self._analyze_file(path, size, None)
+        files = self._files
+        if files is None:
+            if isinstance(content, Path):
+                content.unlink(missing_ok=True)
             return
-        inventory = self._wanting(path, size)
-        self._analyze(path, content, inventory)
-        self._analyze_file(path, size, content)
-        links = self._pending.pop(path, ())
-        for link in links:
-            self._analyze(link, content, self._wanting(link, size))
-        # Kept for links the inventory may want later; a file read only for the file analyzers (a
-        # model checkpoint) is kept only when small.
-        if (inventory or len(content) <= MAX_KEPT_FILE_ONLY) and self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
+        if content is None:
+            self._keep(path, files.not_read(path, size, "not read (over the member budget or unreadable)"))
+            return
+        analyzers = files.wanting(path, size)
+        jobs: list[tuple[str, list[FileAnalyzer]]] = [(path, analyzers)] if analyzers else []
+        for link in self._pending.pop(path, ()):
+            linking = files.linking(link, size)
+            if linking:
+                jobs.append((link, linking))
+        if isinstance(content, Path):
+            # Too large to keep for links that come later in the layer: analyzed now, then deleted.
+            if jobs:
+                self._submit(jobs, content, size, 0)
+            else:
+                content.unlink(missing_ok=True)
+            return
+        if jobs:
+            self._submit(jobs, content, size, len(content))
+        # Kept for links an analyzer that follows links may want later; a file read only for the others
+        # (a model checkpoint) is kept only when small.
+        follows = any(getattr(a, "links", False) for a in analyzers)
+        if (follows or len(content) <= MAX_KEPT_FILE_ONLY) and self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
             self._kept[path] = content
             self._kept_bytes += len(content)
 
     def symlink(self, path: str, target: str) -> None:
         self.result.paths.append(path)
+        files = self._files
+        if files is None:
+            return
         resolved = posixpath.normpath(
             target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
         )
@@ -244,22 +216,28 @@ class LayerCollector:
             seen.add(resolved)
             resolved = self._links[resolved]
             hops += 1
-        if not self._wanting(path, 0):
+        if not files.linking(path, 0):
             return
-        if resolved in self._kept:
-            self._analyze(path, self._kept[resolved], self._wanting(path, len(self._kept[resolved])))
+        kept = self._kept.get(resolved)
+        if kept is not None:
+            linking = files.linking(path, len(kept))
+            if linking:
+                self._submit([(path, linking)], kept, len(kept), len(kept))
         else:
             self._pending.setdefault(resolved, []).append(path)
 
     def hardlink(self, path: str, target: str) -> None:
         self.result.paths.append(path)
-        if target in self._kept and self._wanting(path, len(self._kept[target])):
-            self._analyze(path, self._kept[target], self._wanting(path, len(self._kept[target])))
+        kept = self._kept.get(target)
+        if kept is None or self._files is None:
+            return
+        linking = self._files.linking(path, len(kept))
+        if linking:
+            self._submit([(path, linking)], kept, len(kept), len(kept))
 
 
 def read_layer(
     layer: LayerRef,
-    analyzers: list[InventoryAnalyzer],
     ctx: ScanContext,
     *,
     parallel: bool = True,
@@ -268,7 +246,7 @@ def read_layer(
     pool: ThreadPoolExecutor | None = None,
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole."""
-    collector = LayerCollector(layer.diff_id, analyzers, files, pool)
+    collector = LayerCollector(layer.diff_id, files, pool)
     try:
         _stream_into(layer, collector, ctx, parallel=parallel, ring=ring)
     except BaseException:
@@ -297,10 +275,12 @@ def _stream_into(
         on_issue=collector.issue,
         parallel=parallel,
         ring=ring,
+        spool_dir=spool_dir(ctx.settings.cache_dir),
+        spool_over=SPOOL_BYTES,
     ):
         kind = entry.kind
         if kind == FILE:
-            collector.file(entry.path, entry.size, entry.content)
+            collector.file(entry.path, entry.size, entry.spooled or entry.content)
         elif kind == LINK:
             collector.symlink(entry.path, entry.link)
         elif kind == HLINK:
@@ -328,11 +308,12 @@ def apply_layers(
     files: list[FileAnalyzer] | None = None,
 ) -> Applier[Item]:
     """Read (or fetch from the cache) every layer in order and apply it; `incomplete` collects the names
-    of layers that could not be read or whose result could not be cached."""
-    analyzers = inventory_analyzers(registries)
-    files = files or []
+    of layers that could not be read or whose result could not be cached. `files`: the analyzers (default:
+    every one registered for images)."""
+    if files is None:
+        files = file_analyzers(registries, "image")
     dispatch = PathDispatch(files, ctx) if files else None
-    cache = LayerCache(ctx.settings.cache_dir, layer_key(analyzers, files, ctx))
+    cache = LayerCache(ctx.settings.cache_dir, layer_key(files, ctx))
     applier: Applier[Item] = Applier()
     hits = 0
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
@@ -349,7 +330,6 @@ def apply_layers(
                 try:
                     result = read_layer(
                         layer,
-                        analyzers,
                         ctx,
                         parallel=parallel,
                         ring=ring,
@@ -387,15 +367,15 @@ def apply_layers(
 def finalize(
     applier: Applier[Item], registries: Registries, ctx: ScanContext
 ) -> tuple[list[Fact], list[tuple[str, FileRecord]]]:
-    """The finalized inventory facts, and the file records of the files still present (in path order)."""
+    """The finalized facts of the files still present, and their records without the facts (in path
+    order): every analyzer's facts go through the finalizers, which see the whole filesystem."""
     facts: list[Fact] = []
     records: list[tuple[str, FileRecord]] = []
     for path in sorted(applier.facts):
-        for item in applier.facts[path]:
-            if isinstance(item, FileRecord):
-                records.append((path, item))
-            else:
-                facts.append(item)
+        for record in applier.facts[path]:
+            facts.extend(record.facts)
+            if record.findings or record.coverage or record.issues:
+                records.append((path, dataclasses.replace(record, facts=[])))
     for fin in inventory_finalizers(registries):
         try:
             facts = fin.finalize(facts, applier.files)
@@ -419,11 +399,12 @@ def inventory(
     cache or read)."""
     layers = [(layer.digest, layer.diff_id) for layer in source.layers]
     images: ImageCache | None = None
+    if files is None:
+        files = file_analyzers(registries, "image")
     if use_cache:
-        analyzers = inventory_analyzers(registries)
         images = ImageCache(
             ctx.settings.cache_dir,
-            layer_key(analyzers, files or [], ctx),
+            layer_key(files, ctx),
             code_key(list(inventory_finalizers(registries))),
         )
         hit = images.get(layers)
@@ -470,11 +451,13 @@ def _add_inventory(ctx: ScanContext, facts: list[Fact]) -> None:
 
 
 def _inventory_gaps(ctx: ScanContext, registries: Registries, files: list[FileAnalyzer], since: int) -> None:
-    """Errors of the image/rootfs source or its inventory (not of a file analyzer, whose own duties the
-    context already marked) leave incomplete the duties of the post analyzers that read the inventory
-    (vulnerability matching); a source-level error (a layer that could not be read, a hostile entry) may
-    have hidden any file, so the file analyzers' duties too. Never a pass over what was not read."""
-    file_names = {a.name for a in files}
+    """Errors of the image/rootfs source or its inventory leave incomplete the duties of the post
+    analyzers that read the inventory (vulnerability matching): an analyzer with no duties of its own
+    (`controls == ()`, the inventory analyzers) feeds them, so its error is theirs; an analyzer with
+    duties had them marked by the context already. A source-level error (a layer that could not be
+    read, a hostile entry) may have hidden any file, so the file analyzers' duties too. Never a pass
+    over what was not read."""
+    file_names = {a.name for a in files if a.controls}
     package_scope = sorted(
         {c for post in registries.of(PostAnalyzer) if Package in post.inputs for c in post.controls}  # type: ignore[type-abstract]
     )
@@ -510,8 +493,9 @@ def scan_image(
     parallel: bool = True,
     analyzer_filter: Callable[[FileAnalyzer], bool] | None = None,
 ) -> ScanResult:
-    """Inventory an opened image and run the file analyzers over its files (one pass over each layer),
-    run the post analyzers, and return the (unwaived) result."""
+    """Run the analyzers (inventory and file analyzers alike, `analyzer_filter` selecting among them) over
+    an opened image's files (one pass over each layer), finalize the inventory, run the post analyzers,
+    and return the (unwaived) result."""
     started = datetime.now(UTC)
     ctx.command = ctx.command or command
     for warning in source.warnings:
@@ -549,9 +533,16 @@ def scan_rootfs(
     ctx.command = ctx.command or command
     files = file_analyzers(registries, "rootfs", analyzer_filter)
     declare_scopes(files, ctx)
-    collector = LayerCollector(None, inventory_analyzers(registries), PathDispatch(files, ctx) if files else None)
+    collector = LayerCollector(None, PathDispatch(files, ctx) if files else None)
     since = len(ctx.issues)
-    walk_rootfs(root, collector, ctx.settings.budgets, on_file=on_file)
+    walk_rootfs(
+        root,
+        collector,
+        ctx.settings.budgets,
+        on_file=on_file,
+        spool_dir=spool_dir(ctx.settings.cache_dir),
+        spool_over=SPOOL_BYTES,
+    )
     _replay(ctx, str(root), collector.result.issues)
     applier: Applier[Item] = Applier()
     applier.add(collector.result)

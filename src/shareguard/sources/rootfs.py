@@ -2,13 +2,16 @@
 
 Symlinks are never followed (they are reported to the sink, which resolves them lexically inside
 the root), bind-mount loops are cut by (device, inode), and pseudo filesystems (proc, sysfs, …) are
-skipped wherever they are mounted. Only files some analyzer wants are read, with O_NOFOLLOW.
+skipped wherever they are mounted. Only files some analyzer wants are read, with O_NOFOLLOW; one over
+`spool_over` bytes is copied (through the same descriptor) to a temporary file in `spool_dir` instead
+of into memory, and the sink owns (and deletes) that file.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -48,7 +51,7 @@ HOST_SKIP = ("proc", "sys", "dev", "run")
 class RootfsSink(Protocol):
     def wants(self, path: str, size: int) -> bool: ...
 
-    def file(self, path: str, size: int, content: bytes | None) -> None: ...
+    def file(self, path: str, size: int, content: bytes | Path | None) -> None: ...
 
     def symlink(self, path: str, target: str) -> None: ...
 
@@ -73,11 +76,14 @@ def pseudo_mounts(mountinfo: Path = Path("/proc/self/mountinfo")) -> frozenset[s
     return frozenset(out)
 
 
-def _read(path: str, size: int, limit: int) -> bytes:
+def _read(path: str, size: int, limit: int, spool: Path | None = None) -> bytes | Path:
+    """The file's content, or (with `spool`, a directory) a temporary copy of it there."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError("not a regular file")
+        if spool is not None:
+            return _copy(fd, limit, spool)
         chunks = []
         total = 0
         while total <= limit:
@@ -93,6 +99,26 @@ def _read(path: str, size: int, limit: int) -> bytes:
         os.close(fd)
 
 
+def _copy(fd: int, limit: int, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    out, name = tempfile.mkstemp(prefix="member.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(out, "wb") as fh:
+            total = 0
+            while total <= limit:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                fh.write(chunk)
+                total += len(chunk)
+        if total > limit:
+            raise OSError(f"grew over the {limit}-byte budget while read")
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
 def walk_rootfs(
     root: Path,
     sink: RootfsSink,
@@ -100,6 +126,8 @@ def walk_rootfs(
     *,
     on_file: Callable[[], None] | None = None,
     mounts: frozenset[str] | None = None,
+    spool_dir: Path | None = None,
+    spool_over: int = 8 * 1024 * 1024,
 ) -> int:
     """Feed every regular file and symlink below `root` to `sink`; returns the number of files."""
     try:
@@ -153,7 +181,7 @@ def walk_rootfs(
                     sink.issue(".", f"more than {budgets.max_files} files; the rest was not scanned", True)
                     return count
                 size = ist.st_size
-                content = None
+                content: bytes | Path | None = None
                 if sink.wants(rel, size):
                     if size > budgets.max_member_bytes:
                         sink.issue(
@@ -163,7 +191,8 @@ def walk_rootfs(
                         )
                     else:
                         try:
-                            content = _read(item.path, size, budgets.max_member_bytes)
+                            spool = spool_dir if spool_dir is not None and size > spool_over else None
+                            content = _read(item.path, size, budgets.max_member_bytes, spool)
                         except OSError as exc:
                             sink.issue(rel, f"cannot read: {exc.strerror or exc}", False)
                 sink.file(rel, size, content)

@@ -1,5 +1,6 @@
-"""Runs the inventory the way the layer scan does: `required` per file, `analyze` the wanted ones, then
-the finalizers in order over the merged facts. Used by the inventory tests (not a stub of anything)."""
+"""Runs the inventory the way the layer scan does: `required` per file, `analyze` the wanted ones (as file
+analyzers: an entry and a context), then the finalizers in order over the merged facts. Used by the
+inventory tests (not a stub of anything)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
+from shareguard.core.settings import Settings
+from shareguard.image.analyzers._common import InventoryFiles
 from shareguard.image.plugin import inventory_analyzers, inventory_finalizers
+
+
+def run_analyzer(analyzer: InventoryFiles, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    """What `analyze` yields for `content` at `path` of `layer` (exceptions propagate, as to the engine)."""
+    entry = FileEntry(rel_path=path, size=len(content), data=content, layer=layer)
+    out = analyzer.analyze(entry, ScanContext(settings=Settings()))
+    assert isinstance(out, list) and all(isinstance(f, Fact) for f in out)
+    return out
 
 
 def analyze_files(files: dict[str, bytes], layer: str | None = None) -> tuple[list[Fact], dict[str, str | None]]:
@@ -16,7 +29,7 @@ def analyze_files(files: dict[str, bytes], layer: str | None = None) -> tuple[li
     for path, content in files.items():
         for analyzer in inventory_analyzers():
             if analyzer.required(path, len(content)):
-                facts.extend(analyzer.analyze(path, content, layer))
+                facts.extend(run_analyzer(analyzer, path, content, layer))
     return facts, dict.fromkeys(files, layer)
 
 
@@ -52,7 +65,7 @@ def walk_real(roots: Iterable[str]) -> list[Fact]:
                 if wanting:
                     content = full.read_bytes()
                     for a in wanting:
-                        facts.extend(a.analyze(rel, content, None))
+                        facts.extend(run_analyzer(a, rel, content, None))
     return finalize(facts, files)
 
 

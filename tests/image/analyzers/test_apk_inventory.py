@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from inventory_harness import extra, inventory, packages
+from inventory_harness import extra, inventory, packages, run_analyzer
 
 from shareguard.core.facts import Package
 from shareguard.image.analyzers.apk import ApkAnalyzer
@@ -111,5 +111,5 @@ def test_required() -> None:
 
 @pytest.mark.parametrize("content", [b"", b"P:\nV:\n", b"\xff\xfe:::\n\n\n", b"P:onlyname\n", INSTALLED[:300]])
 def test_garbage_and_truncation(content: bytes) -> None:
-    facts = ApkAnalyzer().analyze("lib/apk/db/installed", content, None)
+    facts = run_analyzer(ApkAnalyzer(), "lib/apk/db/installed", content, None)
     assert all(isinstance(f, Package) and f.name and f.version for f in facts if isinstance(f, Package))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from inventory_harness import extra, inventory, packages
+from inventory_harness import extra, inventory, packages, run_analyzer
 
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Package
@@ -121,12 +121,12 @@ def test_required() -> None:
 def test_bad_json() -> None:
     a = CondaAnalyzer()
     with pytest.raises(ParseError):
-        a.analyze("opt/conda/conda-meta/x.json", b"{not json", None)
+        run_analyzer(a, "opt/conda/conda-meta/x.json", b"{not json", None)
     with pytest.raises(ParseError):
-        a.analyze("opt/conda/conda-meta/x.json", b"[" * 200000, None)
-    assert a.analyze("opt/conda/conda-meta/x.json", b'["a"]', None) == []
-    assert a.analyze("opt/conda/conda-meta/x.json", b'{"name": "x"}', None) == []
-    [pkg] = a.analyze("opt/conda/conda-meta/x.json", b'{"name": "x", "version": "1", "files": [1, null]}', None)
+        run_analyzer(a, "opt/conda/conda-meta/x.json", b"[" * 200000, None)
+    assert run_analyzer(a, "opt/conda/conda-meta/x.json", b'["a"]', None) == []
+    assert run_analyzer(a, "opt/conda/conda-meta/x.json", b'{"name": "x"}', None) == []
+    [pkg] = run_analyzer(a, "opt/conda/conda-meta/x.json", b'{"name": "x", "version": "1", "files": [1, null]}', None)
     assert isinstance(pkg, Package)
 
 

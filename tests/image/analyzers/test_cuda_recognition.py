@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inventory_harness import inventory, packages
+from inventory_harness import inventory, packages, run_analyzer
 
 from shareguard.core.facts import Package
 from shareguard.image.analyzer import PathHint
@@ -108,10 +108,10 @@ def test_hostile_cuda_inputs_are_bounded_and_never_crash() -> None:
         b"\xff\xfe" * 1000,
         b"#" * 100_000,
     ):
-        assert a.analyze("usr/include/cuda.h", content, None) == []
+        assert run_analyzer(a, "usr/include/cuda.h", content, None) == []
     for content in (b"[" * 100_000, b'{"cuda": {"version": 12}}', b'{"cuda": "x"}', b"CUDA Version", b"\x00" * 10):
-        assert a.analyze("opt/cuda/version.json", content, None) == []
-        assert a.analyze("opt/cuda/version.txt", content, None) == []
+        assert run_analyzer(a, "opt/cuda/version.json", content, None) == []
+        assert run_analyzer(a, "opt/cuda/version.txt", content, None) == []
     assert not a.required("opt/cuda/version.json", 64 * 1024 + 1)
 
 

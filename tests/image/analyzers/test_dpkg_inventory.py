@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from debian import deb822
-from inventory_harness import extra, inventory, packages
+from inventory_harness import extra, inventory, packages, run_analyzer
 
 from shareguard.core.facts import Package
 from shareguard.image.analyzers.dpkg import DpkgAnalyzer, list_package_name, parse_source
@@ -39,7 +39,7 @@ def test_real_status_matches_dpkg_query() -> None:
         status, binary, version, source = line.split("|")
         if status.strip() in ("ii", "hi"):
             expected[(binary.split(":")[0], version)] = source
-    facts = DpkgAnalyzer().analyze("var/lib/dpkg/status", STATUS.read_bytes(), "sha256:base")
+    facts = run_analyzer(DpkgAnalyzer(), "var/lib/dpkg/status", STATUS.read_bytes(), "sha256:base")
     pkgs = [f for f in facts if isinstance(f, Package)]
     got = {(p.name, p.version): p.source_name for p in pkgs}
     assert got == expected
@@ -78,7 +78,7 @@ def test_real_list_files_give_owned_python_metadata() -> None:
     if not lists:
         pytest.skip("python3-yaml not installed")
     rel = str(lists[0]).lstrip("/")
-    [owned] = DpkgAnalyzer().analyze(rel, lists[0].read_bytes(), None)
+    [owned] = run_analyzer(DpkgAnalyzer(), rel, lists[0].read_bytes(), None)
     assert isinstance(owned, OwnedFiles) and owned.package == "python3-yaml" and owned.manager == "dpkg"
     assert any(f.startswith("usr/lib/python3/dist-packages/") and f.endswith(".dist-info") for f in owned.files)
     assert all(not f.startswith("/") for f in owned.files)
@@ -157,7 +157,7 @@ def test_required_is_exact() -> None:
     [b"", b"\xff\xfe\x00garbage", b"Package: x\nVersion", b"Package: \xff\nStatus: install ok installed\nVersion: 1\n"],
 )
 def test_garbage_status(content: bytes) -> None:
-    facts = DpkgAnalyzer().analyze("var/lib/dpkg/status", content, None)
+    facts = run_analyzer(DpkgAnalyzer(), "var/lib/dpkg/status", content, None)
     assert all(isinstance(f, Package) for f in facts)
 
 

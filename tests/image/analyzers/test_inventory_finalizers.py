@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from inventory_harness import extra, inventory, packages
 
+from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.facts import OSInfo
 from shareguard.core.registry import load_registries
-from shareguard.image.analyzer import InventoryAnalyzer, InventoryFinalizer
+from shareguard.image.analyzer import InventoryFinalizer
 from shareguard.image.analyzers.finalizers.distro import osv_ecosystem
 from shareguard.image.analyzers.finalizers.ownership import OwnershipFinalizer
 from shareguard.image.facts import AptSource
@@ -132,12 +133,12 @@ def test_ownership_without_owners_changes_nothing() -> None:
 
 def test_plugin_registers_every_analyzer_and_finalizer() -> None:
     regs = load_registries(("shareguard.image.plugin",))
-    analyzers = regs.of(InventoryAnalyzer)  # type: ignore[type-abstract]
+    analyzers = regs.of(FileAnalyzer)  # type: ignore[type-abstract]
     finalizers = regs.of(InventoryFinalizer)  # type: ignore[type-abstract]
     assert {"inventory.dpkg", "inventory.rpm", "inventory.apk", "inventory.python", "inventory.conda"} <= set(
         analyzers.names()
     )
-    assert all(isinstance(a, InventoryAnalyzer) and a.version for a in analyzers)
+    assert all(isinstance(a, FileAnalyzer) and a.version for a in analyzers)
     orders = [f.order for f in finalizers]
     assert len(set(orders)) == len(orders) and all(isinstance(f, InventoryFinalizer) for f in finalizers)
 

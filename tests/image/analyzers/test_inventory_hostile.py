@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inventory_harness import run_analyzer
 
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact
@@ -43,7 +44,7 @@ def _run(path: str, content: bytes) -> None:
             continue
         claimed = True
         try:
-            facts = analyzer.analyze(path, content, "sha256:fuzz")
+            facts = run_analyzer(analyzer, path, content, "sha256:fuzz")
         except ShareguardError:
             continue
         assert isinstance(facts, list) and all(isinstance(f, Fact) for f in facts)

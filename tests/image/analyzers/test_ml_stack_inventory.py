@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inventory_harness import analyze_files, extra, finalize, inventory, packages
+from inventory_harness import analyze_files, extra, finalize, inventory, packages, run_analyzer
 
 from shareguard.core.facts import Package
 from shareguard.image.analyzers.finalizers.ml_stack import local_build
@@ -74,14 +74,14 @@ def test_cuda_toolkit_json_and_txt() -> None:
     a = MLStackAnalyzer()
     for path in ("usr/local/cuda-12.4/version.json", "usr/local/cuda/version.json"):
         assert a.required(path, len(CUDA_VERSION_JSON))
-    [pkg] = a.analyze("usr/local/cuda-12.4/version.json", CUDA_VERSION_JSON, "sha256:cuda")
+    [pkg] = run_analyzer(a, "usr/local/cuda-12.4/version.json", CUDA_VERSION_JSON, "sha256:cuda")
     assert isinstance(pkg, Package)
     assert (pkg.name, pkg.version, pkg.ecosystem, pkg.origin) == ("cuda", "12.4.1", "generic", "ml-stack")
     assert pkg.purl == "pkg:generic/nvidia/cuda@12.4.1" and pkg.layer == "sha256:cuda"
-    [old] = a.analyze("usr/local/cuda-11.0/version.txt", b"CUDA Version 11.0.207\n", None)
+    [old] = run_analyzer(a, "usr/local/cuda-11.0/version.txt", b"CUDA Version 11.0.207\n", None)
     assert isinstance(old, Package) and old.version == "11.0.207"
     # Version files elsewhere are read (small ones) but only one that says CUDA and sits beside bin/nvcc counts
-    assert a.analyze("usr/local/lib/version.json", b'{"version": "1.2.3"}', None) == []
+    assert run_analyzer(a, "usr/local/lib/version.json", b'{"version": "1.2.3"}', None) == []
     assert not a.required("usr/local/lib/version.json", 100 * 1024)
     assert not a.required("usr/lib/python3/dist-packages/x/version.json", 100)
     facts = inventory({"usr/local/cuda-12.4/doc/version.json": CUDA_VERSION_JSON})
@@ -91,12 +91,12 @@ def test_cuda_toolkit_json_and_txt() -> None:
 def test_cudnn_and_nccl_headers() -> None:
     a = MLStackAnalyzer()
     assert a.required("usr/include/x86_64-linux-gnu/cudnn_version_v9.h", len(CUDNN_H))
-    [cudnn] = a.analyze("usr/include/x86_64-linux-gnu/cudnn_version_v9.h", CUDNN_H, None)
+    [cudnn] = run_analyzer(a, "usr/include/x86_64-linux-gnu/cudnn_version_v9.h", CUDNN_H, None)
     assert isinstance(cudnn, Package) and (cudnn.name, cudnn.version) == ("cudnn", "9.1.0")
     assert a.required("usr/include/nccl.h", len(NCCL_H))
-    [nccl] = a.analyze("usr/include/nccl.h", NCCL_H, None)
+    [nccl] = run_analyzer(a, "usr/include/nccl.h", NCCL_H, None)
     assert isinstance(nccl, Package) and (nccl.name, nccl.version) == ("nccl", "2.21.5")
-    assert a.analyze("usr/include/nccl.h", b"#define NCCL_MAJOR x\n", None) == []
+    assert run_analyzer(a, "usr/include/nccl.h", b"#define NCCL_MAJOR x\n", None) == []
     assert not a.required("usr/include/cudnn.h", 100) and not a.required("usr/include/stdio.h", 100)
 
 
@@ -170,7 +170,7 @@ def test_python_files_are_parsed_never_executed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     hostile = f"import os\nos.system('touch {marker}')\n__version__ = __import__('os').getcwd()\ncuda = '1' * 10\n"
     assert module_constants(hostile) == {}
-    assert MLStackAnalyzer().analyze("x/torch/version.py", hostile.encode(), None) == []
+    assert run_analyzer(MLStackAnalyzer(), "x/torch/version.py", hostile.encode(), None) == []
     assert not marker.exists()
     assert module_constants("x = (" * 100000) == {}
 
@@ -182,7 +182,7 @@ def test_real_torch_if_installed() -> None:
     if spec is None or not spec.origin:
         pytest.skip("torch not installed")
     version_py = Path(spec.origin).parent / "version.py"
-    [build] = MLStackAnalyzer().analyze(str(version_py).lstrip("/"), version_py.read_bytes(), None)
+    [build] = run_analyzer(MLStackAnalyzer(), str(version_py).lstrip("/"), version_py.read_bytes(), None)
     assert isinstance(build, FrameworkBuild) and build.framework == "torch"
 
 
@@ -198,4 +198,4 @@ def test_fuzz(content: bytes) -> None:
         "x/torch/version.py",
         "x/tensorflow/python/platform/build_info.py",
     ):
-        assert all(isinstance(f, Package | FrameworkBuild) for f in a.analyze(path, content, None))
+        assert all(isinstance(f, Package | FrameworkBuild) for f in run_analyzer(a, path, content, None))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inventory_harness import run_analyzer
 
 from shareguard.core.facts import Package
 from shareguard.image.analyzers.npm import NpmAnalyzer, is_package_manifest
@@ -19,7 +20,7 @@ def _scan(root: Path, prefix: str) -> list[Package]:
     for manifest in root.rglob("package.json"):
         rel = prefix + str(manifest.relative_to(root))
         if a.required(rel, manifest.stat().st_size):
-            out += [f for f in a.analyze(rel, manifest.read_bytes(), None) if isinstance(f, Package)]
+            out += [f for f in run_analyzer(a, rel, manifest.read_bytes(), None) if isinstance(f, Package)]
     return out
 
 
@@ -88,15 +89,15 @@ def test_manifest_positions() -> None:
     ],
 )
 def test_bad_manifests_give_nothing(content: bytes) -> None:
-    assert NpmAnalyzer().analyze("node_modules/a/package.json", content, None) == []
+    assert run_analyzer(NpmAnalyzer(), "node_modules/a/package.json", content, None) == []
 
 
 def test_legacy_license_forms() -> None:
     doc = b'{"name":"old","version":"0.1.0","licenses":[{"type":"MIT"},{"type":"Apache-2.0"}]}'
-    [pkg] = NpmAnalyzer().analyze("node_modules/old/package.json", doc, None)
+    [pkg] = run_analyzer(NpmAnalyzer(), "node_modules/old/package.json", doc, None)
     assert isinstance(pkg, Package) and pkg.licenses == ("MIT", "Apache-2.0")
-    [pkg] = NpmAnalyzer().analyze(
-        "node_modules/o/package.json", b'{"name":"o","version":"1","license":{"type":"ISC"}}', None
+    [pkg] = run_analyzer(
+        NpmAnalyzer(), "node_modules/o/package.json", b'{"name":"o","version":"1","license":{"type":"ISC"}}', None
     )
     assert isinstance(pkg, Package) and pkg.licenses == ("ISC",)
 
@@ -104,4 +105,6 @@ def test_legacy_license_forms() -> None:
 @settings(deadline=None)
 @given(st.binary(max_size=1000))
 def test_fuzz(content: bytes) -> None:
-    assert all(isinstance(f, Package) for f in NpmAnalyzer().analyze("node_modules/a/package.json", content, None))
+    assert all(
+        isinstance(f, Package) for f in run_analyzer(NpmAnalyzer(), "node_modules/a/package.json", content, None)
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from inventory_harness import inventory
+from inventory_harness import inventory, run_analyzer
 
 from shareguard.core.facts import OSInfo
 from shareguard.image.analyzers.finalizers.os_info import OSInfoFinalizer
@@ -39,7 +39,7 @@ def test_real_os_release_of_this_machine() -> None:
     if not real.exists():
         pytest.skip("no /etc/os-release")
     expected = parse_os_release(real.read_text())
-    [info] = OSReleaseAnalyzer().analyze("etc/os-release", real.read_bytes(), "sha256:l1")
+    [info] = run_analyzer(OSReleaseAnalyzer(), "etc/os-release", real.read_bytes(), "sha256:l1")
     assert isinstance(info, OSInfo)
     assert info.id == expected["ID"] and info.version_id == expected.get("VERSION_ID", "")
     assert info.layer == "sha256:l1" and info.pretty_name
@@ -54,7 +54,7 @@ def test_ubuntu_and_required_paths() -> None:
     a = OSReleaseAnalyzer()
     assert a.required("etc/os-release", 400) and a.required("usr/lib/os-release", 400)
     assert not a.required("etc/os-release.bak", 400) and not a.required("etc/os-release", 10**9)
-    [info] = a.analyze("usr/lib/os-release", UBUNTU_2204, None)
+    [info] = run_analyzer(a, "usr/lib/os-release", UBUNTU_2204, None)
     assert isinstance(info, OSInfo)
     assert (info.id, info.version_id, info.version_codename) == ("ubuntu", "22.04", "jammy")
 
@@ -93,5 +93,5 @@ def test_no_os_leaves_facts_alone() -> None:
 @pytest.mark.parametrize("content", [b"", b"\x00\xff" * 50, b"ID=\n", b"=\n" * 1000, b"\n" * 10])
 def test_garbage_gives_nothing(content: bytes) -> None:
     for path in ("etc/os-release", "etc/alpine-release", "etc/debian_version"):
-        facts = OSReleaseAnalyzer().analyze(path, content, None)
+        facts = run_analyzer(OSReleaseAnalyzer(), path, content, None)
         assert all(isinstance(f, OSInfo) for f in facts)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inventory_harness import extra, inventory, packages
+from inventory_harness import extra, inventory, packages, run_analyzer
 from packaging.utils import canonicalize_name
 
 from shareguard.core.facts import Package
@@ -32,7 +32,7 @@ def test_every_real_dist_info_of_this_interpreter() -> None:
             continue
         path = _rel(meta)
         assert a.required(path, meta.stat().st_size), path
-        [pkg] = a.analyze(path, meta.read_bytes(), None)
+        [pkg] = run_analyzer(a, path, meta.read_bytes(), None)
         assert isinstance(pkg, Package)
         assert pkg.name == canonicalize_name(dist.metadata["Name"]) and pkg.version == dist.version
         assert pkg.ecosystem == "PyPI" and pkg.purl == f"pkg:pypi/{pkg.name}@{pkg.version.replace('+', '%2B')}"
@@ -45,7 +45,7 @@ def test_real_installer_files() -> None:
     installer = Path(str(dist._path)) / "INSTALLER"  # type: ignore[attr-defined]
     if not installer.exists():
         pytest.skip("no INSTALLER file")
-    [fact] = PythonAnalyzer().analyze(_rel(installer), installer.read_bytes(), None)
+    [fact] = run_analyzer(PythonAnalyzer(), _rel(installer), installer.read_bytes(), None)
     assert isinstance(fact, PythonInstaller) and fact.installer == installer.read_text().strip()
 
 
@@ -56,7 +56,7 @@ def test_real_debian_egg_info_file_and_dir() -> None:
     if not egg_files and not egg_dirs:
         pytest.skip("no Debian egg-info here")
     for meta in (egg_files + egg_dirs)[:10]:
-        [pkg] = PythonAnalyzer().analyze(_rel(meta), meta.read_bytes(), None)
+        [pkg] = run_analyzer(PythonAnalyzer(), _rel(meta), meta.read_bytes(), None)
         assert isinstance(pkg, Package) and pkg.os_managed and pkg.version[0].isdigit()
 
 
@@ -65,19 +65,19 @@ def test_local_version_license_and_os_location() -> None:
         b"Metadata-Version: 2.1\nName: torch\nVersion: 2.3.0+cu121\nLicense: BSD-3\n"
         b"Classifier: License :: OSI Approved :: BSD License\n\nlong description\n"
     )
-    [pkg] = PythonAnalyzer().analyze(
-        "usr/local/lib/python3.10/dist-packages/torch-2.3.0+cu121.dist-info/METADATA", meta, None
+    [pkg] = run_analyzer(
+        PythonAnalyzer(), "usr/local/lib/python3.10/dist-packages/torch-2.3.0+cu121.dist-info/METADATA", meta, None
     )
     assert isinstance(pkg, Package)
     assert (pkg.name, pkg.version, pkg.licenses, pkg.os_managed) == ("torch", "2.3.0+cu121", ("BSD-3",), False)
     assert pkg.purl == "pkg:pypi/torch@2.3.0%2Bcu121"
-    [deb] = PythonAnalyzer().analyze(
-        "usr/lib/python3/dist-packages/six-1.16.0.egg-info", b"Name: six\nVersion: 1.16.0\n", None
+    [deb] = run_analyzer(
+        PythonAnalyzer(), "usr/lib/python3/dist-packages/six-1.16.0.egg-info", b"Name: six\nVersion: 1.16.0\n", None
     )
     assert isinstance(deb, Package) and deb.os_managed
     expr = b"Name: Foo.Bar_baz\nVersion: 1.0\nLicense-Expression: Apache-2.0 OR MIT\nLicense: long\n"
-    [foo] = PythonAnalyzer().analyze(
-        "app/.venv/lib/python3.12/site-packages/foo_bar_baz-1.0.dist-info/METADATA", expr, None
+    [foo] = run_analyzer(
+        PythonAnalyzer(), "app/.venv/lib/python3.12/site-packages/foo_bar_baz-1.0.dist-info/METADATA", expr, None
     )
     assert isinstance(foo, Package) and foo.name == "foo-bar-baz" and foo.licenses == ("Apache-2.0 OR MIT",)
     assert extra(foo)["declared_name"] == "Foo.Bar_baz"
@@ -85,10 +85,10 @@ def test_local_version_license_and_os_location() -> None:
 
 def test_invalid_utf8_metadata_and_missing_headers() -> None:
     bad = b"Metadata-Version: 2.1\nName: caf\xe9-lib\nVersion: 1.0\xff\nAuthor: \x80\x81\n"
-    [pkg] = PythonAnalyzer().analyze("site-packages/cafe_lib-1.0.dist-info/METADATA", bad, None)
+    [pkg] = run_analyzer(PythonAnalyzer(), "site-packages/cafe_lib-1.0.dist-info/METADATA", bad, None)
     assert isinstance(pkg, Package) and pkg.name == "café-lib"
     # no headers at all: name and version come from the directory name
-    [pkg] = PythonAnalyzer().analyze("site-packages/PyYAML-6.0.dist-info/METADATA", b"\n\n", None)
+    [pkg] = run_analyzer(PythonAnalyzer(), "site-packages/PyYAML-6.0.dist-info/METADATA", b"\n\n", None)
     assert isinstance(pkg, Package) and (pkg.name, pkg.version) == ("pyyaml", "6.0")
 
 
@@ -127,11 +127,11 @@ def test_pip_and_conda_installer_recorded() -> None:
 @given(st.binary(max_size=2000))
 def test_fuzz_metadata(content: bytes) -> None:
     for path in ("a/x-1.dist-info/METADATA", "a/x-1.egg-info", "a/x-1.dist-info/INSTALLER"):
-        for fact in PythonAnalyzer().analyze(path, content, None):
+        for fact in run_analyzer(PythonAnalyzer(), path, content, None):
             assert isinstance(fact, Package | PythonInstaller)
 
 
 def test_body_is_not_read_as_headers() -> None:
     meta = b"Metadata-Version: 2.1\r\nName: real\r\nVersion: 1.0\r\n\r\nName: fake\nVersion: 9.9\n"
-    [pkg] = PythonAnalyzer().analyze("s/real-1.0.dist-info/METADATA", meta, None)
+    [pkg] = run_analyzer(PythonAnalyzer(), "s/real-1.0.dist-info/METADATA", meta, None)
     assert isinstance(pkg, Package) and (pkg.name, pkg.version) == ("real", "1.0")

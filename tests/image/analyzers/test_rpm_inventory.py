@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from inventory_harness import extra, inventory, packages
+from inventory_harness import extra, inventory, packages, run_analyzer
 
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Package
@@ -78,7 +78,7 @@ def test_real_rpmdb_from_rpmbuild(tmp_path: Path) -> None:
             _spec("cuda-toolkit-sg", "12.4.1", epoch="1", vendor="NVIDIA Corporation", dist="cuda_sg"),
         ],
     )
-    raw = RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", db, "sha256:l")
+    raw = run_analyzer(RpmAnalyzer(), "var/lib/rpm/rpmdb.sqlite", db, "sha256:l")
     owned = [f for f in raw if isinstance(f, OwnedFiles)]
     assert {o.package for o in owned} == {"python3-requests", "cuda-toolkit-sg"}
     assert "usr/lib/python3.9/site-packages/requests-2.25.1.dist-info" in owned[0].files + owned[1].files
@@ -186,7 +186,7 @@ def test_hostile_headers_are_skipped_with_a_notice() -> None:
         if tag == rh.DIRINDEXES:
             struct.pack_into(">IIiI", bad_count, 8 + 16 * i, tag, typ, off, dl)
     cases.append(bytes(bad_count))
-    facts = RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", _db([good, *cases]), None)
+    facts = run_analyzer(RpmAnalyzer(), "var/lib/rpm/rpmdb.sqlite", _db([good, *cases]), None)
     assert [p.name for p in facts if isinstance(p, Package)] == ["bash"]
     [notice] = [f for f in facts if isinstance(f, InventoryNotice)]
     assert notice.message == f"{len(cases)} malformed rpm header(s) skipped"
@@ -199,24 +199,24 @@ def test_out_of_range_offsets_are_ignored_not_followed() -> None:
     struct.pack_into(">IIiI", blob, 24, rh.VERSION, rh.T_STRING, -5, 1)
     h = rh.RpmHeader(bytes(blob))
     assert h.string(rh.NAME) is None and h.string(rh.VERSION) is None
-    assert RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", _db([bytes(blob)]), None) == []
+    assert run_analyzer(RpmAnalyzer(), "var/lib/rpm/rpmdb.sqlite", _db([bytes(blob)]), None) == []
 
 
 def test_gpg_pubkey_pseudo_packages_are_skipped() -> None:
     key = _header([(rh.NAME, rh.T_STRING, "gpg-pubkey"), (rh.VERSION, rh.T_STRING, "fd431d51")])
-    assert RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", _db([key]), None) == []
+    assert run_analyzer(RpmAnalyzer(), "var/lib/rpm/rpmdb.sqlite", _db([key]), None) == []
 
 
 def test_not_sqlite_or_wrong_schema_is_a_parse_error() -> None:
     a = RpmAnalyzer()
     with pytest.raises(ParseError):
-        a.analyze("var/lib/rpm/rpmdb.sqlite", b"\x00" * 100, None)
+        run_analyzer(a, "var/lib/rpm/rpmdb.sqlite", b"\x00" * 100, None)
     with pytest.raises(ParseError):
-        a.analyze("var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\x00" + b"\xff" * 200, None)
+        run_analyzer(a, "var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\x00" + b"\xff" * 200, None)
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE Other (x)")
     with pytest.raises(ParseError):
-        a.analyze("var/lib/rpm/rpmdb.sqlite", con.serialize(), None)
+        run_analyzer(a, "var/lib/rpm/rpmdb.sqlite", con.serialize(), None)
 
 
 def test_hostile_view_cannot_run_forever() -> None:
@@ -225,7 +225,7 @@ def test_hostile_view_cannot_run_forever() -> None:
         "CREATE VIEW Packages AS WITH RECURSIVE c(blob) AS (SELECT x'00' UNION ALL SELECT blob FROM c) SELECT blob FROM c"
     )
     with pytest.raises(ParseError):
-        RpmAnalyzer().analyze("var/lib/rpm/rpmdb.sqlite", con.serialize(), None)
+        run_analyzer(RpmAnalyzer(), "var/lib/rpm/rpmdb.sqlite", con.serialize(), None)
 
 
 def test_ndb_is_reported_unsupported_without_reading_it() -> None:
@@ -283,9 +283,9 @@ def test_hostile_berkeley_db(tmp_path: Path) -> None:
 
     a = RpmAnalyzer()
     with pytest.raises(ParseError):
-        a.analyze("var/lib/rpm/Packages", b"\x00" * 100, None)
+        run_analyzer(a, "var/lib/rpm/Packages", b"\x00" * 100, None)
     with pytest.raises(ParseError):
-        a.analyze("var/lib/rpm/Packages", b"\x00" * 4096, None)  # no magic
+        run_analyzer(a, "var/lib/rpm/Packages", b"\x00" * 4096, None)  # no magic
     good = _berkeley_db(tmp_path, [_header(BASIC) * 3], page_size=512)
     order = "<"
     bad_size = bytearray(good)

@@ -1,4 +1,5 @@
-"""Helpers shared by the inventory analyzers: text decoding, bundled data, owned-path filtering."""
+"""Helpers shared by the inventory analyzers: their common file-analyzer members, text decoding, bundled
+data, owned-path filtering."""
 
 from __future__ import annotations
 
@@ -8,9 +9,54 @@ from typing import Any
 
 import yaml
 
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
+from shareguard.core.facts import Fact
 
 MIB = 1024 * 1024
+
+FILESYSTEMS = frozenset({"image", "rootfs"})
+"""Where an inventory analyzer whose facts need the finalizers of a whole filesystem runs (an OS package
+database means nothing without the merged os-release the distro finalizer reads)."""
+EVERYWHERE = frozenset({"image", "rootfs", "workspace"})
+"""Where an inventory analyzer whose facts stand alone runs: also a workspace (a vendored `site-packages`
+or conda environment checked into a repository)."""
+
+
+class InventoryFiles:
+    """The members every inventory analyzer shares; each is a file analyzer (`core/analyzer.py`).
+
+    - `controls = ()`: an inventory file checks no duty of its own; what it yields feeds the post analyzers
+      (the vulnerability matcher), so a file it cannot analyse leaves *their* duties incomplete
+      (`image/scan.py`).
+    - `links = True`: on image layers and root filesystems, a symlink or hard link to a wanted file of
+      the same layer is analyzed under the link's path (Debian's `etc/os-release -> ../usr/lib/os-release`).
+    - `claims(entry)` is `required(path, size)`: the path decides, content is never sniffed.
+
+    `analyze(entry, ctx)` must be deterministic, touch nothing but the entry, and never execute content.
+    """
+
+    name: str
+    version: str
+    """Bump when output changes: it is part of the layer-cache and image-cache keys."""
+    controls: tuple[str, ...] = ()
+    links = True
+    sources: frozenset[str] = FILESYSTEMS
+
+    def required(self, path: str, size: int) -> bool:
+        raise NotImplementedError
+
+    def claims(self, entry: FileEntry) -> bool:
+        return self.required(entry.rel_path, entry.size)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        raise NotImplementedError
+
+
+def body(entry: FileEntry) -> bytes:
+    """The whole body of a claimed entry (`required` bounded its size already)."""
+    return entry.read(entry.size)
 
 
 def decode_text(content: bytes) -> str:

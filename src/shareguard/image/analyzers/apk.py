@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB, decode_text, relevant_owned
+from shareguard.image.analyzers._common import MIB, InventoryFiles, body, decode_text, relevant_owned
 from shareguard.image.facts import OwnedFiles
 
 INSTALLED = "lib/apk/db/installed"
@@ -68,14 +70,15 @@ def parse_installed(text: str, path: str, layer: str | None) -> list[Fact]:
     return facts
 
 
-class ApkAnalyzer:
+class ApkAnalyzer(InventoryFiles):
     name = "inventory.apk"
     version = "1"
 
-    path_hint = PathHint.ending(INSTALLED)
+    path_hint = PathHint.ending(INSTALLED, installed=True)
 
     def required(self, path: str, size: int) -> bool:
         return path == INSTALLED and size <= _MAX
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         return parse_installed(decode_text(content), path, layer)

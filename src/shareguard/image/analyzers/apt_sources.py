@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact
-from shareguard.image.analyzer import PathHint
-from shareguard.image.analyzers._common import decode_text
+from shareguard.image.analyzers._common import InventoryFiles, body, decode_text
 from shareguard.image.facts import AptSource
 
 _DIR = "etc/apt/sources.list.d/"
@@ -21,11 +23,11 @@ def repository_urls(text: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-class AptSourcesAnalyzer:
+class AptSourcesAnalyzer(InventoryFiles):
     name = "inventory.apt-sources"
     version = "1"
 
-    path_hint = PathHint(prefixes=("etc/apt/",))
+    path_hint = PathHint(prefixes=("etc/apt/",), installed=True)
 
     def required(self, path: str, size: int) -> bool:
         if path[:1] != "e" or not path.startswith("etc/apt/sources.list") or size > _MAX:
@@ -34,5 +36,6 @@ class AptSourcesAnalyzer:
             path.startswith(_DIR) and path.endswith((".list", ".sources")) and "/" not in path[len(_DIR) :]
         )
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         return [AptSource(url=u, path=path, layer=layer) for u in repository_urls(decode_text(content))]

@@ -13,11 +13,22 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB, basename, load_data, parent, relevant_owned
+from shareguard.image.analyzers._common import (
+    EVERYWHERE,
+    MIB,
+    InventoryFiles,
+    basename,
+    body,
+    load_data,
+    parent,
+    relevant_owned,
+)
 from shareguard.image.facts import OwnedFiles
 
 _MAX = 512 * MIB
@@ -106,11 +117,12 @@ def parse_record(path: str, content: bytes, layer: str | None) -> list[Fact]:
     return facts
 
 
-class CondaAnalyzer:
+class CondaAnalyzer(InventoryFiles):
     name = "inventory.conda"
     version = "1"
+    sources = EVERYWHERE
 
-    path_hint = PathHint.ending(".json")
+    path_hint = PathHint.ending(".json", installed=True)
 
     def required(self, path: str, size: int) -> bool:
         return (
@@ -121,5 +133,6 @@ class CondaAnalyzer:
             and basename(parent(path)) == "conda-meta"
         )
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         return parse_record(path, content, layer)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB, basename, decode_text, relevant_owned
+from shareguard.image.analyzers._common import MIB, InventoryFiles, basename, body, decode_text, relevant_owned
 from shareguard.image.facts import OwnedFiles
 
 STATUS = "var/lib/dpkg/status"
@@ -80,11 +82,11 @@ def list_package_name(path: str) -> str:
     return basename(path)[: -len(".list")].split(":")[0]
 
 
-class DpkgAnalyzer:
+class DpkgAnalyzer(InventoryFiles):
     name = "inventory.dpkg"
     version = "1"
 
-    path_hint = PathHint(prefixes=("var/lib/dpkg/",))
+    path_hint = PathHint(prefixes=("var/lib/dpkg/",), installed=True)
 
     def required(self, path: str, size: int) -> bool:
         if path[:1] != "v" or not path.startswith("var/lib/dpkg/"):  # cheapest tests first
@@ -97,7 +99,8 @@ class DpkgAnalyzer:
             return not path.endswith(".md5sums") and "/" not in path[len(STATUS_D) :] and size <= _MAX_LIST
         return False
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         if path.startswith(INFO):
             owned = relevant_owned(decode_text(content).splitlines())
             if not owned:

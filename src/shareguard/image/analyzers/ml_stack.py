@@ -15,10 +15,12 @@ import ast
 import json
 from typing import Any
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB, basename, decode_text, parent
+from shareguard.image.analyzers._common import MIB, InventoryFiles, basename, body, decode_text, parent
 from shareguard.image.facts import FrameworkBuild
 
 _MAX_HEADER = 4 * MIB
@@ -201,11 +203,11 @@ def tensorflow_build(path: str, content: bytes, layer: str | None) -> list[Fact]
     ]
 
 
-class MLStackAnalyzer:
+class MLStackAnalyzer(InventoryFiles):
     name = "inventory.ml-stack"
     version = "2"
 
-    path_hint = PathHint.ending(*_WANTED_ENDINGS)
+    path_hint = PathHint.ending(*_WANTED_ENDINGS, installed=True)
 
     def required(self, path: str, size: int) -> bool:
         # Cheapest first: the last character (a cached one-character string), then the suffixes.
@@ -225,7 +227,8 @@ class MLStackAnalyzer:
             return size <= _MAX_VERSION_FILE and not any(b in path for b in _BUNDLED_COPIES)
         return False
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         if path.endswith(".py"):
             return (
                 torch_build(path, content, layer) if path.endswith(_TORCH) else tensorflow_build(path, content, layer)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB
+from shareguard.image.analyzers._common import MIB, InventoryFiles, body
 
 _MARK = "node_modules/"
 _MAX = 8 * MIB
@@ -39,11 +41,11 @@ def _licenses(manifest: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
-class NpmAnalyzer:
+class NpmAnalyzer(InventoryFiles):
     name = "inventory.npm"
     version = "1"
 
-    path_hint = PathHint.ending("/package.json")
+    path_hint = PathHint.ending("/package.json", installed=True)
 
     def required(self, path: str, size: int) -> bool:
         # `path[-1]` is a cached one-character string: the cheapest first test for a suffix.
@@ -55,7 +57,8 @@ class NpmAnalyzer:
             and is_package_manifest(path)
         )
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         try:
             manifest = json.loads(content)
         except (ValueError, RecursionError):

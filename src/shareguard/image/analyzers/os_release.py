@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, OSInfo
-from shareguard.image.analyzer import PathHint
-from shareguard.image.analyzers._common import decode_text
+from shareguard.image.analyzers._common import InventoryFiles, body, decode_text
 
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
 FALLBACK_PATHS = ("etc/alpine-release", "etc/debian_version")
@@ -33,16 +35,17 @@ def parse_os_release(text: str) -> dict[str, str]:
     return out
 
 
-class OSReleaseAnalyzer:
+class OSReleaseAnalyzer(InventoryFiles):
     name = "inventory.os-release"
     version = "1"
 
-    path_hint = PathHint.ending(*_ALL)
+    path_hint = PathHint.ending(*_ALL, installed=True)
 
     def required(self, path: str, size: int) -> bool:
         return path in _ALL and size <= _MAX
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         text = decode_text(content[:_MAX])
         if path in OS_RELEASE_PATHS:
             fields = parse_os_release(text)

@@ -7,10 +7,12 @@ from email.parser import HeaderParser
 
 from packaging.utils import canonicalize_name
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls
-from shareguard.image.analyzers._common import MIB, basename, decode_text, parent
+from shareguard.image.analyzers._common import EVERYWHERE, MIB, InventoryFiles, basename, body, decode_text, parent
 from shareguard.image.facts import PythonInstaller
 
 _SUFFIXES = ("/METADATA", "/PKG-INFO", ".egg-info", "/INSTALLER")
@@ -94,11 +96,12 @@ def parse_metadata(path: str, content: bytes, layer: str | None) -> list[Fact]:
     ]
 
 
-class PythonAnalyzer:
+class PythonAnalyzer(InventoryFiles):
     name = "inventory.python"
     version = "1"
+    sources = EVERYWHERE
 
-    path_hint = PathHint.ending(*_SUFFIXES)
+    path_hint = PathHint.ending(*_SUFFIXES, installed=True)
 
     def required(self, path: str, size: int) -> bool:
         # Last-character test first: it rejects ~all paths in one cheap step (this runs per image file).
@@ -114,7 +117,8 @@ class PythonAnalyzer:
             return path.endswith((".egg-info/PKG-INFO", "/EGG-INFO/PKG-INFO"))
         return True  # `name-version.egg-info` as a single file
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         if path.endswith("/INSTALLER"):
             lines = decode_text(content[:_MAX_INSTALLER]).strip().splitlines()
             installer = lines[0].strip()[:64] if lines else ""

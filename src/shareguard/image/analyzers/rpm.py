@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from shareguard.core.analyzer import PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ParseError
 from shareguard.core.facts import Fact, Package
-from shareguard.image.analyzer import PathHint
 from shareguard.image.analyzers import purls, rpm_bdb
-from shareguard.image.analyzers._common import MIB, relevant_owned
+from shareguard.image.analyzers._common import MIB, InventoryFiles, body, relevant_owned
 from shareguard.image.analyzers.rpm_header import (
     ARCH,
     EPOCH,
@@ -122,16 +124,17 @@ def package_facts(header: RpmHeader, path: str, layer: str | None) -> list[Fact]
     return facts
 
 
-class RpmAnalyzer:
+class RpmAnalyzer(InventoryFiles):
     name = "inventory.rpm"
     version = "1"
 
-    path_hint = PathHint.ending(*DB_PATHS)
+    path_hint = PathHint.ending(*DB_PATHS, installed=True)
 
     def required(self, path: str, size: int) -> bool:
         return path in DB_PATHS and size <= _MAX
 
-    def analyze(self, path: str, content: bytes, layer: str | None) -> list[Fact]:
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
+        path, content, layer = entry.rel_path, body(entry), entry.layer
         facts: list[Fact] = []
         broken = 0
         if path in BDB_PATHS:

@@ -3,14 +3,21 @@
 Entries come out normalised (POSIX, relative to the root, no leading slash). Whiteouts and opaque
 directories come out as their own kinds for the applier. Hostile members are reported through
 `on_issue` and skipped; a corrupt stream raises `LayerError` (the caller drops the whole layer).
+
+A wanted body over `spool_over` bytes is not held in memory when a `spool_dir` is given: it is copied
+in 1 MiB chunks to a temporary file there (`LayerEntry.spooled`), which the consumer owns from then on
+and must delete (`core/dispatch.PathDispatch.run` does, when the analyzers are done).
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shareguard.sources.image import mediatypes as mt
@@ -35,6 +42,10 @@ OPAQUE_MARKER = ".wh..wh..opq"
 MAX_RATIO = 1100
 """gzip cannot expand more than ~1032:1; past this a layer is a decompression bomb."""
 
+SPOOL_CHUNK = 1 << 20
+SPOOL_OVER = 8 * 1024 * 1024
+"""Default size past which a wanted body is spooled to a file (when the caller gives a directory)."""
+
 IssueSink = Callable[[str, str, bool], None]
 """(path, message, is_error)."""
 
@@ -51,6 +62,30 @@ class LayerEntry:
     link: str = ""
     """Symlink target as written, or a hard link's normalised target path."""
     content: bytes | None = None
+    spooled: Path | None = None
+    """A wanted body too large to hold in memory, in a temporary file the consumer deletes."""
+
+
+def spool_body(stream: TarStream, size: int, directory: Path) -> Path:
+    """Copy the current member's body (`size` bytes) to a new file in `directory`, chunk by chunk.
+
+    The chunks come from the stream's buffer (`TarStream._take`, at most one buffer at a time), so
+    memory stays at one chunk whatever the member's size; on any failure the file is removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="member.", suffix=".tmp", dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            left = size
+            while left > 0:
+                chunk = stream._take(min(left, SPOOL_CHUNK))  # within the current member's body
+                stream._body_left -= len(chunk)
+                left -= len(chunk)
+                fh.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def normalise(name: str) -> str | None:
@@ -90,8 +125,11 @@ def stream_layer(
     on_issue: IssueSink,
     parallel: bool = True,
     ring: list[bytearray | None] | None = None,
+    spool_dir: Path | None = None,
+    spool_over: int = SPOOL_OVER,
 ) -> Iterator[LayerEntry]:
-    """`ring`: decompression buffers the caller keeps across the layers it streams one after another."""
+    """`ring`: decompression buffers the caller keeps across the layers it streams one after another;
+    `spool_dir`: where wanted bodies over `spool_over` bytes are spooled (None: always in memory)."""
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
@@ -109,7 +147,8 @@ def stream_layer(
             if kind != "tar" and layer.size:
                 limit = max(limit, MAX_RATIO * layer.size)
             stream = TarStream(source, max_bytes=limit)
-            yield from _members(stream, wants, max_member_bytes, max_members, on_issue)
+            spool = (spool_dir, spool_over) if spool_dir is not None else None
+            yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool)
             stream.drain()
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
@@ -123,6 +162,7 @@ def _members(
     max_member_bytes: int,
     max_members: int,
     on_issue: IssueSink,
+    spool: tuple[Path, int] | None = None,
 ) -> Iterator[LayerEntry]:
     count = 0
     for member in stream:
@@ -156,6 +196,8 @@ def _members(
                     on_issue(
                         path, f"file of {member.size} bytes is over the {max_member_bytes}-byte budget; not read", False
                     )
+                elif spool is not None and member.size > spool[1]:
+                    entry.spooled = spool_body(stream, member.size, spool[0])
                 else:
                     entry.content = stream.read_body()
             yield entry
