@@ -507,10 +507,10 @@ def scan_image(
         source, registries, ctx, use_cache=use_cache, on_layer=on_layer, parallel=parallel, files=files
     )
     _add_inventory(ctx, facts)
-    _inventory_gaps(ctx, registries, files, since)
     findings: list[Finding] = []
     for _path, record in records:
-        replay(record, ctx, findings)
+        replay(record, ctx, findings)  # before the gaps: an inventory analyzer's error is among them
+    _inventory_gaps(ctx, registries, files, since)
     ctx.facts.add(identity(source))
     run_post_analyzers(registries, ctx, findings)
     return finish(command, source.reference, started, findings, registries, ctx)
@@ -548,9 +548,9 @@ def scan_rootfs(
     applier.add(collector.result)
     facts, records = finalize(applier, registries, ctx)
     _add_inventory(ctx, facts)
-    _inventory_gaps(ctx, registries, files, since)
     findings: list[Finding] = []
     for _path, record in records:
-        replay(record, ctx, findings)
+        replay(record, ctx, findings)  # before the gaps: an inventory analyzer's error is among them
+    _inventory_gaps(ctx, registries, files, since)
     run_post_analyzers(registries, ctx, findings)
     return finish(command, str(root), started, findings, registries, ctx)
