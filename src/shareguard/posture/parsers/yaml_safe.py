@@ -174,6 +174,9 @@ def _compose(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node | Non
     every PyYAML); otherwise libyaml's own error is."""
     try:
         return _compose_with(text, origin, budgets)
+    except UnicodeEncodeError as exc:  # a lone surrogate: libyaml encodes the text to UTF-8 first
+        line = text.count("\n", 0, exc.start) + 1
+        raise ParseError("invalid YAML: text is not valid Unicode (a lone surrogate)", path=origin, line=line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
