@@ -42,8 +42,9 @@ def open_layout(store: BlobStore, reference: str, platform: str) -> ImageSource:
     if not isinstance(version, str) or not version.startswith("1."):
         raise InputError(f"unsupported imageLayoutVersion {version!r}", path=store.location)
     index = store.read("index.json", MAX_MANIFEST_BYTES)
+    warnings: list[str] = []
     manifest, digest = resolve_manifest(
-        index, "index.json", lambda d: read_blob(store, d, MAX_MANIFEST_BYTES), platform
+        index, "index.json", lambda d: read_blob(store, d, MAX_MANIFEST_BYTES), platform, warnings
     )
     config_bytes = read_blob(store, manifest.config, MAX_CONFIG_BYTES)
     config = parse_config(config_bytes, f"config {manifest.config.digest}")
@@ -68,4 +69,5 @@ def open_layout(store: BlobStore, reference: str, platform: str) -> ImageSource:
         config_digest=manifest.config.digest,
         config=config,
         layers=layers,
+        warnings=tuple(warnings),
     )

@@ -15,6 +15,7 @@ from shareguard.sources.image.model import Descriptor, ImageConfig
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_INDEX_DEPTH = 4
 DEFAULT_PLATFORM = "linux/amd64"
+_SKIPPED = "malformed index entry skipped: "
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,25 @@ def sniff_media_type(doc: dict[str, Any]) -> str:
     return "unknown"
 
 
-def parse_index(doc: dict[str, Any], what: str) -> list[Descriptor]:
+def parse_index(doc: dict[str, Any], what: str, warnings: list[str] | None = None) -> list[Descriptor]:
+    """The index's descriptors. With `warnings`, a malformed entry is skipped and said there (one bad
+    descriptor must not hide the valid images of a multi-platform index); without, it raises."""
     manifests = doc.get("manifests")
     if not isinstance(manifests, list):
         raise InputError(f"{what}: index without a manifests list")
-    return [_descriptor(m, f"{what} manifests[{i}]") for i, m in enumerate(manifests)]
+    out: list[Descriptor] = []
+    for i, m in enumerate(manifests):
+        try:
+            desc = _descriptor(m, f"{what} manifests[{i}]")
+            if desc.platform is not None:
+                normalise_platform(desc.platform)
+        except InputError as exc:
+            if warnings is None:
+                raise
+            warnings.append(f"{_SKIPPED}{exc.message}")
+            continue
+        out.append(desc)
+    return out
 
 
 def parse_manifest(doc: dict[str, Any], what: str) -> Manifest:
@@ -159,10 +174,12 @@ def resolve_manifest(
     top_what: str,
     fetch: Callable[[Descriptor], bytes],
     platform: str,
+    warnings: list[str] | None = None,
 ) -> tuple[Manifest, str | None]:
     """Follow indexes down to one image manifest; returns it and its digest (None for `top` itself).
 
-    `fetch` returns a descriptor's bytes, already checked against its digest and size.
+    `fetch` returns a descriptor's bytes, already checked against its digest and size. With `warnings`,
+    malformed index entries are skipped and said there; a platform no valid entry matches still raises.
     """
     data, what, digest = top, top_what, None
     for _ in range(MAX_INDEX_DEPTH + 1):
@@ -171,7 +188,16 @@ def resolve_manifest(
         doc = load_json(data, what)
         media_type = sniff_media_type(doc)
         if media_type in mt.INDEX_TYPES:
-            chosen = select_platform(parse_index(doc, what), platform, what)
+            skipped: list[str] = []
+            try:
+                chosen = select_platform(parse_index(doc, what, None if warnings is None else skipped), platform, what)
+            except InputError as exc:
+                if skipped:  # say why the entries that might have matched were not taken
+                    reasons = "; ".join(w.removeprefix(_SKIPPED) for w in skipped[:3])
+                    raise InputError(f"{exc.message}; {len(skipped)} malformed entries skipped: {reasons}") from None
+                raise
+            if warnings is not None:
+                warnings.extend(skipped)
             data, what, digest = fetch(chosen), f"manifest {chosen.digest}", chosen.digest
             continue
         return parse_manifest(doc, what), digest

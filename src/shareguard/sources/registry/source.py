@@ -43,8 +43,9 @@ def _fetch_manifest(client: RegistryClient, desc: Descriptor) -> bytes:
 
 def _load(client: RegistryClient, name: str, platform: str) -> ImageSource:
     top, _, top_digest = client.get_manifest(client.reference.ref, MAX_MANIFEST_BYTES)
+    warnings: list[str] = []  # malformed index entries, skipped
     manifest, digest = resolve_manifest(
-        top, f"manifest {client.reference.ref}", lambda d: _fetch_manifest(client, d), platform
+        top, f"manifest {client.reference.ref}", lambda d: _fetch_manifest(client, d), platform, warnings
     )
     config_desc = manifest.config
     if config_desc.size > MAX_CONFIG_BYTES:
@@ -76,4 +77,5 @@ def _load(client: RegistryClient, name: str, platform: str) -> ImageSource:
         config_digest=config_desc.digest,
         config=config,
         layers=layers,
+        warnings=tuple(warnings),
     )
