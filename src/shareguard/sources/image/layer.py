@@ -69,7 +69,7 @@ class LayerEntry:
 def spool_body(stream: TarStream, size: int, directory: Path) -> Path:
     """Copy the current member's body (`size` bytes) to a new file in `directory`, chunk by chunk.
 
-    The chunks come from the stream's buffer (`TarStream._take`, at most one buffer at a time), so
+    The chunks come from the stream's buffer (`TarStream.read_chunk`, at most one buffer at a time), so
     memory stays at one chunk whatever the member's size; on any failure the file is removed."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="member.", suffix=".tmp", dir=directory)
@@ -78,8 +78,9 @@ def spool_body(stream: TarStream, size: int, directory: Path) -> Path:
         with os.fdopen(fd, "wb") as fh:
             left = size
             while left > 0:
-                chunk = stream._take(min(left, SPOOL_CHUNK))  # within the current member's body
-                stream._body_left -= len(chunk)
+                chunk = stream.read_chunk(min(left, SPOOL_CHUNK))
+                if not chunk:
+                    raise CorruptLayer("member body shorter than its declared size")
                 left -= len(chunk)
                 fh.write(chunk)
     except BaseException:

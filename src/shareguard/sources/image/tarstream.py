@@ -250,6 +250,21 @@ class TarStream:
         self._body_left = 0
         return data
 
+    def read_chunk(self, n: int) -> bytes:
+        """Up to `n` bytes (at most one buffer) of the current member's body; b"" once it is all read.
+        Memory stays at one chunk whatever the member's size (for copying a large body to a file)."""
+        n = min(n, self._body_left, len(self._buf))
+        if n <= 0:
+            return b""
+        data = self._take(n)
+        self._body_left -= n
+        return data
+
+    @property
+    def body_left(self) -> int:
+        """Bytes of the current member's body not read yet."""
+        return self._body_left
+
     def _finish_member(self) -> None:
         self._skip(self._body_left + self._pad)
         self._body_left = self._pad = 0
