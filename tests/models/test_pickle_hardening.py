@@ -121,6 +121,16 @@ def test_item11_stack_budget_drops_the_stack_but_not_the_search(tmp_path: Path) 
         critical(tmp_path, "deep.pkl", data)
 
 
+def test_item11_a_long_memoised_name_is_not_dropped_to_medium(tmp_path: Path) -> None:
+    # os + "path.os.path.os…system" (a getattr chain over 255 bytes): the memo does not keep the
+    # name's text, so the import cannot be resolved: dangerous, as the module alone would make it.
+    chain = "path.os." * 40 + "system"
+    raw = chain.encode()
+    data = b"\x80\x04" + sbu("os") + b"0X" + struct.pack("<I", len(raw)) + raw + b"\x940h\x00h\x01\x93" + sbu("id")
+    evidence = critical(tmp_path, "chain.pkl", data + b"\x85R.")
+    assert "STACK_GLOBAL" in evidence[0]
+
+
 def test_item11_a_memoised_global_past_the_tracked_budget_is_not_a_silent_pass() -> None:
     # The global is judged where it is imported (GLOBAL/STACK_GLOBAL), whatever the memo keeps.
     data = b"\x80\x04" + b"cos\nsystem\n\x94" * 5 + b"h\x04\x8c\x02id\x85R."

@@ -71,7 +71,7 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
             sink.add(
                 "MODEL-001",
                 where,
-                title="Pickle imports a callable built from values the scan stopped tracking (budget); treated as dangerous",
+                title="Pickle imports a callable the scan cannot resolve to a name (built from values it does not track)",
                 evidence=a.detail,
                 offset=a.offset,
                 remediation=_SAFE_LOAD,

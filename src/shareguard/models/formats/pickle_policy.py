@@ -76,7 +76,7 @@ def _spellings(module: str, name: str) -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def default_policy() -> Policy:
     text = resources.files("shareguard.models.formats").joinpath("pickle_policy.yaml").read_text(encoding="utf-8")
-    doc = yaml.safe_load(text)
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # bundled data; libyaml when there
     safe = doc.get("safe", {})
     bad = doc.get("dangerous", {})
     reasons = {str(e["name"]): str(e["reason"]) for e in safe.get("reviewed", [])}

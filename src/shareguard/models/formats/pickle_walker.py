@@ -1017,6 +1017,10 @@ def _op_stack_global(w: PickleWalker) -> None:
     if module is LOST or name is LOST:
         # Tracking ended at a budget: this import may be anything, so it counts as dangerous.
         w._anomaly("unresolved_import", f"{detail} (tracking budget exceeded: {'; '.join(w.res.budgets)})")
+    elif module is MEMO_TEXT or name is MEMO_TEXT:
+        # A memoised string the walk does not keep (over 255 bytes, or not name-like): an import of a
+        # string it cannot read, e.g. a long attribute chain; it counts as dangerous.
+        w._anomaly("unresolved_import", f"{detail} (a memoised string the scan does not keep)")
     else:
         w._anomaly("unresolved_global", detail)
     w._push(Glob(_describe(module), _describe(name), w._op_offset, resolved=False))
