@@ -101,7 +101,12 @@ def test_hostile_paths_are_reported_and_skipped() -> None:
     )
     entries, issues = run(ref(layer), want=("fine/file",))
     paths = {e.path for e in entries}
-    assert paths == {"fine/file", "sl", "abs"}
+    assert paths == {"fine/file", "sl", "abs", "dev/sda", "dev/null", "pipe"}
+    assert {e.path: e.link for e in entries if e.kind == "special"} == {
+        "dev/sda": "block device",
+        "dev/null": "character device",
+        "pipe": "FIFO",
+    }  # never read; reported by the consumer at a wanted path (#14 item 8)
     errors = [p for p, _, is_error in issues if is_error]
     assert "../../etc/passwd" in errors and "/etc/shadow" in errors and "ok/../../escape" in errors and "hl" in errors
     warnings = {p: m for p, m, is_error in issues if not is_error}

@@ -140,6 +140,23 @@ def replay(record: FileRecord, ctx: ScanContext, findings: list[Finding]) -> Non
     ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in record.issues)
 
 
+def over_budget_message(size: int, budget: int, analyzer: str) -> str:
+    """The issue of a wanted file too large for an analyzer (never a silent skip)."""
+    return f"not analysed: {size} bytes is over the {budget}-byte budget of {analyzer}"
+
+
+def analyzer_budget(analyzer: object, path: str) -> int | None:
+    """The analyzer's byte budget for a path it wants (its optional `max_bytes(path)`), None for none."""
+    max_bytes = getattr(analyzer, "max_bytes", None)
+    if not callable(max_bytes):
+        return None
+    try:
+        budget = max_bytes(path)
+    except Exception:  # a budget bug must not lose the file: analyze it, the analyzer bounds its reads
+        return None
+    return budget if isinstance(budget, int) else None
+
+
 _Candidate = tuple[FileAnalyzer, tuple[str, ...] | None, Callable[[str, int], bool] | None]
 """(analyzer, prefixes still to test or None, its `required` or None)."""
 _Candidates = tuple[tuple[_Candidate, ...], tuple[_Candidate, ...]]
@@ -156,7 +173,8 @@ class PathDispatch:
         self.analyzers = analyzers
         self._ctx = ctx
         self._by_last: dict[str, _Candidates] = {}
-        self._last: tuple[str, list[FileAnalyzer]] = ("", [])
+        self._last: tuple[str, int, list[FileAnalyzer], list[tuple[FileAnalyzer, int]]] = ("", -1, [], [])
+        """The last path asked about: (path, size, the analyzers that want it, those it is too large for)."""
         self._tree: tuple[str, bool] = ("\0", False)
 
     def _candidates(self, last: str) -> _Candidates:
@@ -174,14 +192,37 @@ class PathDispatch:
         return found
 
     def wanting(self, path: str, size: int) -> list[FileAnalyzer]:
-        if self._last[0] == path:
-            return self._last[1]
+        """The analyzers that want `path` and whose byte budget (`max_bytes(path)`, optional) `size` fits;
+        those it is too large for are `over_budget`."""
+        last = self._last
+        if last[0] == path and last[1] == size:
+            return last[2]
+        wanting, over = self._wanting(path, size)
+        self._last = (path, size, wanting, over)
+        return wanting
+
+    def over_budget(self, path: str, size: int) -> FileRecord | None:
+        """A wanted file too large for some analyzers that want it: for each, an error issue naming it
+        (its duties, or the matcher's for an inventory analyzer, become incomplete), never a silent skip."""
+        self.wanting(path, size)
+        over = self._last[3]
+        if not over:
+            return None
+        record = FileRecord()
+        for analyzer, budget in over:
+            message = over_budget_message(size, budget, analyzer.name)
+            record.issues.append((path, message, analyzer.name, "error"))
+            record.coverage.append(("could_not_analyse", (analyzer.name, path, message)))
+        return record
+
+    def _wanting(self, path: str, size: int) -> tuple[list[FileAnalyzer], list[tuple[FileAnalyzer, int]]]:
         last = path[-1:]
         candidates = self._by_last.get(last)
         if candidates is None:
             candidates = self._candidates(last)
         everywhere, elsewhere = candidates
         wanting: list[FileAnalyzer] = []
+        over: list[tuple[FileAnalyzer, int]] = []
         if elsewhere:
             # `installed_tree`, once per directory (a layer lists a directory's files together)
             parent = path[: path.rfind("/") + 1]
@@ -191,8 +232,7 @@ class PathDispatch:
             if tree[1]:
                 elsewhere = ()
         if not everywhere and not elsewhere:
-            self._last = (path, wanting)
-            return wanting
+            return wanting, over
         probe: FileEntry | None = None
         for a, prefixes, required in (*everywhere, *elsewhere):
             if prefixes is not None and not path.startswith(prefixes):
@@ -212,9 +252,12 @@ class PathDispatch:
                 except Exception:
                     wanted = True
             if wanted:
-                wanting.append(a)
-        self._last = (path, wanting)
-        return wanting
+                budget = analyzer_budget(a, path)
+                if budget is not None and size > budget:
+                    over.append((a, budget))
+                else:
+                    wanting.append(a)
+        return wanting, over
 
     def linking(self, path: str, size: int) -> list[FileAnalyzer]:
         """The analyzers that want `path` and analyze a link there under the link's path (`links = True`)."""
@@ -284,8 +327,13 @@ class PathDispatch:
 
     def not_read(self, path: str, size: int, reason: str) -> FileRecord | None:
         """A wanted file the source could not read (over the member budget, unreadable): each analyzer
-        that wanted it could not analyse it, so its duties are incomplete (the source warned already)."""
+        that wanted it could not analyse it, an error naming it, so its duties (an inventory analyzer's:
+        the matcher's) are incomplete."""
         analyzers = self.wanting(path, size)
         if not analyzers:
             return None
-        return FileRecord(coverage=[("could_not_analyse", (a.name, path, reason)) for a in analyzers])
+        message = f"not analysed: {reason}"
+        return FileRecord(
+            coverage=[("could_not_analyse", (a.name, path, message)) for a in analyzers],
+            issues=[(path, message, a.name, "error") for a in analyzers],
+        )

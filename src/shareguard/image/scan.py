@@ -41,7 +41,7 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
+from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, SPECIAL, WHITEOUT, LayerError, stream_layer
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -171,6 +171,8 @@ class LayerCollector:
             if isinstance(content, Path):
                 content.unlink(missing_ok=True)
             return
+        # Too large for some analyzer that wants it (its `max_bytes`): an error naming it, never a silent skip.
+        self._keep(path, files.over_budget(path, size))
         if content is None:
             self._keep(path, files.not_read(path, size, "not read (over the member budget or unreadable)"))
             return
@@ -195,6 +197,27 @@ class LayerCollector:
         if (follows or len(content) <= MAX_KEPT_FILE_ONLY) and self._kept_bytes + len(content) <= MAX_KEPT_BYTES:
             self._kept[path] = content
             self._kept_bytes += len(content)
+
+    def special(self, path: str, what: str, *, replaces: bool = False) -> None:
+        """A FIFO, device or socket: never read. At a path some analyzer wants, an error naming each (its
+        duties, or the matcher's, incomplete): a FIFO where the dpkg status should be is no silent pass.
+        `replaces`: in a layer it replaces (with its facts) a lower layer's file at that path."""
+        if replaces:
+            self.result.paths.append(path)
+        files = self._files
+        if files is None:
+            return
+        analyzers = files.wanting(path, 0)
+        if not analyzers:
+            return
+        message = f"not analysed: a {what}, not a regular file"
+        self._keep(
+            path,
+            FileRecord(
+                coverage=[("could_not_analyse", (a.name, path, message)) for a in analyzers],
+                issues=[(path, message, a.name, "error") for a in analyzers],
+            ),
+        )
 
     def symlink(self, path: str, target: str) -> None:
         self.result.paths.append(path)
@@ -289,6 +312,8 @@ def _stream_into(
             result.whiteouts.append(entry.path)
         elif kind == OPAQUE:
             result.opaque.append(entry.path)
+        elif kind == SPECIAL:
+            collector.special(entry.path, entry.link, replaces=True)
 
 
 def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -> None:

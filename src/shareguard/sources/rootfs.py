@@ -55,6 +55,9 @@ class RootfsSink(Protocol):
 
     def symlink(self, path: str, target: str) -> None: ...
 
+    def special(self, path: str, what: str) -> None:
+        """A FIFO, device or socket: never opened (the sink reports it to the analyzers that want its path)."""
+
     def issue(self, path: str, message: str, is_error: bool) -> None: ...
 
 
@@ -117,6 +120,16 @@ def _copy(fd: int, limit: int, directory: Path) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return Path(name)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
 
 
 def walk_rootfs(
@@ -198,5 +211,7 @@ def walk_rootfs(
                 sink.file(rel, size, content)
                 if on_file is not None:
                     on_file()
+            else:
+                sink.special(rel, _special_kind(mode))
         stack.extend(reversed(subdirs))
     return count

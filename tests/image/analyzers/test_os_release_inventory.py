@@ -53,7 +53,8 @@ def test_quoting_and_comments() -> None:
 def test_ubuntu_and_required_paths() -> None:
     a = OSReleaseAnalyzer()
     assert a.required("etc/os-release", 400) and a.required("usr/lib/os-release", 400)
-    assert not a.required("etc/os-release.bak", 400) and not a.required("etc/os-release", 10**9)
+    assert not a.required("etc/os-release.bak", 400) and a.required("etc/os-release", 10**9)
+    assert a.max_bytes("etc/os-release") == 64 * 1024  # over it: reported, not read (#14 item 8)
     [info] = run_analyzer(a, "usr/lib/os-release", UBUNTU_2204, None)
     assert isinstance(info, OSInfo)
     assert (info.id, info.version_id, info.version_codename) == ("ubuntu", "22.04", "jammy")

@@ -109,7 +109,7 @@ def test_required_paths() -> None:
         "usr/lib/python3/dist-packages/yaml/__init__.py",
     ]
     assert all(a.required(p, 1000) for p in yes) and not any(a.required(p, 1000) for p in no)
-    assert not a.required(yes[0], 10**9)
+    assert a.required(yes[0], 10**9) and a.max_bytes(yes[0]) == 16 * 1024 * 1024  # over it: reported (#14)
 
 
 def test_pip_and_conda_installer_recorded() -> None:

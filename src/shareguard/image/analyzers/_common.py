@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 
 from shareguard.core.context import ScanContext
+from shareguard.core.dispatch import over_budget_message
 from shareguard.core.entry import FileEntry
-from shareguard.core.errors import ParseError
+from shareguard.core.errors import BudgetExceeded, ParseError
 from shareguard.core.facts import Fact
 
 MIB = 1024 * 1024
@@ -33,6 +34,9 @@ class InventoryFiles:
     - `links = True`: on image layers and root filesystems, a symlink or hard link to a wanted file of
       the same layer is analyzed under the link's path (Debian's `etc/os-release -> ../usr/lib/os-release`).
     - `claims(entry)` is `required(path, size)`: the path decides, content is never sniffed.
+    - `max_bytes(path)`: the byte budget for a path `required` admits (whatever its size). A file over it
+      is not read: the dispatcher (image layers, root filesystems) or `claims` (a workspace) reports it as
+      an error naming the analyzer, so the matcher's duties are incomplete, never a silent pass.
 
     `analyze(entry, ctx)` must be deterministic, touch nothing but the entry, and never execute content.
     """
@@ -47,15 +51,24 @@ class InventoryFiles:
     def required(self, path: str, size: int) -> bool:
         raise NotImplementedError
 
+    def max_bytes(self, path: str) -> int | None:
+        """The byte budget for `path` (None: no budget of its own)."""
+        return None
+
     def claims(self, entry: FileEntry) -> bool:
-        return self.required(entry.rel_path, entry.size)
+        if not self.required(entry.rel_path, entry.size):
+            return False
+        budget = self.max_bytes(entry.rel_path)
+        if budget is not None and entry.size > budget:
+            raise BudgetExceeded(over_budget_message(entry.size, budget, self.name), path=entry.rel_path)
+        return True
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         raise NotImplementedError
 
 
 def body(entry: FileEntry) -> bytes:
-    """The whole body of a claimed entry (`required` bounded its size already)."""
+    """The whole body of a claimed entry (its size is within the analyzer's `max_bytes` already)."""
     return entry.read(entry.size)
 
 

@@ -77,7 +77,10 @@ class ApkAnalyzer(InventoryFiles):
     path_hint = PathHint.ending(INSTALLED, installed=True)
 
     def required(self, path: str, size: int) -> bool:
-        return path == INSTALLED and size <= _MAX
+        return path == INSTALLED
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

@@ -30,11 +30,14 @@ class AptSourcesAnalyzer(InventoryFiles):
     path_hint = PathHint(prefixes=("etc/apt/",), installed=True)
 
     def required(self, path: str, size: int) -> bool:
-        if path[:1] != "e" or not path.startswith("etc/apt/sources.list") or size > _MAX:
+        if path[:1] != "e" or not path.startswith("etc/apt/sources.list"):
             return False
         return path == "etc/apt/sources.list" or (
             path.startswith(_DIR) and path.endswith((".list", ".sources")) and "/" not in path[len(_DIR) :]
         )
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

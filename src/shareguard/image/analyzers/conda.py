@@ -129,9 +129,11 @@ class CondaAnalyzer(InventoryFiles):
             path[-1:] == "n"
             and path.endswith(".json")
             and "conda-meta/" in path
-            and size <= _MAX
             and basename(parent(path)) == "conda-meta"
         )
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

@@ -92,12 +92,15 @@ class DpkgAnalyzer(InventoryFiles):
         if path[:1] != "v" or not path.startswith("var/lib/dpkg/"):  # cheapest tests first
             return False
         if path == STATUS:
-            return size <= _MAX_STATUS
+            return True
         if path.startswith(INFO):
-            return path.endswith(".list") and size <= _MAX_LIST
+            return path.endswith(".list")
         if path.startswith(STATUS_D):
-            return not path.endswith(".md5sums") and "/" not in path[len(STATUS_D) :] and size <= _MAX_LIST
+            return not path.endswith(".md5sums") and "/" not in path[len(STATUS_D) :]
         return False
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX_STATUS if path == STATUS else _MAX_LIST
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

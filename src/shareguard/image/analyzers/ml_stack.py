@@ -214,18 +214,22 @@ class MLStackAnalyzer(InventoryFiles):
         if path[-1:] not in _LAST_CHARS or not path.endswith(_WANTED_ENDINGS):
             return False
         if path.endswith(".h"):
-            if size > _MAX_HEADER:
-                return False
             base = basename(path)
             if base == "cuda.h":
                 return path.endswith("include/cuda.h") and not any(b in path for b in _BUNDLED_COPIES)
             return base == "nccl.h" or base.startswith("cudnn_version")
         if path.endswith(".py"):
-            return size <= _MAX_PY
+            return True
         if path.endswith(("/version.json", "/version.txt")):
-            # any toolkit root (the finalizer keeps those outside usr/local/cuda* only beside bin/nvcc)
+            # any toolkit root (the finalizer keeps those outside usr/local/cuda* only beside bin/nvcc); a
+            # `version.json` of this size is not a toolkit's: the size filters, it is no budget
             return size <= _MAX_VERSION_FILE and not any(b in path for b in _BUNDLED_COPIES)
         return False
+
+    def max_bytes(self, path: str) -> int | None:
+        if path.endswith(".h"):
+            return _MAX_HEADER
+        return _MAX_PY if path.endswith(".py") else None
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

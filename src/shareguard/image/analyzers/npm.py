@@ -49,13 +49,10 @@ class NpmAnalyzer(InventoryFiles):
 
     def required(self, path: str, size: int) -> bool:
         # `path[-1]` is a cached one-character string: the cheapest first test for a suffix.
-        return (
-            path[-1:] == "n"
-            and path.endswith("/package.json")
-            and _MARK in path
-            and size <= _MAX
-            and is_package_manifest(path)
-        )
+        return path[-1:] == "n" and path.endswith("/package.json") and _MARK in path and is_package_manifest(path)
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

@@ -42,7 +42,10 @@ class OSReleaseAnalyzer(InventoryFiles):
     path_hint = PathHint.ending(*_ALL, installed=True)
 
     def required(self, path: str, size: int) -> bool:
-        return path in _ALL and size <= _MAX
+        return path in _ALL
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

@@ -108,14 +108,15 @@ class PythonAnalyzer(InventoryFiles):
         if path[-1:] not in _LAST_CHARS or not path.endswith(_SUFFIXES):
             return False
         if path.endswith("/INSTALLER"):
-            return path.endswith(".dist-info/INSTALLER") and size <= _MAX_INSTALLER
-        if size > _MAX:
-            return False
+            return path.endswith(".dist-info/INSTALLER")
         if path.endswith("/METADATA"):
             return path.endswith(".dist-info/METADATA")
         if path.endswith("/PKG-INFO"):
             return path.endswith((".egg-info/PKG-INFO", "/EGG-INFO/PKG-INFO"))
         return True  # `name-version.egg-info` as a single file
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX_INSTALLER if path.endswith("/INSTALLER") else _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

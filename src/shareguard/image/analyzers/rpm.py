@@ -131,7 +131,10 @@ class RpmAnalyzer(InventoryFiles):
     path_hint = PathHint.ending(*DB_PATHS, installed=True)
 
     def required(self, path: str, size: int) -> bool:
-        return path in DB_PATHS and size <= _MAX
+        return path in DB_PATHS
+
+    def max_bytes(self, path: str) -> int | None:
+        return _MAX
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> list[Fact]:
         path, content, layer = entry.rel_path, body(entry), entry.layer

@@ -37,6 +37,8 @@ from shareguard.sources.image.tarstream import (
 )
 
 FILE, DIR, LINK, HLINK, WHITEOUT, OPAQUE = "file", "dir", "symlink", "hardlink", "whiteout", "opaque"
+SPECIAL = "special"
+"""A FIFO or device: never read; `LayerEntry.link` says which (the consumer reports it at a wanted path)."""
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 MAX_RATIO = 1100
@@ -216,7 +218,8 @@ def _members(
             yield LayerEntry(path, HLINK, 0, link_target)
         elif t in (CHARDEV, BLOCKDEV):
             on_issue(path, "device file skipped", False)
+            yield LayerEntry(path, SPECIAL, 0, "character device" if t == CHARDEV else "block device")
         elif t == FIFO:
-            continue
+            yield LayerEntry(path, SPECIAL, 0, "FIFO")
         else:
             on_issue(path, f"unsupported tar entry type {t!r} skipped", False)
