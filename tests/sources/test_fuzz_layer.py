@@ -29,7 +29,7 @@ from shareguard.sources.image.layer import (
 from shareguard.sources.image.model import LayerRef
 from shareguard.sources.image.tarstream import CorruptLayer, TarStream
 
-FUZZ = settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _tar(fmt: int) -> bytes:
