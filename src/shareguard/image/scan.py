@@ -41,7 +41,7 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, SPECIAL, WHITEOUT, LayerError, stream_layer
+from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -300,6 +300,7 @@ def _stream_into(
         ring=ring,
         spool_dir=spool_dir(ctx.settings.cache_dir),
         spool_over=SPOOL_BYTES,
+        on_special=lambda path, what: collector.special(path, what, replaces=True),
     ):
         kind = entry.kind
         if kind == FILE:
@@ -312,8 +313,6 @@ def _stream_into(
             result.whiteouts.append(entry.path)
         elif kind == OPAQUE:
             result.opaque.append(entry.path)
-        elif kind == SPECIAL:
-            collector.special(entry.path, entry.link, replaces=True)
 
 
 def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -> None:

@@ -37,8 +37,6 @@ from shareguard.sources.image.tarstream import (
 )
 
 FILE, DIR, LINK, HLINK, WHITEOUT, OPAQUE = "file", "dir", "symlink", "hardlink", "whiteout", "opaque"
-SPECIAL = "special"
-"""A FIFO or device: never read; `LayerEntry.link` says which (the consumer reports it at a wanted path)."""
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 MAX_RATIO = 1100
@@ -50,6 +48,8 @@ SPOOL_OVER = 8 * 1024 * 1024
 
 IssueSink = Callable[[str, str, bool], None]
 """(path, message, is_error)."""
+SpecialSink = Callable[[str, str], None]
+"""(path, what): a FIFO or device, never read (the consumer reports it at a path an analyzer wants)."""
 
 
 class LayerError(Exception):
@@ -130,9 +130,11 @@ def stream_layer(
     ring: list[bytearray | None] | None = None,
     spool_dir: Path | None = None,
     spool_over: int = SPOOL_OVER,
+    on_special: SpecialSink | None = None,
 ) -> Iterator[LayerEntry]:
     """`ring`: decompression buffers the caller keeps across the layers it streams one after another;
-    `spool_dir`: where wanted bodies over `spool_over` bytes are spooled (None: always in memory)."""
+    `spool_dir`: where wanted bodies over `spool_over` bytes are spooled (None: always in memory);
+    `on_special`: told of FIFOs and devices (never read)."""
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
@@ -151,7 +153,7 @@ def stream_layer(
                 limit = max(limit, MAX_RATIO * layer.size)
             stream = TarStream(source, max_bytes=limit)
             spool = (spool_dir, spool_over) if spool_dir is not None else None
-            yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool)
+            yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool, on_special)
             stream.drain()
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
@@ -166,6 +168,7 @@ def _members(
     max_members: int,
     on_issue: IssueSink,
     spool: tuple[Path, int] | None = None,
+    on_special: SpecialSink | None = None,
 ) -> Iterator[LayerEntry]:
     count = 0
     for member in stream:
@@ -218,8 +221,10 @@ def _members(
             yield LayerEntry(path, HLINK, 0, link_target)
         elif t in (CHARDEV, BLOCKDEV):
             on_issue(path, "device file skipped", False)
-            yield LayerEntry(path, SPECIAL, 0, "character device" if t == CHARDEV else "block device")
+            if on_special is not None:
+                on_special(path, "character device" if t == CHARDEV else "block device")
         elif t == FIFO:
-            yield LayerEntry(path, SPECIAL, 0, "FIFO")
+            if on_special is not None:
+                on_special(path, "FIFO")
         else:
             on_issue(path, f"unsupported tar entry type {t!r} skipped", False)
