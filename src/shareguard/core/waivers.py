@@ -91,6 +91,33 @@ def find_waiver_file(root: Path | None, explicit: Path | None) -> Path | None:
     return None
 
 
+MAX_WAIVER_DEPTH = 64
+"""A waiver file is a flat list of small mappings; nothing real nests flow collections this deep."""
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of `[`/`{` outside quotes and comments: one linear pass."""
+    depth = deepest = 0
+    quote = ""
+    comment = False
+    for ch in text:
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def load_waivers(path: Path) -> list[Waiver]:
     origin = str(path)
     try:
@@ -100,6 +127,9 @@ def load_waivers(path: Path) -> list[Waiver]:
         raise WaiverError("waiver file over 4 MiB", path=origin) from None
     except ShareguardError as exc:
         raise WaiverError(exc.message, path=origin) from None
+    if _flow_depth(text) > MAX_WAIVER_DEPTH:
+        # PyYAML's pure-Python scanner is quadratic in flow nesting: refuse before it starts.
+        raise WaiverError(f"YAML nested deeper than {MAX_WAIVER_DEPTH} levels", path=origin)
     try:
         doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
