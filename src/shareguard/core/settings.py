@@ -23,6 +23,10 @@ class Budgets:
     max_archive_members: int = 100_000
     max_decompressed_bytes: int = 4 * 1024 * 1024 * 1024
     max_member_bytes: int = 512 * 1024 * 1024
+    max_layer_inflated_bytes: int = 32 * 1024 * 1024 * 1024
+    """Decompressed bytes read from one image layer (the largest layers of real DL images: ~8-12 GB)."""
+    max_image_inflated_bytes: int = 128 * 1024 * 1024 * 1024
+    """Decompressed bytes read from all the layers of one image (real DL images: ~20-30 GB unpacked)."""
     max_files: int = 5_000_000
 
 

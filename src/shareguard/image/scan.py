@@ -41,7 +41,16 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import FILE, HLINK, LINK, OPAQUE, WHITEOUT, LayerError, stream_layer
+from shareguard.sources.image.layer import (
+    FILE,
+    HLINK,
+    LINK,
+    OPAQUE,
+    WHITEOUT,
+    InflateBudget,
+    LayerError,
+    stream_layer,
+)
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -267,11 +276,13 @@ def read_layer(
     ring: list[bytearray | None] | None = None,
     files: PathDispatch | None = None,
     pool: ThreadPoolExecutor | None = None,
+    image_budget: InflateBudget | None = None,
 ) -> LayerResult[Item]:
-    """Stream one layer once; raises LayerError when it cannot be read as a whole."""
+    """Stream one layer once; raises LayerError when it cannot be read as a whole (also past the inflated-bytes
+    budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read)."""
     collector = LayerCollector(layer.diff_id, files, pool)
     try:
-        _stream_into(layer, collector, ctx, parallel=parallel, ring=ring)
+        _stream_into(layer, collector, ctx, parallel=parallel, ring=ring, image_budget=image_budget)
     except BaseException:
         collector.abandon()
         raise
@@ -286,6 +297,7 @@ def _stream_into(
     *,
     parallel: bool,
     ring: list[bytearray | None] | None,
+    image_budget: InflateBudget | None = None,
 ) -> None:
     budgets = ctx.settings.budgets
     result = collector.result
@@ -301,6 +313,8 @@ def _stream_into(
         spool_dir=spool_dir(ctx.settings.cache_dir),
         spool_over=SPOOL_BYTES,
         on_special=lambda path, what: collector.special(path, what, replaces=True),
+        max_layer_bytes=budgets.max_layer_inflated_bytes,
+        image_budget=image_budget,
     ):
         kind = entry.kind
         if kind == FILE:
@@ -343,6 +357,8 @@ def apply_layers(
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
     writes: list[tuple[LayerRef, Future[None]]] = []
     ring: list[bytearray | None] = []  # decompression buffers reused by every layer of this image
+    limit = ctx.settings.budgets.max_image_inflated_bytes
+    inflate = InflateBudget(limit, limit)  # what the layers read from a cache cost no inflation
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-analyzers") as pool,
@@ -359,6 +375,7 @@ def apply_layers(
                         ring=ring,
                         files=dispatch,
                         pool=pool if files else None,
+                        image_budget=inflate,
                     )
                 except LayerError as exc:
                     ctx.error(layer.name, f"layer not scanned: {exc}")

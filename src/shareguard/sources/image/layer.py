@@ -40,7 +40,9 @@ FILE, DIR, LINK, HLINK, WHITEOUT, OPAQUE = "file", "dir", "symlink", "hardlink",
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 MAX_RATIO = 1100
-"""gzip cannot expand more than ~1032:1; past this a layer is a decompression bomb."""
+"""Past max(`max_decompressed_bytes`, this × the blob size) a compressed layer is a decompression bomb.
+gzip cannot expand more than ~1032:1, so this catches zstd bombs (zstd reaches far higher ratios), never
+gzip ones: every layer is also bounded by the inflated-bytes budgets of its layer and its image."""
 
 SPOOL_CHUNK = 1 << 20
 SPOOL_OVER = 8 * 1024 * 1024
@@ -54,6 +56,15 @@ SpecialSink = Callable[[str, str], None]
 
 class LayerError(Exception):
     """The layer as a whole cannot be read (corrupt, truncated, digest mismatch, unsupported)."""
+
+
+@dataclass(slots=True)
+class InflateBudget:
+    """Decompressed bytes left to the layers of one image still to be read (shared across its layers):
+    however each layer inflates, an image costs at most `left` bytes of inflation (CPU time)."""
+
+    left: int
+    total: int
 
 
 @dataclass(slots=True)
@@ -131,10 +142,13 @@ def stream_layer(
     spool_dir: Path | None = None,
     spool_over: int = SPOOL_OVER,
     on_special: SpecialSink | None = None,
+    max_layer_bytes: int | None = None,
+    image_budget: InflateBudget | None = None,
 ) -> Iterator[LayerEntry]:
     """`ring`: decompression buffers the caller keeps across the layers it streams one after another;
     `spool_dir`: where wanted bodies over `spool_over` bytes are spooled (None: always in memory);
-    `on_special`: told of FIFOs and devices (never read)."""
+    `on_special`: told of FIFOs and devices (never read); `max_layer_bytes`: decompressed bytes this layer
+    may inflate to; `image_budget`: what is left of its image's, charged with what this layer read."""
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
@@ -148,17 +162,44 @@ def stream_layer(
             source: Any = reader
             if layer.verify_uncompressed:
                 source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
-            limit = max_decompressed_bytes
-            if kind != "tar" and layer.size:
-                limit = max(limit, MAX_RATIO * layer.size)
-            stream = TarStream(source, max_bytes=limit)
+            limit, over = _inflate_limit(kind, layer, max_decompressed_bytes, max_layer_bytes, image_budget)
+            stream = TarStream(source, max_bytes=limit, over=over)
             spool = (spool_dir, spool_over) if spool_dir is not None else None
-            yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool, on_special)
-            stream.drain()
+            try:
+                yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool, on_special)
+                stream.drain()
+            finally:
+                if image_budget is not None:
+                    image_budget.left -= stream.bytes_read
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
     except OSError as exc:
         raise LayerError(f"cannot read layer: {exc.strerror or exc}") from None
+
+
+def _inflate_limit(
+    kind: str,
+    layer: LayerRef,
+    max_decompressed_bytes: int,
+    max_layer_bytes: int | None,
+    image_budget: InflateBudget | None,
+) -> tuple[int | None, str | None]:
+    """The decompressed bytes a layer may read, and the error past them."""
+    limits: list[tuple[int, str | None]] = []
+    if kind != "tar":
+        ratio = max(max_decompressed_bytes, MAX_RATIO * layer.size) if layer.size else max_decompressed_bytes
+        limits.append((ratio, None))  # TarStream's own message: a decompression bomb
+    elif max_layer_bytes is None and image_budget is None:
+        limits.append((max_decompressed_bytes, None))
+    if max_layer_bytes is not None:
+        limits.append((max_layer_bytes, f"inflated past {max_layer_bytes} bytes (the per-layer budget)"))
+    if image_budget is not None:
+        if image_budget.left <= 0:
+            raise CorruptLayer(f"the image inflated past {image_budget.total} bytes (the per-image budget); not read")
+        limits.append((image_budget.left, f"the image inflated past {image_budget.total} bytes (the per-image budget)"))
+    if not limits:
+        return None, None
+    return min(limits, key=lambda item: item[0])
 
 
 def _members(

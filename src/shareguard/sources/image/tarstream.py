@@ -146,7 +146,9 @@ def _parse_pax(data: bytes) -> dict[str, str]:
 class TarStream:
     """Iterate members; `read_body()` returns the current member's content (only before the next one)."""
 
-    def __init__(self, reader: Readable, chunk: int = 1 << 20, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, reader: Readable, chunk: int = 1 << 20, max_bytes: int | None = None, over: str | None = None
+    ) -> None:
         self._reader = reader
         self._buf = bytearray(chunk)
         self._view = memoryview(self._buf)
@@ -158,6 +160,8 @@ class TarStream:
         self.bytes_read = 0
         """Decompressed bytes pulled from the reader so far."""
         self.max_bytes = max_bytes
+        self._over = over
+        """The error past `max_bytes` (default: a decompression bomb)."""
         skip = getattr(reader, "skip", None)
         self._skipper: Callable[[int], int] | None = skip if callable(skip) else None
 
@@ -170,7 +174,7 @@ class TarStream:
     def _count(self, n: int) -> None:
         self.bytes_read += n
         if self.max_bytes is not None and self.bytes_read > self.max_bytes:
-            raise CorruptLayer(f"decompressed over {self.max_bytes} bytes: a decompression bomb")
+            raise CorruptLayer(self._over or f"decompressed over {self.max_bytes} bytes: a decompression bomb")
 
     def _fill(self, n: int) -> bool:
         """Make `n` bytes available from `_pos`; False at a clean EOF before any byte was added."""
