@@ -14,7 +14,9 @@ matcher is one).
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
+import tempfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +61,8 @@ MAX_KEPT_FILE_ONLY = 1024 * 1024
 MAX_IN_FLIGHT_BYTES = 96 * 1024 * 1024
 """Content handed to the file-analyzer thread and not yet analyzed; past this the walk waits."""
 MAX_LINK_HOPS = 40
+MAX_DEFERRED_BYTES = 64 * 1024 * 1024
+"""Last copies of paths a layer repeats, held in memory until the layer ends; past this, spooled to files."""
 _ANALYZER_ERRORS = (ShareguardError, OSError, RecursionError, MemoryError, UnicodeError, ValueError, LookupError)
 
 
@@ -98,6 +102,11 @@ class LayerCollector:
     The caller reports each entry in stream order. Links to files of the same layer are analyzed under
     the link's path by the analyzers that say `links = True` (the inventory: Debian's
     `etc/os-release -> ../usr/lib/os-release`); the others do not follow links, as in a workspace.
+
+    A wanted path the layer writes again (tar: a later entry replaces an earlier one) is analyzed as the
+    layer's final state only: from its second copy on, only the latest body is kept (in memory up to
+    `MAX_DEFERRED_BYTES` in all, else spooled), and it is analyzed when the layer ends (`settle`), in place
+    of what the first copy gave. Thirty copies of a 70 MB dpkg status cost two parses, not thirty.
     """
 
     def __init__(
@@ -105,8 +114,16 @@ class LayerCollector:
         diff_id: str | None,
         files: PathDispatch | None = None,
         pool: ThreadPoolExecutor | None = None,
+        spool: Path | None = None,
     ) -> None:
         self.result: LayerResult[Item] = LayerResult(diff_id)
+        self._spool = spool
+        """Where the last copies of repeated paths go past `MAX_DEFERRED_BYTES` (None: kept in memory)."""
+        self._seen: set[str] = set()
+        """Wanted paths this layer wrote already."""
+        self._last_copy: dict[str, tuple[int, bytes | Path | None]] = {}
+        """Repeated paths: (size, body) of their latest copy, analyzed when the layer ends."""
+        self._last_bytes = 0
         self._files = files
         self._pool = pool
         """Analyzers run here when given: their CPU overlaps the walk's waits for the inflater."""
@@ -159,10 +176,30 @@ class LayerCollector:
         self._running_bytes -= weight
         self._keep_all(future.result())
 
-    def settle(self) -> None:
-        """Wait for the analyzers still running on this layer's files and keep their records."""
+    def _wait(self) -> None:
         while self._running:
             self._settle_one()
+
+    def settle(self) -> None:
+        """The layer has ended: analyze the last copy of each repeated path in place of its first copy's
+        records, wait for the analyzers still running on this layer's files and keep their records."""
+        self._wait()
+        if not self._last_copy:
+            return
+        copies, self._last_copy, self._last_bytes = self._last_copy, {}, 0
+        for path in copies:
+            self.result.facts.pop(path, None)  # what an earlier copy gave: no longer in the layer
+        items = list(copies.items())
+        try:
+            while items:
+                path, (size, content) = items.pop(0)
+                self._analyze(path, size, content)
+        except BaseException:
+            for _path, (_size, content) in items:
+                if isinstance(content, Path):
+                    content.unlink(missing_ok=True)
+            raise
+        self._wait()
 
     def abandon(self) -> None:
         """The layer could not be read: wait for (and drop) what is still running."""
@@ -170,6 +207,27 @@ class LayerCollector:
             _, future = self._running.popleft()
             future.cancel() or future.exception()
         self._running_bytes = 0
+        for path in list(self._last_copy):
+            self._drop_copy(path)
+
+    def _drop_copy(self, path: str) -> None:
+        old = self._last_copy.pop(path, None)
+        if old is None:
+            return
+        if isinstance(old[1], Path):
+            old[1].unlink(missing_ok=True)
+        elif old[1] is not None:
+            self._last_bytes -= len(old[1])
+
+    def _defer(self, path: str, size: int, content: bytes | Path | None) -> None:
+        """A wanted path written again: keep only this copy's body (it replaces the earlier ones) for `settle`."""
+        self._drop_copy(path)
+        if isinstance(content, bytes):
+            if self._spool is not None and self._last_bytes + len(content) > MAX_DEFERRED_BYTES:
+                content = _spool_bytes(content, self._spool)
+            else:
+                self._last_bytes += len(content)
+        self._last_copy[path] = (size, content)
 
     def file(self, path: str, size: int, content: bytes | Path | None) -> None:
         """A regular file; `content` is its body, a spooled copy (a `Path` this collector deletes) or None
@@ -180,8 +238,21 @@ class LayerCollector:
             if isinstance(content, Path):
                 content.unlink(missing_ok=True)
             return
+        if path in self._seen:
+            self._defer(path, size, content)
+            return
+        over = files.over_budget(path, size)
+        if over is not None or path in self._pending or files.wanting(path, size):
+            self._seen.add(path)
+        self._analyze(path, size, content, over)
+
+    def _analyze(self, path: str, size: int, content: bytes | Path | None, over: FileRecord | None = None) -> None:
+        files = self._files
+        assert files is not None
+        if over is None:
+            over = files.over_budget(path, size)
         # Too large for some analyzer that wants it (its `max_bytes`): an error naming it, never a silent skip.
-        self._keep(path, files.over_budget(path, size))
+        self._keep(path, over)
         if content is None:
             self._keep(path, files.not_read(path, size, "not read (over the member budget or unreadable)"))
             return
@@ -268,6 +339,19 @@ class LayerCollector:
             self._submit([(path, linking)], kept, len(kept), len(kept))
 
 
+def _spool_bytes(data: bytes, directory: Path) -> Path:
+    """`data` in a new temporary file in `directory` (the consumer deletes it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="member.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
 def read_layer(
     layer: LayerRef,
     ctx: ScanContext,
@@ -280,7 +364,7 @@ def read_layer(
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole (also past the inflated-bytes
     budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read)."""
-    collector = LayerCollector(layer.diff_id, files, pool)
+    collector = LayerCollector(layer.diff_id, files, pool, spool_dir(ctx.settings.cache_dir))
     try:
         _stream_into(layer, collector, ctx, parallel=parallel, ring=ring, image_budget=image_budget)
     except BaseException:
@@ -584,6 +668,7 @@ def scan_rootfs(
         spool_dir=spool_dir(ctx.settings.cache_dir),
         spool_over=SPOOL_BYTES,
     )
+    collector.settle()
     _replay(ctx, str(root), collector.result.issues)
     applier: Applier[Item] = Applier()
     applier.add(collector.result)
