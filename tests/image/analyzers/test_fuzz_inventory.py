@@ -7,11 +7,9 @@ string version and ecosystem, the file's path, the layer given)."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import struct
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from inventory_harness import run_analyzer
@@ -259,14 +257,8 @@ def _non_utf8_sqlite_master() -> bytes:
     return bytes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="crash found by this fuzz target, not fixed yet: rpm.py `_open_blob_rows` lets sqlite3's "
-    "UnicodeDecodeError (non-UTF-8 text in sqlite_master) escape instead of a ParseError; when fixed, "
-    "remove this mark and the suppression in test_rpmdb_file_mutated",
-)
 def test_rpmdb_with_non_utf8_text_in_sqlite_master() -> None:
+    """Found by this fuzz target: sqlite3's UnicodeDecodeError escaped instead of a ParseError."""
     _run("var/lib/rpm/rpmdb.sqlite", _non_utf8_sqlite_master())
 
 
@@ -276,6 +268,4 @@ def test_rpmdb_file_mutated(edits: list[tuple[int, int]]) -> None:
     data = bytearray(DB)
     for pos, xor in edits:
         data[pos] ^= xor
-    # The one known crash (pinned by the strict xfail above) is tolerated here until it is fixed.
-    with contextlib.suppress(UnicodeDecodeError):
-        _run("var/lib/rpm/rpmdb.sqlite", bytes(data))
+    _run("var/lib/rpm/rpmdb.sqlite", bytes(data))

@@ -78,7 +78,7 @@ def _open_blob_rows(path: str, content: bytes) -> list[bytes]:
         if kind is None or kind[0] != "table":
             raise ParseError("sqlite rpmdb has no Packages table", path=path)
         rows = con.execute("SELECT blob FROM Packages").fetchall()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged schema text is not UTF-8
         raise ParseError(f"unreadable sqlite rpmdb: {exc}", path=path) from None
     finally:
         con.close()
