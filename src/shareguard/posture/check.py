@@ -46,13 +46,6 @@ def parse_selector(text: str) -> Selector:
     return kind, pairs  # type: ignore[return-value]
 
 
-def selects(selector: Selector, res: PostureResource) -> bool:
-    kind, pairs = selector
-    if kind != "*" and kind != res.type:
-        return False
-    return all(str(res.attributes.get(k)) == v for k, v in pairs)
-
-
 def resource_key(res: PostureResource) -> str:
     """The key a resource is counted under in the coverage (as `engine.resource_key` keys findings)."""
     return f"{res.file}#{res.name}" if res.name and res.name != res.file else res.file
@@ -80,6 +73,9 @@ class PostureAnalyzer:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _plans_for: int = field(default=-1, init=False, repr=False, compare=False)
+    _rule_plans: dict[tuple[str, str], list[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def claims(self, entry: FileEntry) -> bool:
         return self.claim(entry)
@@ -123,11 +119,33 @@ class PostureAnalyzer:
                         records.append(Gap(meta.control_ids, where, f"{out.rule_id} unresolved: {out.reason}"))
                     else:
                         findings.append(to_finding(out, res, rules, self.name, shared))
-                for meta, selectors in by_family.get(family, ()):
-                    if meta.id not in unresolved and any(selects(sel, res) for sel in selectors):
+                attrs = res.attributes
+                for meta, alternatives in self._rules_for(family, res.type, by_family):
+                    if meta.id in unresolved:
+                        continue
+                    if alternatives is None or any(
+                        all(str(attrs.get(k)) == v for k, v in pairs) for pairs in alternatives
+                    ):
                         records.append(Evaluation(meta.id, meta.control_ids, key))
         yield from records
         yield from self._suppressed(entry, findings, ctx)
+
+    def _rules_for(
+        self, family: str, res_type: str, by_family: dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]
+    ) -> list[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None]]:
+        """The family's rules whose `applies_to` can select a resource of `res_type`, each with the attribute
+        conditions left to check (None: the type alone selects it). Worked out once per (family, type):
+        `selects` per rule and resource was most of a config scan's bookkeeping."""
+        key = (family, res_type)
+        plan = self._rule_plans.get(key)
+        if plan is None:
+            plan = []
+            for meta, selectors in by_family.get(family, ()):
+                matching = [pairs for kind, pairs in selectors if kind in ("*", res_type)]
+                if matching:
+                    plan.append((meta, None if any(not pairs for pairs in matching) else tuple(matching)))
+            self._rule_plans[key] = plan
+        return plan
 
     def _plan(self, res_type: str) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]:
         """(check, its optional `active` predicate, its family) of the checks that look at `res_type`.
