@@ -9,6 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI runs every property and fuzz test on the same derived examples: a submission must not fail on a
+# crash a random draw happened to find that day (run `python -m pytest -k fuzz` without CI=true, or
+# raise max_examples, for a fresh campaign; crashes found that way become explicit regression tests).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"

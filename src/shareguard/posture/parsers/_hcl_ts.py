@@ -65,13 +65,20 @@ def loads(text: str, origin: str) -> tuple[dict[str, Any], BlockLines]:
         for child in body.children:
             if child.type == "attribute":
                 key, value = conv.attribute(child, {}, "", 0)
+                if key in doc:  # an attribute must not replace blocks (or another attribute) of its name
+                    raise ParseError(f"`{key}` is defined more than once", path=origin, line=child.start_point[0] + 1)
                 doc[key] = value
             elif child.type == "block":
                 name, labels, start, inner = conv.block_head(child)
                 lines: dict[str, int] = {}
                 value = conv.body(inner, lines, "", 1)
+                existing = doc.setdefault(name, [])
+                if not isinstance(existing, list):
+                    raise ParseError(
+                        f"`{name}` is both an attribute and a block", path=origin, line=child.start_point[0] + 1
+                    )
                 blocks.setdefault((name, *labels), (start, lines))
-                doc.setdefault(name, []).append(_nest(labels, value))
+                existing.append(_nest(labels, value))
     return doc, blocks
 
 
