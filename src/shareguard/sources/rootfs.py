@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from shareguard.core.errors import InputError
+from shareguard.core.files import file_kind
 from shareguard.core.settings import Budgets
 
 PSEUDO_FS = frozenset(
@@ -87,19 +88,22 @@ def _read(path: str, size: int, limit: int, spool: Path | None = None) -> bytes 
             raise OSError("not a regular file")
         if spool is not None:
             return _copy(fd, limit, spool)
-        chunks = []
-        total = 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > limit:
-            raise OSError(f"grew over the {limit}-byte budget while read")
-        return b"".join(chunks)
+        return b"".join(_chunks(fd, limit))
     finally:
         os.close(fd)
+
+
+def _chunks(fd: int, limit: int) -> Iterator[bytes]:
+    """The file's content in 1 MiB chunks, at most `limit` bytes (a file growing past it is refused)."""
+    total = 0
+    while total <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise OSError(f"grew over the {limit}-byte budget while read")
+        yield chunk
 
 
 def _copy(fd: int, limit: int, directory: Path) -> Path:
@@ -107,15 +111,8 @@ def _copy(fd: int, limit: int, directory: Path) -> Path:
     out, name = tempfile.mkstemp(prefix="member.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(out, "wb") as fh:
-            total = 0
-            while total <= limit:
-                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-                if not chunk:
-                    break
+            for chunk in _chunks(fd, limit):
                 fh.write(chunk)
-                total += len(chunk)
-        if total > limit:
-            raise OSError(f"grew over the {limit}-byte budget while read")
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
@@ -123,13 +120,8 @@ def _copy(fd: int, limit: int, directory: Path) -> Path:
 
 
 def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    return "socket" if stat.S_ISSOCK(mode) else "special file"
+    """`FIFO`, `character device`… (the sink adds the article, as the layer walk's names have none)."""
+    return file_kind(mode).removeprefix("a ")
 
 
 def walk_rootfs(

@@ -664,9 +664,14 @@ def probe_pickle(head: bytes, *, min_opcodes: int = 2) -> bool:
         return len(head) >= 2 and head[1] <= 5
     if head[0] not in _STARTERS:
         return False
+    return walks_as_pickle(head, min_opcodes=min_opcodes)
+
+
+def walks_as_pickle(data: bytes, *, min_opcodes: int) -> bool:
+    """Does `data` walk as one pickle (or as more than `min_opcodes` opcodes of one, when cut short)?"""
     import io
 
-    w = PickleWalker(ChunkedReader(io.BytesIO(head), limit=len(head)), probe=True)
+    w = PickleWalker(ChunkedReader(io.BytesIO(data), limit=len(data)), probe=True)
     try:
         w.walk_one()
         return True

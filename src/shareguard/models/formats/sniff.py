@@ -6,13 +6,11 @@ to decide whether an unrecognised file should have been a model (`.pt` holding a
 
 from __future__ import annotations
 
-import io
 import struct
 from enum import StrEnum
 
-from shareguard.models.formats.pickle_walker import PickleWalker, WalkError, probe_pickle
+from shareguard.models.formats.pickle_walker import probe_pickle, walks_as_pickle
 from shareguard.models.formats.protowire import looks_like_onnx
-from shareguard.models.formats.stream import ChunkedReader, Truncated
 
 
 class Kind(StrEnum):
@@ -157,14 +155,7 @@ def _printable(text: bytes) -> bool:
 
 
 def _walks(data: bytes, min_opcodes: int = 4) -> bool:
-    w = PickleWalker(ChunkedReader(io.BytesIO(data), limit=len(data)), probe=True)
-    try:
-        w.walk_one()
-        return True
-    except Truncated:
-        return w.res.opcodes > min_opcodes
-    except (WalkError, ValueError, struct.error, OverflowError):
-        return False
+    return walks_as_pickle(data, min_opcodes=min_opcodes)
 
 
 def _is_safetensors(head: bytes) -> bool:
