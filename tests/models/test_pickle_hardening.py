@@ -9,6 +9,7 @@ import io
 import pickle
 import struct
 import tracemalloc
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +26,8 @@ from shareguard.models.formats.pickle_walker import WalkResult, walk_stream
 from shareguard.models.formats.sniff import Kind, pickle_offset, sniff
 from shareguard.models.formats.stream import ChunkedReader
 
-from .corpus import call1, sbu
-from .helpers import DUTIES, duty_statuses, model_issues, scan_result
+from .corpus import call1, sbu, stack_global
+from .helpers import DUTIES, duty_statuses, model_issues, scan_bytes, scan_result
 
 
 def walk(data: bytes) -> WalkResult:
@@ -218,6 +219,8 @@ def _ecosystem_objects() -> dict[str, Any]:
             "iv": pd.IntervalIndex.from_breaks([0, 1, 2, 3]),
             "sp": pd.arrays.SparseArray([0, 0, 1]),
             "utc": pd.date_range("2020", periods=3, tz="UTC"),
+            # pickled as getattr(zoneinfo.ZoneInfo, "_unpickle")("Europe/Berlin", 1)
+            "berlin": pd.date_range("2020", periods=3, tz=zoneinfo.ZoneInfo("Europe/Berlin")),
         }
     )
     objs: dict[str, Any] = {
@@ -270,6 +273,8 @@ def test_item14_ecosystem_data_classes_are_silent(tmp_path: Path, proto: int) ->
         res = walk(data)
         assert res.error is None and not res.malformed and not res.anomalies, (name, res)
         loud = {g.full: policy.classify(g.module, g.name) for g in res.globals}
+        # a name-resolving callable is judged by the names it reached, which are in `globals` too
+        loud = {k: v for k, v in loud.items() if not res.fully_resolved(k)}
         assert all(v is Verdict.SAFE for v in loud.values()), (name, {k: v for k, v in loud.items() if v != "safe"})
         p = tmp_path / f"{name}.pkl"
         p.write_bytes(data)
@@ -308,7 +313,7 @@ def test_item14_reviewed_entries_are_data_with_reasons() -> None:
         "pandas._libs.tslibs.offsets.to_offset",
         "builtins.eval",
         "builtins.getattr",
-        "zoneinfo.ZoneInfo",
+        "zoneinfo.ZoneInfo.from_file",
     ],
 )
 def test_item14_code_and_file_callables_are_never_allowlisted(full: str) -> None:
@@ -414,3 +419,73 @@ def test_no_budget_hides_an_import(
     assert res.error is None, res.error
     found = "posix.system" in {g.full for g in res.globals}
     assert found or any(a.kind == "unresolved_import" for a in res.anomalies), res
+
+
+# -- getattr(<global>, "<attribute>") is judged by the name it reaches ---------------------------
+
+
+def _getattr_call(module: str, name: str, attr: str, arg: str) -> bytes:
+    """getattr(module.name, attr)(arg): what pandas writes for a ZoneInfo column."""
+    get = stack_global("builtins", "getattr") + stack_global(module, name) + sbu(attr) + b"\x86\x94R\x94"
+    return b"\x80\x04" + get + sbu(arg) + b"\x85\x94R\x94."
+
+
+def _callables(tmp_path: Path, data: bytes) -> dict[str, str]:
+    found = scan_bytes(tmp_path, "x.pkl", data)
+    return {str(f.properties.get("callable")): f.rule_id for f in found}
+
+
+def test_getattr_of_reviewed_class_is_judged_by_the_attribute(tmp_path: Path) -> None:
+    assert _callables(tmp_path, _getattr_call("zoneinfo", "ZoneInfo", "_unpickle", "Europe/Berlin")) == {}
+
+
+def test_getattr_reaching_an_unknown_or_dangerous_name_is_reported_as_that_name(tmp_path: Path) -> None:
+    assert _callables(tmp_path, _getattr_call("collections", "OrderedDict", "fromkeys", "x")) == {
+        "collections.OrderedDict.fromkeys": "MODEL-002"
+    }
+    found = _callables(tmp_path, _getattr_call("subprocess", "Popen", "communicate", "x"))
+    assert found["subprocess.Popen.communicate"] == "MODEL-001"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a dunder attribute (the object.__subclasses__ gadget) stays an unresolved getattr
+        _getattr_call("builtins", "object", "__subclasses__", "x"),
+        # the attribute name computed by a call
+        b"\x80\x04"
+        + stack_global("builtins", "getattr")
+        + stack_global("zoneinfo", "ZoneInfo")
+        + stack_global("builtins", "str")
+        + sbu("_unpickle")
+        + b"\x85\x94R\x94\x86\x94R\x94"
+        + sbu("x")
+        + b"\x85\x94R\x94.",
+        # getattr handed to another callable instead of called
+        b"\x80\x04" + stack_global("builtins", "list") + stack_global("builtins", "getattr") + b"\x85\x94R\x94.",
+    ],
+    ids=["dunder", "computed-name", "passed-on"],
+)
+def test_getattr_that_cannot_be_resolved_stays_critical(tmp_path: Path, data: bytes) -> None:
+    assert _callables(tmp_path, data).get("builtins.getattr") == "MODEL-001"
+
+
+def test_one_unresolved_getattr_keeps_getattr_critical_beside_resolved_ones(tmp_path: Path) -> None:
+    resolved = stack_global("builtins", "getattr") + stack_global("zoneinfo", "ZoneInfo") + sbu("_unpickle")
+    resolved += b"\x86\x94R\x94"
+    # memo 0 holds getattr; call it again on a computed target
+    again = b"h\x02" + stack_global("builtins", "str") + sbu("os") + b"\x85\x94R\x94" + sbu("system") + b"\x86\x94R\x94"
+    data = b"\x80\x04(" + resolved + again + b"t."
+    assert _callables(tmp_path, data).get("builtins.getattr") == "MODEL-001"
+
+
+def test_old_numpy_ufunc_reconstruct_is_judged_by_the_ufunc_it_imports(tmp_path: Path) -> None:
+    def ufunc(module: str, name: str) -> bytes:
+        return (
+            b"\x80\x02" + stack_global("numpy.core", "_ufunc_reconstruct") + sbu(module) + sbu(name) + b"\x86\x94R\x94."
+        )
+
+    assert _callables(tmp_path, ufunc("numpy", "log1p")) == {}
+    assert _callables(tmp_path, ufunc("os", "system")) == {"os.system": "MODEL-001"}
+    computed = b"\x80\x04" + stack_global("numpy.core", "_ufunc_reconstruct") + sbu("os") + b"\x85\x94R\x94."
+    assert _callables(tmp_path, computed).get("numpy.core._ufunc_reconstruct") == "MODEL-001"

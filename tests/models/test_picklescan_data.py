@@ -42,7 +42,7 @@ DANGEROUS = {
     "malicious13a.pkl": "pickle.loads",
     "malicious13b.pkl": "_pickle.loads",
     "malicious14.pkl": "runpy._run_code",
-    "malicious15a.pkl": "__builtin__.getattr",
+    "malicious15a.pkl": "bdb.Bdb.run",  # getattr(bdb.Bdb, "run"): reported as the name it reaches
     "malicious15b.pkl": "bdb.Bdb.run",
     "malicious16.pkl": "pip.main",
     "malicious17.pkl": "torch._inductor.codecache.compile_file",

@@ -32,6 +32,8 @@ def report_walk(sink: FindingSink, where: Where, res: WalkResult, *, expect_trai
         counts[g.full] = counts.get(g.full, 0) + res.global_counts.get((g.module, g.name), 1)
         first.setdefault(g.full, g)
     for full, g in first.items():
+        if res.fully_resolved(full):
+            continue  # every call reached a constant name, reported (and judged) as its own global
         verdict = policy.classify(g.module, g.name)
         if verdict is Verdict.SAFE:
             continue

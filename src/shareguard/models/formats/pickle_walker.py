@@ -183,6 +183,19 @@ class WalkResult:
     """Tracking budgets exceeded (precise tracking ended there; the search for imports went on)."""
     global_counts: dict[tuple[str, str], int] = field(default_factory=dict)
     """Occurrences of each (module, name); `globals` lists the first occurrence only."""
+    resolved_calls: dict[str, int] = field(default_factory=dict)
+    """Calls of a name-resolving callable (`builtins.getattr(<global>, "attr")`,
+    `numpy.core._ufunc_reconstruct("module", "name")`) with constant arguments, each recorded as the
+    global it reaches (`module.Class.attr`, `module.name`)."""
+    other_uses: dict[str, int] = field(default_factory=dict)
+    """Any other use of such a callable seen in a call: computed arguments, dunder names, passed on."""
+
+    def fully_resolved(self, full: str) -> bool:
+        """Every use of this name-resolving callable reached a constant name: judge those names instead.
+
+        pandas pickles a tz-aware column as `getattr(zoneinfo.ZoneInfo, "_unpickle")(key, 1)`, old numpy
+        a ufunc as `_ufunc_reconstruct("numpy", "log1p")`: the name reached is what matters."""
+        return self.resolved_calls.get(full, 0) > 0 and not self.other_uses.get(full, 0)
 
     @property
     def complete(self) -> bool:
@@ -477,7 +490,19 @@ class PickleWalker:
         if not self.probe and len(self.res.anomalies) < 1000:
             self.res.anomalies.append(Anomaly(kind, self._op_offset, detail, origin))
 
-    def _call(self, func: Any, args: Any, opcode: str) -> Obj:
+    def _call(self, func: Any, args: Any, opcode: str) -> Obj | Glob:
+        if isinstance(args, tuple):
+            for a in args:
+                if _resolver(a) is not None:  # handed to another callable: never treated as resolved
+                    _bump(self.res.other_uses, _resolver(a) or "")
+        resolver = _resolver(func)
+        if resolver is not None:
+            derived = _RESOLVERS[resolver](args) if opcode in ("REDUCE", "OBJ") else None
+            if derived is None:
+                _bump(self.res.other_uses, resolver)
+                return Obj(func, args)
+            _bump(self.res.resolved_calls, resolver)
+            return self._global(derived[0], derived[1], self._op_offset, resolver)
         if not isinstance(func, Glob):
             root = _root(func)
             self._anomaly(
@@ -627,6 +652,52 @@ class PickleWalker:
             res.opcodes += ops
 
     _op_offset = 0
+
+
+_ATTRIBUTE = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_]{0,99}$")
+"""An attribute a resolver may reach: an identifier, not a dunder (`__subclasses__`, `__globals__`… stay unresolved)."""
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,20}$")
+
+
+def _resolve_getattr(args: Any) -> tuple[str, str] | None:
+    """`getattr(module.Name, "attr")`: a resolved global and a plain attribute name."""
+    if not (isinstance(args, tuple) and len(args) == 2):
+        return None
+    target, attr = args
+    if isinstance(target, Glob) and target.resolved and isinstance(attr, str) and _ATTRIBUTE.match(attr):
+        return target.module, f"{target.name}.{attr}"
+    return None
+
+
+def _resolve_import(args: Any) -> tuple[str, str] | None:
+    """`_ufunc_reconstruct("module", "name")` imports `module` and returns its attribute `name`."""
+    if not (isinstance(args, tuple) and len(args) == 2):
+        return None
+    module, name = args
+    if isinstance(module, str) and isinstance(name, str) and _MODULE.match(module) and _ATTRIBUTE.match(name):
+        return module, name
+    return None
+
+
+_RESOLVERS: dict[str, Callable[[Any], tuple[str, str] | None]] = {
+    "builtins.getattr": _resolve_getattr,
+    "__builtin__.getattr": _resolve_getattr,
+    "numpy.core._ufunc_reconstruct": _resolve_import,
+    "numpy._core._ufunc_reconstruct": _resolve_import,
+}
+"""Callables whose result is another global, named by their constant arguments."""
+
+
+def _resolver(v: Any) -> str | None:
+    if isinstance(v, Glob) and v.resolved:
+        full = v.full
+        if full in _RESOLVERS:
+            return full
+    return None
+
+
+def _bump(counts: dict[str, int], key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
 
 
 def _root(v: Any) -> Any:
