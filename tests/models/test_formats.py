@@ -14,7 +14,17 @@ from shareguard.core.settings import Budgets
 from shareguard.core.severity import Severity
 
 from .corpus import BENIGN_LIST, bypass_samples, call1, safetensors_bytes, write_benign
-from .helpers import callables, not_analysed, rules, scan, scan_bytes, scan_bytes_issues
+from .helpers import (
+    callables,
+    duty_statuses,
+    model_issues,
+    not_analysed,
+    rules,
+    scan,
+    scan_bytes,
+    scan_bytes_issues,
+    scan_result,
+)
 
 
 def test_benign_files_from_real_libraries_raise_no_finding(tmp_path: Path) -> None:
@@ -261,6 +271,40 @@ def test_savedmodel_dangerous_ops_in_graph_and_functions(tmp_path: Path) -> None
     findings, issues = scan_bytes_issues(d, "saved_model.pb", saved[:-3])
     assert issues and "malformed SavedModel protobuf" in issues[0]
     assert {f.rule_id for f in findings} <= {"MODEL-040"}
+
+
+def _frozen_graph(*ops: str) -> bytes:
+    """A bare GraphDef as tf.io.write_graph writes it: nodes (name, op, inputs), then versions."""
+    nodes = [_pb([(1, f"n{i}".encode()), (2, op.encode()), (3, b"n0")]) for i, op in enumerate(ops)]
+    return _pb([*((1, n) for n in nodes), (4, _pb([(1, 1395)]))])
+
+
+def test_frozen_graph_dangerous_ops(tmp_path: Path) -> None:
+    (tmp_path / "frozen_inference_graph.pb").write_bytes(_frozen_graph("Placeholder", "MatMul", "WriteFile"))
+    (tmp_path / "clean.pb").write_bytes(_frozen_graph("Placeholder", "MatMul", "Softmax"))
+    res = scan_result(tmp_path)
+    assert {(f.resource.path, f.properties["op"]) for f in res.findings} == {("frozen_inference_graph.pb", "WriteFile")}
+    assert duty_statuses(res)["DLC-C-03"] == "fail"
+    assert not model_issues(res)
+    only_clean = tmp_path / "clean"
+    only_clean.mkdir()
+    (only_clean / "graph.pb").write_bytes(_frozen_graph("Const", "Identity"))
+    assert duty_statuses(scan_result(only_clean))["DLC-C-03"] == "pass"
+
+
+def test_other_protobufs_named_pb_are_not_models(tmp_path: Path) -> None:
+    # a tf.train.Example-like message and an ONNX-like one: not GraphDefs, neither findings nor gaps
+    (tmp_path / "example.pb").write_bytes(_pb([(1, _pb([(1, _pb([(1, b"feature")]))]))]))
+    (tmp_path / "other.pb").write_bytes(_pb([(1, 7), (2, b"hello")]))
+    res = scan_result(tmp_path)
+    assert not res.findings and not model_issues(res)
+    assert duty_statuses(res)["DLC-C-03"] == "not_assessed"
+
+
+def test_truncated_frozen_graph_is_not_fully_analysed(tmp_path: Path) -> None:
+    data = _frozen_graph("Placeholder", "ReadFile", "MatMul")
+    _, issues = scan_bytes_issues(tmp_path, "g.pb", data[:-7])
+    assert issues and "malformed TensorFlow GraphDef" in issues[0]
 
 
 def _keras_cfg(layer: dict[str, object]) -> dict[str, object]:

@@ -96,3 +96,17 @@ def test_dispatcher_random_bytes(prefix: bytes, body: bytes, name: str) -> None:
 
     with contextlib.suppress(ShareguardError, CorruptData):
         _inspect(prefix + body, name)
+
+
+_GRAPH_SEED = (
+    b"\x0a\x13\x0a\x02n0\x12\x0bPlaceholder\x1a\x02n0\x0a\x10\x0a\x02n1\x12\x08ReadFile\x1a\x02n0\x22\x03\x08\xf3\x0a"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6), st.integers(0, 60))
+def test_frozen_graph_mutated(edits: list[tuple[int, int]], cut: int) -> None:
+    data = bytearray(_GRAPH_SEED)
+    for pos, val in edits:
+        data[pos % len(data)] = val
+    _inspect(bytes(data[: max(1, len(data) - cut)]), "frozen.pb")

@@ -44,12 +44,12 @@ class ModelFileAnalyzer:
     name = "models.files"
     version = VERSION
     controls: tuple[str, ...] = CONTROLS
-    path_hint = PathHint.ending(*MODEL_EXTENSIONS, "saved_model.pb")
+    path_hint = PathHint.ending(*MODEL_EXTENSIONS, ".pb")  # saved_model.pb, frozen graphs
 
     def required(self, path: str, size: int) -> bool:
         """Where reading a file costs (image layers, root filesystems): model extensions only; a
         workspace also sniffs every file's first bytes (`claims`)."""
-        return size > 0 and (suffix(path) in MODEL_EXTENSIONS or path.endswith("saved_model.pb"))
+        return size > 0 and (suffix(path) in MODEL_EXTENSIONS or path.endswith(".pb"))
 
     def claims(self, entry: FileEntry) -> bool:
         if entry.suffix in MODEL_EXTENSIONS:

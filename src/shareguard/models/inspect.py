@@ -11,6 +11,7 @@ from typing import BinaryIO
 from shareguard.models.formats import (
     archive,
     gguf,
+    graphdef,
     keras,
     numpy,
     onnx,
@@ -33,7 +34,7 @@ from shareguard.models.formats.sniff import (
 from shareguard.models.sink import Where
 
 SNIFF = 4096
-NEEDS_SEEK = frozenset({Kind.ZIP, Kind.SAVEDMODEL, Kind.ONNX, Kind.HDF5})
+NEEDS_SEEK = frozenset({Kind.ZIP, Kind.SAVEDMODEL, Kind.GRAPHDEF, Kind.ONNX, Kind.HDF5})
 
 
 def inspect_stream(
@@ -94,6 +95,8 @@ def inspect_stream(
         onnx.scan(env, where, stream, size, name)
     elif kind is Kind.SAVEDMODEL:
         savedmodel.scan(env, where, stream, size, name)
+    elif kind is Kind.GRAPHDEF:
+        graphdef.scan(env, where, stream, size, name)
     elif where.member is None and ext in MODEL_EXTENSIONS:
         _unrecognised(env, where, head, name)
 

@@ -36,6 +36,21 @@ _TOP = {1: VARINT, 2: LEN}
 """SavedModel's top-level fields: saved_model_schema_version (int64), meta_graphs (MetaGraphDef)."""
 
 
+def report_ops(env: Env, where: Where, found: dict[str, tuple[str, int]], what: str) -> None:
+    """One MODEL-040 finding per dangerous op a graph uses (the first node that uses it)."""
+    table = dangerous_ops()
+    for op, (node, offset) in sorted(found.items()):
+        env.sink.add(
+            "MODEL-040",
+            where,
+            title=f"{what} uses op {op} ({table[op].replace('_', ' ')})",
+            evidence=f"op={op} node={node}",
+            offset=offset,
+            key=op,
+            properties={"op": op, "node": node, "group": table[op]},
+        )
+
+
 def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> None:
     src = Source(fh=fh, size=size)
     found: dict[str, tuple[str, int]] = {}
@@ -62,17 +77,7 @@ def scan(env: Env, where: Where, fh: BinaryIO, size: int | None, name: str) -> N
         env.sink.not_analysed(where, f"malformed SavedModel protobuf, not fully analysed: {exc}")
     else:
         env.sink.evaluate("MODEL-040")
-    table = dangerous_ops()
-    for op, (node, offset) in sorted(found.items()):
-        env.sink.add(
-            "MODEL-040",
-            where,
-            title=f"SavedModel uses op {op} ({table[op].replace('_', ' ')})",
-            evidence=f"op={op} node={node}",
-            offset=offset,
-            key=op,
-            properties={"op": op, "node": node, "group": table[op]},
-        )
+    report_ops(env, where, found, "SavedModel")
 
 
 def _other_message(src: Source) -> str | None:
@@ -85,7 +90,12 @@ def _other_message(src: Source) -> str | None:
 
 
 def _graph(src: Source, f: Field, found: dict[str, tuple[str, int]], counter: list[int]) -> None:
-    for g in iter_fields(src, f.offset, f.offset + f.value):
+    graph_fields(src, f.offset, f.offset + f.value, found, counter)
+
+
+def graph_fields(src: Source, start: int, end: int, found: dict[str, tuple[str, int]], counter: list[int]) -> None:
+    """The dangerous ops of a GraphDef (its nodes and its function library) between `start` and `end`."""
+    for g in iter_fields(src, start, end):
         if g.wtype != LEN:
             continue
         if g.number == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 from enum import StrEnum
 
+from shareguard.models.formats.graphdef import looks_like_graphdef
 from shareguard.models.formats.pickle_walker import probe_pickle, walks_as_pickle
 from shareguard.models.formats.protowire import looks_like_onnx
 
@@ -33,6 +34,7 @@ class Kind(StrEnum):
     SAFETENSORS = "safetensors"
     ONNX = "onnx"
     SAVEDMODEL = "savedmodel"
+    GRAPHDEF = "graphdef"
     KERAS_CONFIG = "keras-config"
     UNKNOWN = "unknown"
 
@@ -115,6 +117,8 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return Kind.LZMA
     if base == "saved_model.pb":
         return Kind.SAVEDMODEL
+    if base.endswith(".pb") and looks_like_graphdef(head):
+        return Kind.GRAPHDEF
     if base == "config.json" and b'"class_name"' in head and b'"config"' in head:
         return Kind.KERAS_CONFIG
     if (base.endswith(".onnx") or head[:1] == b"\x08") and looks_like_onnx(head):
