@@ -134,11 +134,11 @@ def test_severity_is_an_exact_set_and_min_severity_a_threshold(example_doc: dict
 
 def test_example_verdicts_agree_in_every_format(example_doc: dict, tmp_path: Path) -> None:
     verdicts = {cid: row["status"] for cid, row in controls(example_doc).items()}
-    table = run("audit", str(EXAMPLE), "--quiet", env_cache=tmp_path / "c1").stdout
+    table = run("audit", str(EXAMPLE), "--quiet", "--show-all", env_cache=tmp_path / "c1").stdout
     for cid in ("KMS-C-02", "STORAGE-C-05", "IAM-C-01"):
         label = verdicts[cid].replace("_", " ").upper()
         assert re.search(rf"^{label}\s+{cid}\b", table, re.M), cid
-    assert "Scanned: posture:" in table
+    assert re.search(r"^Scanned\s.*posture: \d+ inputs? evaluated", table, re.M)
     sarif = json.loads(run("audit", str(EXAMPLE), "--quiet", "--format", "sarif", env_cache=tmp_path / "c2").stdout)
     taxa = {t["id"]: t["properties"] for t in sarif["runs"][0]["taxonomies"][0]["taxa"]}
     for cid in ("KMS-C-02", "STORAGE-C-05", "IAM-C-01"):

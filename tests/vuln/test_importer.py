@@ -204,3 +204,14 @@ def test_random_osv_shapes_never_crash(tmp_path: Path, doc: object) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     with VulnStore(tmp_path / "shape.sqlite", create=True) as store:
         import_path(store, path)
+
+
+def test_a_title_from_details_is_whole() -> None:
+    """No `summary`: the first paragraph of `details` is the title, whole (it used to be cut at 300
+    characters, mid-word); displays shorten it themselves at a word boundary."""
+    from shareguard.vuln.osv import parse_advisory
+
+    first = " ".join(f"word{i}" for i in range(120))
+    doc = {"id": "PYSEC-0000-1", "modified": "2024-01-01T00:00:00Z", "details": f"{first}\n\nSecond paragraph."}
+    advisory = parse_advisory(doc)
+    assert advisory.summary == first

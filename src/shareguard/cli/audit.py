@@ -10,12 +10,14 @@ import typer
 from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
+    GroupByOpt,
     IgnoreFileOpt,
     MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    ShowAllOpt,
     fail,
 )
 from shareguard.cli.path_scan import scan_path
@@ -35,13 +37,17 @@ def audit(
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
+    group_by: GroupByOpt = "duty",
+    show_all: ShowAllOpt = False,
 ) -> None:
     """Audit a workspace: hand each file to the analyzers that claim it and report per duty.
 
     Exit codes: 0 ok; N (with --exit-code N) failing findings remain; 2 user error; 3 some input not scanned.
     """
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        opts = OutputOptions.build(
+            format, output, severity, exit_code, quiet, ignore_file, min_severity, group_by=group_by, show_all=show_all
+        )
         code = scan_path(path, opts, command="audit")
     except ShareguardError as exc:
         raise fail(exc) from None

@@ -20,7 +20,8 @@ from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity, at_or_above, parse_severity_list, sorted_desc
 from shareguard.core.text import printable
-from shareguard.report.interface import Reporter, StreamingReporter, TerminalReporter
+from shareguard.report.interface import ConfigurableReporter, Reporter, StreamingReporter, TerminalReporter
+from shareguard.report.options import GROUP_BY_CHOICES, GroupBy, ReportOptions
 
 FormatOpt = Annotated[
     str,
@@ -59,6 +60,28 @@ IgnoreFileOpt = Annotated[
     Path | None,
     typer.Option("--ignore-file", help="Waiver file (default: .shareguard-ignore.yaml in the scanned root)."),
 ]
+GroupByOpt = Annotated[
+    str,
+    typer.Option(
+        "--group-by",
+        help="Group failing findings in the table and HTML report by: duty (each under its duty of highest "
+        "severity), resource or rule.",
+    ),
+]
+ShowAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-all",
+        help="Table: every duty on its own line (passing, not assessed, provider) and each finding's evidence and fix text.",
+    ),
+]
+ListPackagesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--list-packages",
+        help="JSON: add the package inventory (layer, ecosystem, purl, origin, ML build facts) as `packages`.",
+    ),
+]
 
 EXIT_INCOMPLETE = 3
 """Exit code when some input could not be scanned (and no --exit-code finding triggered first)."""
@@ -72,6 +95,7 @@ class OutputOptions:
     exit_code: int = 0
     quiet: bool = False
     ignore_file: Path | None = None
+    report: ReportOptions = field(default_factory=ReportOptions)
 
     @classmethod
     def build(
@@ -83,6 +107,10 @@ class OutputOptions:
         quiet: bool,
         ignore_file: Path | None,
         min_severity: str | None = None,
+        *,
+        group_by: str = "duty",
+        show_all: bool = False,
+        list_packages: bool = False,
     ) -> OutputOptions:
         listed = parse_severity_list(severity)
         floor = set(at_or_above(min_severity))
@@ -93,7 +121,15 @@ class OutputOptions:
             exit_code=exit_code,
             quiet=quiet,
             ignore_file=ignore_file,
+            report=ReportOptions(group_by=_group_by(group_by), show_all=show_all, list_packages=list_packages),
         )
+
+
+def _group_by(value: str) -> GroupBy:
+    for choice in GROUP_BY_CHOICES:
+        if value.lower() == choice:
+            return choice  # type: ignore[return-value]
+    raise ConfigError(f"unknown --group-by '{value}' (choose: {', '.join(GROUP_BY_CHOICES)})")
 
 
 if TYPE_CHECKING:
@@ -120,6 +156,8 @@ def select_reporter(registries: Registries, opts: OutputOptions, command: str) -
     reporter = registries.of(Reporter).get(opts.format)  # type: ignore[type-abstract]
     if reporter.commands is not None and command not in reporter.commands:
         raise ConfigError(f"--format {opts.format} is not available for `{command}`")
+    if isinstance(reporter, ConfigurableReporter):
+        return reporter.with_options(opts.report)
     return reporter
 
 

@@ -11,12 +11,14 @@ import typer
 from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
+    GroupByOpt,
     IgnoreFileOpt,
     MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    ShowAllOpt,
     fail,
     stderr_console,
 )
@@ -57,6 +59,8 @@ def config(
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
+    group_by: GroupByOpt = "duty",
+    show_all: ShowAllOpt = False,
     rules: RulesOpt = None,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
@@ -70,7 +74,9 @@ def config(
     from shareguard.posture.plugin import posture_rules
 
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        opts = OutputOptions.build(
+            format, output, severity, exit_code, quiet, ignore_file, min_severity, group_by=group_by, show_all=show_all
+        )
         ruleset = load_rule_dirs(rules, known_ids=posture_rules()) if rules else None
         options = OptionSet((PostureOptions(fips_required=True if fips_required else None), CelOptions(rules=ruleset)))
 

@@ -12,12 +12,15 @@ import typer
 from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
+    GroupByOpt,
     IgnoreFileOpt,
+    ListPackagesOpt,
     MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    ShowAllOpt,
     emit,
     fail,
     progress,
@@ -124,10 +127,24 @@ def image(
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
+    group_by: GroupByOpt = "duty",
+    show_all: ShowAllOpt = False,
+    list_packages: ListPackagesOpt = False,
 ) -> None:
     """Scan a container image: OS and language packages per layer, their vulnerabilities, an SBOM."""
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        opts = OutputOptions.build(
+            format,
+            output,
+            severity,
+            exit_code,
+            quiet,
+            ignore_file,
+            min_severity,
+            group_by=group_by,
+            show_all=show_all,
+            list_packages=list_packages,
+        )
         regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "image")
         options = OptionSet((VulnOptions(ignore_unfixed=ignore_unfixed, vex=vex_option(vex)),))

@@ -10,12 +10,14 @@ import typer
 from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
+    GroupByOpt,
     IgnoreFileOpt,
     MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    ShowAllOpt,
     fail,
 )
 from shareguard.cli.path_scan import scan_path
@@ -37,11 +39,15 @@ def models(
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
+    group_by: GroupByOpt = "duty",
+    show_all: ShowAllOpt = False,
 ) -> None:
     """Find code that runs when model files load (pickle, torch, joblib, numpy, Keras, TF, ONNX…),
     unsafe loading code, and framework versions with load-time code-execution CVEs."""
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        opts = OutputOptions.build(
+            format, output, severity, exit_code, quiet, ignore_file, min_severity, group_by=group_by, show_all=show_all
+        )
         code = scan_path(path, opts, command="models", capabilities=frozenset({"models"}))
     except ShareguardError as exc:
         raise fail(exc) from None

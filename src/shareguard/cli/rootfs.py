@@ -10,12 +10,15 @@ import typer
 from shareguard.cli.common import (
     ExitCodeOpt,
     FormatOpt,
+    GroupByOpt,
     IgnoreFileOpt,
+    ListPackagesOpt,
     MinSeverityOpt,
     OutputOpt,
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    ShowAllOpt,
     emit,
     fail,
     progress,
@@ -45,12 +48,26 @@ def rootfs(
     exit_code: ExitCodeOpt = 0,
     quiet: QuietOpt = False,
     ignore_file: IgnoreFileOpt = None,
+    group_by: GroupByOpt = "duty",
+    show_all: ShowAllOpt = False,
+    list_packages: ListPackagesOpt = False,
 ) -> None:
     """Scan a root filesystem: OS and language packages and their vulnerabilities, without running anything."""
     from shareguard.image.scan import scan_rootfs
 
     try:
-        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        opts = OutputOptions.build(
+            format,
+            output,
+            severity,
+            exit_code,
+            quiet,
+            ignore_file,
+            min_severity,
+            group_by=group_by,
+            show_all=show_all,
+            list_packages=list_packages,
+        )
         regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "rootfs")
         ctx = ScanContext(

@@ -42,3 +42,23 @@ def printable(text: str) -> str:
 def printable_lines(text: str) -> str:
     """`printable` for text whose newlines are its own layout (a multi-line message): lines kept, the rest escaped."""
     return "\n".join(printable(line) for line in text.split("\n"))
+
+
+ELLIPSIS = "…"
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` on one line of at most `width` characters: whole when it fits, else cut at the last word
+    boundary that fits and ended with an ellipsis (only a first word longer than the width is cut inside
+    it, as nothing else fits). For displays only: machine formats keep the whole text."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    if width <= 1:
+        return ELLIPSIS[:width]
+    room = flat[: width - 1]
+    if flat[width - 1] != " ":
+        cut = room.rfind(" ")
+        if cut > 0:
+            room = room[:cut]
+    return (room.rstrip(" ,;:-") or room) + ELLIPSIS

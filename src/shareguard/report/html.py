@@ -31,7 +31,7 @@ from shareguard.report.rollup import (
     severity_counts,
     sort_findings,
 )
-from shareguard.report.table import scanned_lines, summary_line, where
+from shareguard.report.summary import scanned_lines, summary_line, where
 
 OTHER_SERVICE = "other"
 

@@ -6,6 +6,7 @@ from typing import Protocol, TextIO, runtime_checkable
 
 from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
+from shareguard.report.options import ReportOptions
 
 
 @runtime_checkable
@@ -35,3 +36,11 @@ class StreamingReporter(Protocol):
     whole in memory); the CLI prefers `write` to `render` for files and pipes."""
 
     def write(self, result: ScanResult, catalog: Catalog, out: TextIO) -> None: ...
+
+
+@runtime_checkable
+class ConfigurableReporter(Protocol):
+    """A reporter whose layout the command line can change (`--group-by`, `--show-all`, `--list-packages`):
+    `with_options` returns a reporter that renders with them (the registered one is never changed)."""
+
+    def with_options(self, options: ReportOptions) -> Reporter: ...

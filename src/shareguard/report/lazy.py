@@ -12,6 +12,7 @@ from typing import Any
 
 from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
+from shareguard.report.options import ReportOptions
 
 
 @dataclass
@@ -30,6 +31,11 @@ class LazyReporter:
     def render(self, result: ScanResult, catalog: Catalog) -> str:
         out: str = self._reporter.render(result, catalog)
         return out
+
+    def with_options(self, options: ReportOptions) -> Any:
+        """The reporter laid out with `options` (itself when the format has no options)."""
+        configure = getattr(self._reporter, "with_options", None)
+        return self if configure is None else configure(options)
 
 
 @dataclass

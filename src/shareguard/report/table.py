@@ -1,15 +1,22 @@
-"""`--format table`: the shared-responsibility report for humans, grouped by service and duty.
+"""`--format table`: the shared-responsibility report for people at a terminal.
 
-Laid out here in three fixed columns (status, duty or rule, details) and wrapped with `textwrap`,
-then styled with rich: rich's own Table measures every cell and took ~2 ms per row, far too slow
-for image scans with thousands of findings.
+The summary comes first (duties per verdict, findings per severity, what was scanned), then the duties
+by verdict, failing duties named and passing or not-assessed ones collapsed (one line per service),
+then every failing finding once. Findings are grouped (by the duty of highest severity, by resource or
+by rule) and, inside a group, the findings of one rule share one entry: its title, then each
+`resource:line` with what is particular to it, the other duties it breaks, and each distinct fix command
+on its own line. A command is never broken inside a token; a line runs past the width rather than split
+a word (a path, an id) that does not fit.
+
+Laid out here with `textwrap` and styled with rich only on a terminal: rich's own Table measured every
+cell and took ~2 ms per row, far too slow for image scans with thousands of findings.
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -19,13 +26,18 @@ from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity
-from shareguard.core.text import printable
-from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, ServiceRollup, rollup, severity_counts
+from shareguard.core.text import printable, shorten
+from shareguard.report.options import GroupBy, ReportOptions
+from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, rollup, severity_counts, sort_findings
+from shareguard.report.summary import plural, scanned_lines, where
 
 PLAIN_WIDTH = 120
-"""Width of the plain (file / pipe) rendering: wide enough for resource:line and a title."""
-STATUS_WIDTH = 16
-MAX_ID_WIDTH = 24
+"""Width of the plain (file / pipe) rendering."""
+MIN_WIDTH = 60
+INDENT = "      "
+"""Continuation lines of an entry (the items, the fix, the commands)."""
+DETAIL_WIDTH = 90
+"""What is particular to one finding (its title past the rule's) is shortened to this, at a word boundary."""
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -49,41 +61,7 @@ STATUS_LABEL = {
     DutyStatus.PASS: "PASS",
     DutyStatus.NOT_ASSESSED: "NOT ASSESSED",
 }
-
-
-def where(f: Finding) -> str:
-    """`path:line`, or the path with the most telling part of the location (member, layer, field, record)."""
-    loc = f.location
-    text = f.resource.path
-    if loc.member:
-        text += f"!{loc.member}"
-    if loc.line is not None:
-        text += f":{loc.line}"
-    elif loc.field_path:
-        text += f" ({loc.field_path})"
-    elif loc.record:
-        text += f" (record {loc.record})"
-    if loc.layer_digest:
-        text += f" [layer {loc.layer_digest.split(':')[-1][:12]}]"
-    return printable(text)
-
-
-@dataclass(frozen=True)
-class Part:
-    """One logical line of the details column: a styled label, then text (wrapped together)."""
-
-    label: str
-    text: str
-    label_style: str = ""
-    style: str = ""
-
-
-@dataclass(frozen=True)
-class Row:
-    status: str
-    status_style: str
-    ident: str
-    parts: tuple[Part, ...]
+_SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
 
 
 class _Segments:
@@ -105,198 +83,370 @@ class _Segments:
         return out
 
 
-class Layout:
-    """Writes rows of three columns, wrapping each column to its width."""
+def _wrap(text: str, width: int, indent: str = "", first: str = "") -> list[str]:
+    """`text` (user content made printable) wrapped to `width`, never breaking a word or a path: a word
+    longer than the line runs past it."""
+    return textwrap.wrap(
+        printable(text),
+        width,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
 
+
+class Layout:
     def __init__(self, width: int) -> None:
         self.width = width
         self.out = _Segments()
 
     def line(self, text: str = "", style: str = "") -> None:
-        self.out.append(printable(text)[: self.width], style=style)
+        self.out.append(text, style=style)
         self.out.append("\n")
 
-    def rule(self) -> None:
-        self.line("─" * self.width, "dim")
+    def heading(self, text: str) -> None:
+        rule = "─" * max(self.width - len(text) - 4, 3)
+        self.out.append("── ", "dim")
+        self.out.append(text, "bold")
+        self.out.append(" " + rule + "\n", "dim")
 
-    def table(self, headers: tuple[str, str, str], rows: Iterable[Row], ids: Iterable[str]) -> None:
-        id_w = min(max([len(headers[1]), *(len(i) for i in ids)]) + 2, MAX_ID_WIDTH)
-        detail_w = max(self.width - STATUS_WIDTH - id_w, 20)
-        self.line(headers[0].ljust(STATUS_WIDTH) + headers[1].ljust(id_w) + headers[2], "bold")
-        self.rule()
-        for row in rows:
-            self._row(row, id_w, detail_w)
+    def labelled(self, label: str, text: str, label_style: str = "", style: str = "", *, pad: int = 0) -> None:
+        """`label` then `text` wrapped beside it, continuation lines under the text."""
+        first = label.ljust(pad) if pad else label
+        lines = _wrap(text, self.width, " " * len(first), first)
+        head = lines[0]
+        self.out.append(head[: len(first)], label_style)
+        self.out.append(head[len(first) :] + "\n", style)
+        for rest in lines[1:]:
+            self.out.append(rest + "\n", style)
 
-    def _row(self, row: Row, id_w: int, detail_w: int) -> None:
-        status = _wrap(row.status, STATUS_WIDTH - 1)
-        ident = _wrap(row.ident, id_w - 1)
-        details: list[tuple[str, Part, bool]] = []
-        for part in row.parts:
-            for i, chunk in enumerate(_wrap(part.label + part.text, detail_w)):
-                details.append((chunk, part, i == 0))
-        for n in range(max(len(status), len(ident), len(details))):
-            s = status[n] if n < len(status) else ""
-            self.out.append(s.ljust(STATUS_WIDTH), style=row.status_style if s.strip() else "")
-            self.out.append((ident[n] if n < len(ident) else "").ljust(id_w))
-            if n < len(details):
-                chunk, part, first = details[n]
-                if first and part.label and chunk.startswith(part.label.strip()):
-                    cut = len(part.label.rstrip())
-                    self.out.append(chunk[:cut], style=part.label_style)
-                    self.out.append(chunk[cut:], style=part.style)
-                else:
-                    self.out.append(chunk, style=part.style)
-            self.out.append("\n")
+    def command(self, command: str) -> None:
+        """A fix command on its own line, whole: copy-paste must get exactly it, however long."""
+        self.out.append(INDENT)
+        self.out.append("$ ", "green")
+        self.out.append(printable(command) + "\n", "green")
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """`text` wrapped to `width`; its own newlines start new lines, every other control character is shown
-    escaped (user content never drives the terminal: `core.text.printable`)."""
-    lines: list[str] = []
-    for para in text.split("\n"):
-        lines += textwrap.wrap(
-            printable(para), width, break_long_words=True, break_on_hyphens=False, replace_whitespace=True
-        ) or [""]
-    return lines
+# --- the summary -------------------------------------------------------------------------------
 
 
-def _finding_parts(f: Finding) -> tuple[Part, ...]:
-    parts = [Part(where(f), "  " + printable(f.title), label_style="bold")]
-    if f.evidence:
-        parts.append(Part("evidence: ", printable(f.evidence), label_style="dim"))
-    if f.status is Status.WAIVED:
-        parts.append(Part("waived: ", printable(f.waiver or ""), label_style="dim", style="dim"))
-        return tuple(parts)
-    rem = f.remediation
-    fix = rem.text + (f" (fixed in {rem.fixed_version})" if rem.fixed_version else "")
-    parts.append(Part("fix: ", fix, label_style="green"))
-    if rem.command:
-        parts.append(Part("$ ", printable(rem.command), label_style="green"))
-    return tuple(parts)
+def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
+    duties = roll.customer_status_counts()
+    total = sum(duties.values())
+    provider = sum(len(s.provider) for s in roll.services)
+    text = f"{total} customer duties: " + ", ".join(
+        f"{duties[st.value]} {st.value.replace('_', ' ')}" for st in DutyStatus
+    )
+    text += f" · {provider} provider duties (the cloud's half)"
+    layout.labelled("Duties", text, "bold", pad=10)
+    shown = result.shown()
+    sev = severity_counts(shown)
+    failing = sum(sev.values())
+    waived = sum(1 for f in shown if f.status is Status.WAIVED)
+    text = plural(failing, "failing finding")
+    if failing:
+        text += ": " + ", ".join(f"{n} {s}" for s, n in sev.items() if n)
+    text += f" · {waived} waived"
+    shown_filter = result.metadata.get("severity_filter")
+    if shown_filter:
+        hidden = len(result.findings) - len(shown)
+        text += f" · severities shown: {shown_filter} ({plural(hidden, 'other finding')} not listed)"
+    layout.labelled("Findings", text, "bold", pad=10)
+    errors = sum(1 for i in result.issues if i.kind == "error")
+    warnings = len(result.issues) - errors
+    if result.issues or result.expired_waivers:
+        parts = []
+        if errors:
+            parts.append(f"{plural(errors, 'input')} could not be scanned")
+        if warnings:
+            parts.append(plural(warnings, "warning"))
+        if result.expired_waivers:
+            parts.append(plural(len(result.expired_waivers), "expired waiver"))
+        layout.labelled("Issues", " · ".join(parts) + " (listed at the end)", "bold", pad=10)
+    layout.labelled(
+        "Scanned", " · ".join(scanned_lines(result)) or "nothing any analyzer could evaluate", "bold", pad=10
+    )
 
 
-def _finding_row(f: Finding, ident: str | None = None) -> Row:
-    if f.status is Status.WAIVED:
-        return Row(f"  {f.severity.value.upper()} (waived)", "dim", ident or f.rule_id, _finding_parts(f))
-    return Row("  " + f.severity.value.upper(), SEVERITY_STYLE[f.severity], ident or f.rule_id, _finding_parts(f))
+# --- duties by verdict ------------------------------------------------------------------------
 
 
-def _duty_rows(d: DutyRow) -> Iterable[Row]:
-    # What the verdict stands on ("12 resources, 5 rules") or why there is none.
-    parts = (Part("", d.control.title), Part("", d.summary(), style="dim"))
-    yield Row(STATUS_LABEL[d.status], STATUS_STYLE[d.status], d.control.id, parts)
-    for f in d.findings:
-        if f.status is not Status.PASS:
-            yield _finding_row(f)
+def _ids(rows: Iterable[DutyRow]) -> str:
+    return ", ".join(d.control.id for d in rows)
 
 
-def _service(layout: Layout, s: ServiceRollup) -> None:
-    svc = s.service
-    layout.out.append(svc.name, style="bold")
-    layout.out.append(f"  ({svc.service}, {svc.cloud})\n", style="dim")
-    rows = [row for d in s.customer for row in _duty_rows(d)]
-    provider = s.provider
-    if provider:
-        ids = ", ".join(d.control.id for d in provider)
-        n = len(provider)
-        rows.append(
-            Row(
-                "provider",
-                "dim",
-                f"{n} dut{'ies' if n != 1 else 'y'}",
-                (Part("", f"{ids}: the provider's half (not assessed by shareguard)", style="dim"),),
-            )
-        )
-    layout.table(("Status", "Duty / rule", "Duty title / finding"), rows, [r.ident for r in rows])
+def _duties(layout: Layout, roll: Rollup, show_all: bool) -> None:
+    layout.heading("Customer duties by verdict")
+    pad = 14
+    by_status: dict[DutyStatus, list[tuple[str, list[DutyRow]]]] = {st: [] for st in DutyStatus}
+    for s in roll.services:
+        for st in DutyStatus:
+            rows = [d for d in s.customer if d.status is st]
+            if rows:
+                by_status[st].append((s.service.name, rows))
+    for st in DutyStatus:
+        groups = by_status[st]
+        if not groups:
+            continue
+        label = STATUS_LABEL[st]
+        if show_all or st in (DutyStatus.ACCEPTED, DutyStatus.INCOMPLETE):
+            # One line per duty, with what the verdict stands on or why there is none.
+            for _, rows in groups:
+                for d in rows:
+                    text = f"{d.control.id}  {d.control.title} — {d.summary()}"
+                    layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
+        elif st is DutyStatus.FAIL:
+            text = f"({sum(len(r) for _, r in groups)}) " + ", ".join(_ids(r) for _, r in groups)
+            layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
+        elif st is DutyStatus.PASS:
+            text = "; ".join(f"{svc}: " + ", ".join(f"{d.control.id} ({d.checked()})" for d in r) for svc, r in groups)
+            layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
+        else:
+            # Not assessed: one line per service, the duties sharing a reason named together.
+            for svc, rows in groups:
+                reasons: dict[str, list[str]] = {}
+                for d in rows:
+                    reasons.setdefault(d.summary(), []).append(d.control.id)
+                text = f"{svc}: " + "; ".join(f"{', '.join(ids)} ({why})" for why, ids in reasons.items())
+                layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
+    if show_all:
+        for s in roll.services:
+            if s.provider:
+                text = f"{s.service.name}: {_ids(s.provider)} (the provider's half, not assessed by shareguard)"
+                layout.labelled("provider", text, "dim", "dim", pad=pad)
 
 
-def _unmapped(layout: Layout, roll: Rollup) -> None:
-    findings = [f for f in roll.unmapped if f.status is not Status.PASS]
+# --- findings ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The findings of one rule (and one status) in one group."""
+
+    rule_id: str
+    status: Status
+    findings: tuple[Finding, ...]
+
+    @property
+    def severity(self) -> Severity:
+        return min((f.severity for f in self.findings), key=_SEVERITY_ORDER.__getitem__)
+
+
+def _rule_title(f: Finding, result: ScanResult) -> str:
+    meta = result.rules.get(f.rule_id)
+    if meta is not None and f.title.startswith(meta.title):
+        return meta.title
+    return ""
+
+
+def _detail(f: Finding, head: str) -> str:
+    """What is particular to one finding: its title past the rule's title (the whole title without one)."""
+    rest = f.title[len(head) :] if head else f.title
+    return " ".join(rest.lstrip(" :—-").split())
+
+
+def _entries(findings: list[Finding]) -> list[Entry]:
+    """Findings (in `sort_findings` order) gathered per rule and status, most severe first."""
+    groups: dict[tuple[str, Status], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.rule_id, f.status), []).append(f)
+    entries = [Entry(r, st, tuple(fs)) for (r, st), fs in groups.items()]
+    return sorted(entries, key=lambda e: (e.status is not Status.FAIL, _SEVERITY_ORDER[e.severity], e.rule_id))
+
+
+def _places(findings: list[Finding]) -> str:
+    """`a.yaml:25, 56, b.tf:3`: the places of findings, a path said once for its consecutive lines."""
+    out: list[str] = []
+    last_path = None
+    for f in findings:
+        place = where(f)
+        line = f.location.line
+        if line is not None and last_path == f.resource.path and place == printable(f"{f.resource.path}:{line}"):
+            out.append(str(line))
+        else:
+            out.append(place)
+        last_path = f.resource.path if line is not None and place.endswith(f":{line}") else None
+    return ", ".join(out)
+
+
+def _items(e: Entry, head: str) -> list[tuple[str, str]]:
+    """One item per distinct detail: where its findings are (with the severity where the entry's findings
+    differ in it), and the detail."""
+    mixed = len({f.severity for f in e.findings}) > 1
+    details: dict[tuple[str, Severity | None], list[Finding]] = {}
+    for f in e.findings:
+        details.setdefault((_detail(f, head), f.severity if mixed else None), []).append(f)
+    items = []
+    for (detail, sev), fs in details.items():
+        places = (f"{sev.value}: " if sev is not None else "") + _places(fs)
+        items.append((places + (": " if detail else ""), detail))
+    return items
+
+
+def _fit(text: str, detail: str, room: int) -> str:
+    """`text` then `detail`, the detail shortened (at a word boundary) so that both fit in `room` when a
+    readable part of it can; otherwise whole (the line wraps)."""
+    if not detail:
+        return text
+    left = room - len(text)
+    return text + shorten(detail, left if left >= 24 else DETAIL_WIDTH)
+
+
+def _entry(layout: Layout, e: Entry, result: ScanResult, shown_duty: str | None, show_all: bool) -> None:
+    first = e.findings[0]
+    head = _rule_title(first, result) if all(_rule_title(f, result) for f in e.findings) else ""
+    items = _items(e, head)
+    duties = sorted({cid for f in e.findings for cid in f.control_ids} - {shown_duty or ""})
+    tail = f" [{'also ' if shown_duty else ''}{', '.join(duties)}]" if duties else ""
+    waived = e.status is Status.WAIVED
+    label = f"  {e.severity.value.upper()}{' (waived)' if waived else ''} "
+    sev_style = "dim" if waived else SEVERITY_STYLE[e.severity]
+    text = f"{e.rule_id}  {head}" if head else e.rule_id
+    room = layout.width - len(label) - len(tail)
+    if len(items) == 1:
+        # One place (or several sharing one detail): on the rule's own line.
+        places, detail = items.pop()
+        text = _fit(text + (" — " if head else "  ") + places, detail, room)
+    elif not head:
+        text += f"  {len(e.findings)} findings"
+    lines = _wrap(text + tail, layout.width, INDENT, label)
+    layout.out.append(lines[0][: len(label)], sev_style)
+    rest = lines[0][len(label) :]
+    layout.out.append(rest[: len(e.rule_id)], "bold")
+    layout.out.append(rest[len(e.rule_id) :] + "\n")
+    for line in lines[1:]:
+        layout.line(line)
+    for places, detail in items:
+        for line in _wrap(_fit(places, detail, layout.width - len(INDENT)), layout.width, INDENT + "  ", INDENT):
+            layout.line(line)
+    if waived:
+        for reason in sorted({f.waiver or "" for f in e.findings}):
+            for line in _wrap("waived: " + reason, layout.width, INDENT, INDENT):
+                layout.line(line, "dim")
+        return
+    commands = list(dict.fromkeys(f.remediation.command for f in e.findings if f.remediation.command))
+    if show_all:
+        for text in dict.fromkeys(f"evidence ({where(f)}): {f.evidence}" for f in e.findings if f.evidence):
+            for line in _wrap(text, layout.width, INDENT + "  ", INDENT):
+                layout.line(line, "dim")
+        fix = first.remediation.text
+        for line in _wrap("fix: " + fix, layout.width, INDENT, INDENT):
+            layout.line(line, "green")
+    for command in commands:
+        layout.command(command)
+
+
+@dataclass(frozen=True)
+class Group:
+    heading: str
+    """The group's first line (a duty with its verdict, a resource); empty: no heading."""
+    style: str
+    findings: list[Finding]
+    duty: str | None = None
+    """The duty the group stands for: left out of its findings' `also` lists."""
+    row: DutyRow | None = None
+
+
+def _by_duty(findings: list[Finding], roll: Rollup) -> list[Group]:
+    """Each finding under the most severe of its duties (ties: catalog order); duties most severe first."""
+    rows = {d.control.id: d for d in roll.duties()}
+    order = {cid: i for i, cid in enumerate(rows)}
+    worst: dict[str, int] = {}
+    for f in findings:
+        rank = _SEVERITY_ORDER[f.severity] + (len(Severity) if f.status is not Status.FAIL else 0)
+        for cid in f.control_ids:
+            if cid in rows:
+                worst[cid] = min(worst.get(cid, 99), rank)
+    ranked = sorted(worst, key=lambda cid: (worst[cid], order[cid]))
+    rank_of = {cid: i for i, cid in enumerate(ranked)}
+    placed: dict[str, list[Finding]] = {}
+    other: list[Finding] = []
+    for f in findings:
+        known = [cid for cid in f.control_ids if cid in rank_of]
+        if known:
+            placed.setdefault(min(known, key=rank_of.__getitem__), []).append(f)
+        else:
+            other.append(f)
+    groups = []
+    for cid in ranked:
+        if cid not in placed:
+            continue
+        d = rows[cid]
+        groups.append(Group(f"{STATUS_LABEL[d.status]} {cid}", STATUS_STYLE[d.status], placed[cid], cid, d))
+    if other:
+        groups.append(Group("Duties outside the catalog (a plugin's own ids)", "bold", other))
+    return groups
+
+
+def _by_resource(findings: list[Finding], roll: Rollup) -> list[Group]:
+    placed: dict[str, list[Finding]] = {}
+    for f in findings:
+        placed.setdefault(f.resource.path, []).append(f)
+
+    def key(path: str) -> tuple[int, str]:
+        return (min(_SEVERITY_ORDER[f.severity] for f in placed[path]), path)
+
+    return [Group(printable(path), "bold", placed[path]) for path in sorted(placed, key=key)]
+
+
+def _by_rule(findings: list[Finding], roll: Rollup) -> list[Group]:
+    return [Group("", "", findings)]
+
+
+GROUPERS: dict[GroupBy, Callable[[list[Finding], Rollup], list[Group]]] = {
+    "duty": _by_duty,
+    "resource": _by_resource,
+    "rule": _by_rule,
+}
+
+
+def _findings(layout: Layout, result: ScanResult, roll: Rollup, group_by: GroupBy, show_all: bool) -> None:
+    findings = [f for f in sort_findings(result.shown()) if f.status is not Status.PASS]
     if not findings:
         return
-    layout.rule()
-    layout.line("Findings of duties outside the catalog", "bold")
-    rows = [_finding_row(f, f"{f.rule_id} {' '.join(f.control_ids)}") for f in findings]
-    layout.table(("Severity", "Rule / duties", "Finding"), rows, [f.rule_id for f in findings])
+    how = {"duty": "by the duty of highest severity", "resource": "by resource", "rule": "by rule"}[group_by]
+    layout.heading(f"Failing findings, {how}")
+    for g in GROUPERS[group_by](findings, roll):
+        if g.row is not None:
+            # One line: the duty's title shortened to leave room for what its verdict stands on.
+            tail = f" · {g.row.summary()}"
+            room = max(layout.width - len(g.heading) - 2 - len(tail), 24)
+            layout.out.append(g.heading, g.style)
+            layout.line(printable(f"  {shorten(g.row.control.title, room)}{tail}"))
+        elif g.heading:
+            layout.line(g.heading, g.style)
+        for e in _entries(g.findings):
+            _entry(layout, e, result, g.duty, show_all)
 
 
 def _issues(layout: Layout, result: ScanResult) -> None:
     if not result.issues and not result.expired_waivers:
         return
-    layout.rule()
-    layout.line("Issues", "bold")
-    rows: list[Row] = []
+    layout.heading("Issues")
     for i in result.issues:
         msg = f"{i.message} ({i.analyzer})" if i.analyzer else i.message
-        part = Part(printable(i.path), "  " + printable(msg), "bold")
-        rows.append(Row(i.kind, "red" if i.kind == "error" else "yellow", "", (part,)))
+        style = "red" if i.kind == "error" else "yellow"
+        layout.labelled(i.kind, f"{i.path}: {msg}", style, pad=16)
     for w in result.expired_waivers:
-        where_ = printable(f"{w.source}:{w.line or '?'}")
-        text = printable(f"  expired on {w.expires}, no longer applies ({w.matched} matching finding(s)): {w.reason}")
-        rows.append(Row("expired waiver", "yellow", "", (Part(where_, text, "bold"),)))
-    layout.table(("Kind", "", "Where and what"), rows, [])
+        text = f"{w.source}:{w.line or '?'}: expired on {w.expires}, no longer applies"
+        text += f" ({plural(w.matched, 'matching finding')}): {w.reason}"
+        layout.labelled("expired waiver", text, "yellow", pad=16)
 
 
-def summary_line(result: ScanResult, roll: Rollup) -> str:
-    shown_findings = result.shown()
-    sev = severity_counts(shown_findings)
-    failing = sum(sev.values())
-    parts = ", ".join(f"{n} {s}" for s, n in sev.items() if n)
-    waived = sum(1 for f in shown_findings if f.status is Status.WAIVED)
-    duties = roll.customer_status_counts()
-    text = f"{failing} failing finding{'s' if failing != 1 else ''}"
-    if parts:
-        text += f" ({parts})"
-    text += f", {waived} waived · customer duties: " + ", ".join(
-        f"{duties[st.value]} {st.value.replace('_', ' ')}" for st in DutyStatus
-    )
-    errors = sum(1 for i in result.issues if i.kind == "error")
-    if errors:
-        text += f" · {errors} input{'s' if errors != 1 else ''} could not be scanned"
-    shown = result.metadata.get("severity_filter")
-    if shown:
-        hidden = len(result.findings) - len(shown_findings)
-        text += f" · severities shown: {shown} ({hidden} other finding{'s' if hidden != 1 else ''} not listed)"
-    return text
-
-
-def scanned_lines(result: ScanResult) -> list[str]:
-    """One line per capability: how many inputs its analyzers evaluated and skipped; unchecked packages."""
-    by_capability: dict[str, list[int]] = {}
-    for name, log in result.coverage.inputs.items():
-        counts = by_capability.setdefault(name.split(".", 1)[0], [0, 0])
-        counts[0] += log.evaluated
-        counts[1] += log.skipped_count
-    lines = [
-        f"{cap}: {ev} input{'s' if ev != 1 else ''} evaluated" + (f", {sk} skipped" if sk else "")
-        for cap, (ev, sk) in sorted(by_capability.items())
-    ]
-    for note in result.metadata.get("unchecked_packages", []):
-        label = f"{note['ecosystem']} {note['release']}".strip()
-        lines.append(f"vuln: {note['packages']} {label} package(s) not checked (no advisories): {note['fix']}")
-    return lines
-
-
-def layout_report(result: ScanResult, catalog: Catalog, width: int) -> _Segments:
+def layout_report(result: ScanResult, catalog: Catalog, width: int, options: ReportOptions) -> _Segments:
     roll = rollup(result, catalog)
     layout = Layout(width)
-    layout.line(f"shareguard {result.command} {result.target}", "bold")
-    for s in roll.services:
-        layout.rule()
-        _service(layout, s)
-    _unmapped(layout, roll)
+    layout.line(printable(f"shareguard {result.command} {result.target}"), "bold")
+    _summary(layout, result, roll)
+    _duties(layout, roll, options.show_all)
+    _findings(layout, result, roll, options.group_by, options.show_all)
     _issues(layout, result)
-    layout.rule()
-    for line in scanned_lines(result):
-        for chunk in _wrap("Scanned: " + line, width):
-            layout.line(chunk)
-    for chunk in _wrap("Summary: " + summary_line(result, roll), width):
-        layout.line(chunk, "bold")
     return layout.out
 
 
-def _render(result: ScanResult, catalog: Catalog, *, width: int, color: bool) -> str:
-    segments = layout_report(result, catalog, width)
+def _render(result: ScanResult, catalog: Catalog, *, width: int, color: bool, options: ReportOptions) -> str:
+    segments = layout_report(result, catalog, width, options)
     if not color:
         text = segments.plain()
     else:
@@ -305,7 +455,7 @@ def _render(result: ScanResult, catalog: Catalog, *, width: int, color: bool) ->
         # Already laid out to the width: soft_wrap stops rich from wrapping it again.
         console.print(segments.rich(), soft_wrap=True, end="")
         text = buf.getvalue()
-    # Padding to column widths leaves trailing blanks: they only bloat files and diffs.
+    # Padding leaves trailing blanks: they only bloat files and diffs.
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
@@ -313,9 +463,15 @@ class TableReporter:
     name = "table"
     commands: frozenset[str] | None = None
 
+    def __init__(self, options: ReportOptions | None = None) -> None:
+        self.options = options or ReportOptions()
+
+    def with_options(self, options: ReportOptions) -> TableReporter:
+        return TableReporter(options)
+
     def render(self, result: ScanResult, catalog: Catalog) -> str:
         """Plain text (no escape codes): for files, pipes and tests."""
-        return _render(result, catalog, width=PLAIN_WIDTH, color=False)
+        return _render(result, catalog, width=PLAIN_WIDTH, color=False, options=self.options)
 
     def render_terminal(self, result: ScanResult, catalog: Catalog, width: int) -> str:
-        return _render(result, catalog, width=max(width, 80), color=True)
+        return _render(result, catalog, width=max(width, MIN_WIDTH), color=True, options=self.options)

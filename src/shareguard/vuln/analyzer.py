@@ -280,7 +280,7 @@ def build_finding(rule: RuleMeta, match: Match, adv: AdvisoryRow, os_info: OSInf
         Resource(type="package", path=pkg.path, name=pkg.name),
         location=Location(layer_digest=pkg.layer),
         evidence=evidence,
-        title=f"{pkg.name} {pkg.version}: {label}" + (f": {adv.summary[:120]}" if adv.summary else ""),
+        title=f"{pkg.name} {pkg.version}: {label}" + (f": {adv.summary}" if adv.summary else ""),
         severity=rating.severity,
         severity_source=rating.source,
         remediation=remediation(*_manager_package(pkg, eco), fixed, match.last_affected, url),

@@ -193,7 +193,8 @@ def parse_advisory(doc: Any) -> Advisory:
         for r in _list(doc.get("references"), "references")
         if isinstance(r, dict) and isinstance(r.get("url"), str)
     )
-    summary = _opt_str(doc.get("summary")) or _opt_str(doc.get("details")).strip().split("\n\n", 1)[0][:300]
+    # No summary: the first paragraph of `details`, whole (a title is never cut; displays shorten it themselves).
+    summary = _opt_str(doc.get("summary")) or _opt_str(doc.get("details")).strip().split("\n\n", 1)[0]
     raw = {k: doc[k] for k in ("severity", "database_specific") if k in doc}
     return Advisory(
         id=adv_id,
