@@ -6,22 +6,16 @@ import base64
 import hashlib
 import json
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from report.report_strategies import findings, result_of, text
 from shareguard.catalog import Catalog
-from shareguard.core.finding import Finding, Status
+from shareguard.core.finding import Finding
 from shareguard.core.result import ScanResult
 from shareguard.report.html import HtmlReporter, script_json
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 class _Tags(HTMLParser):
@@ -59,7 +53,8 @@ def parse(page: str) -> _Tags:
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "div", "b", "small",
     "section", "svg", "text", "rect", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "label",
-    "select", "option", "noscript", "code", "script", "ul", "li",
+    "select", "option", "noscript", "code", "script", "ul", "li", "figure", "figcaption", "colgroup", "col",
+    "input", "i",
 }  # fmt: skip
 
 
@@ -115,85 +110,3 @@ def test_script_json_round_trips_and_cannot_close_the_element(value: object) -> 
     out = script_json(value)
     assert "<" not in out and ">" not in out and "&" not in out
     assert json.loads(out) == value
-
-
-# --- a real browser ----------------------------------------------------------------------------
-
-
-def _chromium(page: Path, tmp_path: Path, fragment: str = "", screenshot: Path | None = None) -> str:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it)")
-    exe = str(CHROMIUM) if CHROMIUM.exists() else str(shutil.which("chromium"))
-    args = [
-        exe,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ]
-    if screenshot is not None:
-        args += ["--window-size=1280,2000", f"--screenshot={screenshot}"]
-    else:
-        args += ["--dump-dom"]
-    proc = subprocess.run(
-        [*args, page.as_uri() + fragment], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def _visible_rows(dom: str) -> tuple[int, int]:
-    rows = re.findall(r'<tr class="finding"[^>]*>', dom)
-    return len(rows), sum(1 for r in rows if "hidden" not in r)
-
-
-def test_browser_renders_matrix_and_findings(result: ScanResult, catalog: Catalog, tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(HtmlReporter().render(result, catalog), encoding="utf-8")
-    dom = _chromium(page, tmp_path)
-    assert dom.count('<table class="matrix">') == len(catalog.services)
-    assert re.search(r'data-duty="DATAFLOW-C-04" data-status="fail"', dom)
-    assert re.search(r'data-duty="DATAFLOW-C-05" data-status="not_assessed"', dom)
-    assert 'data-ready="true"' in dom, "the page's script did not finish"
-    total, shown = _visible_rows(dom)
-    assert total == shown == len(result.findings)  # rows exist only if the script built them
-    assert f'<b id="shown-count">{shown}</b>' in dom
-    rendered = parse(dom)
-    assert not any(t == "img" for t, _ in rendered.tags)
-    assert not any(k.startswith("on") for _, a in rendered.tags for k in a)
-
-
-@pytest.mark.parametrize(
-    ("fragment", "keep"),
-    [
-        ("#severity=critical", lambda f: f.severity.value == "critical"),
-        ("#service=dataflow", lambda f: any(c.startswith("DATAFLOW-") for c in f.control_ids)),
-        ("#duty=STORAGE-C-03&status=waived", lambda f: "STORAGE-C-03" in f.control_ids and f.status is Status.WAIVED),
-    ],
-)
-def test_browser_filters(result: ScanResult, catalog: Catalog, tmp_path: Path, fragment: str, keep: object) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(HtmlReporter().render(result, catalog), encoding="utf-8")
-    dom = _chromium(page, tmp_path, fragment)
-    expected = sum(1 for f in result.findings if keep(f))  # type: ignore[operator]
-    total, shown = _visible_rows(dom)
-    assert total == len(result.findings)
-    assert 0 < shown == expected < total
-    assert f'<b id="shown-count">{expected}</b>' in dom
-
-
-def test_browser_renders_the_example_audit(example_result: ScanResult, catalog: Catalog, tmp_path: Path) -> None:
-    page = tmp_path / "example.html"
-    page.write_text(HtmlReporter().render(example_result, catalog), encoding="utf-8")
-    dom = _chromium(page, tmp_path)
-    assert 'id="overview"' in dom and dom.count('<table class="matrix">') == len(catalog.services)
-    total, _ = _visible_rows(dom)
-    assert total == len(example_result.findings)
-    shot = tmp_path / "example.png"
-    _chromium(page, tmp_path, screenshot=shot)
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

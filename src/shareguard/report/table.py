@@ -27,6 +27,7 @@ from shareguard.core.finding import Finding, Status
 from shareguard.core.result import ScanResult
 from shareguard.core.severity import Severity
 from shareguard.core.text import printable, shorten
+from shareguard.report.grouping import SEVERITY_ORDER, by_duty
 from shareguard.report.options import GroupBy, ReportOptions
 from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, rollup, severity_counts, sort_findings
 from shareguard.report.summary import plural, scanned_lines, where
@@ -61,7 +62,7 @@ STATUS_LABEL = {
     DutyStatus.PASS: "PASS",
     DutyStatus.NOT_ASSESSED: "NOT ASSESSED",
 }
-_SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
+_SEVERITY_ORDER = SEVERITY_ORDER
 
 
 class _Segments:
@@ -349,33 +350,14 @@ class Group:
 
 
 def _by_duty(findings: list[Finding], roll: Rollup) -> list[Group]:
-    """Each finding under the most severe of its duties (ties: catalog order); duties most severe first."""
     rows = {d.control.id: d for d in roll.duties()}
-    order = {cid: i for i, cid in enumerate(rows)}
-    worst: dict[str, int] = {}
-    for f in findings:
-        rank = _SEVERITY_ORDER[f.severity] + (len(Severity) if f.status is not Status.FAIL else 0)
-        for cid in f.control_ids:
-            if cid in rows:
-                worst[cid] = min(worst.get(cid, 99), rank)
-    ranked = sorted(worst, key=lambda cid: (worst[cid], order[cid]))
-    rank_of = {cid: i for i, cid in enumerate(ranked)}
-    placed: dict[str, list[Finding]] = {}
-    other: list[Finding] = []
-    for f in findings:
-        known = [cid for cid in f.control_ids if cid in rank_of]
-        if known:
-            placed.setdefault(min(known, key=rank_of.__getitem__), []).append(f)
-        else:
-            other.append(f)
     groups = []
-    for cid in ranked:
-        if cid not in placed:
+    for cid, placed in by_duty(findings, roll):
+        if cid is None:
+            groups.append(Group("Duties outside the catalog (a plugin's own ids)", "bold", placed))
             continue
         d = rows[cid]
-        groups.append(Group(f"{STATUS_LABEL[d.status]} {cid}", STATUS_STYLE[d.status], placed[cid], cid, d))
-    if other:
-        groups.append(Group("Duties outside the catalog (a plugin's own ids)", "bold", other))
+        groups.append(Group(f"{STATUS_LABEL[d.status]} {cid}", STATUS_STYLE[d.status], placed, cid, d))
     return groups
 
 
