@@ -10,7 +10,7 @@ import pytest
 from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.context import ScanIssue
 from shareguard.core.coverage import Coverage
-from shareguard.core.facts import FactStore
+from shareguard.core.facts import FactStore, ImageIdentity, Package
 from shareguard.core.finding import Finding, Remediation, SeveritySource, Status
 from shareguard.core.resource import Location, Resource
 from shareguard.core.result import ExpiredWaiver, ScanResult
@@ -162,3 +162,51 @@ def _coverage() -> Coverage:
     cov.input_evaluated("posture.describe", "dataflow/job.json")
     cov.input_skipped("posture.describe", "dataflow/broken.json", "invalid JSON")
     return cov
+
+
+def image_scan_result() -> ScanResult:
+    """An image scan with 30 Debian packages in its first layer, torch (a CUDA build) and the CUDA toolkit in
+    its second, and no findings."""
+    facts = FactStore()
+    layers = ("sha256:" + "a" * 64, "sha256:" + "b" * 64)
+    facts.add(ImageIdentity(reference="registry.example.com/ml/train:1.0", digest="sha256:" + "c" * 64, layers=layers))
+    for i in range(30):
+        facts.add(
+            Package(name=f"lib{i}", version=f"1.{i}", ecosystem="Debian", path="var/lib/dpkg/status", layer=layers[0])
+        )
+    facts.add(
+        Package(
+            name="torch",
+            version="2.4.0+cu121",
+            ecosystem="PyPI",
+            path="usr/local/lib/python3.11/site-packages/torch-2.4.0.dist-info/METADATA",
+            layer=layers[1],
+            origin="pip",
+            extra=(("accelerator", "cuda"), ("cuda", "12.1"), ("cudnn", "8.9.2")),
+        )
+    )
+    facts.add(
+        Package(
+            name="cuda",
+            version="12.1.105",
+            ecosystem="generic",
+            path="usr/local/cuda/version.json",
+            layer=layers[1],
+            origin="ml-stack",
+        )
+    )
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    return ScanResult(
+        command="image",
+        target="registry.example.com/ml/train:1.0",
+        started=now,
+        finished=now,
+        findings=[],
+        facts=facts,
+        coverage=Coverage(),
+    )
+
+
+@pytest.fixture
+def image_result() -> ScanResult:
+    return image_scan_result()

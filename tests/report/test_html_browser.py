@@ -15,15 +15,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shareguard.catalog import Catalog
-from shareguard.core.coverage import Coverage
-from shareguard.core.facts import FactStore, ImageIdentity, Package
 from shareguard.core.finding import Finding, Remediation
 from shareguard.core.resource import Location, Resource
 from shareguard.core.result import ScanResult
@@ -248,51 +245,10 @@ def test_hostile_content_is_inert_and_readable(
     page.page.close()
 
 
-def _image_result() -> ScanResult:
-    facts = FactStore()
-    layers = ("sha256:" + "a" * 64, "sha256:" + "b" * 64)
-    facts.add(ImageIdentity(reference="registry.example.com/ml/train:1.0", digest="sha256:" + "c" * 64, layers=layers))
-    for i in range(30):
-        facts.add(
-            Package(name=f"lib{i}", version=f"1.{i}", ecosystem="Debian", path="var/lib/dpkg/status", layer=layers[0])
-        )
-    facts.add(
-        Package(
-            name="torch",
-            version="2.4.0+cu121",
-            ecosystem="PyPI",
-            path="usr/local/lib/python3.11/site-packages/torch-2.4.0.dist-info/METADATA",
-            layer=layers[1],
-            origin="pip",
-            extra=(("accelerator", "cuda"), ("cuda", "12.1"), ("cudnn", "8.9.2")),
-        )
-    )
-    facts.add(
-        Package(
-            name="cuda",
-            version="12.1.105",
-            ecosystem="generic",
-            path="usr/local/cuda/version.json",
-            layer=layers[1],
-            origin="ml-stack",
-        )
-    )
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    return ScanResult(
-        command="image",
-        target="registry.example.com/ml/train:1.0",
-        started=now,
-        finished=now,
-        findings=[],
-        facts=facts,
-        coverage=Coverage(),
-    )
-
-
 def test_image_report_shows_inventory_and_ml_stack(
-    browser: Any, catalog: Catalog, tmp_path: Path, screenshots: Path
+    browser: Any, image_result: ScanResult, catalog: Catalog, tmp_path: Path, screenshots: Path
 ) -> None:
-    res = _image_result()
+    res = image_result
     page = Page(browser, _write(tmp_path, res, catalog, "image.html"), 1024)
     assert page.page.locator("#inventory").count() == 1
     stack = page.page.inner_text("#ml-stack")

@@ -123,3 +123,19 @@ def test_docs_describe_every_schema_field() -> None:
     missing = _schema_fields(report_schema()) - documented
     assert not missing, f"docs/reports.md does not describe: {sorted(missing)}"
     assert SCHEMA_VERSION in text
+
+
+def test_list_packages_adds_the_inventory(image_result: ScanResult, catalog: Catalog) -> None:
+    from shareguard.report.options import ReportOptions
+
+    plain = json.loads(JsonReporter().render(image_result, catalog))
+    assert "packages" not in plain
+    doc = json.loads(JsonReporter(ReportOptions(list_packages=True)).render(image_result, catalog))
+    jsonschema.Draft202012Validator(report_schema()).validate(doc)
+    assert doc["schema_version"] == "2.1.0"
+    assert len(doc["packages"]) == 32
+    torch = next(p for p in doc["packages"] if p["name"] == "torch")
+    assert torch["ecosystem"] == "PyPI" and torch["origin"] == "pip" and torch["layer"].startswith("sha256:bbbb")
+    assert torch["purl"].startswith("pkg:pypi/torch@2.4.0")
+    assert torch["ml"] == {"accelerator": "cuda", "cuda": "12.1", "cudnn": "8.9.2"}
+    assert doc["ml_stack"]["cuda"][0]["version"] == "12.1.105"

@@ -19,9 +19,10 @@ from shareguard import __version__
 from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding
 from shareguard.core.result import ScanResult
+from shareguard.report.options import ReportOptions
 from shareguard.report.rollup import Rollup, rollup, severity_counts, status_counts
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 SCHEMA_RESOURCE = "schema/report.schema.json"
 
 
@@ -132,9 +133,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) -> dict[str, Any]:
+def report_dict(
+    result: ScanResult, catalog: Catalog, *, findings: bool = True, packages: bool = False
+) -> dict[str, Any]:
     """The report as a JSON-able document (`findings=False`: `findings` left empty, for a renderer that
-    writes them itself)."""
+    writes them itself; `packages=True`: the package inventory as `packages`, `--list-packages`)."""
     roll = rollup(result, catalog)
     shared: dict[int, dict[str, Any]] = {}
     shown = result.shown()
@@ -163,7 +166,15 @@ def report_dict(result: ScanResult, catalog: Catalog, *, findings: bool = True) 
             for w in result.expired_waivers
         ],
         **ml_stack_section(result),
+        **({"packages": package_section(result)} if packages else {}),
     }
+
+
+def package_section(result: ScanResult) -> list[dict[str, Any]]:
+    """`--list-packages`: every package found, with layer, ecosystem, purl, origin and ML build facts."""
+    from shareguard.report.inventory import package_rows
+
+    return package_rows(result)
 
 
 def ml_stack_section(result: ScanResult) -> dict[str, Any]:
@@ -180,6 +191,12 @@ class JsonReporter:
     name = "json"
     commands: frozenset[str] | None = None
 
+    def __init__(self, options: ReportOptions | None = None) -> None:
+        self.options = options or ReportOptions()
+
+    def with_options(self, options: ReportOptions) -> JsonReporter:
+        return JsonReporter(options)
+
     def render(self, result: ScanResult, catalog: Catalog) -> str:
         buf = io.StringIO()
         self.write(result, catalog, buf)
@@ -187,7 +204,7 @@ class JsonReporter:
 
     def write(self, result: ScanResult, catalog: Catalog, out: TextIO) -> None:
         """The report written to `out` piece by piece: one finding line at a time, never the whole text at once."""
-        doc = report_dict(result, catalog, findings=False)
+        doc = report_dict(result, catalog, findings=False, packages=self.options.list_packages)
         writer = _FindingWriter()
         write_document(doc, out, findings_lines=(writer.encode(f) for f in result.shown()))
 
