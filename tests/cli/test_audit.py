@@ -122,6 +122,48 @@ def test_malformed_waiver_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert stderr.strip().splitlines() == [f"error: {bad}:2: `reason` is required"]
 
 
+def test_malformed_waiver_file_stops_before_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed waiver file (or an unknown --format) is rejected before any scanning starts."""
+    import shareguard.cli.path_scan as path_scan
+
+    def no_scan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the scan ran before the waiver file was checked")
+
+    monkeypatch.setattr(path_scan, "run_path_scan", no_scan)
+    (tmp_path / "f.txt").write_text("x", encoding="utf-8")
+    bad = tmp_path / "w.yaml"
+    bad.write_text("waivers: [oops\n", encoding="utf-8")
+    code, _, stderr = run("audit", str(tmp_path), "--ignore-file", str(bad))
+    assert code == 2 and stderr.startswith(f"error: {bad}:")
+    code, _, stderr = run("image", "--input", str(tmp_path / "x.tar"), "--ignore-file", str(bad))
+    assert code == 2 and stderr.startswith(f"error: {bad}:")
+    code, _, stderr = run("audit", str(tmp_path), "--format", "xml")
+    assert code == 2 and "unknown format 'xml' for audit" in stderr
+
+
+def test_waiver_naming_an_unknown_rule_warns(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n", encoding="utf-8")
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text(
+        "waivers:\n  - rule: DOCKERFILE-9999\n    reason: typo\n    expires: 2099-01-01\n"
+        "  - rule: DOCKERFILE-001\n    reason: known\n    expires: 2099-01-01\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.json"
+    code, _, _ = run("audit", str(tmp_path), "--ignore-file", str(waivers), "-q", "-f", "json", "-o", str(out))
+    assert code == 0
+    issues = json.loads(out.read_text(encoding="utf-8"))["issues"]
+    assert [(i["path"], i["kind"], i["message"]) for i in issues] == [
+        (
+            f"{waivers}:2",
+            "warning",
+            "waiver names rule 'DOCKERFILE-9999', which no analyzer of this scan knows: it waives nothing",
+        )
+    ]
+    _, _, stderr = run("audit", str(tmp_path), "--ignore-file", str(waivers), "-f", "json", "-o", str(out))
+    assert "waiver names rule 'DOCKERFILE-9999'" in stderr
+
+
 def test_ignore_file_option(tmp_path: Path) -> None:
     (tmp_path / "f.txt").write_text("x", encoding="utf-8")
     code, _, stderr = run("audit", str(tmp_path), "--ignore-file", str(tmp_path / "nope.yaml"))
@@ -136,7 +178,7 @@ def test_ignore_file_option(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["audit", "/nonexistent/ws"], "error: /nonexistent/ws: no such file or directory"),
-        (["audit", ".", "--format", "xml"], "error: unknown Reporter 'xml'"),
+        (["audit", ".", "--format", "xml"], "error: unknown format 'xml' for audit (choose: table, json, sarif, html)"),
         (["audit", ".", "--severity", "urgent"], "error: unknown severity 'urgent'"),
     ],
 )

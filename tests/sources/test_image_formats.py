@@ -212,3 +212,16 @@ def test_compressed_archive_gets_a_clear_message(tmp_path: Path, layers) -> None
     (tmp_path / "d.tar.gz").write_bytes(gzip.compress(raw))
     with pytest.raises(InputError, match="decompress it first"):
         open_image_path(tmp_path / "d.tar.gz", "linux/amd64")
+
+
+def test_docker_archive_of_another_platform_is_an_error_when_asked_for(tmp_path: Path) -> None:
+    """`--platform linux/arm64` on an amd64-only docker-archive is an error, not a silent other platform;
+    without `--platform` the default is a warning only (the archive holds one image)."""
+    layers = [make_layer([file("etc/hostname", b"x\n")])]
+    archive = write_docker_archive(tmp_path / "d.tar", layers, config=config_json(layers, arch="amd64"))
+    with pytest.raises(InputError, match=r"--platform linux/arm64: the archive holds a linux/amd64 image only"):
+        open_image_path(archive, "linux/arm64", platform_given=True)
+    assert open_image_path(archive, "linux/amd64", platform_given=True).config.architecture == "amd64"
+    arm = write_docker_archive(tmp_path / "a.tar", layers, config=config_json(layers, arch="arm64"))
+    src = open_image_path(arm, "linux/amd64")
+    assert src.config.architecture == "arm64" and any("not linux/amd64" in w for w in src.warnings)

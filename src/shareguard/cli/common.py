@@ -152,13 +152,33 @@ def escape(text: str) -> str:
 
 
 def select_reporter(registries: Registries, opts: OutputOptions, command: str) -> Reporter:
-    """Fail fast on a bad --format, before any scanning."""
-    reporter = registries.of(Reporter).get(opts.format)  # type: ignore[type-abstract]
-    if reporter.commands is not None and command not in reporter.commands:
-        raise ConfigError(f"--format {opts.format} is not available for `{command}`")
+    """Fail fast on a bad --format, before any scanning: `unknown format 'xml' for audit (choose: table, json, …)`."""
+    reporters = registries.of(Reporter)  # type: ignore[type-abstract]
+    choices = [n for n in reporters.names() if _applies(reporters.get(n), command)]
+    if opts.format not in choices:
+        if opts.format in reporters.names():
+            raise ConfigError(f"format '{opts.format}' is not available for {command} (choose: {', '.join(choices)})")
+        raise ConfigError(f"unknown format '{opts.format}' for {command} (choose: {', '.join(choices)})")
+    reporter = reporters.get(opts.format)
     if isinstance(reporter, ConfigurableReporter):
         return reporter.with_options(opts.report)
     return reporter
+
+
+def _applies(reporter: Reporter, command: str) -> bool:
+    return reporter.commands is None or command in reporter.commands
+
+
+def check_before_scan(registries: Registries, opts: OutputOptions, command: str, scan_root: Path | None) -> None:
+    """What the user gave that can be wrong is checked before any work: the format, and the waiver file
+    (`--ignore-file`, or the scanned root's `.shareguard-ignore.yaml`), so a malformed one is a one-line
+    user error (exit 2) and no scan runs in vain."""
+    from shareguard.core.waivers import find_waiver_file, load_waivers
+
+    select_reporter(registries, opts, command)
+    waiver_file = find_waiver_file(scan_root, opts.ignore_file)
+    if waiver_file is not None:
+        load_waivers(waiver_file)
 
 
 def emit(

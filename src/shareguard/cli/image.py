@@ -21,10 +21,10 @@ from shareguard.cli.common import (
     QuietOpt,
     SeverityOpt,
     ShowAllOpt,
+    check_before_scan,
     emit,
     fail,
     progress,
-    select_reporter,
 )
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ConfigError, InputError, ShareguardError
@@ -36,7 +36,14 @@ from shareguard.sources.image.manifest import DEFAULT_PLATFORM, normalise_platfo
 from shareguard.sources.image.model import ImageSource
 from shareguard.vuln.options import VulnOptions
 
-PlatformOpt = Annotated[str, typer.Option("--platform", help="os/arch[/variant] to pick from a multi-arch index.")]
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform",
+        help=f"os/arch[/variant] to pick from a multi-arch index (default {DEFAULT_PLATFORM}); an archive without "
+        "that platform is an error.",
+    ),
+]
 IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="Hide vulnerabilities without a fix.")]
 VexOpt = Annotated[
     Path | None, typer.Option("--vex", help="OpenVEX file: `not_affected` vulnerabilities are reported as waived.")
@@ -71,18 +78,20 @@ def vex_option(vex: Path | None) -> Path | None:
 def open_source(
     reference: str | None,
     input: Path | None,
-    platform: str,
+    platform: str | None,
     username: str | None,
     password: str | None,
     insecure: bool,
 ) -> Iterator[ImageSource]:
     if (reference is None) == (input is None):
         raise ConfigError("give either an image reference or --input PATH (not both)")
+    given = platform is not None
+    platform = platform or DEFAULT_PLATFORM
     normalise_platform(platform)
     if input is not None:
         from shareguard.sources.image.open import open_image_path
 
-        yield open_image_path(input, platform)
+        yield open_image_path(input, platform, platform_given=given)
         return
     from shareguard.sources.registry.source import open_registry_image
 
@@ -107,7 +116,7 @@ def image(
         Path | None,
         typer.Option("--input", "-i", help="docker-archive tar, oci-archive tar, or OCI layout directory."),
     ] = None,
-    platform: PlatformOpt = DEFAULT_PLATFORM,
+    platform: PlatformOpt = None,
     username: Annotated[
         str | None, typer.Option("--username", help="Registry user (else $SHAREGUARD_REGISTRY_USERNAME).")
     ] = None,
@@ -146,7 +155,7 @@ def image(
             list_packages=list_packages,
         )
         regs = load_registries(builtin_filter=needed_plugin)
-        select_reporter(regs, opts, "image")
+        check_before_scan(regs, opts, "image", None)
         options = OptionSet((VulnOptions(ignore_unfixed=ignore_unfixed, vex=vex_option(vex)),))
         ctx = ScanContext(settings=Settings.from_env(), options=options, command="image")
         with open_source(reference, input, platform, username, password, insecure_registry) as source:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from shareguard.cli.common import OutputOptions, emit, select_reporter
+from shareguard.cli.common import OutputOptions, check_before_scan, emit
 from shareguard.core.options import OptionSet
 from shareguard.core.registry import load_registries
 from shareguard.core.result import ScanResult
@@ -27,11 +27,11 @@ def scan_path(
     `postprocess` sees the result before waivers and reporting (e.g. `config --baseline`); `plugins`
     selects the built-in plugin modules the command needs (default: all; see `load_registries`)."""
     regs = load_registries(builtin_filter=plugins)
-    select_reporter(regs, opts, command)  # a bad --format fails before any work
+    root = path if path.is_dir() else path.parent
+    check_before_scan(regs, opts, command, root)  # a bad --format or waiver file fails before any work
     result = run_path_scan(
         path, command=command, capabilities=capabilities, options=options, registries=regs, quiet=opts.quiet
     )
     if postprocess is not None:
         result = postprocess(result)
-    root = path if path.is_dir() else path.parent
     return emit(result, opts, regs, scan_root=root)

@@ -19,10 +19,10 @@ from shareguard.cli.common import (
     QuietOpt,
     SeverityOpt,
     ShowAllOpt,
+    check_before_scan,
     emit,
     fail,
     progress,
-    select_reporter,
 )
 from shareguard.cli.image import IgnoreUnfixedOpt, VexOpt, needed_plugin, vex_option
 from shareguard.core.context import ScanContext
@@ -69,7 +69,7 @@ def rootfs(
             list_packages=list_packages,
         )
         regs = load_registries(builtin_filter=needed_plugin)
-        select_reporter(regs, opts, "rootfs")
+        check_before_scan(regs, opts, "rootfs", None)
         ctx = ScanContext(
             settings=Settings.from_env(),
             root=path,

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from shareguard.core.context import ScanIssue
 from shareguard.core.errors import BudgetExceeded, ShareguardError, WaiverError
 from shareguard.core.files import read_regular_text
 from shareguard.core.finding import Finding, Status
@@ -207,4 +208,27 @@ def apply_waivers(result: ScanResult, path: Path, today: date | None = None) -> 
         )
         for w in expired
     ]
-    return replace(result, findings=findings, expired_waivers=[*result.expired_waivers, *expired_report])
+    return replace(
+        result,
+        findings=findings,
+        expired_waivers=[*result.expired_waivers, *expired_report],
+        issues=[*result.issues, *_unknown_rules(waivers, result)],
+    )
+
+
+def _unknown_rules(waivers: list[Waiver], result: ScanResult) -> list[ScanIssue]:
+    """A warning for each waiver naming a rule id that none of the scan's analyzers knows and no finding
+    carries (a typo waives nothing). Only for a scan that lists its rules (`result.rules`)."""
+    if not result.rules:
+        return []
+    fired = {f.rule_id for f in result.findings}
+    return [
+        ScanIssue(
+            f"{w.source}:{w.line}" if w.line else w.source,
+            f"waiver names rule {w.rule!r}, which no analyzer of this scan knows: it waives nothing",
+            None,
+            "warning",
+        )
+        for w in waivers
+        if w.rule is not None and w.rule not in result.rules and w.rule not in fired
+    ]

@@ -26,7 +26,9 @@ def _named_digest(name: str) -> str | None:
     return f"sha256:{m.group(1)}" if m else None
 
 
-def open_docker_archive(store: BlobStore, reference: str, platform: str) -> ImageSource:
+def open_docker_archive(
+    store: BlobStore, reference: str, platform: str, *, platform_given: bool = False
+) -> ImageSource:
     data = store.read("manifest.json", MAX_MANIFEST_BYTES)
     try:  # the shared safe loader: deep nesting and huge numbers are one line, never a traceback
         doc = safe_load_json(data, origin="manifest.json", max_bytes=max(len(data), 1))
@@ -63,6 +65,10 @@ def open_docker_archive(store: BlobStore, reference: str, platform: str) -> Imag
     want = normalise_platform(platform)
     have = (config.os, config.architecture)
     if all(have) and have != want[:2]:
+        if platform_given:
+            raise InputError(
+                f"--platform {platform}: the archive holds a {config.platform} image only", path=store.location
+            )
         warnings.append(f"archive holds a {config.platform} image, not {platform}")
     tags = entry.get("RepoTags")
     if isinstance(tags, list) and tags and isinstance(tags[0], str):

@@ -11,7 +11,9 @@ from shareguard.sources.image.model import ImageSource
 from shareguard.sources.image.store import BlobStore, DirStore, TarStore
 
 
-def open_image_path(path: Path, platform: str) -> ImageSource:
+def open_image_path(path: Path, platform: str, *, platform_given: bool = False) -> ImageSource:
+    """`platform_given`: the user asked for that platform (`--platform`), so a single-image archive of
+    another platform is an error rather than a warning."""
     try:
         is_dir = path.is_dir()
         exists = is_dir or path.is_file()
@@ -23,7 +25,7 @@ def open_image_path(path: Path, platform: str) -> ImageSource:
     if is_oci_layout(store):
         return open_layout(store, str(path), platform)
     if is_docker_archive(store):
-        return open_docker_archive(store, str(path), platform)
+        return open_docker_archive(store, str(path), platform, platform_given=platform_given)
     kind = "directory" if is_dir else "archive"
     raise InputError(
         f"not an image: the {kind} has neither an OCI layout (oci-layout, index.json) nor a docker manifest.json",
