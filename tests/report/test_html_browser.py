@@ -146,6 +146,7 @@ def test_example_report_fits_filters_and_groups(
     page.page.select_option("#f-status", "fail")
     both = sum(1 for f in findings if f["severity"] == "high" and f["status"] == "fail")
     assert page.visible() == both
+    page.page.evaluate("document.getElementById('findings').scrollIntoView()")
     page.page.screenshot(path=str(screenshots / f"report-{width}-filtered.png"))
     page.page.select_option("#f-severity", "")
     page.page.select_option("#f-status", "")
