@@ -34,3 +34,19 @@ def test_rootfs_list_packages(tmp_path: Path) -> None:
     assert doc["packages"][0]["purl"] == "pkg:pypi/requests@2.31.0"
     res = CliRunner().invoke(build_app(), ["rootfs", str(root), "-f", "json", "-o", str(out), "-q"], env=env)
     assert "packages" not in json.loads(out.read_text())
+
+
+def test_spdx_encoding_follows_the_output_file_name(tmp_path: Path) -> None:
+    """`-o x.spdx` writes tag-value, `-o x.spdx.json` JSON; the document name holds no local directory."""
+    root = _rootfs(tmp_path)
+    env = {"SHAREGUARD_CACHE_DIR": str(tmp_path / "cache")}
+    for name in ("sbom.spdx", "sbom.spdx.json"):
+        out = tmp_path / name
+        res = CliRunner().invoke(build_app(), ["rootfs", str(root), "-f", "spdx", "-o", str(out), "-q"], env=env)
+        assert res.exit_code in (0, 3), res.output
+        text = out.read_text()
+        if name.endswith(".json"):
+            assert json.loads(text)["name"] == "shareguard-rootfs-rootfs"
+        else:
+            assert text.startswith("SPDXVersion: SPDX-2.3\n") and "DocumentName: shareguard-rootfs-rootfs\n" in text
+        assert str(tmp_path) not in text  # no directory of the scanning machine, in any field

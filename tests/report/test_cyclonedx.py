@@ -62,3 +62,30 @@ def test_vulnerabilities_ratings_affects_and_vex(tmp_path: Path) -> None:
 def test_registered_only_for_image_and_rootfs() -> None:
     reporter = load_registries().of(Reporter).get("cyclonedx")  # type: ignore[type-abstract]
     assert reporter.commands == frozenset({"image", "rootfs"})
+
+
+def test_docker_archive_component_has_its_id_as_version_and_ordered_layers() -> None:
+    """A docker-archive has no manifest digest: the image id (config digest) is the version; the layers
+    read in the image's order although the library sorts properties; no local directory in the name."""
+    from datetime import UTC, datetime
+
+    from shareguard.core.coverage import Coverage
+    from shareguard.core.facts import FactStore, ImageIdentity, Package
+    from shareguard.core.result import ScanResult
+
+    layers = tuple(f"sha256:{c * 64}" for c in "9876543210ab")  # 12 layers, not in sorted order
+    facts = FactStore()
+    facts.add(
+        ImageIdentity(reference="/home/me/train.tar (train:1.0)", config_digest="sha256:" + "e" * 64, layers=layers)
+    )
+    facts.add(Package(name="requests", version="2.31.0", ecosystem="PyPI", path="m/METADATA", layer=layers[3]))
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    result = ScanResult("image", "/home/me/train.tar", now, now, [], facts, Coverage())
+    text = CycloneDxReporter().render(result, load_catalog())
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    component = json.loads(text)["metadata"]["component"]
+    assert component["version"] == "sha256:" + "e" * 64
+    assert component["name"] == "train.tar (train:1.0)"
+    ordered = [p["value"] for p in component["properties"] if p["name"].startswith("shareguard:layer:")]
+    assert ordered == list(layers)
+    assert [p["name"] for p in component["properties"]][:2] == ["shareguard:layer:01", "shareguard:layer:02"]

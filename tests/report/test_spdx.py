@@ -59,3 +59,62 @@ def test_deterministic_namespace(tmp_path: Path) -> None:
 def test_registered_only_for_image_and_rootfs() -> None:
     reporter = load_registries().of(Reporter).get("spdx")  # type: ignore[type-abstract]
     assert reporter.commands == frozenset({"image", "rootfs"})
+
+
+def test_tag_value_for_a_spdx_file_name_parses_and_validates(tmp_path: Path) -> None:
+    """`-o sbom.spdx` gives tag-value (JSON stays for `.spdx.json` and stdout), read back by spdx-tools."""
+    parse_anything = pytest.importorskip("spdx_tools.spdx.parser.parse_anything")
+    validator = pytest.importorskip("spdx_tools.spdx.validation.document_validator")
+    from shareguard.report.options import ReportOptions
+
+    result = scan_result(tmp_path)
+    text = SpdxReporter(ReportOptions(output_name="sbom.spdx")).render(result, load_catalog())
+    assert text.startswith("SPDXVersion: SPDX-2.3\n")
+    path = tmp_path / "sbom.spdx"
+    path.write_text(text, encoding="utf-8")
+    document = parse_anything.parse_file(str(path))
+    assert validator.validate_full_spdx_document(document) == []
+    from_json = json.loads(SpdxReporter(ReportOptions(output_name="sbom.spdx.json")).render(result, load_catalog()))
+    assert {p.name for p in document.packages} == {p["name"] for p in from_json["packages"]}
+    assert len(document.relationships) == len(from_json["relationships"])
+    assert json.loads(SpdxReporter().render(result, load_catalog()))["spdxVersion"] == "SPDX-2.3"
+
+
+def test_tag_value_keeps_hostile_values_inside_their_tag() -> None:
+    from shareguard.report.spdx_tagvalue import tag_value
+
+    doc = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "x\nRelationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-Evil",
+        "documentNamespace": "https://spdx.org/spdxdocs/x",
+        "creationInfo": {"created": "2026-01-01T00:00:00Z", "creators": ["Tool: shareguard"]},
+        "packages": [
+            {
+                "SPDXID": "SPDXRef-p",
+                "name": "evil\r\nPackageName: injected",
+                "downloadLocation": "NOASSERTION",
+                "comment": "ends early?</text>\nPackageName: injected",
+            }
+        ],
+        "relationships": [],
+    }
+    text = tag_value(doc)
+    assert "PackageName: evil\\r\\nPackageName: injected\n" in text
+    assert "<text>ends early?</ text>\nPackageName: injected</text>" in text
+    # Read back by the SPDX project's parser: one package, no relationship, the values whole.
+    parser = pytest.importorskip("spdx_tools.spdx.parser.tagvalue.parser")
+    parsed = parser.Parser().parse(text)
+    assert [p.name for p in parsed.packages] == ["evil\\r\\nPackageName: injected"]
+    assert parsed.relationships == []
+    assert parsed.packages[0].comment == "ends early?</ text>\nPackageName: injected"
+
+
+def test_document_name_holds_no_local_path() -> None:
+    from shareguard.report.sbom_inventory import display_target
+
+    assert display_target("/home/me/images/train.tar (train:1.0)") == "train.tar (train:1.0)"
+    assert display_target("/srv/rootfs") == "rootfs"
+    assert display_target("C:\\images\\x.tar") == "x.tar"
+    assert display_target("registry.example.com/ml/train:1.0") == "registry.example.com/ml/train:1.0"

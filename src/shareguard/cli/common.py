@@ -121,7 +121,12 @@ class OutputOptions:
             exit_code=exit_code,
             quiet=quiet,
             ignore_file=ignore_file,
-            report=ReportOptions(group_by=_group_by(group_by), show_all=show_all, list_packages=list_packages),
+            report=ReportOptions(
+                group_by=_group_by(group_by),
+                show_all=show_all,
+                list_packages=list_packages,
+                output_name=output.name if output is not None else None,
+            ),
         )
 
 

@@ -29,7 +29,7 @@ from shareguard.catalog.model import Catalog
 from shareguard.core.finding import Finding, SeveritySource, Status
 from shareguard.core.result import ScanResult
 from shareguard.report.ml_stack import COMPONENTS, build_facts, summary
-from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect
+from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect, display_target
 
 _VEX_JUSTIFICATION = {
     # OpenVEX justification → CycloneDX impact-analysis justification
@@ -163,16 +163,22 @@ def build_bom(inv: Inventory) -> Bom:
     bom = Bom()
     bom.metadata.tools.components.add(Component(type=ComponentType.APPLICATION, name="shareguard", version=__version__))
     if inv.image is not None:
+        # A docker-archive has no manifest digest: its image id (the config digest) identifies it instead.
+        # Properties are kept sorted by the library: each layer's name carries its position (zero-padded),
+        # so the layers read in the image's order.
+        width = max(2, len(str(len(inv.image.layers))))
         root = Component(
             type=ComponentType.CONTAINER,
-            name=inv.image.reference,
-            version=inv.image.digest or None,
+            name=display_target(inv.image.reference),
+            version=inv.image.digest or inv.image.config_digest or None,
             bom_ref="target",
-            properties=[Property(name="shareguard:layer", value=d) for d in inv.image.layers]
+            properties=[
+                Property(name=f"shareguard:layer:{i:0{width}d}", value=d) for i, d in enumerate(inv.image.layers, 1)
+            ]
             + [Property(name="shareguard:platform", value=inv.image.platform)],
         )
     else:
-        root = Component(type=ComponentType.FILE, name=inv.target, bom_ref="target")
+        root = Component(type=ComponentType.FILE, name=display_target(inv.target), bom_ref="target")
     bom.metadata.component = root
     stack = summary(sp.package for sp in inv.packages)
     if stack is not None:

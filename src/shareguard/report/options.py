@@ -17,3 +17,6 @@ class ReportOptions:
     """The table lists every duty on its own line (passing, not assessed and provider duties too)."""
     list_packages: bool = False
     """The JSON report carries the package inventory (`packages[]`)."""
+    output_name: str | None = None
+    """The file name the report goes to (`--output`), when a format's encoding follows it (`*.spdx`:
+    SPDX tag-value)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from shareguard.core.facts import ImageIdentity, OSInfo, Package
 from shareguard.core.finding import Finding
@@ -61,3 +62,14 @@ def collect(result: ScanResult) -> Inventory:
         if found is not None:
             vulns.append((f, found))
     return Inventory(result.target, result.command, os_info, image, packages, tuple(vulns))
+
+
+def display_target(target: str) -> str:
+    """The scanned target as an SBOM names it: a local path by its last part only (an SBOM handed on must
+    not carry the scanning machine's directories), with what follows it (` (tag)`); an image reference
+    as it is."""
+    path, sep, rest = target.partition(" (")
+    if path.startswith(("/", "~", "\\")) or (len(path) > 2 and path[1] == ":" and path[2] in "/\\"):
+        name = PurePath(path.replace("\\", "/")).name or "root"
+        return name + sep + rest
+    return target

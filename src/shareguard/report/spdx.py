@@ -16,7 +16,8 @@ from shareguard import __version__
 from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
 from shareguard.report.ml_stack import COMPONENTS, build_facts, summary
-from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect
+from shareguard.report.options import ReportOptions
+from shareguard.report.sbom_inventory import Inventory, SbomPackage, collect, display_target
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]")
 _EXPRESSION_CHARS = re.compile(r"[A-Za-z0-9.+:() -]{1,200}")
@@ -107,7 +108,7 @@ def build_document(inv: Inventory, created: str) -> dict[str, Any]:
     else:
         target = {
             "SPDXID": "SPDXRef-Target",
-            "name": inv.target,
+            "name": display_target(inv.target),
             "downloadLocation": NOASSERTION,
             "filesAnalyzed": False,
             "primaryPackagePurpose": "OPERATING-SYSTEM" if inv.command == "rootfs" else "OTHER",
@@ -148,7 +149,7 @@ def build_document(inv: Inventory, created: str) -> dict[str, Any]:
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
-        "name": f"shareguard-{inv.command}-{inv.target}",
+        "name": f"shareguard-{inv.command}-{display_target(inv.target)}",
         "documentNamespace": f"https://spdx.org/spdxdocs/shareguard-{inv.command}-{digest}",
         "creationInfo": {"created": created, "creators": [f"Tool: shareguard-{__version__}"]} | _stack_comment(inv),
         "packages": packages,
@@ -170,9 +171,24 @@ def _stack_comment(inv: Inventory) -> dict[str, str]:
 
 
 class SpdxReporter:
+    """SPDX 2.3 JSON; tag-value when written to a file named `*.spdx` (`-o sbom.spdx`, as `-o sbom.spdx.json`
+    gives JSON)."""
+
     name = "spdx"
     commands: frozenset[str] | None = frozenset({"image", "rootfs"})
 
+    def __init__(self, options: ReportOptions | None = None) -> None:
+        self.options = options or ReportOptions()
+
+    def with_options(self, options: ReportOptions) -> SpdxReporter:
+        return SpdxReporter(options)
+
     def render(self, result: ScanResult, catalog: Catalog) -> str:
         created = result.finished.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return json.dumps(build_document(collect(result), created), indent=2) + "\n"
+        doc = build_document(collect(result), created)
+        name = (self.options.output_name or "").lower()
+        if name.endswith(".spdx"):
+            from shareguard.report.spdx_tagvalue import tag_value
+
+            return tag_value(doc)
+        return json.dumps(doc, indent=2) + "\n"
