@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shareguard.cli.common import QuietOpt, escape, fail, stderr_console
+from shareguard.cli.common import QuietOpt, escape, fail, stderr_console, write_atomically
 from shareguard.core.errors import ShareguardError, UnknownIdError
 from shareguard.core.settings import Settings
 from shareguard.core.text import printable
@@ -120,3 +121,56 @@ def show_cmd(
         typer.echo(
             printable(f"source {s.name}: {s.url} (retrieved {s.retrieved}{', ' + s.revision if s.revision else ''})")
         )
+
+
+@catalog_app.command("publish")
+def publish_cmd(
+    catalog_file: Annotated[
+        Path, typer.Argument(help="CATALOG.yaml listing the images you publish (see docs/freshness.md).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for bulletins.md, bulletins.json (OSV) and bulletins.atom.")
+    ] = Path("bulletins"),
+    consumers: Annotated[
+        list[Path] | None,
+        typer.Option("--consumers", help="A consumer's JSON audit report (repeatable): list those that must update."),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Provider mode: scan each published image against the vulnerability database and emit bulletins."""
+    from shareguard.cli.image import needed_plugin
+    from shareguard.core.context import ScanContext
+    from shareguard.core.registry import load_registries
+    from shareguard.freshness import provider
+    from shareguard.image.scan import scan_image
+    from shareguard.sources.image.open import open_image_path
+    from shareguard.sources.registry.source import open_registry_image
+
+    settings = Settings.from_env()
+    today = datetime.now(UTC).date()
+    console = stderr_console(quiet)
+    try:
+        catalog = provider.load_catalog(catalog_file)
+        regs = load_registries(builtin_filter=lambda m: needed_plugin(m) and not m.startswith("shareguard.freshness."))
+        scans: list[provider.ImageScan] = []
+        for img in catalog.images:
+            ctx = ScanContext(settings=settings, command="image")
+            if img.input is not None:
+                result = scan_image(open_image_path(img.input, "linux/amd64"), regs, ctx)
+            else:
+                with open_registry_image(img.reference, "linux/amd64") as source:
+                    result = scan_image(source, regs, ctx)
+            scans.append(provider.ImageScan(img, provider.vulnerabilities(result.findings)))
+            console.print(f"{escape(img.ref)}: {len(scans[-1].vulns)} known vulnerabilities", highlight=False)
+        bulletins = provider.make_bulletins(catalog, scans, today)
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomically(out / "bulletins.md", provider.render_markdown(catalog, bulletins))
+        write_atomically(out / "bulletins.json", provider.render_osv(bulletins))
+        write_atomically(out / "bulletins.atom", provider.render_atom(catalog, bulletins, today))
+        images = {i.ref: i for i in catalog.images}
+        users = provider.consumers_to_update([b for b, _ in bulletins], images, list(consumers or []))
+    except ShareguardError as exc:
+        raise fail(exc) from None
+    console.print(f"{len(bulletins)} bulletin(s) written to {escape(str(out))}", highlight=False)
+    for report, image, bulletin in users:
+        typer.echo(printable(f"{report}: uses {image}: must update ({bulletin})"))

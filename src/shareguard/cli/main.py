@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shareguard.cli.config",
     "shareguard.cli.models",
     "shareguard.cli.catalog",
+    "shareguard.cli.bulletins",
 )
 
 

@@ -16,6 +16,7 @@ from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource, Fact, FactStore, ImageIdentity
 from shareguard.core.finding import Finding, Remediation
 from shareguard.core.resource import Location, Resource
+from shareguard.freshness import bulletins as bulletin_db
 from shareguard.freshness import store
 from shareguard.freshness.facts import ImageMarker, Workload
 from shareguard.freshness.identify import (
@@ -128,10 +129,16 @@ class FreshnessAnalyzer:
         if stale:
             ctx.warn("release catalog", stale, self.name)
         idents = collect(facts, ctx, catalog)
+        try:
+            feed = bulletin_db.load(ctx.settings)
+        except ShareguardError as exc:
+            ctx.error(exc.path or "bulletins", exc.message, self.name)
+            feed = []
         summary: list[dict[str, object]] = []
         for ident in idents:
             summary.append(ident.as_dict())
             yield from self._judge(ident, catalog, today)
+        yield from self._bulletins(feed, idents, facts)
         yield from self._workloads(facts.of(Workload), ctx, clock)
         if idents:
             ctx.metadata["freshness"] = {
@@ -163,6 +170,60 @@ class FreshnessAnalyzer:
         for j in verdict.judgements:
             if j.check in rules:
                 yield self._finding(ident, j, rules[j.check], resource)
+
+    def _bulletins(
+        self, feed: list[bulletin_db.Bulletin], idents: list[Identification], facts: FactStore
+    ) -> Iterator[Output]:
+        """Bulletins naming an image in use (its repository, tag, family or reference) or a Dataflow job's SDK.
+        Evaluated only where a bulletin database exists: without one, watching bulletins was not checked."""
+        if not feed:
+            return
+        subjects = [(i, _names_of(i.subject, i.repository, i.tag, i.family)) for i in idents]
+        for img in facts.of(ImageIdentity):
+            if not any(i.subject == img.reference for i in idents):
+                subjects.append((Identification(subject=img.reference, path=img.reference), _names_of(img.reference)))
+        known = {(i.path, i.subject) for i in idents}
+        for path, ref in _config_images(facts):
+            if (path, ref) not in known:
+                known.add((path, ref))
+                subjects.append((Identification(subject=ref, path=path), _names_of(ref)))
+        for ident, names in subjects:
+            rule_id = "FRESH-BUL-002" if ident.product in ("dlvm", "workbench") else "FRESH-BUL-001"
+            yield from self._bulletin_findings(feed, names, rule_id, ident.path, ident.subject)
+        for res in facts.of(ConfigResource):
+            sdk = res.attributes.get("sdk_version")
+            if res.type == "gcp.dataflow.job" and isinstance(sdk, str) and sdk:
+                names = {"apache-beam", f"apache-beam:{sdk}", "apache_beam", f"apache_beam:{sdk}", sdk}
+                yield from self._bulletin_findings(feed, names, "FRESH-BUL-003", res.path, res.name)
+
+    def _bulletin_findings(
+        self, feed: list[bulletin_db.Bulletin], names: set[str], rule_id: str, path: str, subject: str
+    ) -> Iterator[Output]:
+        meta = rule(rule_id)
+        yield Evaluation(rule_id, meta.control_ids, f"{path}#{subject}" if subject != path else path)
+        for b, affected in bulletin_db.affecting(feed, names):
+            fix = f"; fixed in {affected.fixed}" if affected.fixed else ""
+            yield meta.finding(
+                Resource(
+                    type="container_image" if rule_id != "FRESH-BUL-003" else "gcp.dataflow.job",
+                    path=path,
+                    name=subject,
+                ),
+                evidence=f"bulletin {b.id} ({b.published}) affects {affected.product}{fix}",
+                title=f"Bulletin {b.id} affects {subject}: {b.title[:120]}",
+                remediation=Remediation(
+                    text=f"{meta.remediation}{' Move to ' + affected.fixed + '.' if affected.fixed else ''}",
+                    fixed_version=affected.fixed or None,
+                    url=b.url or None,
+                ),
+                analyzer=self.name,
+                properties={
+                    "bulletin": b.id,
+                    "cves": list(b.cves),
+                    "fixed": affected.fixed,
+                    "fingerprint_key": f"{b.id}|{subject}",
+                },
+            )
 
     def _finding(self, ident: Identification, j: Judgement, rule_id: str, resource: Resource) -> Finding:
         meta = rule(rule_id)
@@ -223,6 +284,40 @@ class FreshnessAnalyzer:
                 analyzer=self.name,
                 properties={"age_days": age, "limit_days": limit, "images": list(w.images or w.families)},
             )
+
+
+def _config_images(facts: FactStore) -> list[tuple[str, str]]:
+    """(file, image reference) for every value of an image-valued attribute in configuration (Kubernetes
+    `image`, Dataflow `container_image`, SageMaker `image_uri`…), bounded."""
+    out: list[tuple[str, str]] = []
+    budget = MAX_STRINGS
+    for res in facts.of(ConfigResource):
+        stack: list[Any] = [res.attributes]
+        while stack and budget > 0:
+            v = stack.pop()
+            budget -= 1
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    if isinstance(x, str) and "image" in str(k).lower() and 0 < len(x) < 512 and " " not in x:
+                        out.append((res.path, x))
+                    elif isinstance(x, dict | list):
+                        stack.append(x)
+            elif isinstance(v, list):
+                stack.extend(v)
+    return out
+
+
+def _names_of(subject: str, *extra: str) -> set[str]:
+    """What a bulletin may call an image: its reference, `name:tag`, the name without registry, the tag."""
+    names = {x for x in (subject, *extra) if x}
+    ref = subject.split("@", 1)[0]
+    name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    for n in {name, name.split("/", 1)[1] if "/" in name and "." in name.split("/", 1)[0] else name}:
+        names.add(n)
+        names.add(n.rsplit("/", 1)[-1])
+        if tag:
+            names.update({f"{n}:{tag}", f"{n.rsplit('/', 1)[-1]}:{tag}", tag})
+    return names
 
 
 def _remedy(w: Workload) -> str:
