@@ -58,10 +58,18 @@ def duty(doc: dict[str, Any], control: str) -> dict[str, Any]:
     return next(c for c in doc["controls"] if c["id"] == control)
 
 
-def _dlc_image(tmp_path: Path, *, labels: dict[str, str], env: list[str], telemetry: bool) -> Path:
+TORCH = "usr/local/lib/python3.12/site-packages/torch"
+
+
+def _dlc_image(
+    tmp_path: Path, *, labels: dict[str, str], env: list[str], telemetry: bool, torch: str | None = None
+) -> Path:
     entries = [directory("usr"), directory("usr/local"), directory("usr/local/bin")]
     if telemetry:
         entries.append(file("usr/local/bin/bash_telemetry.sh", TELEMETRY))
+    if torch:
+        # What torch's own build writes (torch/version.py): the inventory's FrameworkBuild fact.
+        entries.append(file(f"{TORCH}/version.py", f"__version__ = '{torch}'\ncuda: Optional[str] = '12.6'\n"))
     layer = make_layer(entries)
     config = json.dumps(
         {
@@ -77,7 +85,7 @@ def _dlc_image(tmp_path: Path, *, labels: dict[str, str], env: list[str], teleme
 
 def test_dlc_image_past_end_of_patch_is_told_the_exact_newer_tag(tmp_path: Path) -> None:
     env = ["PATH=/usr/local/bin:/usr/bin", "DLC_CONTAINER_TYPE=training", "SAGEMAKER_TRAINING_MODULE=x"]
-    archive = _dlc_image(tmp_path, labels=LABELS, env=env, telemetry=True)
+    archive = _dlc_image(tmp_path, labels=LABELS, env=env, telemetry=True, torch="2.6.0+cu126")
     code, doc, _ = run("image", "--input", str(archive))
     assert code in (0, 3)
     eop = findings(doc, "FRESH-DLC-001")
@@ -91,7 +99,25 @@ def test_dlc_image_past_end_of_patch_is_told_the_exact_newer_tag(tmp_path: Path)
     ident = f["properties"]["identified"]
     assert ident["confidence"] == "high" and ident["container_type"] == "training"
     assert any("bash_telemetry.sh" in e for e in ident["evidence"])
+    assert any(e.startswith("installed torch 2.6.0+cu126 (CUDA 12.6)") for e in ident["evidence"])
     assert duty(doc, "DLC-C-01")["status"] == "fail"
+
+
+def test_installed_framework_that_disagrees_with_the_markers_lowers_the_confidence(tmp_path: Path) -> None:
+    archive = _dlc_image(tmp_path, labels=LABELS, env=[], telemetry=True, torch="2.8.0")
+    _, doc, _ = run("image", "--input", str(archive))
+    (f,) = findings(doc, "FRESH-DLC-001")
+    ident = f["properties"]["identified"]
+    assert ident["confidence"] == "medium"
+    assert any("installed torch 2.8.0 is not the 2.6.0" in e for e in ident["evidence"])
+
+
+def test_installed_framework_alone_does_not_identify_a_vendor_image(tmp_path: Path) -> None:
+    archive = _dlc_image(tmp_path, labels={}, env=[], telemetry=False, torch="2.2.0")
+    _, doc, _ = run("image", "--input", str(archive))
+    assert not findings(doc, "FRESH-")
+    reason = duty(doc, "DLC-C-01")["reason"]
+    assert "unidentified" in reason and "installed torch 2.2.0" in reason
 
 
 def test_dlc_image_identified_from_the_telemetry_script_alone(tmp_path: Path) -> None:

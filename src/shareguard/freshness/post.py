@@ -13,7 +13,7 @@ from shareguard.core.clock import ScanClock
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Unassessed
 from shareguard.core.errors import ShareguardError
-from shareguard.core.facts import ConfigResource, Fact, FactStore, ImageIdentity
+from shareguard.core.facts import ConfigResource, Fact, FactStore, ImageIdentity, OSInfo
 from shareguard.core.finding import Finding, Remediation
 from shareguard.core.resource import Location, Resource
 from shareguard.freshness import bulletins as bulletin_db
@@ -27,9 +27,10 @@ from shareguard.freshness.identify import (
     from_reference,
 )
 from shareguard.freshness.judge import Judgement, judge
-from shareguard.freshness.model import ReleaseCatalog
+from shareguard.freshness.model import ReleaseCatalog, line_of
 from shareguard.freshness.options import FreshnessOptions
 from shareguard.freshness.rules import rule
+from shareguard.image.facts import FrameworkBuild
 
 RULES = {
     "dlc": {
@@ -95,8 +96,10 @@ def collect(facts: FactStore, ctx: ScanContext, catalog: ReleaseCatalog) -> list
             add_telemetry(ident, fields, m.path)
         else:
             add_dlvm_metadata(ident, fields, m.path, catalog)
-    budget = [MAX_STRINGS]
+    if own_subject:
+        _add_installed(out, own_subject, facts)
     for res in facts.of(ConfigResource):
+        budget = [MAX_STRINGS]  # per resource: one huge resource cannot hide the references of the others
         for s in _strings(res.attributes, budget):
             ref = from_reference(s.strip("\"',;()[]"), s, res.path, catalog)
             if ref is not None:
@@ -108,6 +111,39 @@ def collect(facts: FactStore, ctx: ScanContext, catalog: ReleaseCatalog) -> list
             if ref is not None:
                 out.setdefault((ref.subject, w.path), ref)
     return list(out.values())
+
+
+_DIST_NAMES = {"torch": "pytorch", "tensorflow": "tensorflow", "pytorch": "pytorch"}
+
+
+def _add_installed(out: dict[tuple[str, str], Identification], subject: str, facts: FactStore) -> None:
+    """The framework builds and OS the inventory found in the scanned image or root filesystem: supporting
+    evidence for a marker's identification (a disagreeing version lowers the confidence to `medium`); alone they
+    say what is installed, not which vendor image it is, so the image stays unidentified with them as evidence."""
+    builds = facts.of(FrameworkBuild)
+    if not builds:
+        return
+    key = (subject, subject)
+    ident = out.get(key)
+    if ident is None:
+        ident = next((i for (s, _), i in out.items() if s == subject), None)
+    seen: list[str] = []
+    for b in builds:
+        extra = ", ".join(f"{k} {v}" for k, v in (("CUDA", b.cuda), ("cuDNN", b.cudnn), ("ROCm", b.rocm)) if v)
+        seen.append(f"installed {b.framework} {b.version}{' (' + extra + ')' if extra else ''} at {b.path}")
+    for os_info in facts.of(OSInfo):
+        seen.append(f"OS {os_info.id} {os_info.version_id}")
+    if ident is None:
+        out[key] = Identification(subject=subject, path=subject, evidence=seen)
+        return
+    ident.evidence.extend(seen)
+    for b in builds:
+        fw = _DIST_NAMES.get(b.framework.lower(), b.framework.lower())
+        if ident.identified and fw == ident.framework and line_of(b.version) != line_of(ident.version):
+            ident.confidence = "medium"
+            ident.evidence.append(
+                f"the installed {b.framework} {b.version} is not the {ident.version} the markers name"
+            )
 
 
 class FreshnessAnalyzer:
@@ -290,8 +326,8 @@ def _config_images(facts: FactStore) -> list[tuple[str, str]]:
     """(file, image reference) for every value of an image-valued attribute in configuration (Kubernetes
     `image`, Dataflow `container_image`, SageMaker `image_uri`…), bounded."""
     out: list[tuple[str, str]] = []
-    budget = MAX_STRINGS
     for res in facts.of(ConfigResource):
+        budget = MAX_STRINGS
         stack: list[Any] = [res.attributes]
         while stack and budget > 0:
             v = stack.pop()

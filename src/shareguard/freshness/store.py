@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, fields
 from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,9 @@ def decode(text: str, origin: str) -> ReleaseCatalog:
     return ReleaseCatalog(sources=tuple(sources), releases=tuple(releases), origin=origin)
 
 
+@cache
 def bundled() -> ReleaseCatalog:
+    """The snapshot shipped in the package (read once per process: bundled data, not scan state)."""
     ref = resources.files("shareguard.freshness").joinpath("data/catalog.json")
     return decode(ref.read_text(encoding="utf-8"), "shareguard/freshness/data/catalog.json")
 
