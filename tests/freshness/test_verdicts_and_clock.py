@@ -169,3 +169,40 @@ def test_feed_with_entity_declarations_and_duplicates_is_refused() -> None:
         parse_feed(f"[{entry}, {entry}]".encode(), "dup.json")
     with pytest.raises(ShareguardError, match="unknown field"):
         parse_feed(b'[{"id": "B-2", "published": "2026-01-01", "colour": "red"}]', "x.json")
+
+
+def test_terraform_image_families_are_identified_tracking_families_are_current(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """resource "google_workbench_instance" "nb" {
+  name     = "nb"
+  location = "europe-west1-b"
+  gce_setup {
+    vm_image {
+      project = "cloud-notebooks-managed"
+      family  = "workbench-instances"
+    }
+  }
+}
+
+resource "google_compute_instance" "dlvm" {
+  name         = "dlvm"
+  machine_type = "g2-standard-8"
+  zone         = "europe-west4-a"
+  boot_disk {
+    initialize_params {
+      image = "deeplearning-platform-release/pytorch-2-2-cu121-ubuntu-2204-py310"
+    }
+  }
+  network_interface {
+    network = "default"
+  }
+}
+"""
+    )
+    result = scan(tmp_path, "2026-12-03T00:00:00")
+    eop = rules(result)["FRESH-DLVM-001"]
+    assert eop.resource.path == "main.tf" and "pytorch-2-2-cu121" in (eop.resource.name or "")
+    assert eop.properties["move_to"].startswith("pytorch-2-10-")
+    judged = result.coverage.of("DLVM-C-01")
+    assert judged is not None and any("workbench-instances" in r for r in judged.resources)
+    assert not [f for f in result.findings if "workbench-instances" in (f.resource.name or "")]

@@ -29,6 +29,13 @@ GOOGLE_FAMILY = re.compile(
     r"(?:^|/)projects/deeplearning-platform-release/global/images/family/(?P<family>[a-z0-9-]+)$"
 )
 GOOGLE_IMAGE = re.compile(r"(?:^|/)projects/deeplearning-platform-release/global/images/(?P<image>[a-z0-9-]+)$")
+GOOGLE_SHORT_FAMILY = re.compile(
+    r"^(?:deeplearning-platform-release|cloud-notebooks-managed)/(?P<family>[a-z][a-z0-9-]+)$"
+)
+"""`project/family`, the short form gcloud and Terraform accept for an image family."""
+IMAGE_PROJECTS = frozenset({"deeplearning-platform-release", "cloud-notebooks-managed"})
+TRACKING_FAMILIES = frozenset({"workbench-instances"})
+"""Families that always name the newest image (as do the `…-latest-…` ones)."""
 AWS_TAG = re.compile(
     r"^(?P<version>\d+(?:\.\d+){1,2})-(?P<accelerator>gpu|cpu|neuronx|inf|inf2)(?:-(?P<python>py3\d+))?"
 )
@@ -191,7 +198,7 @@ def from_reference(ref: str, subject: str, path: str, catalog: ReleaseCatalog) -
             listed = any(name in r.tags for r in catalog.releases if r.provider == "google")
             ident.confidence = "high" if listed else "medium"
         return ident
-    fam = GOOGLE_FAMILY.search(ref)
+    fam = GOOGLE_FAMILY.search(ref) or GOOGLE_SHORT_FAMILY.match(ref)
     image = None if fam else GOOGLE_IMAGE.search(ref)
     if fam or image:
         name = fam.group("family") if fam else image.group("image") if image else ""
@@ -207,8 +214,13 @@ def from_family(
     ident = Identification(subject=subject, path=path, provider="google", family=name)
     ident.evidence.append(f"{'source image' if source_image else 'image family'} {name}")
     f = FAMILY_NAME.match(name)
-    ident.product = "workbench" if name.endswith("-notebooks") else "dlvm"
-    if f:
+    ident.product = "workbench" if name.endswith("-notebooks") or name.startswith("workbench-") else "dlvm"
+    if name in TRACKING_FAMILIES or "latest" in name.split("-"):
+        # A family that tracks the newest image: what it names is current by definition (a VM created from it
+        # long ago is the long-running check's, DLVM-C-04).
+        ident.framework, ident.version, ident.confidence = name.split("-", 1)[0], "latest", "high"
+        ident.evidence.append("the family always names its newest image")
+    elif f:
         ident.framework = normalise_framework(f.group("framework"))
         ident.version = f"{f.group('major')}.{f.group('minor')}"
         ident.accelerator = f.group("accelerator")

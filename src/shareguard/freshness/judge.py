@@ -95,6 +95,8 @@ def _name(r: Release) -> str:
 
 
 def judge(ident: Identification, catalog: ReleaseCatalog, today: date) -> Verdict:
+    if ident.version == "latest":
+        return Verdict((), ("eop", "eop-soon", "newer", "unsupported"))
     pool = [r for r in catalog.by_framework.get(ident.framework, []) if _matches(r, ident)]
     checks = ("eop", "eop-soon", "newer", "unsupported")
     if not pool:

@@ -20,9 +20,11 @@ from shareguard.freshness import bulletins as bulletin_db
 from shareguard.freshness import store
 from shareguard.freshness.facts import ImageMarker, Workload
 from shareguard.freshness.identify import (
+    IMAGE_PROJECTS,
     Identification,
     add_dlvm_metadata,
     add_telemetry,
+    from_family,
     from_labels_env,
     from_reference,
 )
@@ -56,11 +58,31 @@ def _strings(value: Any, budget: list[int]) -> Iterator[str]:
         v = stack.pop()
         budget[0] -= 1
         if isinstance(v, str):
-            if "deeplearning-platform-release" in v or ".dkr.ecr." in v or "deep-learning-containers" in v:
+            if (
+                "deeplearning-platform-release" in v
+                or ".dkr.ecr." in v
+                or "deep-learning-containers" in v
+                or "cloud-notebooks-managed/" in v
+            ):
                 yield from v.split()
         elif isinstance(v, dict):
             stack.extend(v.values())
         elif isinstance(v, list | tuple):
+            stack.extend(v)
+
+
+def _project_families(value: Any) -> Iterator[tuple[str, str]]:
+    """`{project: deeplearning-platform-release, family: …}` blocks (Terraform `vm_image`, API `vmImage`)."""
+    stack, budget = [value], MAX_STRINGS
+    while stack and budget > 0:
+        v = stack.pop()
+        budget -= 1
+        if isinstance(v, dict):
+            project, family = v.get("project"), v.get("family")
+            if project in IMAGE_PROJECTS and isinstance(family, str) and family:
+                yield str(project), family
+            stack.extend(x for x in v.values() if isinstance(x, dict | list))
+        elif isinstance(v, list):
             stack.extend(v)
 
 
@@ -100,8 +122,11 @@ def collect(facts: FactStore, ctx: ScanContext, catalog: ReleaseCatalog) -> list
         _add_installed(out, own_subject, facts)
     for res in facts.of(ConfigResource):
         budget = [MAX_STRINGS]  # per resource: one huge resource cannot hide the references of the others
-        for s in _strings(res.attributes, budget):
-            ref = from_reference(s.strip("\"',;()[]"), s, res.path, catalog)
+        refs: list[Identification | None] = [
+            from_reference(s.strip("\"',;()[]"), s, res.path, catalog) for s in _strings(res.attributes, budget)
+        ]
+        refs += [from_family(f, f"{p}/{f}", res.path, catalog) for p, f in _project_families(res.attributes)]
+        for ref in refs:
             if ref is not None:
                 ref.line = res.line
                 out.setdefault((ref.subject, res.path), ref)
