@@ -116,7 +116,10 @@ def show_cmd(
             str(r.eop or ""),
             status,
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160  # a pipe or file gets whole columns, not 80-column ellipses
+    console.print(table)
     for s in catalog.sources:
         typer.echo(
             printable(f"source {s.name}: {s.url} (retrieved {s.retrieved}{', ' + s.revision if s.revision else ''})")
