@@ -288,7 +288,12 @@ class FreshnessAnalyzer:
 
     def _finding(self, ident: Identification, j: Judgement, rule_id: str, resource: Resource) -> Finding:
         meta = rule(rule_id)
-        text = f"{meta.remediation} {j.message}."
+        what = "image family" if ident.product != "dlc" else "tag"
+        text = (
+            f"Move to {what} {j.target} and redeploy (recreate, for a VM)."
+            if j.target
+            else f"{meta.remediation} The release catalog lists no supported newer {what} for it."
+        )
         command = None
         if j.target and ident.product == "dlc" and ident.provider == "aws":
             repo = ident.repository or (j.target_release.repository if j.target_release else "")
