@@ -117,6 +117,14 @@ spec:
     assert hit["remediation"]["fixed_version"] == "2.6-2026.11"
     assert hit["resource"]["path"] == "train.yaml"
 
+    # The provider's catalog in the consumer's release catalog: the same engine judges internal images.
+    code, _, err = cli("catalog", "update", "--from", str(tmp_path / "catalog.yaml"))
+    assert code == 0, err
+    code, stdout, err = cli("audit", str(ws), "--format", "json", "--quiet")
+    (newer,) = [f for f in json.loads(stdout)["findings"] if f["rule_id"] == "FRESH-DLC-003"]
+    assert newer["properties"]["move_to"] == "2.6-2026.11"
+    assert newer["remediation"]["command"] == "docker pull registry.acme.example/acme/pytorch-train:2.6-2026.11"
+
 
 def test_bulletins_update_reads_rss_and_osv_and_keeps_previous_data_on_a_bad_feed(tmp_path: Path) -> None:
     rss = tmp_path / "aws.xml"

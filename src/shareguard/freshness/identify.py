@@ -227,3 +227,24 @@ def from_family(
         exact = any(name in r.tags for r in catalog.releases if r.product == ident.product)
         ident.confidence = "high" if exact else "medium"
     return ident
+
+
+def from_internal(ref: str, path: str, catalog: ReleaseCatalog) -> Identification | None:
+    """An image a platform team publishes (its provider catalog imported with `catalog update`), by
+    `name:tag` or digest, wherever the reference's registry prefix puts it."""
+    base, _, digest = ref.partition("@")
+    last = base.rsplit("/", 1)[-1]
+    name, tag = (base.rsplit(":", 1)[0], last.rsplit(":", 1)[1]) if ":" in last else (base, "")
+    for r in catalog.releases:
+        if r.product != "internal" or not (name == r.repository or name.endswith("/" + r.repository)):
+            continue
+        ident = Identification(subject=ref, path=path, provider=r.provider, product="internal")
+        ident.framework, ident.repository, ident.tag = r.framework, r.repository, tag
+        ident.evidence.append(f"image reference {ref} (published by {r.provider})")
+        exact = next(
+            (x for x in catalog.releases if x.repository == r.repository and (tag in x.tags or digest in x.tags)), None
+        )
+        ident.version = exact.version if exact else (tag or digest)
+        ident.confidence = "high" if exact else ""
+        return ident
+    return None

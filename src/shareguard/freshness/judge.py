@@ -94,7 +94,57 @@ def _name(r: Release) -> str:
     return r.tags[0] if r.tags else r.repository
 
 
+def judge_internal(ident: Identification, catalog: ReleaseCatalog, today: date) -> Verdict:
+    """An internal image: its releases are ordered by release date (tags need not be versions)."""
+    pool = sorted(
+        (r for r in catalog.releases if r.product == "internal" and r.repository == ident.repository),
+        key=lambda r: r.ga or date.min,
+    )
+    own = next((r for r in pool if r.version == ident.version), None)
+    if own is None:
+        return Verdict((), (), reason=f"{ident.repository}:{ident.version} is not in the publisher's catalog")
+    later = [r for r in pool if (r.ga or date.min) > (own.ga or date.min) and _supported(r, today)]
+    out: list[Judgement] = []
+    if later:
+        out.append(
+            Judgement(
+                "newer",
+                None,
+                f"a newer release of {own.repository} exists: {later[-1].version}",
+                later[-1].version,
+                later[-1],
+            )
+        )
+    if own.eop is not None:
+        days = (own.eop - today).days
+        move = f"; move to {later[-1].version}" if later else ""
+        if days < 0:
+            out.append(
+                Judgement(
+                    "eop",
+                    None,
+                    f"{own.repository}:{own.version} passed its end of patch on {own.eop}{move}",
+                    later[-1].version if later else "",
+                    later[-1] if later else None,
+                )
+            )
+        elif days <= SOON_MEDIUM_DAYS:
+            sev = Severity.HIGH if days <= SOON_HIGH_DAYS else Severity.MEDIUM
+            out.append(
+                Judgement(
+                    "eop-soon",
+                    sev,
+                    f"{own.repository}:{own.version} reaches its end of patch on {own.eop} (in {days} days){move}",
+                    later[-1].version if later else "",
+                    later[-1] if later else None,
+                )
+            )
+    return Verdict(tuple(out), ("eop", "eop-soon", "newer"), own)
+
+
 def judge(ident: Identification, catalog: ReleaseCatalog, today: date) -> Verdict:
+    if ident.product == "internal":
+        return judge_internal(ident, catalog, today)
     if ident.version == "latest":
         return Verdict((), ("eop", "eop-soon", "newer", "unsupported"))
     pool = [r for r in catalog.by_framework.get(ident.framework, []) if _matches(r, ident)]

@@ -25,6 +25,7 @@ from shareguard.freshness.identify import (
     add_dlvm_metadata,
     add_telemetry,
     from_family,
+    from_internal,
     from_labels_env,
     from_reference,
 )
@@ -43,13 +44,13 @@ RULES = {
     },
     "dlvm": {"eop": "FRESH-DLVM-001", "eop-soon": "FRESH-DLVM-002", "unsupported": "FRESH-DLVM-004"},
 }
-DUTY = {"dlc": ("DLC-C-01",), "dlvm": ("DLVM-C-01",), "workbench": ("DLVM-C-01",)}
+DUTY = {"dlc": ("DLC-C-01",), "internal": ("DLC-C-01",), "dlvm": ("DLVM-C-01",), "workbench": ("DLVM-C-01",)}
 MAX_STRINGS = 50_000
 AWS_DLC_ACCOUNT = "763104351884"
 
 
 def _family_rules(product: str) -> dict[str, str]:
-    return RULES["dlc" if product == "dlc" else "dlvm"]
+    return RULES["dlc" if product in ("dlc", "internal") else "dlvm"]
 
 
 def _strings(value: Any, budget: list[int]) -> Iterator[str]:
@@ -135,6 +136,13 @@ def collect(facts: FactStore, ctx: ScanContext, catalog: ReleaseCatalog) -> list
             ref = from_reference(s, s, w.path, catalog)
             if ref is not None:
                 out.setdefault((ref.subject, w.path), ref)
+    if any(r.product == "internal" for r in catalog.releases):
+        candidates = [(img.reference, img.reference) for img in images] + _config_images(facts)
+        candidates += [(w.path, i) for w in facts.of(Workload) for i in w.images]
+        for path, ref_text in candidates:
+            internal = from_internal(ref_text, path, catalog)
+            if internal is not None:
+                out.setdefault((internal.subject, path), internal)
     return list(out.values())
 
 
@@ -222,7 +230,9 @@ class FreshnessAnalyzer:
             return
         rules = _family_rules(ident.product)
         resource = Resource(
-            type="container_image" if ident.product == "dlc" else "vm_image", path=ident.path, name=ident.subject
+            type="container_image" if ident.product in ("dlc", "internal") else "vm_image",
+            path=ident.path,
+            name=ident.subject,
         )
         key = ident.path if ident.subject == ident.path else f"{ident.path}#{ident.subject}"
         for check in verdict.checked:
@@ -288,14 +298,16 @@ class FreshnessAnalyzer:
 
     def _finding(self, ident: Identification, j: Judgement, rule_id: str, resource: Resource) -> Finding:
         meta = rule(rule_id)
-        what = "image family" if ident.product != "dlc" else "tag"
+        what = "image family" if ident.product not in ("dlc", "internal") else "tag"
         text = (
             f"Move to {what} {j.target} and redeploy (recreate, for a VM)."
             if j.target
             else f"{meta.remediation} The release catalog lists no supported newer {what} for it."
         )
         command = None
-        if j.target and ident.product == "dlc" and ident.provider == "aws":
+        if j.target and ident.product == "internal":
+            command = f"docker pull {ident.subject.split('@', 1)[0].rsplit(':', 1)[0]}:{j.target}"
+        elif j.target and ident.product == "dlc" and ident.provider == "aws":
             repo = ident.repository or (j.target_release.repository if j.target_release else "")
             command = f"docker pull {AWS_DLC_ACCOUNT}.dkr.ecr.REGION.amazonaws.com/{repo}:{j.target}"
         elif j.target and ident.product == "dlc":

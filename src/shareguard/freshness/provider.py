@@ -33,6 +33,7 @@ from shareguard.core.errors import CatalogError
 from shareguard.core.finding import Finding, Status
 from shareguard.core.settings import Budgets
 from shareguard.freshness.bulletins import Affected, Bulletin
+from shareguard.freshness.model import Release
 from shareguard.posture.parsers.yaml_safe import load_one
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -81,7 +82,18 @@ def load_catalog(path: Path) -> ProviderCatalog:
         raise CatalogError("no such file", path=str(path))
     if path.stat().st_size > MAX_BYTES:
         raise CatalogError(f"over the {MAX_BYTES}-byte budget", path=str(path))
-    doc = load_one(path.read_text(encoding="utf-8", errors="replace"), str(path), Budgets()).value
+    return parse_catalog(path.read_text(encoding="utf-8", errors="replace"), path)
+
+
+def is_provider_catalog(text: str) -> bool:
+    return bool(re.search(r"(?m)^publisher:", text)) and bool(re.search(r"(?m)^images:", text))
+
+
+def parse_catalog(text: str, path: Path) -> ProviderCatalog:
+    """A provider catalog; `input` paths are relative to `path`'s folder."""
+    if len(text) > MAX_BYTES:
+        raise CatalogError(f"over the {MAX_BYTES}-byte budget", path=str(path))
+    doc = load_one(text, str(path), Budgets()).value
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise CatalogError("expected a mapping with an images list", path=str(path))
     unknown = sorted(str(k) for k in doc if k not in _TOP)
@@ -121,6 +133,25 @@ def load_catalog(path: Path) -> ProviderCatalog:
             )
         )
     return ProviderCatalog(str(doc.get("publisher") or "internal"), str(doc.get("url") or ""), tuple(images))
+
+
+def internal_releases(catalog: ProviderCatalog, origin: str) -> list[Release]:
+    """The published images as release-catalog records: consumers who import the provider's catalog
+    (`shareguard catalog update --from CATALOG.yaml`) get end-of-patch and newer-release judgements on them."""
+    return [
+        Release(
+            provider=catalog.publisher,
+            product="internal",
+            repository=img.name,
+            framework=img.name.lower(),
+            version=img.tag,
+            ga=img.released,
+            eop=img.end_of_patch,
+            tags=(img.tag, img.digest) if img.digest else (img.tag,),
+            origin=f"{origin}: {img.ref}",
+        )
+        for img in catalog.images
+    ]
 
 
 def vulnerabilities(findings: Iterable[Finding]) -> dict[str, Finding]:

@@ -16,7 +16,7 @@ import httpx
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Settings
-from shareguard.freshness import aws_dlc, google, store
+from shareguard.freshness import aws_dlc, google, provider, store
 from shareguard.freshness.model import CatalogSource, Release, ReleaseCatalog
 
 AWS_ARCHIVE = "https://codeload.github.com/aws/deep-learning-containers/tar.gz/refs/heads/master"
@@ -74,6 +74,10 @@ def _from_bytes(data: bytes, origin: str, today: date) -> Imported:
     if text.lstrip().startswith("{"):
         whole = store.decode(text, origin)
         return Imported(whole.sources[0] if whole.sources else _aws_source(today, origin, ""), [], whole)
+    if provider.is_provider_catalog(text):
+        internal = provider.parse_catalog(text, Path(origin))
+        src = CatalogSource(name=f"internal:{internal.publisher}", url=internal.url or origin, retrieved=today)
+        return Imported(src, provider.internal_releases(internal, origin))
     source, releases = google.parse_table(text, origin)
     return Imported(source, releases)
 
