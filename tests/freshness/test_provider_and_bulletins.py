@@ -149,3 +149,29 @@ def test_bulletins_update_reads_rss_and_osv_and_keeps_previous_data_on_a_bad_fee
     assert code == 2 and "bad.json" in err and "X-1" in err and "left in place" in err
     code, stdout, _ = cli("bulletins", "show", "--format", "json")
     assert [x["id"] for x in json.loads(stdout)] == ["AWS-2026-031"]
+
+
+def test_bad_provider_catalogs_are_one_error_naming_the_entry(tmp_path: Path) -> None:
+    cases = {
+        "unknown": ("images:\n  - {name: a, tag: '1', released: '2026-01-01', input: x.tar, colour: red}\n", "colour"),
+        "dates": (
+            "images:\n  - {name: a, tag: '1', released: '2026-01-01', end_of_patch: '2025-01-01', input: x.tar}\n",
+            "impossible dates",
+        ),
+        "dup": (
+            "images:\n  - {name: a, tag: '1', released: '2026-01-01', input: x.tar}\n  - {name: a, tag: '1', released: '2026-02-01', input: y.tar}\n",
+            "duplicate entry a:1",
+        ),
+        "both": (
+            "images:\n  - {name: a, tag: '1', released: '2026-01-01', input: x.tar, reference: r/a:1}\n",
+            "exactly one of",
+        ),
+        "baddate": ("images:\n  - {name: a, tag: '1', released: '2026-13-01', input: x.tar}\n", "not a date"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text("publisher: acme\n" + text)
+        code, _, err = cli("catalog", "publish", str(path), "--out", str(tmp_path / "out"))
+        assert code == 2, name
+        assert message in err and f"{name}.yaml" in err and "images[" in err, (name, err)
+    assert not (tmp_path / "out").exists()
