@@ -206,3 +206,35 @@ resource "google_compute_instance" "dlvm" {
     judged = result.coverage.of("DLVM-C-01")
     assert judged is not None and any("workbench-instances" in r for r in judged.resources)
     assert not [f for f in result.findings if "workbench-instances" in (f.resource.name or "")]
+
+
+def test_image_references_in_kubernetes_and_cloudformation_are_judged(tmp_path: Path) -> None:
+    (tmp_path / "deploy.yaml").write_text(
+        f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: serve}}
+spec:
+  selector: {{matchLabels: {{app: serve}}}}
+  template:
+    metadata: {{labels: {{app: serve}}}}
+    spec:
+      containers:
+        - name: serve
+          image: {ECR}/pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker
+"""
+    )
+    (tmp_path / "stack.yaml").write_text(
+        f"""AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::123456789012:role/sm
+      PrimaryContainer:
+        Image: {IMAGE_210}
+"""
+    )
+    result = scan(tmp_path, "2026-12-03T00:00:00")
+    by_path = {(f.rule_id, f.resource.path) for f in result.findings if f.rule_id.startswith("FRESH-DLC")}
+    assert ("FRESH-DLC-001", "deploy.yaml") in by_path
+    assert ("FRESH-DLC-002", "stack.yaml") in by_path  # 2.10 ends patching on 2027-01-21: 49 days
