@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
@@ -17,6 +18,7 @@ from imagebuild import directory, file, make_layer, write_docker_archive
 
 from shareguard.cli.main import build_app
 
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ml-platform"
 
 # What the AWS DLC build writes (aws/deep-learning-containers: telemetry.sh rendered for the image, the
@@ -42,6 +44,12 @@ LABELS = {
     "com.amazonaws.ml.engines.sagemaker.dlc.os.ubuntu22.04": "true",
     "com.amazonaws.ml.engines.sagemaker.dlc.python.py312": "true",
 }
+
+
+@pytest.fixture(autouse=True)
+def _pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's scan clock (SHAREGUARD_NOW): end-of-patch dates and ages judged on one fixed day."""
+    monkeypatch.setenv("SHAREGUARD_NOW", NOW.isoformat())
 
 
 def run(*args: str) -> tuple[int, dict[str, Any], str]:
@@ -142,7 +150,7 @@ def test_an_image_with_only_env_evidence_is_unidentified_not_guessed(tmp_path: P
 def test_dataflow_job_with_the_deprecated_agent_and_a_45_day_old_create_time_gets_both_findings(
     tmp_path: Path,
 ) -> None:
-    created = (datetime.now(UTC) - timedelta(days=45)).isoformat().replace("+00:00", "Z")
+    created = (NOW - timedelta(days=45)).isoformat().replace("+00:00", "Z")
     job = {
         "id": "2026-10-19_02_11_03-1234567890",
         "projectId": "example",

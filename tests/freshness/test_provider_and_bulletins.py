@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
@@ -20,6 +21,11 @@ from shareguard.cli.main import build_app
 ATOM = "{http://www.w3.org/2005/Atom}"
 METADATA = "Metadata-Version: 2.1\nName: acme-featurelib\nVersion: 1.2.0\n"
 SITE = "usr/local/lib/python3.11/site-packages"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAREGUARD_NOW", "2026-12-03T12:00:00+00:00")
 
 
 def cli(*args: str) -> tuple[int, str, str]:

@@ -194,10 +194,10 @@ class FreshnessAnalyzer:
         except ShareguardError as exc:
             ctx.error(exc.path or "release catalog", exc.message, self.name)
             return
-        stale = store.staleness_warning(catalog, today)
-        if stale:
-            ctx.warn("release catalog", stale, self.name)
         idents = collect(facts, ctx, catalog)
+        stale = store.staleness_warning(catalog, today)
+        if stale and idents:  # only where the catalog judged something
+            ctx.warn("release catalog", stale, self.name)
         try:
             feed = bulletin_db.load(ctx.settings)
         except ShareguardError as exc:
