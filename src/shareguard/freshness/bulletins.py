@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.output import write_atomically
 from shareguard.core.settings import Settings
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 MAX_FEED_BYTES = 32 * 1024 * 1024
 MAX_ENTRIES = 50_000
@@ -104,7 +106,7 @@ def _iso(value: str | None, where: str) -> str:
         raise CatalogError(f"impossible date {text!r}", path=where) from None
 
 
-def _text(el: ET.Element | None) -> str:
+def _text(el: Element | None) -> str:
     return "".join(el.itertext()) if el is not None else ""
 
 
@@ -122,6 +124,8 @@ def _affected_from_text(categories: list[str], text: str) -> tuple[Affected, ...
 
 
 def parse_xml(data: bytes, origin: str) -> list[Bulletin]:
+    import xml.etree.ElementTree as ET  # only `bulletins update` parses feeds; scans read the database
+
     if b"<!ENTITY" in data[:65536]:
         raise CatalogError("feed declares XML entities (refused)", path=origin)
     try:
