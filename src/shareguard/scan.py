@@ -21,6 +21,7 @@ from shareguard.core.progress import progress
 from shareguard.core.registry import Registries, load_registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Budgets, Settings
+from shareguard.freshness.options import FreshnessOptions
 from shareguard.posture.options import PostureOptions
 from shareguard.sources.workspace import check_target, walk
 
@@ -35,13 +36,15 @@ def capability_filter(capabilities: frozenset[str] | None) -> Callable[[FileAnal
 def with_project_config(options: OptionSet, project: project_config.ProjectConfig) -> OptionSet:
     """The posture options with `.shareguard.yaml`'s settings wherever the command line set none."""
     given = options.get(PostureOptions)
+    fresh = options.get(FreshnessOptions)
     return options.with_(
+        replace(fresh, long_running_days=fresh.long_running_days or project.long_running_days),
         replace(
             given,
             fips_required=project.fips_required if given.fips_required is None else given.fips_required,
             trusted_registries=given.trusted_registries or project.trusted_registries,
             long_running_days=given.long_running_days or project.long_running_days,
-        )
+        ),
     )
 
 

@@ -22,6 +22,9 @@ from shareguard.cli.common import (
 )
 from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ShareguardError
+from shareguard.core.options import OptionSet
+from shareguard.freshness.options import FreshnessOptions
+from shareguard.posture.options import PostureOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +42,15 @@ def audit(
     ignore_file: IgnoreFileOpt = None,
     group_by: GroupByOpt = "duty",
     show_all: ShowAllOpt = False,
+    long_running_days: Annotated[
+        int | None,
+        typer.Option(
+            "--long-running-days",
+            min=1,
+            help="Running jobs, endpoints and VMs older than this many days must be restarted on patched images "
+            "(default: long_running_days in .shareguard.yaml, else 30).",
+        ),
+    ] = None,
 ) -> None:
     """Audit a workspace: hand each file to the analyzers that claim it and report per duty.
 
@@ -48,7 +60,10 @@ def audit(
         opts = OutputOptions.build(
             format, output, severity, exit_code, quiet, ignore_file, min_severity, group_by=group_by, show_all=show_all
         )
-        code = scan_path(path, opts, command="audit")
+        options = OptionSet().with_(
+            PostureOptions(long_running_days=long_running_days), FreshnessOptions(long_running_days=long_running_days)
+        )
+        code = scan_path(path, opts, command="audit", options=options)
     except ShareguardError as exc:
         raise fail(exc) from None
     raise typer.Exit(code)

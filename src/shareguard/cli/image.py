@@ -56,7 +56,7 @@ def needed_plugin(module: str) -> bool:
     which the layer walk feeds with the files they want (see docs/image.md)."""
     return module.startswith(
         ("shareguard.image.", "shareguard.vuln.", "shareguard.report.", "shareguard.posture.", "shareguard.models.")
-    )
+    ) or module.startswith("shareguard.freshness.")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shareguard.cli.db",
     "shareguard.cli.config",
     "shareguard.cli.models",
+    "shareguard.cli.catalog",
+    "shareguard.cli.bulletins",
 )
 
 

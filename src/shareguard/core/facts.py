@@ -68,6 +68,8 @@ class ImageIdentity(Fact):
     labels: tuple[tuple[str, str], ...] = ()
     created: str | None = None
     base_image: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    """The image config's environment (`DLC_CONTAINER_TYPE`…); values may be secrets: never rendered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -604,6 +604,7 @@ def identity(source: ImageSource) -> ImageIdentity:
         layers=source.config.diff_ids,
         labels=source.config.labels,
         created=source.config.created,
+        env=source.config.env,
     )
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from packaging.version import InvalidVersion, Version
 
+from shareguard.core.clock import ScanClock
 from shareguard.core.context import ScanContext
 from shareguard.core.masking import mask
 from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, is_unknown, known, present, v
@@ -107,7 +108,7 @@ class DataflowChecks:
         if is_unknown(sdk):
             yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK version is {sdk}")
         reported = str(a.get("sdk_support_status") or "").upper()
-        if known(sdk) and (sdk_status(str(sdk), datetime.now(UTC).date()) or reported in _BAD_STATUS):
+        if known(sdk) and (sdk_status(str(sdk), ctx.options.get(ScanClock).today()) or reported in _BAD_STATUS):
             yield v("DATAFLOW-005", res, "sdk_version", evidence=f"{sdk} {reported}".strip(), detail=f"Beam SDK {sdk}")
         for field in ("container_image", "template_image"):
             img = a.get(field)
@@ -126,7 +127,7 @@ class DataflowChecks:
 
     def _sdk(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         sdk = res.attributes.get("sdk_version")
-        if known(sdk) and sdk_status(str(sdk), datetime.now(UTC).date()):
+        if known(sdk) and sdk_status(str(sdk), ctx.options.get(ScanClock).today()):
             yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
 
     def _long_running(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
@@ -142,7 +143,7 @@ class DataflowChecks:
             limit_days = int(limit)
         except (TypeError, ValueError):
             limit_days = 30
-        age = (datetime.now(UTC) - started).days
+        age = (ctx.options.get(ScanClock).now() - started).days
         if age > limit_days:
             yield v(
                 "DATAFLOW-008",

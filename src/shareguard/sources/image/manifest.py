@@ -134,6 +134,9 @@ def parse_config(data: bytes, what: str) -> ImageConfig:
     raw_labels = inner.get("Labels") if isinstance(inner, dict) else None
     labels = tuple(sorted((str(k), str(v)) for k, v in raw_labels.items())) if isinstance(raw_labels, dict) else ()
     created = doc.get("created") if isinstance(doc.get("created"), str) else None
+    raw_env = inner.get("Env") if isinstance(inner, dict) else None
+    pairs = (e.partition("=") for e in raw_env if isinstance(e, str) and "=" in e) if isinstance(raw_env, list) else ()
+    env = tuple((name, value) for name, _, value in pairs)
     return ImageConfig(
         diff_ids=tuple(diff_ids),
         os=str(doc.get("os") or ""),
@@ -141,6 +144,7 @@ def parse_config(data: bytes, what: str) -> ImageConfig:
         variant=str(doc.get("variant") or ""),
         labels=labels,
         created=created,
+        env=env,
     )
 
 

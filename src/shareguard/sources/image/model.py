@@ -34,6 +34,8 @@ class ImageConfig:
     variant: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     created: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    """The config's `Env` as (name, value) pairs, in order."""
 
     @property
     def platform(self) -> str:
