@@ -25,6 +25,7 @@ from shareguard.core.registry import Registries
 from shareguard.core.rules import RuleMeta, load_rules_yaml
 from shareguard.posture import checks as checks_pkg
 from shareguard.posture import parsers as parsers_pkg
+from shareguard.posture.attribute_rules import attribute_rule_meta
 from shareguard.posture.bucket_policies import BucketPolicies
 from shareguard.posture.check import PostureAnalyzer, PostureCheck, Selector, parse_selector
 from shareguard.posture.model import PostureResource
@@ -83,6 +84,7 @@ def rules_by_family() -> dict[str, dict[str, RuleMeta]]:
         if not f.name.endswith((".yaml", ".yml")):
             continue
         out[f.name.rsplit(".", 1)[0]] = load_rules_yaml(f.read_text(encoding="utf-8"), f"posture/rules/{f.name}")
+    out["attributes"] = attribute_rule_meta()  # the attribute rule tables (posture/attributes/*.yaml)
     return out
 
 
