@@ -70,14 +70,19 @@ def test_unknown_variable_never_produces_a_value_finding(tmp_path: Path) -> None
     assert not {"DATAFLOW-001", "DATAFLOW-002", "DATAFLOW-003"} & set(lines)
 
 
-def test_count_zero_skips_and_for_each_yields_one_resource(tmp_path: Path) -> None:
+def test_count_zero_skips_and_for_each_yields_one_resource_per_known_instance(tmp_path: Path) -> None:
     res = _parse(
         tmp_path,
         'resource "aws_sagemaker_notebook_instance" "off" {\n  count = 0\n  name = "x"\n}\n'
         'resource "aws_sagemaker_notebook_instance" "many" {\n  for_each = toset(["a", "b"])\n  name = each.key\n}\n'
         'resource "aws_sagemaker_notebook_instance" "one" {\n  count = var.enabled ? 1 : 0\n  name = "y"\n}\n',
     )
-    assert [r.name for r in res] == ["aws_sagemaker_notebook_instance.many", "aws_sagemaker_notebook_instance.one"]
+    assert [r.name for r in res] == [
+        'aws_sagemaker_notebook_instance.many["a"]',
+        'aws_sagemaker_notebook_instance.many["b"]',
+        "aws_sagemaker_notebook_instance.one",  # `var.enabled` has no default: count unknown, kept
+    ]
+    assert [r.attributes["name"] for r in res[:2]] == ["a", "b"]
 
 
 def test_dynamic_block_counts_as_present(tmp_path: Path) -> None:

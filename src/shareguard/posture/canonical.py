@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shareguard.posture.attribute_types import raw_to_canonical
 from shareguard.posture.parsers._common import as_bool, as_list, is_unknown
 
 Picked = tuple[Any, str]
@@ -476,14 +477,20 @@ _reg("aws.provider", _aws_provider, "provider:aws")
 
 def canonical_type(raw_type: str) -> str | None:
     hit = _TABLE.get(raw_type)
-    return hit[0] if hit else None
+    return hit[0] if hit else raw_to_canonical().get(raw_type)
+
+
+def raw_types_of(ctype: str) -> set[str]:
+    """The raw types this table maps to `ctype`."""
+    return {raw for raw, (c, _) in _TABLE.items() if c == ctype}
 
 
 def canonicalize(raw_type: str, view: dict[str, Any]) -> Canonical:
     """Canonical type + attributes (the snake view plus canonical keys). Unknown types keep their raw type."""
     hit = _TABLE.get(raw_type)
     if hit is None:
-        return Canonical(raw_type, dict(view), {})
+        # kinds only the attribute rule tables judge: canonical type, the snake view as it is
+        return Canonical(raw_to_canonical().get(raw_type, raw_type), dict(view), {})
     ctype, fn = hit
     attrs = dict(view)
     sources: dict[str, str] = {}

@@ -25,7 +25,9 @@ from shareguard.core.registry import Registries
 from shareguard.core.rules import RuleMeta, load_rules_yaml
 from shareguard.posture import checks as checks_pkg
 from shareguard.posture import parsers as parsers_pkg
+from shareguard.posture.attribute_rules import attribute_rule_meta
 from shareguard.posture.bucket_policies import BucketPolicies
+from shareguard.posture.bucket_public_access import BucketPublicAccess
 from shareguard.posture.check import PostureAnalyzer, PostureCheck, Selector, parse_selector
 from shareguard.posture.model import PostureResource
 
@@ -83,6 +85,7 @@ def rules_by_family() -> dict[str, dict[str, RuleMeta]]:
         if not f.name.endswith((".yaml", ".yml")):
             continue
         out[f.name.rsplit(".", 1)[0]] = load_rules_yaml(f.read_text(encoding="utf-8"), f"posture/rules/{f.name}")
+    out["attributes"] = attribute_rule_meta()  # the attribute rule tables (posture/attributes/*.yaml)
     return out
 
 
@@ -140,6 +143,8 @@ def register(registries: Registries) -> None:
     registries.of(RuleProvider).add("posture", _PostureRules())  # type: ignore[type-abstract]
     bucket_policies = BucketPolicies(rules=posture_rules)
     registries.of(PostAnalyzer).add(bucket_policies.name, bucket_policies)  # type: ignore[type-abstract]
+    public_access = BucketPublicAccess(rules=posture_rules)  # STORAGE-001 for Terraform buckets, as CloudFormation
+    registries.of(PostAnalyzer).add(public_access.name, public_access)  # type: ignore[type-abstract]
     checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
     for mod_name in _modules(checks_pkg):
         for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):

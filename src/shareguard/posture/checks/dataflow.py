@@ -100,10 +100,10 @@ class DataflowChecks:
                 detail="no worker service account (defaults to the Compute Engine default one)",
             )
         deprecated = data("dataflow")["deprecated_experiments"]
-        for exp in as_list(a.get("experiments")):
+        for i, exp in enumerate(as_list(a.get("experiments"))):
             name = str(exp).split("=", 1)[0]
-            if name in deprecated:
-                yield v("DATAFLOW-004", res, "experiments", evidence=name, detail=name, key=name)
+            if name in deprecated:  # `experiments[i]`: the line of that item where the format knows it
+                yield v("DATAFLOW-004", res, f"experiments[{i}]", evidence=name, detail=name, key=name)
         sdk = a.get("sdk_version")
         if is_unknown(sdk):
             yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK version is {sdk}")

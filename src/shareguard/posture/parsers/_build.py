@@ -51,6 +51,7 @@ def dataflow_described(raw_type: str, attrs: dict[str, Any]) -> str:
 def _derived(kind: str, raw_type: str, attrs: dict[str, Any]) -> None:
     """Canonical attributes derived from others, which rules' `applies_to` selectors (and checks) read: the
     resources a rule really judges (docs/posture-cloud.md)."""
+    attrs["raw_type"] = raw_type  # attribute rules modelled for some spellings of a kind only (docs/config.md)
     if kind == "gcp.compute.instance":
         attrs["dlvm_image"] = dlvm_image(attrs.get("image"))
     elif kind == "gcp.dataflow.job":

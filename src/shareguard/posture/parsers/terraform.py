@@ -1,10 +1,14 @@
 """Terraform HCL2 (`*.tf`) with python-hcl2: resources, data sources, module calls, providers.
 
-- `var.x` is replaced by the variable's default (from any `*.tf` in the same directory) or by a value from
-  `terraform.tfvars`/`*.auto.tfvars`; anything else stays an expression string (`${…}`), which checks treat
-  as unknown (never a finding on an unknown value).
-- `count = 0` skips the resource; `count`/`for_each` otherwise yield ONE resource (not one per instance).
-- `dynamic "x" { content { … } }` is treated as an `x` block that is present.
+- values are computed as Terraform would, as far as they are static (`hcl_eval`): variable defaults (from any
+  `*.tf` in the same directory) overlaid by `terraform.tfvars`/`*.auto.tfvars`, `locals`, conditionals, `lookup`,
+  `try`, `coalesce`, `merge`…; anything else stays an expression string (`${…}`), which checks treat as unknown
+  (never a finding on an unknown value, and never a pass);
+- `count` computed to 0 skips the resource; a `for_each` over a known collection yields one resource per
+  instance (`type.name["key"]`, with `each.key`/`each.value` bound), over an empty one none, otherwise ONE
+  resource whose `each.*` values are unknown;
+- `dynamic "x" { for_each … content { … } }` becomes one `x` block per element of a known `for_each` (none when
+  it is empty), or one `x` block with unknown values when it is not known.
 - `module "m" { source = "./dir" }` is recorded as a `terraform.module` resource; local module directories
   are scanned as their own files by the workspace walk.
 - Embedded IAM policies (`aws_iam_policy.policy` heredoc/`jsonencode`, `data "aws_iam_policy_document"`,
@@ -27,6 +31,7 @@ from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers import _hcl_ts
 from shareguard.posture.parsers._build import build
 from shareguard.posture.parsers._common import as_list, check_depth, first_block
+from shareguard.posture.parsers.hcl_eval import UNKNOWN_VALUE, Evaluator, Scope
 from shareguard.posture.parsers.iam_policy import (
     aws_policy_resource,
     from_policy_document_blocks,
@@ -54,10 +59,10 @@ def _hcl2_loads(text: str) -> dict[str, Any]:
 
 
 _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
-_VAR_EXACT = re.compile(r"^\$\{var\.([A-Za-z_][\w-]*)\}$")
-_VAR_INNER = re.compile(r"\$\{var\.([A-Za-z_][\w-]*)\}")
 _JSONENCODE = re.compile(r"^\$\{jsonencode\((.*)\)\}$", re.S)
 _MAX_VAR_FILES = 200
+_MAX_INSTANCES = 256
+"""`for_each` instances judged one by one (beyond, the rest of a huge static map is not expanded)."""
 
 # Resource type → (attribute holding an AWS policy, policy context).
 _AWS_POLICY_ATTRS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -224,46 +229,85 @@ def _collect_defaults(doc: dict[str, Any], out: dict[str, Any]) -> None:
                 out[str(name)] = body["default"]
 
 
-def _subst(value: Any, variables: dict[str, Any], depth: int = 0) -> Any:
-    if depth > 100:
-        return value
-    if isinstance(value, str):
-        m = _VAR_EXACT.match(value)
-        if m and m.group(1) in variables:
-            return variables[m.group(1)]
-        if "${var." in value:
-
-            def repl(mm: re.Match[str]) -> str:
-                v = variables.get(mm.group(1))
-                return v if isinstance(v, str) else mm.group(0)
-
-            return _VAR_INNER.sub(repl, value)
-        return value
-    if isinstance(value, dict):
-        return {k: _subst(v, variables, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_subst(v, variables, depth + 1) for v in value]
-    return value
-
-
-def _expand_dynamic(body: dict[str, Any]) -> dict[str, Any]:
-    """`dynamic "x" { content {…} }` → an `x` block with that content (present, values may be unknown)."""
+def _locals(entry: FileEntry, ctx: ScanContext, own: dict[str, Any], text: str) -> dict[str, Any]:
+    """The module's `locals` (this file's, and those of sibling `*.tf` files that define the ones it uses)."""
     out: dict[str, Any] = {}
+    _collect_locals(own, out)
+    needed = {m.group(1) for m in re.finditer(r"\blocal\.([A-Za-z_][\w-]*)", text)} - set(out)
+    if entry.abs_path is None or not needed:
+        return out
+    try:
+        siblings = sorted(entry.abs_path.parent.glob("*.tf"))[:_MAX_VAR_FILES]
+    except OSError:
+        return out
+    for p in siblings:
+        if p == entry.abs_path or p.is_symlink():
+            continue
+        sib_text = _read_small(p, ctx.settings.budgets.max_config_bytes)
+        if sib_text and "locals" in sib_text and any(name in sib_text for name in needed):
+            sibling = _quiet_load(sib_text, p.name)
+            if sibling is not None:
+                _collect_locals(sibling, out)
+    return out
+
+
+def _collect_locals(doc: dict[str, Any], out: dict[str, Any]) -> None:
+    for block in as_list(doc.get("locals")):
+        if isinstance(block, dict):
+            for name, value in block.items():
+                out.setdefault(str(name), value)
+
+
+def _iterations(value: Any, *, keys_are_values: bool) -> list[tuple[Any, Any]] | None:
+    """(key, value) of each iteration over a computed collection; None when it is not known."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return [(v if keys_are_values else i, v) for i, v in enumerate(value)]
+    return None
+
+
+def _iterator_name(spec: dict[str, Any], block_name: str) -> str:
+    raw = spec.get("iterator")
+    if isinstance(raw, str):
+        name = raw[2:-1] if raw.startswith("${") and raw.endswith("}") else raw
+        if re.fullmatch(r"[A-Za-z_][\w-]*", name):
+            return name
+    return block_name
+
+
+def _expand(body: dict[str, Any], ev: Evaluator, scope: Scope, depth: int = 0) -> dict[str, Any]:
+    """Values computed as far as they are static; `dynamic "x"` blocks become `x` blocks, one per element of a
+    known `for_each` (none for an empty one), or one block with unknown values when `for_each` is not known."""
+    out: dict[str, Any] = {}
+    if depth > 64:
+        return body
     for k, v in body.items():
         if k == "dynamic":
             for dyn in as_list(v):
                 if not isinstance(dyn, dict):
                     continue
                 for block_name, spec in dyn.items():
-                    content = first_block(spec.get("content")) if isinstance(spec, dict) else {}
-                    out.setdefault(block_name, []).append(_expand_dynamic(content))
+                    if not isinstance(spec, dict):
+                        continue
+                    content = first_block(spec.get("content"))
+                    it_name = _iterator_name(spec, block_name)
+                    items = _iterations(ev.compute(spec.get("for_each"), scope), keys_are_values=False)
+                    blocks = out.setdefault(block_name, [])
+                    if items is None:
+                        blocks.append(_expand(content, ev, scope.child(it_name, UNKNOWN_VALUE), depth + 1))
+                    for key, item in (items or [])[:_MAX_INSTANCES]:
+                        child = scope.child(it_name, {"key": key, "value": item})
+                        blocks.append(_expand(content, ev, child, depth + 1))
             continue
         if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
-            out[k] = [_expand_dynamic(i) for i in v]
+            out[k] = [_expand(i, ev, scope, depth + 1) for i in v]
         elif isinstance(v, dict):
-            out[k] = _expand_dynamic(v)
+            out[k] = _expand(v, ev, scope, depth + 1)
         else:
-            out[k] = v
+            out[k] = ev.value(v, scope)
+    for k in [k for k, v in out.items() if k in body and v == [] and body.get(k) is None]:
+        del out[k]
     return out
 
 
@@ -448,6 +492,8 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     doc, idx = load_hcl(text, entry.rel_path)
     check_depth(doc, ctx.settings.budgets.max_depth)
     variables = _variables(entry, ctx, doc, text) if "var." in text else {}
+    scope = Scope(variables, _locals(entry, ctx, doc, text) if "local." in text else {})
+    ev = Evaluator(scope)
     file = entry.rel_path
     out: list[PostureResource] = []
     for block in as_list(doc.get("resource")):
@@ -459,25 +505,41 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
             for name, body in named.items():
                 if not isinstance(body, dict):
                     continue
-                body = _subst(body, variables)
-                if _count_zero(body):
-                    continue
-                view = {k: v for k, v in _expand_dynamic(body).items() if k not in _META_ARGS}
-                line, lines = idx.get("resource", rtype, name)
-                extra = {"count": body.get("count"), "for_each": body.get("for_each")}
-                out.append(
-                    build(
-                        raw_type=rtype,
-                        name=f"{rtype}.{name}",
-                        file=file,
-                        line=line,
-                        view=view,
-                        source_format="terraform",
-                        lines=lines,
-                        extra={k: v for k, v in extra.items() if v is not None},
+                count = ev.compute(body["count"]) if "count" in body else None
+                if _count_zero({"count": count}):
+                    continue  # count computed to 0 (e.g. `var.enabled ? 1 : 0` with a false default)
+                instances: list[tuple[Any, Scope]] = [(None, scope)]
+                if "for_each" in body:
+                    items = _iterations(ev.compute(body["for_each"]), keys_are_values=True)
+                    if items is not None and not items:
+                        continue  # for_each over an empty collection: no instance
+                    instances = (
+                        [(None, scope.child("each", UNKNOWN_VALUE))]
+                        if items is None
+                        else [(k, scope.child("each", {"key": k, "value": v})) for k, v in items[:_MAX_INSTANCES]]
                     )
-                )
-                out.extend(embedded_policies(rtype, name, view, file, line, lines))
+                plain = {k: v for k, v in body.items() if k not in _META_ARGS}
+                line, lines = idx.get("resource", rtype, name)
+                extra = {
+                    "count": count if count is not UNKNOWN_VALUE else body.get("count"),
+                    "for_each": body.get("for_each"),
+                }
+                for key, inst_scope in instances:
+                    view = _expand(plain, ev, inst_scope)
+                    inst = name if key is None else f'{name}["{key}"]'
+                    out.append(
+                        build(
+                            raw_type=rtype,
+                            name=f"{rtype}.{inst}",
+                            file=file,
+                            line=line,
+                            view=view,
+                            source_format="terraform",
+                            lines=lines,
+                            extra={k: v for k, v in extra.items() if v is not None},
+                        )
+                    )
+                    out.extend(embedded_policies(rtype, inst, view, file, line, lines))
     for block in as_list(doc.get("data")):
         if not isinstance(block, dict):
             continue
@@ -487,7 +549,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
             for name, body in named.items():
                 if not isinstance(body, dict):
                     continue
-                body = _expand_dynamic(_subst(body, variables))
+                body = _expand(body, ev, scope)
                 line, lines = idx.get("data", dtype, name)
                 if dtype == "aws_iam_policy_document":
                     stmts = from_policy_document_blocks(body.get("statement"))
@@ -538,7 +600,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                     name=f"module.{name}",
                     file=file,
                     line=line,
-                    view=_subst(body, variables),
+                    view=ev.value(body),
                     source_format="terraform",
                     lines=lines,
                 )
@@ -558,7 +620,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                         + (f".{body_item['alias']}" if isinstance(body_item.get("alias"), str) else ""),
                         file=file,
                         line=line,
-                        view=_subst(body_item, variables),
+                        view=ev.value(body_item),
                         source_format="terraform",
                         lines=lines,
                     )

@@ -123,6 +123,10 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
                 lines=lines,
             )
         )
+        if rtype == "aws_s3_bucket_public_access_block" and not _known_name(values.get("bucket")):
+            ref = _bucket_reference(doc, address)  # the bucket it protects, for `bucket_public_access`
+            if ref is not None:
+                out[-1].attributes["bucket"] = ref
         policies = embedded_policies(rtype, name, values, entry.rel_path, line, lines, "terraform-plan", address)
         if rtype == "aws_s3_bucket_policy" and policies and not _known_name(values.get("bucket")):
             ref = _bucket_reference(doc, address)
