@@ -28,14 +28,16 @@ def collect_rules(registries: Registries) -> dict[str, RuleMeta]:
 def consume(outputs: Iterable[Output], findings: list[Finding], ctx: ScanContext) -> None:
     """File an analyzer's outputs: findings (each also an evaluation of its rule), facts, coverage records."""
     coverage = ctx.coverage
+    facts = ctx.facts
     for out in outputs:
-        if type(out) is Evaluations:  # the most frequent record of a configuration scan: first
+        # Plain classes first: `isinstance` of anything but a Finding against the pydantic model costs more.
+        if isinstance(out, Evaluations):
             coverage.evaluated_all(out.rules, out.resource)
+        elif isinstance(out, Fact):
+            facts.add(out)
         elif isinstance(out, Finding):
             findings.append(out)
             coverage.evaluated(out.rule_id, out.control_ids, resource_key(out))
-        elif isinstance(out, Fact):
-            ctx.facts.add(out)
         elif isinstance(out, Evaluation | Evaluations | Gap | Unassessed):
             coverage.add(out)
         else:  # pragma: no cover - a plugin bug
