@@ -1,12 +1,19 @@
 """Benchmark `shareguard config` over a generated corpus of mixed configuration files.
 
-    python benchmarks/config_scan.py [--files 2400] [--keep DIR]
+    python benchmarks/config_scan.py [--files 2400] [--keep DIR] [--checkov | --install-checkov]
 
 Generates Dockerfiles (multi-stage, long RUN lines, heredocs), Kubernetes manifests (Deployments,
 Kubeflow jobs, multi-document), Terraform HCL, CloudFormation YAML/JSON, IAM policy JSON and
 describe-API JSON, every file different (seeded random names, versions, flags), then runs
 `shareguard config DIR -f json -q` in one process pinned to one core (when `taskset` exists)
-and prints files/s. The target is >= 1,000 files/s on one core.
+and prints files/s and peak RSS. The target is >= 1,000 files/s on one core.
+
+With `--checkov` (or `--install-checkov`, which first installs the newest Checkov with pip into its own
+virtual environment under shareguard's cache, `<cache>/bench/checkov`; Checkov is never a shareguard
+dependency), Checkov runs on the same corpus, interleaved with shareguard, pinned to the same core and in
+one process (`CHECKOV_PARALLELIZATION_TYPE=none`, offline: `--skip-download`), and the script prints both
+tools' files/s (CPU and wall), peak RSS and the ratios. The goal (issue #16) is >= 10x Checkov's files/s
+with a lower peak RSS.
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -23,6 +29,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PKGS = ["curl", "git", "wget", "build-essential", "libgl1", "ca-certificates", "openssh-client", "vim", "jq", "zip"]
@@ -195,13 +202,89 @@ def generate(
     return counts
 
 
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    """user + sys seconds of the process (and of any children it waited for)."""
+    rss_mb: float
+    """Peak resident set size (the largest of the process and the children it waited for)."""
+    returncode: int
+    stderr: str
+
+
+def measured(cmd: list[str], env: dict[str, str]) -> Run:
+    """Run `cmd` and take its own resource usage from `wait4` (per run, unlike RUSAGE_CHILDREN's
+    peak RSS, which only ever grows over all children)."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", errors="replace")
+    # ru_maxrss is in KiB on Linux.
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, stderr)
+
+
+def cache_dir() -> Path:
+    """shareguard's cache directory (as `core/settings.py` finds it), without importing shareguard."""
+    if os.environ.get("SHAREGUARD_CACHE_DIR"):
+        return Path(os.environ["SHAREGUARD_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shareguard"
+
+
+def checkov_command(install: bool) -> list[str] | None:
+    """The `checkov` of the benchmark's own virtual environment (created and filled when `install`)."""
+    venv = cache_dir() / "bench" / "checkov"
+    exe = venv / "bin" / "checkov"
+    if install:
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-U", "checkov"], check=True)
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("checkov")
+    return [found] if found else None
+
+
+def checkov_version(cmd: list[str]) -> str:
+    proc = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or "?"
+
+
+def summarise(name: str, runs: list[Run], files: int) -> Run:
+    best = min(runs, key=lambda r: r.cpu)
+    walls = [r.wall for r in runs]
+    print(
+        f"{name}: best of {len(runs)}: cpu {best.cpu:.2f}s -> {files / best.cpu:,.0f} files/s; "
+        f"wall {min(walls):.2f}s -> {files / min(walls):,.0f} files/s "
+        f"(median wall {statistics.median(walls):.2f}s -> {files / statistics.median(walls):,.0f} files/s); "
+        f"peak RSS {max(r.rss_mb for r in runs):,.0f} MB; exit code {best.returncode}; "
+        f"stderr lines {len(best.stderr.splitlines())}"
+    )
+    return Run(min(walls), best.cpu, max(r.rss_mb for r in runs), best.returncode, best.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=2400)
     ap.add_argument("--keep", type=Path, default=None, help="generate into this directory and keep it")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs after one warm-up (best and median shown)")
     ap.add_argument("--kinds", default="dockerfile,k8s,terraform,cfn,iam", help="comma-separated subset of formats")
+    ap.add_argument("--checkov", action="store_true", help="run Checkov side by side (from --install-checkov's venv)")
+    ap.add_argument(
+        "--install-checkov", action="store_true", help="pip-install the newest Checkov into <cache>/bench/checkov first"
+    )
+    ap.add_argument("--checkov-repeat", type=int, default=1, help="Checkov runs (each takes a minute or more)")
     args = ap.parse_args()
+    checkov: list[str] | None = None
+    if args.checkov or args.install_checkov:
+        checkov = checkov_command(args.install_checkov)
+        if checkov is None:
+            print("checkov not found: run with --install-checkov", file=sys.stderr)
+            return 2
     root = args.keep or Path(tempfile.mkdtemp(prefix="sg-config-bench-"))
     try:
         counts = generate(root, args.files, kinds=tuple(args.kinds.split(",")))
@@ -212,25 +295,28 @@ def main() -> int:
         # would recompile every module on every run); one warm-up run, then best and median of --repeat.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-        walls: list[float] = []
-        cpus: list[float] = []
-        for _ in range(args.repeat):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-            walls.append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+        runs = [measured(cmd, env) for _ in range(args.repeat)]
         # Startup (imports, registry, catalog) and report rendering are included on purpose: a CI job pays them.
         # CPU time is reported too: on a loaded machine wall time overstates the cost.
         print(f"corpus: {args.files} files {counts}")
-        print(f"exit code {proc.returncode}; stderr lines: {len(proc.stderr.splitlines())}")
-        wall, cpu = min(walls), min(cpus)
-        print(
-            f"best of {args.repeat}: wall {wall:.2f}s -> {args.files / wall:,.0f} files/s; "
-            f"cpu {cpu:.2f}s -> {args.files / cpu:,.0f} files/s "
-            f"(median wall {statistics.median(walls):.2f}s -> {args.files / statistics.median(walls):,.0f} files/s)"
-        )
+        sg = summarise("shareguard", runs, args.files)
+        if checkov is not None:
+            ck_cmd = [*checkov, "-d", str(root), "-o", "json", "--quiet", "--skip-download"]
+            if shutil.which("taskset"):
+                ck_cmd = ["taskset", "-c", "0", *ck_cmd]
+            # One process on one core, as shareguard runs; offline (no platform download or upload).
+            ck_env = {**env, "CHECKOV_PARALLELIZATION_TYPE": "none", "BC_SKIP_MAPPING": "TRUE"}
+            print(f"checkov {checkov_version(checkov)}: {' '.join(ck_cmd)}")
+            ck_runs: list[Run] = []
+            for _ in range(args.checkov_repeat):  # interleaved with shareguard runs: the same machine state
+                ck_runs.append(measured(ck_cmd, ck_env))
+                runs.append(measured(cmd, env))
+            ck = summarise("checkov", ck_runs, args.files)
+            sg = summarise("shareguard (all runs)", runs, args.files)
+            print(
+                f"ratio (shareguard / checkov files/s): cpu {ck.cpu / sg.cpu:.1f}x, wall {ck.wall / sg.wall:.1f}x; "
+                f"peak RSS {sg.rss_mb:,.0f} MB vs {ck.rss_mb:,.0f} MB ({ck.rss_mb / sg.rss_mb:.1f}x lower)"
+            )
         return 0
     finally:
         if args.keep is None:

@@ -147,3 +147,36 @@ def test_fuzz_never_raises_anything_but_parse_errors(text: str) -> None:
 def test_round_trip_matches_pyyaml(value: object) -> None:
     text = yaml.safe_dump(value)
     assert load_one(text, "rt.yaml").value == yaml.safe_load(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12))
+def test_first_character_shortcut_agrees_with_the_resolver(value: str) -> None:
+    """Plain scalars whose first character starts no implicit type are taken as strings without asking the
+    resolver: it must say the same."""
+    from shareguard.posture.parsers.yaml_safe import _RESOLVER, _implicit_first_chars
+
+    first = _implicit_first_chars(_RESOLVER)
+    if value and value[0] not in first:
+        assert _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"  # type: ignore[no-untyped-call]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="bcnNtTyYoOfF~0123456789.-+:_ eE", min_size=1, max_size=8).map(str.strip).filter(bool),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_plain_scalars_load_as_pyyaml_loads_them(tokens: list[str]) -> None:
+    """Unquoted scalars (numbers, booleans, nulls, words) load as yaml.safe_load loads them (no `a`: `.nan`
+    equals nothing)."""
+    text = "".join(f"k{i}: {t}\n" for i, t in enumerate(tokens)) + "l:\n" + "".join(f"  - {t}\n" for t in tokens)
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return  # not YAML (e.g. `k: a: b`): the error path is tested elsewhere
+    if any(not isinstance(v, str | int | float | bool | type(None) | list) for v in expected.values()):
+        return  # timestamps stay strings here, by design
+    assert load_one(text, "plain.yaml").value == expected

@@ -29,6 +29,28 @@ def test_sorted_relative_posix_paths_skipping_tool_dirs(tmp_path: Path) -> None:
     assert ctx.issues == []
 
 
+@pytest.mark.parametrize("spelled", ["plain", "dot-slash", "trailing-slash"])
+def test_relative_paths_are_those_of_path_relative_to(
+    tmp_path: Path, spelled: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walker joins relative paths as strings: the same as `Path.relative_to(root).as_posix()`, for
+    odd names (spaces, dots, unicode, a leading dash) and however the root is spelled."""
+    names = ("a b/c d.tf", "-x/.hidden/y.yaml", "ünï/çødé.json", "deep/er/and/deeper/..dots..", "z")
+    for rel in names:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path.parent)
+    root = {"plain": tmp_path, "dot-slash": Path(f"./{tmp_path.name}"), "trailing-slash": Path(f"{tmp_path.name}/")}[
+        spelled
+    ]
+    ctx = ScanContext(settings=Settings(), root=root)
+    entries = list(walk(root, ctx))
+    assert sorted(e.rel_path for e in entries) == sorted(names)
+    for e in entries:
+        assert e.abs_path is not None and e.abs_path.relative_to(root).as_posix() == e.rel_path
+
+
 def test_symlink_loop_and_escaping_links_are_not_followed(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     (root / "d").mkdir(parents=True)

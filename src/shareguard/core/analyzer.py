@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap, Unassessed
+from shareguard.core.coverage import Evaluation, Evaluations, Gap, Unassessed
 from shareguard.core.entry import FileEntry
 from shareguard.core.facts import Fact, FactStore
 from shareguard.core.finding import Finding
 from shareguard.core.rules import RuleMeta
 
-Output = Finding | Fact | Evaluation | Gap | Unassessed
+Output = Finding | Fact | Evaluation | Evaluations | Gap | Unassessed
 """What analyzers yield: findings, facts, and the evidence of what they evaluated (see core/coverage.py)."""
 
 

@@ -2,7 +2,8 @@
 
 A duty may pass only where some rule of it was evaluated on some resource in its scope and
 nothing failed. Analyzers say what they evaluated by yielding `Evaluation`s (a failing finding is
-an evaluation by itself); what they could not analyse by yielding `Gap`s (or through
+an evaluation by itself), or one `Evaluations` per resource for a set of rules evaluated together on it
+(the same evidence, filed with less work per rule); what they could not analyse by yielding `Gap`s (or through
 `ScanContext.error`), and why nothing was evaluated by yielding an `Unassessed` reason. The engine
 collects these outputs into the per-scan `Coverage`; the roll-up reads it. Nothing here is global.
 """
@@ -32,6 +33,36 @@ class Evaluation:
     controls: tuple[str, ...]
     resource: str
     """A stable key of the resource: its path, and `#name` where a file holds several."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleSet:
+    """Rules that are evaluated together (e.g. the rules a check family applies to one resource type),
+    each with its duties. Built once and shared by every resource they are evaluated on: the coverage
+    files the rules of a set under each duty once, and then only the resources. Compared by identity."""
+
+    rules: tuple[tuple[str, tuple[str, ...]], ...]
+    """(rule id, its duties) in a stable order."""
+    by_control: tuple[tuple[str, frozenset[str]], ...] = field(init=False)
+    """Each duty of the set with the set's rules that judge it."""
+
+    def __post_init__(self) -> None:
+        acc: dict[str, set[str]] = {}
+        for rule, controls in self.rules:
+            for c in controls:
+                acc.setdefault(c, set()).add(rule)
+        object.__setattr__(self, "by_control", tuple((c, frozenset(r)) for c, r in acc.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluations:
+    """Every rule of `rules` was evaluated on `resource`: the same evidence as one `Evaluation` per rule."""
+
+    rules: RuleSet
+    resource: str
+
+    def expanded(self) -> list[Evaluation]:
+        return [Evaluation(rule, controls, self.resource) for rule, controls in self.rules.rules]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +111,8 @@ class Coverage:
         self.inputs: dict[str, InputLog] = {}
         self.scopes: dict[str, tuple[str, ...]] = {}
         """Analyzer name → the duties its input falls under (a file it cannot analyse leaves them incomplete)."""
+        self._filed: dict[RuleSet, tuple[set[str], ...]] = {}
+        """Each rule set already filed under its duties → those duties' resource sets."""
 
     def _duty(self, control: str) -> DutyEvidence:
         ev = self.duties.get(control)
@@ -88,10 +121,27 @@ class Coverage:
         return ev
 
     def evaluated(self, rule: str, controls: Iterable[str], resource: str) -> None:
+        duties = self.duties
         for c in controls:
-            ev = self._duty(c)
+            ev = duties.get(c)
+            if ev is None:
+                ev = duties[c] = DutyEvidence()
             ev.resources.add(resource)
             ev.rules.add(rule)
+
+    def evaluated_all(self, rules: RuleSet, resource: str) -> None:
+        """`evaluated` for every rule of `rules` on `resource`: the rules are filed under their duties the
+        first time the set is seen; after that it costs one set insertion per duty."""
+        targets = self._filed.get(rules)
+        if targets is None:
+            found: list[set[str]] = []
+            for control, ids in rules.by_control:
+                ev = self._duty(control)
+                ev.rules.update(ids)
+                found.append(ev.resources)
+            targets = self._filed[rules] = tuple(found)
+        for resources in targets:
+            resources.add(resource)
 
     def gap(self, controls: Iterable[str], path: str, reason: str) -> None:
         g = Gap(tuple(controls), path, reason)
@@ -104,8 +154,10 @@ class Coverage:
             if reason not in reasons:
                 reasons.append(reason)
 
-    def add(self, record: Evaluation | Gap | Unassessed) -> None:
-        if isinstance(record, Evaluation):
+    def add(self, record: Evaluation | Evaluations | Gap | Unassessed) -> None:
+        if isinstance(record, Evaluations):
+            self.evaluated_all(record.rules, record.resource)
+        elif isinstance(record, Evaluation):
             self.evaluated(record.rule, record.controls, record.resource)
         elif isinstance(record, Gap):
             self.gap(record.controls, record.path, record.reason)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from shareguard.core.analyzer import FileAnalyzer, PathHint
 from shareguard.core.context import ScanContext, ScanIssue
-from shareguard.core.coverage import Coverage
+from shareguard.core.coverage import Coverage, RuleSet
 from shareguard.core.engine import analyze_entry, claimed
 from shareguard.core.entry import ContentNeeded, FileEntry
 from shareguard.core.facts import Fact
@@ -111,6 +111,11 @@ class RecordingCoverage(Coverage):
 
     def evaluated(self, rule: str, controls: Iterable[str], resource: str) -> None:
         self.calls.append(("evaluated", (rule, tuple(controls), resource)))
+
+    def evaluated_all(self, rules: RuleSet, resource: str) -> None:
+        # Recorded rule by rule: a record replays (and a cache entry stores) only the plain calls.
+        for rule, controls in rules.rules:
+            self.calls.append(("evaluated", (rule, controls, resource)))
 
     def gap(self, controls: Iterable[str], path: str, reason: str) -> None:
         self.calls.append(("gap", (tuple(controls), path, reason)))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from shareguard.core.analyzer import FileAnalyzer, Output, PostAnalyzer, RuleProvider, runs_on
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap, Unassessed, resource_key
+from shareguard.core.coverage import Evaluation, Evaluations, Gap, Unassessed, resource_key
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import Fact
@@ -28,13 +28,17 @@ def collect_rules(registries: Registries) -> dict[str, RuleMeta]:
 def consume(outputs: Iterable[Output], findings: list[Finding], ctx: ScanContext) -> None:
     """File an analyzer's outputs: findings (each also an evaluation of its rule), facts, coverage records."""
     coverage = ctx.coverage
+    facts = ctx.facts
     for out in outputs:
-        if isinstance(out, Finding):
+        # Plain classes first: `isinstance` of anything but a Finding against the pydantic model costs more.
+        if isinstance(out, Evaluations):
+            coverage.evaluated_all(out.rules, out.resource)
+        elif isinstance(out, Fact):
+            facts.add(out)
+        elif isinstance(out, Finding):
             findings.append(out)
             coverage.evaluated(out.rule_id, out.control_ids, resource_key(out))
-        elif isinstance(out, Fact):
-            ctx.facts.add(out)
-        elif isinstance(out, Evaluation | Gap | Unassessed):
+        elif isinstance(out, Evaluation | Evaluations | Gap | Unassessed):
             coverage.add(out)
         else:  # pragma: no cover - a plugin bug
             raise TypeError(f"analyzer yielded {type(out).__name__}, not a Finding, Fact or coverage record")

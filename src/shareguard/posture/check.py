@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
+from shareguard.core.coverage import Evaluations, Gap, RuleSet
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
@@ -51,6 +51,22 @@ def resource_key(res: PostureResource) -> str:
     return f"{res.file}#{res.name}" if res.name and res.name != res.file else res.file
 
 
+_MAX_RULE_SETS = 4096
+"""Interned rule sets kept per analyzer (rule combinations are few; past this they are built per resource)."""
+
+
+@dataclass(frozen=True)
+class _RulePlan:
+    """The rules of one family that can select resources of one type."""
+
+    rules: tuple[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None], ...]
+    """Each rule with the attribute conditions left to check (None: the type alone selects it)."""
+    conditional: bool
+    """Some rule selects by attribute: the selection is worked out per resource."""
+    static: RuleSet | None
+    """All the rules, when none is conditional (None: no rule)."""
+
+
 @dataclass
 class PostureAnalyzer:
     """A FileAnalyzer for one configuration format: parse → resources → every matching check.
@@ -73,9 +89,9 @@ class PostureAnalyzer:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _plans_for: int = field(default=-1, init=False, repr=False, compare=False)
-    _rule_plans: dict[tuple[str, str], list[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _rule_plans: dict[tuple[str, str], _RulePlan] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _rule_sets: dict[tuple[object, ...], RuleSet] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Interned rule sets: by the rule ids of a family's selection, and by the sets one resource combines."""
 
     def claims(self, entry: FileEntry) -> bool:
         return self.claim(entry)
@@ -85,7 +101,7 @@ class PostureAnalyzer:
         rules = self.rules()
         by_family = self.family_rules()
         findings: list[Finding] = []
-        records: list[Evaluation | Gap] = []
+        records: list[Evaluations | Gap] = []
         shared = _Shared()
         for res in resources:
             yield ConfigResource(
@@ -96,7 +112,7 @@ class PostureAnalyzer:
                 attributes=res.attributes,
                 source_format=res.source_format,
             )
-            key = resource_key(res)
+            evaluated: list[RuleSet] = []
             for chk, active, family in self._plan(res.type):
                 if active is not None and not active(ctx):  # a check that applies only under some settings
                     continue
@@ -119,32 +135,71 @@ class PostureAnalyzer:
                         records.append(Gap(meta.control_ids, where, f"{out.rule_id} unresolved: {out.reason}"))
                     else:
                         findings.append(to_finding(out, res, rules, self.name, shared))
-                attrs = res.attributes
-                for meta, alternatives in self._rules_for(family, res.type, by_family):
-                    if meta.id in unresolved:
-                        continue
-                    if alternatives is None or any(
-                        all(str(attrs.get(k)) == v for k, v in pairs) for pairs in alternatives
-                    ):
-                        records.append(Evaluation(meta.id, meta.control_ids, key))
+                plan = self._rules_for(family, res.type, by_family)
+                if plan.conditional or unresolved:
+                    chosen = self._selected(plan, res.attributes, unresolved)
+                    if chosen is not None:
+                        evaluated.append(chosen)
+                elif plan.static is not None:
+                    evaluated.append(plan.static)
+            if evaluated:
+                records.append(Evaluations(self._combined(evaluated), resource_key(res)))
         yield from records
         yield from self._suppressed(entry, findings, ctx)
 
+    def _selected(self, plan: _RulePlan, attrs: dict[str, object], unresolved: set[str]) -> RuleSet | None:
+        """The plan's rules that select a resource with `attrs` (its `applies_to` conditions), less the
+        unresolved ones: the rules evaluated on it."""
+        chosen = tuple(
+            meta
+            for meta, alternatives in plan.rules
+            if meta.id not in unresolved
+            and (alternatives is None or any(all(str(attrs.get(k)) == v for k, v in pairs) for pairs in alternatives))
+        )
+        if not chosen:
+            return None
+        return self._interned(tuple(m.id for m in chosen), chosen)
+
+    def _interned(self, key: tuple[object, ...], metas: tuple[RuleMeta, ...]) -> RuleSet:
+        found = self._rule_sets.get(key)
+        if found is None:
+            found = RuleSet(tuple((m.id, m.control_ids) for m in metas))
+            if len(self._rule_sets) < _MAX_RULE_SETS:
+                self._rule_sets[key] = found
+        return found
+
+    def _combined(self, sets: list[RuleSet]) -> RuleSet:
+        """One rule set for the sets of every family that examined a resource (interned: resources of one
+        type mostly combine the same sets)."""
+        if len(sets) == 1:
+            return sets[0]
+        key = tuple(sets)
+        found = self._rule_sets.get(key)
+        if found is None:
+            found = RuleSet(tuple(r for s in sets for r in s.rules))
+            if len(self._rule_sets) < _MAX_RULE_SETS:
+                self._rule_sets[key] = found
+        return found
+
     def _rules_for(
         self, family: str, res_type: str, by_family: dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]
-    ) -> list[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None]]:
+    ) -> _RulePlan:
         """The family's rules whose `applies_to` can select a resource of `res_type`, each with the attribute
         conditions left to check (None: the type alone selects it). Worked out once per (family, type):
         `selects` per rule and resource was most of a config scan's bookkeeping."""
         key = (family, res_type)
         plan = self._rule_plans.get(key)
         if plan is None:
-            plan = []
+            selected: list[tuple[RuleMeta, tuple[tuple[tuple[str, str], ...], ...] | None]] = []
             for meta, selectors in by_family.get(family, ()):
                 matching = [pairs for kind, pairs in selectors if kind in ("*", res_type)]
                 if matching:
-                    plan.append((meta, None if any(not pairs for pairs in matching) else tuple(matching)))
-            self._rule_plans[key] = plan
+                    selected.append((meta, None if any(not pairs for pairs in matching) else tuple(matching)))
+            conditional = any(alternatives is not None for _, alternatives in selected)
+            static = None
+            if selected and not conditional:
+                static = self._interned(tuple(m.id for m, _ in selected), tuple(m for m, _ in selected))
+            plan = self._rule_plans[key] = _RulePlan(tuple(selected), conditional, static)
         return plan
 
     def _plan(self, res_type: str) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]:

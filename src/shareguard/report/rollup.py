@@ -147,6 +147,8 @@ def _merged(evidence: DutyEvidence | None, found: tuple[set[str], set[str]] | No
         return evidence
     if evidence is None:
         return DutyEvidence(resources=set(found[0]), rules=set(found[1]))
+    if found[0] <= evidence.resources and found[1] <= evidence.rules:
+        return evidence  # the engine recorded every finding as an evaluation: nothing to add (no copy)
     return DutyEvidence(evidence.resources | found[0], evidence.rules | found[1], evidence.gaps, evidence.reasons)
 
 
@@ -156,11 +158,12 @@ def rollup(result: ScanResult, catalog: Catalog) -> Rollup:
     # A finding is evidence by itself (the engine records it too; a result built by hand may not have).
     found: dict[str, tuple[set[str], set[str]]] = {}
     for f in result.findings:
+        key, status, rule = resource_key(f), f.status.value, f.rule_id
         for cid in f.control_ids:
-            counts_by.setdefault(cid, Counter())[f.status.value] += 1
+            counts_by.setdefault(cid, Counter())[status] += 1
             resources, rules = found.setdefault(cid, (set(), set()))
-            resources.add(resource_key(f))
-            rules.add(f.rule_id)
+            resources.add(key)
+            rules.add(rule)
     shown_by: dict[str, list[Finding]] = {}
     known = catalog.controls
     unmapped: list[Finding] = []

@@ -56,35 +56,38 @@ def walk(root: Path, ctx: ScanContext, *, skip_dirs: frozenset[str] = SKIP_DIRS)
         return
     count = 0
     limit = ctx.settings.budgets.max_files
-    stack = [root]
+    # (directory, its path relative to `root` with a trailing "/", "" for the root): relative paths are
+    # joined as strings, one per file, instead of a `Path.relative_to` per file.
+    stack: list[tuple[Path, str]] = [(root, "")]
     while stack:
-        current = stack.pop()
+        current, prefix = stack.pop()
         try:
             with os.scandir(current) as it:
                 items = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             ctx.error(_rel(current, root), f"cannot list directory: {exc.strerror}")
             continue
-        subdirs: list[Path] = []
+        subdirs: list[tuple[Path, str]] = []
         for item in items:
             try:
                 st = item.stat(follow_symlinks=False)
             except OSError as exc:
                 ctx.error(_rel(Path(item.path), root), f"cannot stat: {exc.strerror}")
                 continue
-            if stat.S_ISLNK(st.st_mode):
+            mode = st.st_mode
+            if stat.S_ISLNK(mode):
                 continue
-            if stat.S_ISDIR(st.st_mode):
+            if stat.S_ISDIR(mode):
                 if item.name not in skip_dirs:
-                    subdirs.append(Path(item.path))
+                    subdirs.append((Path(item.path), f"{prefix}{item.name}/"))
                 continue
-            if not stat.S_ISREG(st.st_mode):
+            if not stat.S_ISREG(mode):
                 continue
             count += 1
             if count > limit:
                 ctx.error(_rel(root, root), f"more than {limit} files; the rest was not scanned")
                 return
-            yield FileEntry(rel_path=_rel(Path(item.path), root), size=st.st_size, abs_path=Path(item.path))
+            yield FileEntry(rel_path=prefix + item.name, size=st.st_size, abs_path=Path(item.path))
         stack.extend(reversed(subdirs))
 
 

@@ -210,7 +210,7 @@ def _compose_with(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node 
     count = 0
     aliased = False
     max_nodes, max_depth = budgets.max_yaml_nodes, budgets.max_depth
-    resolve_plain = _resolve_plain
+    resolve_plain, implicit_first = _resolve_plain, _implicit_first_chars(_RESOLVER)
     scalar_ev, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     map_end, seq_end, alias_ev = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent
     loader = _Loader(text)
@@ -224,11 +224,13 @@ def _compose_with(text: str, origin: str, budgets: Budgets) -> list[tuple[_Node 
                 count += 1
                 tag = ev.tag  # as _scalar_tag, inlined: one call less per scalar
                 value = ev.value
-                node = _Node(
-                    "scalar",
-                    ev.start_mark.line + 1,
-                    tag if tag and tag != "!" else resolve_plain(value) if ev.implicit[0] else _STR,
-                )
+                if tag and tag != "!":
+                    pass
+                elif not ev.implicit[0] or (value and value[0] not in implicit_first):
+                    tag = _STR  # no implicit type starts with this character: a string, as the resolver says
+                else:
+                    tag = resolve_plain(value)
+                node = _Node("scalar", ev.start_mark.line + 1, tag)
                 node.value = value
                 node.style = ev.style
                 if ev.anchor:
@@ -299,6 +301,26 @@ class _ResolverOnly(yaml.resolver.Resolver):
 
 
 _RESOLVER = _ResolverOnly()
+
+
+def _implicit_first_chars(resolver: yaml.resolver.BaseResolver) -> frozenset[str]:
+    """The first characters of the plain scalars an implicit type may match. The resolver looks up its
+    implicit types by a scalar's first character; a plain scalar starting with any other character (most
+    keys and values: `name`, `image`, `securityContext`) is a string without asking it. Resolvers that
+    apply whatever the first character (keyed by None) or by path would defeat that: then every character
+    counts as a possible start (the shortcut is off)."""
+    table = resolver.yaml_implicit_resolvers
+    if None in table or resolver.yaml_path_resolvers:
+        return _EVERY_CHAR
+    return frozenset(k for k in table if k)
+
+
+class _EveryChar(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_EVERY_CHAR = _EveryChar()
 
 
 class _Builder:
