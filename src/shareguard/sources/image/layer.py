@@ -102,6 +102,10 @@ def spool_body(stream: TarStream, size: int, directory: Path) -> Path:
     return path
 
 
+_PLAIN_START = frozenset(chr(c) for c in range(256)) - {".", "/", ""}
+"""First characters after which a name needs no `posixpath.normpath` (with no `/.`, `//` or NUL in it)."""
+
+
 def normalise(name: str) -> str | None:
     """Root-relative POSIX path; None when the name is absolute or climbs out of the root."""
     if name.startswith("./"):
@@ -324,15 +328,20 @@ def _walk(
         count += 1
         if count > max_members:
             raise CorruptLayer(f"more than {max_members} entries in one layer")
-        path = normalise(member.name)
-        if path is None:
-            issue(member.name[:200], "hostile entry skipped: absolute path or path outside the root", True)
-            continue
+        name = member.name
+        # `normalise`, skipped for the usual name (relative, no `.` component, no `//`, no NUL)
+        if name[:1] in _PLAIN_START and "/." not in name and "//" not in name and "\0" not in name:
+            path = name[:-1] if name[-1] == "/" else name
+        else:
+            normalised = normalise(name)
+            if normalised is None:
+                issue(name[:200], "hostile entry skipped: absolute path or path outside the root", True)
+                continue
+            path = normalised
         if not path:
             continue
         # One substring test rules out whiteouts for nearly every member before the name is split.
-        base = path.rsplit("/", 1)[-1] if WHITEOUT_PREFIX in path else ""
-        if base.startswith(WHITEOUT_PREFIX):
+        if WHITEOUT_PREFIX in path and (base := path.rsplit("/", 1)[-1]).startswith(WHITEOUT_PREFIX):
             parent = path[: -len(base) - 1] if "/" in path else ""
             if base == OPAQUE_MARKER:
                 sink.opaque(parent)
