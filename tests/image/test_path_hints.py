@@ -38,7 +38,7 @@ def _hinted() -> list[object]:
 
 
 def _admits(hint: PathHint, path: str) -> bool:
-    return path[-1:] in hint.last_chars or (bool(hint.prefixes) and path.startswith(hint.prefixes))
+    return hint.admits(path)
 
 
 def test_every_builtin_inventory_analyzer_has_a_hint() -> None:

@@ -39,7 +39,7 @@ def _required(a: FileAnalyzer) -> Callable[[str, int], bool]:
 
 def _admits(hint: PathHint, path: str) -> bool:
     """As `core/dispatch.PathDispatch.wanting` tests a hint."""
-    return path[-1:] in hint.last_chars or (bool(hint.prefixes) and path.startswith(hint.prefixes))
+    return hint.admits(path)
 
 
 def _path_only_wanted(a: FileAnalyzer, path: str, size: int) -> bool:

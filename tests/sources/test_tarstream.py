@@ -178,3 +178,35 @@ def test_unread_bodies_are_skipped_not_copied_and_still_counted() -> None:
         bomb = TarStream(_Skipping(data), chunk=1 << 16, max_bytes=1 << 20)
         for _ in bomb:
             pass
+
+
+def _with_checksum(header: bytearray, delta: int = 0) -> bytes:
+    """`header` with its checksum field set to the true unsigned sum + `delta` (a 6-digit octal)."""
+    header[148:156] = b" " * 8
+    header[148:156] = f"{sum(header) + delta:06o}\0 ".encode()
+    return bytes(header)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fill=st.binary(min_size=355, max_size=355).map(lambda b: bytes(c | 0x01 for c in b)),
+    delta=st.sampled_from([0, 65521, -65521]),
+    nonzero=st.integers(min_value=200, max_value=355),
+)
+def test_checksum_of_sparse_and_dense_headers_is_exact(fill: bytes, delta: int, nonzero: int) -> None:
+    # Headers with fewer than 256 non-NUL bytes take the adler32-only path, denser ones the parity
+    # path: either way a checksum field off by the adler modulus is refused, the true sum accepted.
+    header = bytearray(_tar([("f", b"")], tarfile.USTAR_FORMAT)[:512])
+    dense = fill[:nonzero] + bytes(355 - nonzero)
+    header[0:100] = dense[:100]  # name
+    header[157:257] = dense[100:200]  # linkname
+    header[345:500] = dense[200:355]  # prefix
+    total = sum(header) - sum(header[148:156]) + 256
+    if not 0 <= total + delta < 8**6:
+        return
+    stream = TarStream(io.BytesIO(_with_checksum(header, delta) + bytes(1024)))
+    if delta:
+        with pytest.raises(CorruptLayer, match="checksum"):
+            list(stream)
+    else:
+        assert len(list(stream)) == 1

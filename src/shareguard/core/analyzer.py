@@ -54,9 +54,13 @@ Output = Finding | Fact | Evaluation | Evaluations | Gap | Unassessed
 class PathHint:
     """Optional attribute `path_hint` of an analyzer: a cheap superset of the paths it may want.
 
-    A path can be wanted only if it ends with one of `last_chars` or starts with one of `prefixes`;
-    sources ask `required`/`claims` only of analyzers whose hint admits the path (those stay the
-    authority). Analyzers without a hint are asked about every path.
+    A path can be wanted only if `admits` it: its file name (the part after the last `/`) is one of
+    `names`, its extension (the file name from its last `.`) is one of `extensions` (as written) or of
+    `folded_extensions` (compared lower-cased, stored lower-cased), it ends with one of `last_chars`,
+    or it starts with one of `prefixes`. Sources ask `required`/`claims` only of analyzers whose hint
+    admits the path (those stay the authority); `core/dispatch.py` indexes names and extensions in
+    dicts, so a path costs the same few lookups however many analyzers there are. Analyzers without a
+    hint are asked about every path.
 
     `installed`: also offer paths inside installed-software trees (`site-packages`, `node_modules`,
     `usr/lib`, … see `core/dispatch.py`). File analyzers look at what the customer put into an image
@@ -67,10 +71,44 @@ class PathHint:
     last_chars: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
     installed: bool = False
+    names: frozenset[str] = frozenset()
+    extensions: frozenset[str] = frozenset()
+    folded_extensions: frozenset[str] = frozenset()
 
     @staticmethod
-    def ending(*suffixes: str, installed: bool = False) -> PathHint:
-        return PathHint(last_chars=frozenset(s[-1] for s in suffixes), installed=installed)
+    def ending(*suffixes: str, installed: bool = False, folded: bool = False) -> PathHint:
+        """Paths ending with one of `suffixes` (`folded`: in any letter case). A suffix holding a `/`
+        fixes the file name (`/METADATA`, `include/cuda.h`); one holding a `.` fixes the extension
+        (`.egg-info`, `version.json`); any other is admitted by its last character."""
+        names: set[str] = set()
+        extensions: set[str] = set()
+        last: set[str] = set()
+        for s in suffixes:
+            name = s[s.rfind("/") + 1 :]
+            if "/" in s and name and not folded:
+                names.add(name)
+            elif "." in name:
+                ext = name[name.rfind(".") :]
+                extensions.add(ext.lower() if folded else ext)
+            elif s:
+                last.update((s[-1].lower(), s[-1].upper()) if folded else (s[-1],))
+        if folded:
+            return PathHint(last_chars=frozenset(last), folded_extensions=frozenset(extensions), installed=installed)
+        return PathHint(
+            last_chars=frozenset(last), names=frozenset(names), extensions=frozenset(extensions), installed=installed
+        )
+
+    def admits(self, path: str) -> bool:
+        """True when the hint lets `path` through (what the dispatcher's index decides, one path at a time)."""
+        name = path[path.rfind("/") + 1 :]
+        dot = name.rfind(".")
+        ext = name[dot:] if dot >= 0 else ""
+        return (
+            name in self.names
+            or (bool(ext) and (ext in self.extensions or ext.lower() in self.folded_extensions))
+            or path[-1:] in self.last_chars
+            or (bool(self.prefixes) and path.startswith(self.prefixes))
+        )
 
 
 def runs_on(analyzer: object, source: str) -> bool:

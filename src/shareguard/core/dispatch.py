@@ -162,39 +162,119 @@ def analyzer_budget(analyzer: object, path: str) -> int | None:
     return budget if isinstance(budget, int) else None
 
 
-_Candidate = tuple[FileAnalyzer, tuple[str, ...] | None, Callable[[str, int], bool] | None]
-"""(analyzer, prefixes still to test or None, its `required` or None)."""
-_Candidates = tuple[tuple[_Candidate, ...], tuple[_Candidate, ...]]
-"""(those shown installed-software trees too, the others)."""
+_Candidate = tuple[int, FileAnalyzer, Callable[[str, int], bool] | None]
+"""(registration order, analyzer, its `required` or None)."""
+_Group = tuple[_Candidate, ...]
+_NONE: _Group = ()
+
+
+def _add(index: dict[str, list[_Candidate]], key: str, candidate: _Candidate) -> None:
+    index.setdefault(key, []).append(candidate)
+
+
+def _frozen(index: dict[str, list[_Candidate]]) -> dict[str, _Group]:
+    return {k: tuple(v) for k, v in index.items()}
+
+
+class PathIndex:
+    """The analyzers' path hints as dicts: which analyzers a path may interest, in a few lookups
+    whatever their number (file name, extension as written and lower-cased, last character), plus
+    those hinted by prefix and those without a hint (asked about every path).
+
+    `installed_trees`: index only the analyzers shown installed-software trees (`PathHint.installed`)."""
+
+    def __init__(self, analyzers: list[FileAnalyzer], *, installed_trees: bool = False) -> None:
+        names: dict[str, list[_Candidate]] = {}
+        extensions: dict[str, list[_Candidate]] = {}
+        folded: dict[str, list[_Candidate]] = {}
+        last: dict[str, list[_Candidate]] = {}
+        prefixed: list[tuple[tuple[str, ...], _Group]] = []
+        always: list[_Candidate] = []
+        for order, a in enumerate(analyzers):
+            hint = getattr(a, "path_hint", None)
+            candidate = (order, a, getattr(a, "required", None))
+            if not isinstance(hint, PathHint):
+                if not installed_trees:
+                    always.append(candidate)
+                continue
+            if installed_trees and not hint.installed:
+                continue
+            if "" in hint.prefixes:
+                always.append(candidate)
+                continue
+            for name in hint.names:
+                _add(names, name, candidate)
+            for ext in hint.extensions:
+                _add(extensions, ext, candidate)
+            for ext in hint.folded_extensions:
+                _add(folded, ext.lower(), candidate)
+            for char in hint.last_chars:
+                _add(last, char, candidate)
+            if hint.prefixes:
+                prefixed.append((hint.prefixes, (candidate,)))
+        self.names = _frozen(names)
+        self.extensions = _frozen(extensions)
+        self.folded = _frozen(folded)
+        self.last = _frozen(last)
+        self.prefixed = tuple(prefixed)
+        self.prefixes = tuple(p for ps, _ in prefixed for p in ps)
+        self.always: _Group = tuple(always)
+        self._merged: dict[tuple[int, ...], _Group] = {}
+        """Unions of the groups above (keyed by their ids: they live as long as the index)."""
+
+    def candidates(self, path: str) -> _Group:
+        """The analyzers whose hint admits `path`, in registration order."""
+        name = path[path.rfind("/") + 1 :]
+        found: list[_Group] = []
+        hit = self.names.get(name)
+        if hit:
+            found.append(hit)
+        dot = name.rfind(".")
+        if dot >= 0:
+            ext = name[dot:]
+            hit = self.extensions.get(ext)
+            if hit:
+                found.append(hit)
+            if self.folded:
+                hit = self.folded.get(ext.lower())
+                if hit:
+                    found.append(hit)
+        if self.last:
+            hit = self.last.get(path[-1:])
+            if hit:
+                found.append(hit)
+        if self.prefixes and path.startswith(self.prefixes):
+            found.extend(group for ps, group in self.prefixed if path.startswith(ps))
+        if self.always:
+            found.append(self.always)
+        if not found:
+            return _NONE
+        if len(found) == 1:
+            return found[0]
+        key = tuple(map(id, found))
+        merged = self._merged.get(key)
+        if merged is None:
+            union = {c[0]: c for group in found for c in group}
+            merged = self._merged[key] = tuple(union[k] for k in sorted(union))
+        return merged
 
 
 class PathDispatch:
     """Which file analyzers want a path, and what they make of a file's content.
 
-    `wanting` costs one dict lookup for a path no hint admits; analyzers without a hint are asked
-    about every path outside installed-software trees."""
+    `wanting` costs a few dict lookups for a path no hint admits (`PathIndex`: one over every analyzer,
+    one over those shown installed-software trees); analyzers without a hint are asked about every path
+    outside installed-software trees."""
 
     def __init__(self, analyzers: list[FileAnalyzer], ctx: ScanContext) -> None:
         self.analyzers = analyzers
         self._ctx = ctx
-        self._by_last: dict[str, _Candidates] = {}
+        self._everywhere = PathIndex(analyzers)
+        self._installed = PathIndex(analyzers, installed_trees=True)
         self._last: tuple[str, int, list[FileAnalyzer], list[tuple[FileAnalyzer, int]]] = ("", -1, [], [])
         """The last path asked about: (path, size, the analyzers that want it, those it is too large for)."""
-        self._tree: tuple[str, bool] = ("\0", False)
-
-    def _candidates(self, last: str) -> _Candidates:
-        everywhere: list[_Candidate] = []
-        elsewhere: list[_Candidate] = []
-        for a in self.analyzers:
-            hint = getattr(a, "path_hint", None)
-            required = getattr(a, "required", None)
-            out = everywhere if isinstance(hint, PathHint) and hint.installed else elsewhere
-            if not isinstance(hint, PathHint) or last in hint.last_chars:
-                out.append((a, None, required))
-            elif hint.prefixes:
-                out.append((a, hint.prefixes, required))
-        found = self._by_last[last] = (tuple(everywhere), tuple(elsewhere))
-        return found
+        self._tree: tuple[str, PathIndex] = ("\0", self._everywhere)
+        """The last directory asked about and the index that serves it."""
 
     def wanting(self, path: str, size: int) -> list[FileAnalyzer]:
         """The analyzers that want `path` and whose byte budget (`max_bytes(path)`, optional) `size` fits;
@@ -202,7 +282,16 @@ class PathDispatch:
         last = self._last
         if last[0] == path and last[1] == size:
             return last[2]
-        wanting, over = self._wanting(path, size)
+        # `installed_tree`, once per directory (a layer lists a directory's files together)
+        parent = path[: path.rfind("/") + 1]
+        tree = self._tree
+        if tree[0] != parent:
+            tree = self._tree = (parent, self._installed if installed_tree(path) else self._everywhere)
+        candidates = tree[1].candidates(path)
+        if candidates:
+            wanting, over = self._wanting(path, size, candidates)
+        else:
+            wanting, over = [], []
         self._last = (path, size, wanting, over)
         return wanting
 
@@ -220,28 +309,13 @@ class PathDispatch:
             record.coverage.append(("could_not_analyse", (analyzer.name, path, message)))
         return record
 
-    def _wanting(self, path: str, size: int) -> tuple[list[FileAnalyzer], list[tuple[FileAnalyzer, int]]]:
-        last = path[-1:]
-        candidates = self._by_last.get(last)
-        if candidates is None:
-            candidates = self._candidates(last)
-        everywhere, elsewhere = candidates
+    def _wanting(
+        self, path: str, size: int, candidates: _Group
+    ) -> tuple[list[FileAnalyzer], list[tuple[FileAnalyzer, int]]]:
         wanting: list[FileAnalyzer] = []
         over: list[tuple[FileAnalyzer, int]] = []
-        if elsewhere:
-            # `installed_tree`, once per directory (a layer lists a directory's files together)
-            parent = path[: path.rfind("/") + 1]
-            tree = self._tree
-            if tree[0] != parent:
-                tree = self._tree = (parent, installed_tree(path))
-            if tree[1]:
-                elsewhere = ()
-        if not everywhere and not elsewhere:
-            return wanting, over
         probe: FileEntry | None = None
-        for a, prefixes, required in (*everywhere, *elsewhere):
-            if prefixes is not None and not path.startswith(prefixes):
-                continue
+        for _order, a, required in candidates:
             if required is not None:
                 try:
                     wanted = bool(required(path, size))

@@ -43,16 +43,7 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import (
-    FILE,
-    HLINK,
-    LINK,
-    OPAQUE,
-    WHITEOUT,
-    InflateBudget,
-    LayerError,
-    stream_layer,
-)
+from shareguard.sources.image.layer import InflateBudget, LayerError, walk_layer
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -115,8 +106,12 @@ class LayerCollector:
         files: PathDispatch | None = None,
         pool: ThreadPoolExecutor | None = None,
         spool: Path | None = None,
+        *,
+        layered: bool = False,
     ) -> None:
         self.result: LayerResult[Item] = LayerResult(diff_id)
+        self._layered = layered
+        """An image layer: a FIFO or device replaces (with its facts) a lower layer's file at its path."""
         self._spool = spool
         """Where the last copies of repeated paths go past `MAX_DEFERRED_BYTES` (None: kept in memory)."""
         self._seen: set[str] = set()
@@ -229,6 +224,25 @@ class LayerCollector:
                 self._last_bytes += len(content)
         self._last_copy[path] = (size, content)
 
+    def unwanted(self, path: str, size: int) -> None:
+        """A regular file no analyzer wants (its body was not read): only its path is kept, unless it
+        replaces a wanted copy earlier in this layer (whose records go) or is too large for an analyzer
+        that wants it (an error naming it)."""
+        files = self._files
+        if path in self._seen or (files is not None and files.over_budget(path, size) is not None):
+            self.file(path, size, None)
+        else:
+            self.result.paths.append(path)
+
+    def directory(self, path: str) -> None:
+        """Directories carry nothing an analyzer reads."""
+
+    def whiteout(self, path: str) -> None:
+        self.result.whiteouts.append(path)
+
+    def opaque(self, path: str) -> None:
+        self.result.opaque.append(path)
+
     def file(self, path: str, size: int, content: bytes | Path | None) -> None:
         """A regular file; `content` is its body, a spooled copy (a `Path` this collector deletes) or None
         when it was not read."""
@@ -278,11 +292,11 @@ class LayerCollector:
             self._kept[path] = content
             self._kept_bytes += len(content)
 
-    def special(self, path: str, what: str, *, replaces: bool = False) -> None:
+    def special(self, path: str, what: str) -> None:
         """A FIFO, device or socket: never read. At a path some analyzer wants, an error naming each (its
         duties, or the matcher's, incomplete): a FIFO where the dpkg status should be is no silent pass.
-        `replaces`: in a layer it replaces (with its facts) a lower layer's file at that path."""
-        if replaces:
+        In an image layer (`layered`) it replaces (with its facts) a lower layer's file at that path."""
+        if self._layered:
             self.result.paths.append(path)
         files = self._files
         if files is None:
@@ -364,7 +378,7 @@ def read_layer(
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole (also past the inflated-bytes
     budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read)."""
-    collector = LayerCollector(layer.diff_id, files, pool, spool_dir(ctx.settings.cache_dir))
+    collector = LayerCollector(layer.diff_id, files, pool, spool_dir(ctx.settings.cache_dir), layered=True)
     try:
         _stream_into(layer, collector, ctx, parallel=parallel, ring=ring, image_budget=image_budget)
     except BaseException:
@@ -384,33 +398,19 @@ def _stream_into(
     image_budget: InflateBudget | None = None,
 ) -> None:
     budgets = ctx.settings.budgets
-    result = collector.result
-    for entry in stream_layer(
+    walk_layer(
         layer,
-        collector.wants,
+        collector,
         max_member_bytes=budgets.max_member_bytes,
         max_members=budgets.max_files,
         max_decompressed_bytes=budgets.max_decompressed_bytes,
-        on_issue=collector.issue,
         parallel=parallel,
         ring=ring,
         spool_dir=spool_dir(ctx.settings.cache_dir),
         spool_over=SPOOL_BYTES,
-        on_special=lambda path, what: collector.special(path, what, replaces=True),
         max_layer_bytes=budgets.max_layer_inflated_bytes,
         image_budget=image_budget,
-    ):
-        kind = entry.kind
-        if kind == FILE:
-            collector.file(entry.path, entry.size, entry.spooled or entry.content)
-        elif kind == LINK:
-            collector.symlink(entry.path, entry.link)
-        elif kind == HLINK:
-            collector.hardlink(entry.path, entry.link)
-        elif kind == WHITEOUT:
-            result.whiteouts.append(entry.path)
-        elif kind == OPAQUE:
-            result.opaque.append(entry.path)
+    )
 
 
 def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -> None:

@@ -62,7 +62,7 @@ name, `describe` output saved without `.json`) whose name can end in any charact
 def suffix_hint(*endings: str) -> PathHint:
     """A hint admitting paths that end like one of `endings` in any letter case (formats compare
     suffixes lower-cased: `X.YAML` is a `.yaml`)."""
-    return PathHint(last_chars=frozenset(c for e in endings for c in (e[-1].lower(), e[-1].upper())))
+    return PathHint.ending(*endings, folded=True)
 
 
 def name_of(path: str) -> str:

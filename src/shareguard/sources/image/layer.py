@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shareguard.sources.image import mediatypes as mt
 from shareguard.sources.image.decompress import DecompressError, decompressed
@@ -102,6 +102,10 @@ def spool_body(stream: TarStream, size: int, directory: Path) -> Path:
     return path
 
 
+_PLAIN_START = frozenset(chr(c) for c in range(256)) - {".", "/", ""}
+"""First characters after which a name needs no `posixpath.normpath` (with no `/.`, `//` or NUL in it)."""
+
+
 def normalise(name: str) -> str | None:
     """Root-relative POSIX path; None when the name is absolute or climbs out of the root."""
     if name.startswith("./"):
@@ -129,26 +133,60 @@ def symlink_escapes(path: str, target: str) -> bool:
     return False
 
 
-def stream_layer(
+class LayerSink(Protocol):
+    """Where one layer's walk reports its members, in stream order (`walk_layer`): one call per member,
+    no entry object in between (a layer lists ~200k of them)."""
+
+    def wants(self, path: str, size: int) -> bool:
+        """Whether the body of the regular file at `path` is to be read."""
+        ...
+
+    def file(self, path: str, size: int, content: bytes | Path | None) -> None:
+        """A wanted regular file: its body, a spooled copy (a `Path` the sink deletes), or None when it
+        was not read (over the member budget)."""
+        ...
+
+    def unwanted(self, path: str, size: int) -> None:
+        """A regular file nobody wants (its body was skipped)."""
+        ...
+
+    def directory(self, path: str) -> None: ...
+
+    def symlink(self, path: str, target: str) -> None: ...
+
+    def hardlink(self, path: str, target: str) -> None:
+        """`target` is normalised (root-relative)."""
+        ...
+
+    def whiteout(self, path: str) -> None: ...
+
+    def opaque(self, path: str) -> None: ...
+
+    def special(self, path: str, what: str) -> None:
+        """A FIFO or device, never read."""
+        ...
+
+    def issue(self, path: str, message: str, is_error: bool) -> None: ...
+
+
+def walk_layer(
     layer: LayerRef,
-    wants: Callable[[str, int], bool],
+    sink: LayerSink,
     *,
     max_member_bytes: int,
     max_members: int,
     max_decompressed_bytes: int,
-    on_issue: IssueSink,
     parallel: bool = True,
     ring: list[bytearray | None] | None = None,
     spool_dir: Path | None = None,
     spool_over: int = SPOOL_OVER,
-    on_special: SpecialSink | None = None,
     max_layer_bytes: int | None = None,
     image_budget: InflateBudget | None = None,
-) -> Iterator[LayerEntry]:
-    """`ring`: decompression buffers the caller keeps across the layers it streams one after another;
-    `spool_dir`: where wanted bodies over `spool_over` bytes are spooled (None: always in memory);
-    `on_special`: told of FIFOs and devices (never read); `max_layer_bytes`: decompressed bytes this layer
-    may inflate to; `image_budget`: what is left of its image's, charged with what this layer read."""
+) -> None:
+    """Stream one layer once, telling `sink` of each member. `ring`: decompression buffers the caller
+    keeps across the layers it streams one after another; `spool_dir`: where wanted bodies over
+    `spool_over` bytes are spooled (None: always in memory); `max_layer_bytes`: decompressed bytes this
+    layer may inflate to; `image_budget`: what is left of its image's, charged with what this layer read."""
     if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
         raise LayerError(f"unsupported layer media type {layer.media_type!r}")
     try:
@@ -166,7 +204,7 @@ def stream_layer(
             stream = TarStream(source, max_bytes=limit, over=over)
             spool = (spool_dir, spool_over) if spool_dir is not None else None
             try:
-                yield from _members(stream, wants, max_member_bytes, max_members, on_issue, spool, on_special)
+                _walk(stream, sink, max_member_bytes, max_members, spool)
                 stream.drain()
             finally:
                 if image_budget is not None:
@@ -175,6 +213,81 @@ def stream_layer(
         raise LayerError(str(exc)) from None
     except OSError as exc:
         raise LayerError(f"cannot read layer: {exc.strerror or exc}") from None
+
+
+class _Entries:
+    """A `LayerSink` that keeps `LayerEntry`s (for `stream_layer`)."""
+
+    def __init__(self, wants: Callable[[str, int], bool], on_issue: IssueSink, on_special: SpecialSink | None) -> None:
+        self.entries: list[LayerEntry] = []
+        self.wants = wants
+        self.issue = on_issue
+        self._on_special = on_special
+
+    def file(self, path: str, size: int, content: bytes | Path | None) -> None:
+        entry = LayerEntry(path, FILE, size)
+        if isinstance(content, Path):
+            entry.spooled = content
+        else:
+            entry.content = content
+        self.entries.append(entry)
+
+    def unwanted(self, path: str, size: int) -> None:
+        self.entries.append(LayerEntry(path, FILE, size))
+
+    def directory(self, path: str) -> None:
+        self.entries.append(LayerEntry(path, DIR))
+
+    def symlink(self, path: str, target: str) -> None:
+        self.entries.append(LayerEntry(path, LINK, 0, target))
+
+    def hardlink(self, path: str, target: str) -> None:
+        self.entries.append(LayerEntry(path, HLINK, 0, target))
+
+    def whiteout(self, path: str) -> None:
+        self.entries.append(LayerEntry(path, WHITEOUT))
+
+    def opaque(self, path: str) -> None:
+        self.entries.append(LayerEntry(path, OPAQUE))
+
+    def special(self, path: str, what: str) -> None:
+        if self._on_special is not None:
+            self._on_special(path, what)
+
+
+def stream_layer(
+    layer: LayerRef,
+    wants: Callable[[str, int], bool],
+    *,
+    max_member_bytes: int,
+    max_members: int,
+    max_decompressed_bytes: int,
+    on_issue: IssueSink,
+    parallel: bool = True,
+    ring: list[bytearray | None] | None = None,
+    spool_dir: Path | None = None,
+    spool_over: int = SPOOL_OVER,
+    on_special: SpecialSink | None = None,
+    max_layer_bytes: int | None = None,
+    image_budget: InflateBudget | None = None,
+) -> Iterator[LayerEntry]:
+    """`walk_layer` as `LayerEntry`s (kept until the layer ends: for tools and tests; a scan gives its
+    own `LayerSink`). `on_special`: told of FIFOs and devices (never read)."""
+    sink = _Entries(wants, on_issue, on_special)
+    walk_layer(
+        layer,
+        sink,
+        max_member_bytes=max_member_bytes,
+        max_members=max_members,
+        max_decompressed_bytes=max_decompressed_bytes,
+        parallel=parallel,
+        ring=ring,
+        spool_dir=spool_dir,
+        spool_over=spool_over,
+        max_layer_bytes=max_layer_bytes,
+        image_budget=image_budget,
+    )
+    yield from sink.entries
 
 
 def _inflate_limit(
@@ -202,70 +315,73 @@ def _inflate_limit(
     return min(limits, key=lambda item: item[0])
 
 
-def _members(
+def _walk(
     stream: TarStream,
-    wants: Callable[[str, int], bool],
+    sink: LayerSink,
     max_member_bytes: int,
     max_members: int,
-    on_issue: IssueSink,
     spool: tuple[Path, int] | None = None,
-    on_special: SpecialSink | None = None,
-) -> Iterator[LayerEntry]:
+) -> None:
     count = 0
+    wants, unwanted, issue = sink.wants, sink.unwanted, sink.issue
     for member in stream:
         count += 1
         if count > max_members:
             raise CorruptLayer(f"more than {max_members} entries in one layer")
-        path = normalise(member.name)
-        if path is None:
-            on_issue(member.name[:200], "hostile entry skipped: absolute path or path outside the root", True)
-            continue
+        name = member.name
+        # `normalise`, skipped for the usual name (relative, no `.` component, no `//`, no NUL)
+        if name[:1] in _PLAIN_START and "/." not in name and "//" not in name and "\0" not in name:
+            path = name[:-1] if name[-1] == "/" else name
+        else:
+            normalised = normalise(name)
+            if normalised is None:
+                issue(name[:200], "hostile entry skipped: absolute path or path outside the root", True)
+                continue
+            path = normalised
         if not path:
             continue
         # One substring test rules out whiteouts for nearly every member before the name is split.
-        base = path.rsplit("/", 1)[-1] if WHITEOUT_PREFIX in path else ""
-        if base.startswith(WHITEOUT_PREFIX):
+        if WHITEOUT_PREFIX in path and (base := path.rsplit("/", 1)[-1]).startswith(WHITEOUT_PREFIX):
             parent = path[: -len(base) - 1] if "/" in path else ""
             if base == OPAQUE_MARKER:
-                yield LayerEntry(parent, OPAQUE)
+                sink.opaque(parent)
             elif not base.startswith(".wh..wh."):  # other `.wh..wh.` names are AUFS bookkeeping
                 target = base[len(WHITEOUT_PREFIX) :]
                 if target in ("", ".", ".."):
-                    on_issue(path, "hostile whiteout skipped: names no file", True)
+                    issue(path, "hostile whiteout skipped: names no file", True)
                     continue
-                yield LayerEntry(f"{parent}/{target}" if parent else target, WHITEOUT)
+                sink.whiteout(f"{parent}/{target}" if parent else target)
             continue
         t = member.type
         if t == REGULAR:
-            entry = LayerEntry(path, FILE, member.size)
-            if wants(path, member.size):
-                if member.size > max_member_bytes:
-                    on_issue(
-                        path, f"file of {member.size} bytes is over the {max_member_bytes}-byte budget; not read", False
-                    )
-                elif spool is not None and member.size > spool[1]:
-                    entry.spooled = spool_body(stream, member.size, spool[0])
-                else:
-                    entry.content = stream.read_body()
-            yield entry
+            size = member.size
+            if not wants(path, size):
+                unwanted(path, size)
+                continue
+            content: bytes | Path | None = None
+            if size > max_member_bytes:
+                issue(path, f"file of {size} bytes is over the {max_member_bytes}-byte budget; not read", False)
+            elif spool is not None and size > spool[1]:
+                content = spool_body(stream, size, spool[0])
+            else:
+                content = stream.read_body()
+            sink.file(path, size, content)
         elif t == DIRECTORY:
-            yield LayerEntry(path, DIR)
+            sink.directory(path)
         elif t == SYMLINK:
             if symlink_escapes(path, member.linkname):
-                on_issue(path, f"symlink points outside the root ({member.linkname[:200]}); never followed", False)
-            yield LayerEntry(path, LINK, 0, member.linkname)
+                issue(path, f"symlink points outside the root ({member.linkname[:200]}); never followed", False)
+            sink.symlink(path, member.linkname)
         elif t == HARDLINK:
             link_target = normalise(member.linkname)
             if not link_target:
-                on_issue(path, f"hostile hard link skipped: target {member.linkname[:200]!r} is outside the root", True)
+                issue(path, f"hostile hard link skipped: target {member.linkname[:200]!r} is outside the root", True)
                 continue
-            yield LayerEntry(path, HLINK, 0, link_target)
+            sink.hardlink(path, link_target)
         elif t in (CHARDEV, BLOCKDEV):
-            on_issue(path, "device file skipped", False)
-            if on_special is not None:
-                on_special(path, "character device" if t == CHARDEV else "block device")
+            issue(path, "device file skipped", False)
+            sink.special(path, "character device" if t == CHARDEV else "block device")
         elif t == FIFO:
-            if on_special is not None:
-                on_special(path, "FIFO")
+            sink.special(path, "FIFO")
         else:
-            on_issue(path, f"unsupported tar entry type {t!r} skipped", False)
+            issue(path, f"unsupported tar entry type {t!r} skipped", False)

@@ -20,6 +20,9 @@ MAX_META_BYTES = 1024 * 1024
 
 REGULAR, HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO = "0", "1", "2", "3", "4", "5", "6"
 _REGULAR_TYPES = frozenset({"0", "\0", "7"})
+_NO_BODY = frozenset({HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO})
+_TYPEFLAGS = {bytes([c]): chr(c) for c in range(0x20, 0x7F)} | {b"\0": "0"}
+"""Type flag byte → its one-character string (NUL is a regular file, as `0`)."""
 
 
 class CorruptLayer(Exception):
@@ -98,13 +101,22 @@ def byte_sum(block: bytes | bytearray | memoryview) -> int:
     return residue if (residue ^ odd) & 1 == 0 else residue + _ADLER_MOD
 
 
-def _fast_checksum_ok(header: memoryview, field: bytes) -> bool:
+_SPARSE_MAX = _ADLER_MOD // 255
+"""A block with fewer non-zero bytes than this sums to less than 65521: adler32 gives the sum exactly."""
+
+
+def _fast_checksum_ok(header: memoryview, field: bytes, nonzero: int = BLOCK) -> bool:
+    """`nonzero`: how many bytes of the header are not NUL (a typical header has ~150-250 of 512: its
+    byte sum is then adler32's residue, no parity needed)."""
     if field[6] in (0, 32):  # 6 octal digits, NUL, space: the usual layout
         try:
-            if int(field[:6], 8) == byte_sum(header) - sum(field) + 8 * 32:
-                return True
+            stored = int(field[:6], 8)
         except ValueError:
-            pass
+            return _checksum_ok(header)
+        sparse = nonzero < _SPARSE_MAX
+        total = ((zlib.adler32(header) & 0xFFFF) - 1) % _ADLER_MOD if sparse else byte_sum(header)
+        if stored == total - sum(field) + 8 * 32:
+            return True
     return _checksum_ok(header)
 
 
@@ -285,23 +297,37 @@ class TarStream:
         long_link: str | None = None
         pax: dict[str, str] = {}
         global_pax: dict[str, str] = {}
+        unpack = _HEADER.unpack_from
+        view = self._view
         while True:
-            self._finish_member()
-            if not self._fill(BLOCK):
+            # `_finish_member` and `_fill(BLOCK)` inlined: this loop runs once per member (~200k a layer)
+            left = self._body_left + self._pad
+            if left:
+                self._skip(left)
+                self._body_left = self._pad = 0
+            if self._end - self._pos < BLOCK and not self._fill(BLOCK):
                 if self._end - self._pos == 0:
                     return  # EOF without end-of-archive blocks: accepted, as GNU tar does
                 raise CorruptLayer("unexpected end of layer data (truncated header)")
             buf, pos = self._buf, self._pos
-            self._pos = pos + BLOCK
-            # An all-zero block ends the archive; a real header never starts with a NUL name byte
-            # unless it is damaged, so the full count runs only then.
-            if buf[pos] == 0 and buf.count(0, pos, pos + BLOCK) == BLOCK:
+            end = pos + BLOCK
+            self._pos = end
+            zeros = buf.count(0, pos, end)
+            # An all-zero block ends the archive (a real header never is all NUL)
+            if zeros == BLOCK:
                 return
-            name_f, size_f, sum_f, type_b, link_f, magic, prefix_f = _HEADER.unpack_from(buf, pos)
-            if not _fast_checksum_ok(self._view[pos : pos + BLOCK], sum_f):
+            name_f, size_f, sum_f, type_b, link_f, magic, prefix_f = unpack(buf, pos)
+            if not _fast_checksum_ok(view[pos:end], sum_f, BLOCK - zeros):
                 raise CorruptLayer("bad tar header checksum (corrupt or not a tar)")
-            typeflag = type_b.decode("latin-1") if type_b != b"\0" else "0"
-            size = _size(size_f)
+            typeflag = _TYPEFLAGS.get(type_b) or type_b.decode("latin-1")
+            # `_size` inlined: 11 octal digits and a NUL or space, as GNU tar, Go and Docker write sizes
+            if size_f[11] in (0, 32) and size_f[0] < 0x80:
+                try:
+                    size = int(size_f[:11], 8)
+                except ValueError:
+                    size = _octal(size_f)
+            else:
+                size = _octal(size_f)
             if typeflag in "LKxg":
                 data = self._meta_block(size)
                 if typeflag == "L":
@@ -313,12 +339,13 @@ class TarStream:
                 else:
                     global_pax.update(_parse_pax(data))
                 continue
-            name = _text(name_f)
+            cut = name_f.find(0)
+            name = (name_f if cut < 0 else name_f[:cut]).decode("utf-8", "surrogateescape")
             if prefix_f[0] and magic == b"ustar\x00":  # POSIX ustar: prefix extends the name
                 name = _text(prefix_f) + "/" + name
             linkname = _text(link_f) if link_f[0] else ""
-            merged = {**global_pax, **pax} if global_pax else pax
-            if merged:
+            if pax or global_pax:
+                merged = {**global_pax, **pax} if global_pax else pax
                 name = merged.get("path", name)
                 linkname = merged.get("linkpath", linkname)
                 if "size" in merged:
@@ -328,18 +355,21 @@ class TarStream:
                         raise CorruptLayer("bad pax size") from None
                 if any(k.startswith("GNU.sparse") for k in merged):
                     typeflag = "S"
+                pax = {}
             if long_name is not None:
                 name = long_name
+                long_name = None
             if long_link is not None:
                 linkname = long_link
-            long_name = long_link = None
-            pax = {}
+                long_link = None
             if size < 0:
                 raise CorruptLayer("negative member size")
             if typeflag in _REGULAR_TYPES:
                 typeflag = REGULAR
             # Links, directories and devices carry no body even if a size is declared.
-            has_body = typeflag not in (HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO)
-            self._body_left = size if has_body else 0
-            self._pad = -self._body_left % BLOCK
-            yield TarMember(name=name, type=typeflag, size=size, linkname=linkname)
+            if typeflag in _NO_BODY:
+                self._body_left = self._pad = 0
+            else:
+                self._body_left = size
+                self._pad = -size % BLOCK
+            yield TarMember(name, typeflag, size, linkname)
