@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -69,6 +70,23 @@ def data(
             help="Findings per detector per object (0: all); the summary counts every occurrence.",
         ),
     ] = 20,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            help="Run as an Apache Beam pipeline: direct (local, offline, --workers processes), dataflow, flink, "
+            "spark. Default: in this process.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Worker processes of the direct runner (0: one per CPU).")
+    ] = 0,
+    beam_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--beam-option", help="A Beam pipeline option KEY=VALUE (repeatable), e.g. temp_location=gs://b/t."
+        ),
+    ] = None,
 ) -> None:
     """Find personal data, financial data and credentials in files, archives and buckets (Macie's job).
 
@@ -88,7 +106,21 @@ def data(
             max_findings_per_detector=max_findings,
         )
         options = OptionSet().with_(sensitive)
-        if is_url(target):
+        if runner is not None:
+            from shareguard.sensitive.beam import run_beam_scan
+
+            regs = load_registries()
+            select_reporter(regs, opts, "data")
+            result = run_beam_scan(
+                target,
+                runner=runner,
+                workers=workers or os.cpu_count() or 1,
+                options=options,
+                beam_options=beam_option or (),
+                registries=regs,
+            )
+            code = emit(result, opts, regs, scan_root=None if is_url(target) else _root(Path(target)))
+        elif is_url(target):
             from shareguard.scan import run_url_scan
 
             regs = load_registries()
@@ -100,3 +132,7 @@ def data(
     except ShareguardError as exc:
         raise fail(exc) from None
     raise typer.Exit(code)
+
+
+def _root(path: Path) -> Path:
+    return path if path.is_dir() else path.parent

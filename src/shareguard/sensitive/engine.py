@@ -69,6 +69,10 @@ class _Compiled:
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
 
+    @property
+    def longest_keyword(self) -> int:
+        return max((len(k) for k in self.keyword_bytes), default=0)
+
 
 class Engine:
     """A compiled detector set. Build with `engine()` (cached per process over bundled data)."""
@@ -172,7 +176,10 @@ class Engine:
                 if not spans:
                     continue
                 if d.required:
-                    regions = _merge([(max(0, f - d.window), min(len(data), t + d.window)) for f, t in spans])
+                    # Hyperscan reports where a keyword ends (no start of match): the region reaches back over
+                    # the longest keyword and the window.
+                    back = d.window + c.longest_keyword
+                    regions = _merge([(max(0, t - back), min(len(data), t + d.window)) for _, t in spans])
                 else:
                     regions = _merge([(max(0, t - d.max_len), min(len(data), t + 16)) for _, t in spans])
                 regions = [_widen(data, a, b) for a, b in regions]
