@@ -14,4 +14,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "shareguard.posture.plugin",  # config parsers + checks (python and CEL)
     "shareguard.models.plugin",  # model files and ML code
     "shareguard.freshness.plugin",  # DL image release catalogs, long-running jobs, bulletins
+    "shareguard.sensitive.plugin",  # sensitive data and secrets in files, layers and objects
 )

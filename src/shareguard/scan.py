@@ -7,7 +7,7 @@ for finding in result.failing(): print(finding.rule_id, finding.resource.path)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from shareguard.core import project_config
 from shareguard.core.analyzer import FileAnalyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.engine import scan_entries
+from shareguard.core.entry import FileEntry
 from shareguard.core.memo import scan_memos
 from shareguard.core.options import OptionSet
 from shareguard.core.progress import progress
@@ -94,3 +95,36 @@ def _yaml_document(text: str, origin: str, budgets: Budgets) -> project_config.C
     from shareguard.posture.parsers.yaml_safe import load_one
 
     return load_one(text, origin, budgets)
+
+
+def run_url_scan(
+    url: str,
+    *,
+    command: str = "data",
+    options: OptionSet | None = None,
+    registries: Registries | None = None,
+    settings: Settings | None = None,
+) -> ScanResult:
+    """Scan the objects under an object-store URL (`s3://bucket/prefix`, `gs://…`) with the sensitive-data
+    analyzer; an object that cannot be read is an error for that object, the scan goes on."""
+    from shareguard.sensitive.objstore import entries
+    from shareguard.sensitive.options import SensitiveOptions
+
+    regs = registries or load_registries()
+    opts = options or OptionSet()
+    ctx = ScanContext(settings=settings or Settings.from_env(), options=opts, command=command)
+    ctx.metadata["scan_root"] = url
+    max_bytes = opts.get(SensitiveOptions).max_bytes_per_object
+
+    def readable() -> Iterator[FileEntry]:
+        for item in entries(url, max_bytes):
+            if isinstance(item, FileEntry):
+                yield item
+            else:
+                key, message = item
+                ctx.error(key, message, "sensitive.files")
+
+    with scan_memos():
+        return scan_entries(
+            command, url, readable(), regs, ctx, analyzer_filter=capability_filter(frozenset({"sensitive"}))
+        )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from shareguard.core import memo
 from shareguard.core.memo import per_scan, scan_memos
-from shareguard.posture.detectors import detect
 from shareguard.scan import run_path_scan
+from shareguard.sensitive.text import detect
 
 
 def test_memoised_only_inside_a_scan_and_dropped_after() -> None:

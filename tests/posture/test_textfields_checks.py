@@ -10,19 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shareguard.core.facts import TextField
-from shareguard.posture.detectors import detect
-from shareguard.posture.detectors.validators import credit_card, iban, luhn, us_ssn
+from shareguard.sensitive.text import detect
+from shareguard.sensitive.validators import credit_card, iban, luhn, us_ssn
 
 
 @pytest.mark.parametrize(
     ("text", "kind", "detector"),
     [
         ("owner jane.doe@acme-corp.io", "label", "email"),
-        ("call +442071838750", "description", "phone_e164"),
+        ("call +442071838750", "description", "phone"),
         ("card 4539 1488 0343 6467", "tag", "credit_card"),
         ("GB82 WEST 1234 5698 7654 32", "parameter", "iban"),
         ("ssn 536-22-1234", "env", "us_ssn"),
-        ("nat 34.123.45.67", "tag", "public_ipv4"),
+        ("nat 34.123.45.67", "tag", "ipv4_public"),
         ("AKIAIOSFODNN7EXAMPLE", "tag", "aws_access_key_id"),
         ("-----BEGIN PRIVATE KEY-----\nMIIE", "env", "private_key"),
         ("xoxb-123456789012-abcdefghijkl", "annotation", "slack_token"),

@@ -53,10 +53,11 @@ VexOpt = Annotated[
 def needed_plugin(module: str) -> bool:
     """Every built-in capability whose analyzers read an image's files or facts: the inventory, the
     matcher, the reporters, and the file analyzers `audit` runs (configuration, model files, ML code),
-    which the layer walk feeds with the files they want (see docs/image.md)."""
+    which the layer walk feeds with the files they want (see docs/image.md), and the sensitive-data
+    detectors (secrets baked into layers, docs/sensitive.md)."""
     return module.startswith(
         ("shareguard.image.", "shareguard.vuln.", "shareguard.report.", "shareguard.posture.", "shareguard.models.")
-    ) or module.startswith("shareguard.freshness.")
+    ) or module.startswith(("shareguard.freshness.", "shareguard.sensitive."))
 
 
 def register(app: typer.Typer) -> None:

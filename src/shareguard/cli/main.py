@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shareguard.cli.models",
     "shareguard.cli.catalog",
     "shareguard.cli.bulletins",
+    "shareguard.cli.data",
 )
 
 

@@ -41,20 +41,6 @@ _PLACEHOLDER = re.compile(
     r"^(?:|\$.*|<.*>|\{\{.*\}\}|x+|\*+|changeme|change_me|dummy|none|null|redacted|todo|\.\.\.)$", re.I
 )
 
-SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    ("URL with a password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@$]+@[^\s/]+", re.I)),
-)
-
-
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NAME_SEPS = re.compile(r"[_\-.]")
 
@@ -82,33 +68,6 @@ def is_placeholder(value: str) -> bool:
     if v.lower() in _FLAGS or (v.isdigit() and len(v) < 6):
         return True  # ENABLE_TOKEN_AUTH=true, TOKEN_TTL=3600: settings, not credentials
     return _PLACEHOLDER.match(v) is not None or _REFERENCE.match(v) is not None
-
-
-# Substrings one of which every match of a pattern contains: the regex runs only where one occurs (`in` is
-# far cheaper than a regex with `\b` over a long RUN line). A kind without an entry always runs.
-_SECRET_VALUE_GATES: dict[str, tuple[str, ...]] = {
-    "AWS access key id": ("AKIA", "ASIA"),
-    "GitHub token": ("gh", "github_pat_"),
-    "GitLab token": ("glpat-",),
-    "Slack token": ("xox",),
-    "Hugging Face token": ("hf_",),
-    "OpenAI API key": ("sk-",),
-    "Google API key": ("AIza",),
-    "npm token": ("npm_",),
-    "private key": ("PRIVATE KEY-----",),
-    "URL with a password": ("://",),
-}
-_GATED = tuple((kind, pattern, _SECRET_VALUE_GATES.get(kind)) for kind, pattern in SECRET_VALUE_PATTERNS)
-
-
-def secret_in_value(value: str) -> str | None:
-    """The kind of credential a value contains, if any (the first kind in `SECRET_VALUE_PATTERNS` order)."""
-    for kind, pattern, gate in _GATED:
-        if gate is not None and not any(g in value for g in gate):
-            continue
-        if pattern.search(value):
-            return kind
-    return None
 
 
 @cache

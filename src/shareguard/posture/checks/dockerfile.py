@@ -21,12 +21,12 @@ from shareguard.posture.checks._common import (
     is_placeholder,
     is_secret_name,
     is_trusted,
-    secret_in_value,
 )
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.dockerfile import Dockerfile, Instruction, Stage, kv_pairs, parse_image_ref, stage_user
 from shareguard.posture.parsers.shell import SimpleCommand
+from shareguard.sensitive.text import secret_kind
 
 Rule = Callable[[Dockerfile, ScanContext], Iterable[Violation]]
 
@@ -369,7 +369,7 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
         if inst.keyword not in ("ENV", "ARG", "LABEL"):
             continue
         for key, value in kv_pairs(inst.args, arg=inst.keyword == "ARG"):
-            kind = secret_in_value(value or "")
+            kind = secret_kind(value or "")
             if kind:
                 yield _v(
                     "DOCKERFILE-014",
@@ -391,7 +391,7 @@ def secrets_in_build_vars(df: Dockerfile, ctx: ScanContext) -> Iterable[Violatio
     for st in df.stages:
         for inst in st.of("RUN"):
             text = inst.raw + "\n" + "\n".join(h.body for h in inst.heredocs)
-            kind = secret_in_value(text)
+            kind = secret_kind(text)
             if kind:
                 yield _v("DOCKERFILE-014", inst, f"RUN contains a secret ({kind})", evidence=f"RUN … ({kind}, masked)")
 

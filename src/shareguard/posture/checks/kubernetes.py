@@ -19,11 +19,11 @@ from shareguard.posture.checks._common import (
     is_placeholder,
     is_secret_name,
     is_trusted,
-    secret_in_value,
 )
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.dockerfile import parse_image_ref
+from shareguard.sensitive.text import secret_kind
 
 Rule = Callable[[PostureResource, ScanContext], Iterable[Violation]]
 
@@ -216,7 +216,7 @@ def plain_env_secrets(res: PostureResource, ctx: ScanContext) -> Iterable[Violat
             if not isinstance(e, dict) or "value" not in e or e.get("value") is None:
                 continue
             name, value = str(e.get("name", "")), str(e.get("value"))
-            kind = secret_in_value(value)
+            kind = secret_kind(value)
             if kind or (is_secret_name(name) and not is_placeholder(value)):
                 what = f"holds a secret ({kind})" if kind else "is a literal"
                 yield _v(
@@ -277,7 +277,7 @@ def configmap_secrets(res: PostureResource, ctx: ScanContext) -> Iterable[Violat
     data = _d(res.attributes.get("data"))
     for key, value in data.items():
         text = str(value) if value is not None else ""
-        kind = secret_in_value(text)
+        kind = secret_kind(text)
         if kind or (is_secret_name(str(key)) and "\n" not in text.strip() and not is_placeholder(text)):
             what = f"holds a secret ({kind})" if kind else "is named like a credential"
             yield _v("K8S-018", f"data.{key}", f"ConfigMap key {key} {what}", f"{key}={mask(text[:64])}")

@@ -17,9 +17,9 @@ from shareguard.core.fastmodel import construct
 from shareguard.core.masking import mask, mask_url
 from shareguard.core.resource import Location
 from shareguard.posture.check import resource_model
-from shareguard.posture.detectors import detect
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers._common import get_path, snake
+from shareguard.sensitive.text import detect
 
 # Key (lower-case, snake_case) → the kind of free text below it.
 FIELD_KINDS: dict[str, str] = {
@@ -47,9 +47,8 @@ FIELD_KINDS: dict[str, str] = {
 _MAX_DEPTH = 40
 _MAX_VALUES = 20_000
 _IDX = re.compile(r"\[\d+\]")
-_FREE_TEXT = frozenset({"personal", "secret", "url_credentials"})
-_URLS_ONLY = frozenset({"url_credentials"})
-_RULES = {"personal": "TEXT-001", "secret": "TEXT-002", "url_credentials": "TEXT-003"}
+_RULES = {"personal": "TEXT-001", "financial": "TEXT-001", "credential": "TEXT-002"}
+"""Rule per detector category (`sensitive/data/detectors.yaml`); a credential inside a URL is TEXT-003."""
 
 
 def walk(value: Any, path: str = "", kind: str = "text", depth: int = 0) -> Iterator[tuple[str, str, str]]:
@@ -169,12 +168,12 @@ class TextFieldChecks:
                 # Both parts are of the declared types already: skip the per-value validation pass.
                 location = construct(Location, {"line": line, "field_path": path})
                 ctx.facts.add(TextField(value=value, resource=resource, location=location, kind=kind))
-            for det in detect(value, kind=kind, categories=_FREE_TEXT if free_text else _URLS_ONLY):
-                rule = _RULES[det.category]
+            for det in detect(value, kind=kind, urls_only=not free_text):
+                rule = "TEXT-003" if det.url else _RULES[det.category]
                 if (rule, path) in seen:
                     continue
                 seen.add((rule, path))
-                evidence = mask_url(det.value) if det.category == "url_credentials" else mask(det.value)
+                evidence = mask_url(det.value) if det.url else mask(det.value)
                 yield Violation(
                     rule_id=rule,
                     field_path=path,

@@ -1,0 +1,138 @@
+"""`shareguard data PATH|URL`: sensitive data and secrets where they are stored (files, archives, buckets)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shareguard.cli.common import (
+    ExitCodeOpt,
+    FormatOpt,
+    IgnoreFileOpt,
+    MinSeverityOpt,
+    OutputOpt,
+    OutputOptions,
+    QuietOpt,
+    SeverityOpt,
+    emit,
+    fail,
+    select_reporter,
+)
+from shareguard.cli.path_scan import scan_path
+from shareguard.core.errors import ConfigError, ShareguardError
+from shareguard.core.options import OptionSet
+from shareguard.core.registry import load_registries
+from shareguard.sensitive.catalog import Confidence
+from shareguard.sensitive.objstore import is_url
+from shareguard.sensitive.options import DEFAULT_MAX_BYTES, SensitiveOptions
+
+
+def register(app: typer.Typer) -> None:
+    app.command("data")(data)
+
+
+def data(
+    target: Annotated[
+        str, typer.Argument(help="File, directory, or object-store URL (s3://bucket/prefix, gs://bucket/prefix).")
+    ],
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+    severity: SeverityOpt = None,
+    min_severity: MinSeverityOpt = None,
+    exit_code: ExitCodeOpt = 0,
+    quiet: QuietOpt = False,
+    ignore_file: IgnoreFileOpt = None,
+    min_confidence: Annotated[
+        str,
+        typer.Option(
+            "--min-confidence",
+            help="Report detections of this likelihood and above: very_unlikely, unlikely, possible, likely, "
+            "very_likely.",
+        ),
+    ] = "possible",
+    sample_percent: Annotated[
+        int, typer.Option("--sample-percent", min=1, max=100, help="Scan this share of the objects (stable by path).")
+    ] = 100,
+    max_bytes_per_object: Annotated[
+        int,
+        typer.Option(
+            "--max-bytes-per-object", min=1, help="Bytes read from one object; the rest is not scanned (incomplete)."
+        ),
+    ] = DEFAULT_MAX_BYTES,
+    max_findings: Annotated[
+        int,
+        typer.Option(
+            "--max-findings-per-detector",
+            min=0,
+            help="Findings per detector per object (0: all); the summary counts every occurrence.",
+        ),
+    ] = 20,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            help="Run as an Apache Beam pipeline: direct (local, offline, --workers processes), dataflow, flink, "
+            "spark. Default: in this process.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Worker processes of the direct runner (0: one per CPU).")
+    ] = 0,
+    beam_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--beam-option", help="A Beam pipeline option KEY=VALUE (repeatable), e.g. temp_location=gs://b/t."
+        ),
+    ] = None,
+) -> None:
+    """Find personal data, financial data and credentials in files, archives and buckets (Macie's job).
+
+    Evidence is masked. Exit codes: 0 ok; N (with --exit-code N) findings remain; 2 user error; 3 some input
+    not scanned."""
+    try:
+        opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
+        try:
+            confidence = Confidence.parse(min_confidence)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        sensitive = SensitiveOptions(
+            all_files=True,
+            min_confidence=confidence,
+            max_bytes_per_object=max_bytes_per_object,
+            sample_percent=sample_percent,
+            max_findings_per_detector=max_findings,
+        )
+        options = OptionSet().with_(sensitive)
+        if runner is not None:
+            from shareguard.sensitive.beam import run_beam_scan
+
+            regs = load_registries()
+            select_reporter(regs, opts, "data")
+            result = run_beam_scan(
+                target,
+                runner=runner,
+                workers=workers or os.cpu_count() or 1,
+                options=options,
+                beam_options=beam_option or (),
+                registries=regs,
+            )
+            code = emit(result, opts, regs, scan_root=None if is_url(target) else _root(Path(target)))
+        elif is_url(target):
+            from shareguard.scan import run_url_scan
+
+            regs = load_registries()
+            select_reporter(regs, opts, "data")
+            result = run_url_scan(target, options=options, registries=regs)
+            code = emit(result, opts, regs, scan_root=None)
+        else:
+            code = scan_path(Path(target), opts, command="data", capabilities=frozenset({"sensitive"}), options=options)
+    except ShareguardError as exc:
+        raise fail(exc) from None
+    raise typer.Exit(code)
+
+
+def _root(path: Path) -> Path:
+    return path if path.is_dir() else path.parent

@@ -1,0 +1,328 @@
+"""The matching engine: one multi-pattern prefilter over large byte blocks, then exact patterns, validators
+and context only around the candidates it reports.
+
+- Hyperscan (the `hyperscan` package) compiles every detector's value pattern, and the keywords of the
+  detectors that need context, into one block-mode database, once per process and detector set. A block
+  is scanned in C; Python sees only the candidates (pattern id and end offset).
+- Around each candidate the detector's exact pattern runs with RE2 (linear time) on a bounded region, its
+  validator on each match, and the context keywords on a window around it.
+- Where Hyperscan is not installed, RE2 finds the candidates instead (each pattern over the block, still
+  linear time; slower).
+
+Offsets are byte offsets into the scanned block; values are decoded UTF-8 (unmasked: whoever makes a
+finding of a `Hit` masks it).
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import re2
+
+from shareguard.sensitive.catalog import Confidence, Detector, load_detectors
+from shareguard.sensitive.validators import VALIDATORS
+
+_hs: Any
+try:  # Hyperscan is a declared dependency; where its wheel cannot install, RE2 finds the candidates
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover
+    _hs = None
+
+KEYWORD_ID = 1 << 16
+"""Pattern ids from here on are a required-context detector's keywords (id - KEYWORD_ID = its index)."""
+_SEPARATORS = b" \t\r\n,;|\"'<>()[]{}="
+_EDGE_SLACK = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    detector: Detector
+    start: int
+    end: int
+    value: str
+    """The matched value, unmasked: mask it before it leaves the process."""
+    confidence: Confidence
+    context: bool
+    """A context keyword was found near it (or in its column / field name)."""
+
+
+ContextFn = Callable[[int], str]
+"""offset → the name of the field (CSV column, JSON path, Parquet column) the offset lies in, or ''."""
+
+
+def _re2_options(pattern: str) -> Any:
+    opts = re2.Options()
+    opts.max_mem = 64 << 20
+    return opts
+
+
+@dataclass
+class _Compiled:
+    detector: Detector
+    regex: Any
+    validator: Callable[[str], bool] | None
+    keyword_bytes: tuple[bytes, ...]
+
+    @property
+    def longest_keyword(self) -> int:
+        return max((len(k) for k in self.keyword_bytes), default=0)
+
+
+class Engine:
+    """A compiled detector set. Build with `engine()` (cached per process over bundled data)."""
+
+    def __init__(self, detectors: Sequence[Detector], *, hyperscan: bool = True) -> None:
+        """`hyperscan=False` uses the RE2 fallback even where Hyperscan is installed (tests compare both)."""
+        self.detectors = tuple(detectors)
+        self._compiled = [
+            _Compiled(
+                detector=d,
+                regex=re2.compile(d.pattern.encode("utf-8"), _re2_options(d.pattern)),
+                validator=VALIDATORS[d.validator] if d.validator else None,
+                keyword_bytes=tuple(k.encode("utf-8") for k in d.keywords),
+            )
+            for d in self.detectors
+        ]
+        use_hs = hyperscan and _hs is not None
+        self.backend = "hyperscan" if use_hs else "re2"
+        self._db: Any = None
+        self._keyword_re: list[Any] = [
+            re2.compile(("(?i)" + "|".join(re2.escape(k) for k in d.keywords)).encode("utf-8")) if d.required else None
+            for d in self.detectors
+        ]
+        if use_hs:
+            self._db = self._hyperscan_db()
+
+    # ---- candidates ------------------------------------------------------------------------------
+
+    def _hyperscan_db(self) -> Any:
+        assert _hs is not None
+        exprs: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        for i, d in enumerate(self.detectors):
+            if d.required:
+                for kw in d.keywords:
+                    exprs.append(_hs_literal(kw))
+                    ids.append(KEYWORD_ID + i)
+                    flags.append(_hs.HS_FLAG_CASELESS)
+            else:
+                exprs.append(_widened(d.pattern).encode("utf-8"))
+                ids.append(i)
+                flags.append(0)
+        db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+        try:
+            db.compile(expressions=exprs, ids=ids, flags=flags)
+        except _hs.error:
+            # Some construct or bound Hyperscan cannot compile exactly: prefilter mode reports a superset of
+            # the matches (at every true end offset), and the exact pattern decides.
+            flags = [f | (_hs.HS_FLAG_PREFILTER if i < KEYWORD_ID else 0) for f, i in zip(flags, ids, strict=True)]
+            db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+            db.compile(expressions=exprs, ids=ids, flags=flags)
+        return db
+
+    def _candidates(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
+        """detector index → (from, to) of candidate matches (values) or keyword occurrences."""
+        found: dict[int, list[tuple[int, int]]] = {}
+        if self._db is not None:
+
+            def on_match(pid: int, frm: int, to: int, flags: int, ctx: object) -> None:
+                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
+                found.setdefault(idx, []).append((frm, to))
+
+            self._db.scan(data, match_event_handler=on_match)
+            return found
+        for i, c in enumerate(self._compiled):
+            if c.detector.required:
+                spans = [(m.start(), m.end()) for m in self._keyword_re[i].finditer(data)]
+            else:
+                spans = [(m.start(), m.end()) for m in _matches(c.regex, data, c.detector.group)]
+            if spans:
+                found[i] = spans
+        return found
+
+    # ---- exact matches ---------------------------------------------------------------------------
+
+    def scan(
+        self,
+        data: bytes,
+        *,
+        field_of: ContextFn | None = None,
+        forced: Iterable[Detector] = (),
+        detectors: frozenset[str] | None = None,
+    ) -> list[Hit]:
+        """Every validated hit in `data`.
+
+        `field_of(offset)` names the field an offset lies in (its name counts as context); `forced` are
+        required-context detectors whose context holds for the whole block (a Parquet column named
+        `date_of_birth`): they run over all of it. `detectors` limits the ids reported."""
+        cands = self._candidates(data)
+        forced_ids = {d.id for d in forced}
+        hits: list[Hit] = []
+        for i, c in enumerate(self._compiled):
+            d = c.detector
+            if detectors is not None and d.id not in detectors:
+                continue
+            if d.id in forced_ids:
+                regions = [(0, len(data))]
+            else:
+                spans = cands.get(i)
+                if not spans:
+                    continue
+                if d.required:
+                    # Hyperscan reports where a keyword ends (no start of match): the region reaches back over
+                    # the longest keyword and the window.
+                    back = d.window + c.longest_keyword
+                    regions = _merge([(max(0, t - back), min(len(data), t + d.window)) for _, t in spans])
+                else:
+                    regions = _merge([(max(0, t - d.max_len), min(len(data), t + 16)) for _, t in spans])
+                regions = [_widen(data, a, b) for a, b in regions]
+            hits.extend(self._verify(c, data, regions, field_of, forced=d.id in forced_ids))
+        return resolve(hits)
+
+    def _verify(
+        self,
+        c: _Compiled,
+        data: bytes,
+        regions: list[tuple[int, int]],
+        field_of: ContextFn | None,
+        *,
+        forced: bool,
+    ) -> Iterable[Hit]:
+        d = c.detector
+        seen: set[int] = set()
+        for a, b in regions:
+            chunk = data[a:b]
+            for m in _matches(c.regex, chunk, d.group):
+                start, end = a + m.start(d.group), a + m.end(d.group)
+                if start in seen:
+                    continue
+                seen.add(start)
+                value = data[start:end].decode("utf-8", "replace")
+                if value in d.exclude or (c.validator is not None and not c.validator(value)):
+                    continue
+                context = forced or (d.required and not field_of)
+                if not context:
+                    context = _near(data, start, end, d.window, c.keyword_bytes) or _field_has(
+                        field_of, start, d.keywords
+                    )
+                if d.required and not context:
+                    continue
+                conf = d.confidence
+                if context and not d.required and conf < Confidence.VERY_LIKELY:
+                    conf = Confidence(conf + 1)
+                yield Hit(d, start, end, value, conf, bool(context))
+
+
+_BOUNDED = re.compile(r"\{(\d+),(\d+)\}")
+
+
+def _widened(pattern: str) -> str:
+    """The pattern with its long bounded repeats (`{m,n}`, n ≥ 12) made open (`{m,}`) for the prefilter: a
+    superset whose end offsets include every true match's, at a fraction of Hyperscan's compile time and
+    state. The exact pattern runs on the candidates."""
+    return _BOUNDED.sub(lambda m: "{" + m.group(1) + ",}" if int(m.group(2)) >= 12 else m.group(0), pattern)
+
+
+def _matches(regex: Any, text: bytes, group: int) -> Iterator[Any]:
+    """Like `finditer`, but the next search starts where the value ended, not where the match did: a
+    pattern's leading and trailing context (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between
+    two values (RE2 has no look-around)."""
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        m = regex.search(text, pos)
+        if m is None:
+            return
+        if m.group(group):
+            yield m
+        pos = max(m.end(group) if m.group(group) else m.end(), m.start() + 1)
+
+
+def _hs_literal(keyword: str) -> bytes:
+    out = bytearray()
+    for byte in keyword.encode("utf-8"):
+        ch = bytes([byte])
+        out += ch if ch.isalnum() else b"\\x%02x" % byte
+    return bytes(out)
+
+
+def _merge(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    regions.sort()
+    out: list[tuple[int, int]] = []
+    for a, b in regions:
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
+    """Move a region's edges out to the nearest separator, so a pattern never starts or ends mid-token
+    (a `^` or `\\b` at a cut inside a long digit run would make a bogus match)."""
+    if a > 0:
+        lo = max(0, a - _EDGE_SLACK)
+        cut = max(data.rfind(s, lo, a) for s in (b" ", b"\n", b",", b"\t", b";", b'"'))
+        a = cut + 1 if cut >= 0 else lo
+    if b < len(data):
+        hi = min(len(data), b + _EDGE_SLACK)
+        cuts = [p for p in (data.find(s, b, hi) for s in (b" ", b"\n", b",", b"\t", b";", b'"')) if p >= 0]
+        b = min(cuts) if cuts else hi
+    return a, b
+
+
+def _near(data: bytes, start: int, end: int, window: int, keywords: tuple[bytes, ...]) -> bool:
+    if not keywords:
+        return False
+    before = data[max(0, start - window) : start].lower()
+    after = data[end : end + window].lower()
+    return any(k in before or k in after for k in keywords)
+
+
+def _field_has(field_of: ContextFn | None, offset: int, keywords: tuple[str, ...]) -> bool:
+    if field_of is None or not keywords:
+        return False
+    name = field_of(offset).lower()
+    return bool(name) and any(k in name or k.replace(" ", "_") in name for k in keywords)
+
+
+_GENERIC = frozenset({"password_assignment", "generic_secret"})
+
+
+def resolve(hits: list[Hit]) -> list[Hit]:
+    """One hit per stretch of bytes: specific detectors before generic ones, longer spans before shorter
+    (an e-mail inside a URL's credentials is the URL's; an AWS key in `api_key=…` is the AWS key)."""
+    if len(hits) < 2:
+        return sorted(hits, key=lambda h: h.start)
+    order = sorted(hits, key=lambda h: (h.detector.id in _GENERIC, -(h.end - h.start), h.start))
+    starts: list[int] = []
+    kept: list[Hit] = []
+    for h in order:
+        i = bisect.bisect_right(starts, h.start)
+        if (i > 0 and kept[i - 1].end > h.start) or (i < len(kept) and kept[i].start < h.end):
+            continue  # overlaps a kept hit (kept hits never overlap: the neighbours decide)
+        starts.insert(i, h.start)
+        kept.insert(i, h)
+    return kept
+
+
+@cache
+def _engine(source: str | None) -> Engine:
+    return Engine(load_detectors(source))
+
+
+def engine(source: str | None = None) -> Engine:
+    """The compiled bundled detector set (or `source`'s), built once per process."""
+    return _engine(source)
+
+
+def backend() -> str:
+    return "hyperscan" if _hs is not None else "re2"

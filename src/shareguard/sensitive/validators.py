@@ -1,0 +1,346 @@
+"""Validators that cut false positives: check digits, number ranges, national-id rules (python-stdnum),
+phone-number plans (phonenumbers), decoded structure, entropy. Each takes the matched value (a str) and
+says whether it is real. They run only on the candidates the prefilter found, never over whole inputs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import ipaddress
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from importlib import import_module
+from types import ModuleType
+from urllib.parse import parse_qsl, urlsplit
+
+_PLACEHOLDER = re.compile(
+    r"^(?:\$|\{\{|<|%|\*+$|x+$|\.\.\.|redacted$|placeholder$|changeme$|change_me$|example|your[_-]|dummy|test$|none$|null$)",
+    re.I,
+)
+_SA_DOMAINS = ("gserviceaccount.com", "appspot.gserviceaccount.com", "cloudservices.gserviceaccount.com")
+_SECRET_QUERY = frozenset(
+    {
+        "token",
+        "access_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "key",
+        "x-amz-signature",
+        "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
+        "sig",
+        "signature",
+        "client_secret",
+        "password",
+        "passwd",
+    }
+)
+_NON_ID = re.compile(r"[^0-9A-Za-z]")
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+_IIN = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62)")
+"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay."""
+
+
+def credit_card(value: str) -> bool:
+    digits = value.replace(" ", "").replace("-", "")
+    if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
+        return False
+    if " " in value or "-" in value:
+        groups = [len(g) for g in re.split(r"[ -]", value)]
+        if len(groups) > 5 or min(groups) < 3:
+            return False  # `4 1 1 1 …` or `12-34-…` are not how cards are written
+    return _IIN.match(digits) is not None and luhn(digits)
+
+
+@cache
+def _stdnum(name: str) -> ModuleType:
+    return import_module(f"stdnum.{name}")
+
+
+def _stdnum_valid(module: str, value: str) -> bool:
+    try:
+        return bool(_stdnum(module).is_valid(value))
+    except Exception:  # python-stdnum raises its own ValidationError subclasses on odd input
+        return False
+
+
+def iban(value: str) -> bool:
+    return _stdnum_valid("iban", value.replace(" ", "").upper())
+
+
+def us_ssn(value: str) -> bool:
+    area, group, serial = value.split("-")
+    if area in ("000", "666") or area.startswith("9"):
+        return False
+    return group != "00" and serial != "0000" and value not in ("123-45-6789", "078-05-1120", "219-09-9999")
+
+
+def de_idnr(value: str) -> bool:
+    return _stdnum_valid("de.idnr", value)
+
+
+def fr_nir(value: str) -> bool:
+    return _stdnum_valid("fr.nir", value)
+
+
+def it_codicefiscale(value: str) -> bool:
+    return _stdnum_valid("it.codicefiscale", value)
+
+
+def es_dni(value: str) -> bool:
+    return _stdnum_valid("es.dni", value)
+
+
+def es_nie(value: str) -> bool:
+    return _stdnum_valid("es.nie", value)
+
+
+def nl_bsn(value: str) -> bool:
+    return len(set(_NON_ID.sub("", value))) > 2 and _stdnum_valid("nl.bsn", value)
+
+
+def pl_pesel(value: str) -> bool:
+    return len(set(value)) > 2 and _stdnum_valid("pl.pesel", value)
+
+
+def in_aadhaar(value: str) -> bool:
+    return _stdnum_valid("in_.aadhaar", value)
+
+
+def in_pan(value: str) -> bool:
+    return _stdnum_valid("in_.pan", value)
+
+
+def gb_nhs(value: str) -> bool:
+    return len(set(_NON_ID.sub("", value))) > 2 and _stdnum_valid("gb.nhs", value)
+
+
+def ca_sin(value: str) -> bool:
+    return _stdnum_valid("ca.sin", value)
+
+
+_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def gb_nino(value: str) -> bool:
+    """HMRC's National Insurance number rules (python-stdnum has no module for it)."""
+    compact = value.replace(" ", "").upper()
+    return len(compact) == 9 and compact[:2] not in _NINO_BAD_PREFIXES and compact[2:8] != "000000"
+
+
+def passport(value: str) -> bool:
+    return any(c.isdigit() for c in value) and len(set(value)) > 3
+
+
+def date_in_past(value: str) -> bool:
+    parts = re.split(r"[-/.]", value)
+    y, m, d = (parts[0], parts[1], parts[2]) if len(parts[0]) == 4 else (parts[2], parts[1], parts[0])
+    try:
+        date = _dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return False
+    return date < _dt.date.today()
+
+
+@cache
+def _phonenumbers() -> ModuleType:
+    return import_module("phonenumbers")
+
+
+def phone_international(value: str) -> bool:
+    pn = _phonenumbers()
+    try:
+        number = pn.parse(value, None)
+    except pn.NumberParseException:
+        return False
+    return bool(pn.is_possible_number(number) and pn.is_valid_number(number))
+
+
+_NATIONAL_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "NL", "ES", "IT")
+
+
+def phone_national(value: str) -> bool:
+    pn = _phonenumbers()
+    for region in _NATIONAL_REGIONS:
+        try:
+            number = pn.parse(value, region)
+        except pn.NumberParseException:
+            continue
+        if pn.is_valid_number(number):
+            return True
+    return False
+
+
+def public_ipv4(value: str) -> bool:
+    try:
+        ip = ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return ip.is_global
+
+
+def public_ipv6(value: str) -> bool:
+    try:
+        ip = ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return ip.is_global and value.count(":") >= 3
+
+
+def mac_address(value: str) -> bool:
+    compact = value.replace(":", "").replace("-", "").lower()
+    return len(set(compact)) > 2 and compact not in ("ffffffffffff", "000000000000")
+
+
+def personal_email(value: str) -> bool:
+    local, _, domain = value.rpartition("@")
+    domain = domain.lower()
+    if any(domain == d or domain.endswith("." + d) for d in _SA_DOMAINS):
+        return False  # service-account identities, not people
+    if domain.rsplit(".", 1)[-1] in ("png", "jpg", "gif", "svg", "webp", "js", "css", "py"):
+        return False  # `icon@2x.png`, `pkg@1.2.js`
+    return not local.lower().startswith(("noreply", "no-reply", "donotreply", "git@"))
+
+
+def shannon(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def not_repetitive(value: str) -> bool:
+    """A token body that is not a run of one character or a short repeated unit (`hf_aaaa…`, `ghp_xxxx…`)."""
+    body = value.split("_", 1)[-1].split("-", 1)[-1]
+    return len(set(body)) >= 6 and shannon(body) >= 2.5
+
+
+def high_entropy(value: str) -> bool:
+    return shannon(value) >= 3.5 and len(set(value)) >= 10
+
+
+def aws_secret(value: str) -> bool:
+    return (
+        shannon(value) >= 3.8
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() or c in "/+" for c in value)
+    )
+
+
+_CODE_LIKE = re.compile(r"[()\[\]{}$%<>]|^(?:self|os|this|env|process|config|settings|args|params)\.", re.I)
+_WORDS = frozenset(
+    {"none", "null", "true", "false", "required", "optional", "string", "str", "password", "passwd", "secret",
+     "token", "undefined", "empty", "prompt", "hidden", "masked", "sensitive", "default", "value", "bytes"}
+)  # fmt: skip
+
+
+def not_placeholder(value: str) -> bool:
+    return not _PLACEHOLDER.match(value) and "${" not in value and "{{" not in value
+
+
+def password_value(value: str) -> bool:
+    """A literal password, not code (`get_password()`, `self.password`), a type or a placeholder."""
+    v = value.strip("\"'`")
+    if len(v) < 6 or v.lower() in _WORDS or not not_placeholder(v) or _CODE_LIKE.search(v):
+        return False
+    if re.fullmatch(r"[A-Za-z_]+(?:\.[A-Za-z_]+)*", v) and ("_" in v or "." in v):
+        return False  # an identifier or attribute path (`db_password`, `cfg.secret`)
+    return len(set(v)) >= 4
+
+
+def generic_secret(value: str) -> bool:
+    """A high-entropy string next to a secret keyword: letters and digits, ≥ 4.0 bits per character."""
+    if not not_placeholder(value) or ("/" in value.strip("/") and value.count("/") > 2):
+        return False  # a path
+    letters = sum(c.isalpha() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    return letters >= 6 and digits >= 2 and shannon(value) >= 4.0
+
+
+def jwt(value: str) -> bool:
+    head = value.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+def url_password(value: str) -> bool:
+    try:
+        password = urlsplit(value).password
+    except ValueError:
+        return False
+    return bool(password) and not_placeholder(password or "") and (password or "").lower() not in _WORDS
+
+
+def url_query_secret(value: str) -> bool:
+    try:
+        query = urlsplit(value).query
+    except ValueError:
+        return False
+    for key, val in parse_qsl(query, keep_blank_values=False):
+        if key.lower() in _SECRET_QUERY and len(val) >= 8 and not_placeholder(val):
+            return True
+    return False
+
+
+VALIDATORS: dict[str, Callable[[str], bool]] = {
+    f.__name__: f
+    for f in (
+        credit_card,
+        iban,
+        us_ssn,
+        de_idnr,
+        fr_nir,
+        it_codicefiscale,
+        es_dni,
+        es_nie,
+        nl_bsn,
+        pl_pesel,
+        in_aadhaar,
+        in_pan,
+        gb_nhs,
+        gb_nino,
+        ca_sin,
+        passport,
+        date_in_past,
+        phone_international,
+        phone_national,
+        public_ipv4,
+        public_ipv6,
+        mac_address,
+        personal_email,
+        not_repetitive,
+        high_entropy,
+        aws_secret,
+        not_placeholder,
+        password_value,
+        generic_secret,
+        jwt,
+        url_password,
+        url_query_secret,
+    )
+}

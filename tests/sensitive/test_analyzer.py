@@ -1,0 +1,97 @@
+"""The sensitive-data analyzer through the one analyzer model: `audit` on the example workspace, `data` on
+a folder, what it claims, and the verdicts it records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.sensitive.planted import planted, planted_files
+from typer.testing import CliRunner
+
+from shareguard.cli.main import build_app
+from shareguard.core.options import OptionSet
+from shareguard.scan import run_path_scan
+from shareguard.sensitive.analyzer import SensitiveAnalyzer
+from shareguard.sensitive.options import SensitiveOptions
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ml-platform"
+P = planted()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    res = CliRunner().invoke(build_app(), list(args), catch_exceptions=False)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_audit_finds_the_personal_data_in_the_example_customers_csv() -> None:
+    result = run_path_scan(EXAMPLE)
+    mine = [f for f in result.findings if f.resource.path == "data/customers.csv"]
+    detectors = {f.properties["detector"] for f in mine}
+    assert {"email", "phone", "date_of_birth", "street_address", "credit_card", "iban"} <= detectors
+    assert {f.rule_id for f in mine} == {"DATA-001", "DATA-002"}
+    assert all("STORAGE-C-03" in f.control_ids for f in mine)
+    email = next(f for f in mine if f.properties["detector"] == "email")
+    assert email.location.field_path == "email" and email.location.line == 2 and email.location.record == "1"
+    assert email.evidence is not None and "@" not in email.evidence  # masked at creation
+    summary = result.metadata["sensitive_summary"]["data/customers.csv"]
+    assert summary["email"] == 8 and summary["credit_card"] == 8
+
+
+def test_a_clean_data_file_is_evaluated_and_passes(tmp_path: Path) -> None:
+    (tmp_path / "metrics.csv").write_text("epoch,loss\n1,0.5\n2,0.4\n", encoding="utf-8")
+    result = run_path_scan(tmp_path, command="data", capabilities=frozenset({"sensitive"}))
+    ev = result.coverage.of("STORAGE-C-03")
+    assert ev is not None and ev.resources == {"metrics.csv"} and not result.findings
+
+
+def test_nothing_claimed_leaves_the_duty_unevaluated(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "x" "y" {}\n', encoding="utf-8")
+    result = run_path_scan(tmp_path, capabilities=frozenset({"sensitive"}))
+    assert result.coverage.of("STORAGE-C-03") is None  # configuration is the configuration checks' job
+
+
+def test_truncated_objects_leave_the_duty_incomplete(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text(f"{P.email}\n" + "x" * 5000, encoding="utf-8")
+    opts = OptionSet().with_(SensitiveOptions(all_files=True, max_bytes_per_object=1000))
+    result = run_path_scan(tmp_path, command="data", capabilities=frozenset({"sensitive"}), options=opts)
+    ev = result.coverage.of("STORAGE-C-03")
+    assert ev is not None and ev.gaps and "first 1000 bytes" in ev.gaps[0].reason
+    assert [f.properties["detector"] for f in result.findings] == ["email"]
+
+
+def test_claims_by_path() -> None:
+    a = SensitiveAnalyzer()
+    assert a.required("data/x.csv", 10) and a.required("src/app.py", 10) and a.required(".env", 10)
+    assert not a.required("main.tf", 10) and not a.required("k8s/x.yaml", 10) and not a.required("m.pt", 10)
+    every = SensitiveAnalyzer(options=SensitiveOptions(all_files=True))
+    assert every.required("main.tf", 10) and not every.required("lib.so", 10)
+
+
+def test_data_command_json_and_min_confidence(tmp_path: Path) -> None:
+    for name, text in planted_files(P).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, _ = run("data", str(tmp_path), "--format", "json", "-o", str(out), "--quiet")
+    assert code == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    found = {(f["resource"]["path"], f["properties"]["detector"]) for f in doc["findings"]}
+    assert {
+        ("creds.env", "aws_access_key_id"),
+        ("creds.env", "aws_secret_access_key"),
+        ("customers.csv", "email"),
+        ("customers.csv", "iban"),
+        ("events.jsonl", "github_token"),
+        ("app.py", "stripe_key"),
+        ("app.py", "slack_token"),
+        ("app.py", "huggingface_token"),
+        ("app.py", "url_userinfo"),
+        ("notes.txt", "credit_card"),
+    } <= found
+    code, _, _ = run(
+        "data", str(tmp_path), "--format", "json", "-o", str(out), "--quiet", "--min-confidence", "very_likely"
+    )
+    strict = {f["properties"]["detector"] for f in json.loads(out.read_text(encoding="utf-8"))["findings"]}
+    assert "github_token" in strict and "url_userinfo" not in strict
+    code, _, err = run("data", str(tmp_path), "--min-confidence", "sure")
+    assert code == 2 and "unknown confidence" in err

@@ -1,0 +1,173 @@
+"""The detector set and engine: what each detector finds and what it leaves, Hyperscan and RE2 agreeing,
+context and confidence, and hostile input staying linear."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.sensitive.planted import planted
+
+from shareguard.sensitive.catalog import Confidence, load_detectors, parse_detectors
+from shareguard.sensitive.engine import Engine, backend, engine
+
+P = planted()
+
+
+def ids(text: str) -> set[str]:
+    return {h.detector.id for h in engine().scan(text.encode())}
+
+
+def test_the_bundled_set_is_large_and_hyperscan_backs_it() -> None:
+    dets = load_detectors()
+    assert len(dets) >= 45
+    assert {d.category for d in dets} == {"personal", "financial", "credential"}
+    assert backend() == "hyperscan" and engine().backend == "hyperscan"
+
+
+@pytest.mark.parametrize(
+    ("text", "detector"),
+    [
+        (f"mail {P.email} now", "email"),
+        ("call +44 20 7183 8750 today", "phone"),
+        ("phone: (202) 456-1111", "phone_national"),
+        (f"card {P.card}", "credit_card"),
+        ("pay to GB82 WEST 1234 5698 7654 32", "iban"),
+        ("ssn 536-22-1234", "us_ssn"),
+        ("Steuer-ID: 36 574 261 809", "de_tax_id"),
+        ("codice fiscale RCCMNL83S18D969H", "it_codice_fiscale"),
+        ("DNI 12345678Z", "es_dni"),
+        ("NIE X1234567L", "es_nie"),
+        ("BSN: 111222333", "nl_bsn"),
+        ("PESEL 44051401359", "pl_pesel"),
+        ("aadhaar 2345 6789 0124", "in_aadhaar"),
+        ("ni number AB123456C", "gb_nino"),
+        ("NHS number 943 476 5919", "gb_nhs"),
+        ("SIN: 123 456 782", "ca_sin"),
+        ("passport no. X1234567", "passport_number"),
+        ("date of birth: 1984-02-17", "date_of_birth"),
+        ("address: 12 Sample Street, Springfield", "street_address"),
+        ("client 34.123.45.67 connected", "ipv4_public"),
+        ("from 2a00:1450:4001:81b::200e", "ipv6_public"),
+        ("mac 3c:22:fb:12:9a:01", "mac_address"),
+        (f"key={P.aws_key_id}", "aws_access_key_id"),
+        (f"aws_secret_access_key = {P.aws_secret}", "aws_secret_access_key"),
+        ('"private_key_id": "' + "a1b2c3d4e5" * 4 + '"', "gcp_service_account_key"),
+        ("AIzaSyA-1234567890abcdefghijklmnopqrstu", "google_api_key"),
+        (P.github, "github_token"),
+        ("glpat-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7", "gitlab_token"),
+        (P.slack, "slack_token"),
+        (P.stripe, "stripe_key"),
+        ("sk-proj-" + "Ab1Cd2Ef3Gh4" * 5, "openai_api_key"),
+        ("sk-ant-api03-" + "Ab1Cd2Ef3Gh4-_" * 7, "anthropic_api_key"),
+        (P.hf, "huggingface_token"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA", "private_key"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA", "openssh_private_key"),
+        ("PuTTY-User-Key-File-3: ssh-ed25519", "putty_private_key"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt"),
+        ("Server=db;Database=app;User Id=sa;Password=Pa55w0rd!x;", "connection_string_password"),
+        ('password = "hunter2hunter"', "password_assignment"),
+        (P.password_url, "url_userinfo"),
+        ("https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=abcdefghijkLMNOP%3D", "url_query_token"),
+    ],
+)
+def test_detectors_find(text: str, detector: str) -> None:
+    assert detector in ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "123456789012-compute@developer.gserviceaccount.com",
+        "card 4539 1488 0343 6468",  # fails Luhn
+        "GB82 WEST 1234 5698 7654 33",  # bad check digits
+        "ssn 666-22-1234",
+        "10.0.0.1 and 192.168.1.1",  # private addresses
+        "passport office opens at 0900",  # no number
+        "1984-02-17 release notes",  # a date without birth context
+        "postgres://app:${DB_PASSWORD}@db:5432/x",
+        "https://example.com/?token=short",
+        "password = get_password()",
+        "hf_" + "a" * 34,  # a placeholder, not a token
+        "build 4111 1111 1111 1112 id",
+        "commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    ],
+)
+def test_detectors_stay_quiet(text: str) -> None:
+    assert not ids(text), text
+
+
+def test_context_raises_confidence_and_required_context_gates() -> None:
+    plain = engine().scan(f"value {P.email}".encode())[0]
+    near = engine().scan(f"email: {P.email}".encode())[0]
+    assert near.confidence == Confidence(plain.confidence + 1) and near.context and not plain.context
+    # A column name is context too.
+    hits = engine().scan(b"X1234567", field_of=lambda _o: "passport_no")
+    assert [h.detector.id for h in hits] == []  # required detectors are found from keywords or forced columns
+    det = next(d for d in load_detectors() if d.id == "passport_number")
+    assert [h.detector.id for h in engine().scan(b"X1234567", forced=(det,))] == ["passport_number"]
+
+
+def test_a_match_is_reported_once_by_its_most_specific_detector() -> None:
+    found = engine().scan(f"api_key={P.aws_key_id}".encode())
+    assert [h.detector.id for h in found] == ["aws_access_key_id"]
+    found = engine().scan(P.password_url.encode())
+    assert [h.detector.id for h in found] == ["url_userinfo"]
+
+
+def test_values_and_offsets_are_exact_with_multibyte_text() -> None:
+    data = f"Zoë — {P.email} — ünïcode {P.card}".encode()
+    for h in engine().scan(data):
+        assert data[h.start : h.end].decode() == h.value
+
+
+TEXTS = st.lists(
+    st.sampled_from([P.email, P.card, P.github, P.aws_key_id, "passport X1234567", "dob 1990-01-02", "+1 202 456 1111"])
+    | st.text(st.sampled_from("ab AKIA:/@.-+0123456789\n,"), max_size=40),
+    max_size=6,
+).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=TEXTS)
+def test_hyperscan_and_the_re2_fallback_agree(text: str) -> None:
+    re2_engine = _re2_engine()
+    a = [(h.detector.id, h.start, h.value) for h in engine().scan(text.encode())]
+    b = [(h.detector.id, h.start, h.value) for h in re2_engine.scan(text.encode())]
+    assert a == b
+
+
+_CACHE: dict[str, Engine] = {}
+
+
+def _re2_engine() -> Engine:
+    if "e" not in _CACHE:
+        _CACHE["e"] = Engine(load_detectors(), hyperscan=False)
+    return _CACHE["e"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=4000))
+def test_any_bytes_scan_without_crashing(data: bytes) -> None:
+    for h in engine().scan(data):
+        assert 0 <= h.start < h.end <= len(data)
+
+
+def test_inputs_crafted_against_backtracking_stay_linear() -> None:
+    for text in (b"a" * 300_000 + b"@", b"1 " * 150_000, b"https://" + b"a:" * 100_000, b"-" * 300_000):
+        started = time.process_time()
+        engine().scan(text)
+        assert time.process_time() - started < 5
+
+
+def test_a_bad_detector_file_is_one_clear_error() -> None:
+    from shareguard.core.errors import CatalogError
+
+    with pytest.raises(CatalogError, match="unknown validator"):
+        parse_detectors("- {id: x, category: personal, pattern: 'a', validator: nope}", "x.yaml")
+    with pytest.raises(CatalogError, match="category"):
+        parse_detectors("- {id: x, category: other, pattern: 'a'}", "x.yaml")
+    with pytest.raises(CatalogError, match="no keywords"):
+        parse_detectors("- {id: x, category: personal, pattern: 'a', context: required}", "x.yaml")
