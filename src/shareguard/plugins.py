@@ -13,4 +13,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "shareguard.vuln.plugin",  # OSV matcher (post analyzer over Package facts)
     "shareguard.posture.plugin",  # config parsers + checks (python and CEL)
     "shareguard.models.plugin",  # model files and ML code
+    "shareguard.logs.plugin",  # audit logs: Sigma rules over CloudTrail, Cloud Audit Logs, Kubernetes audit
 )
