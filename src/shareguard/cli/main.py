@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shareguard.cli.db",
     "shareguard.cli.config",
     "shareguard.cli.models",
+    "shareguard.cli.logs",
 )
 
 

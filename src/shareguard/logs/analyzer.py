@@ -14,16 +14,15 @@ from collections.abc import Iterator
 
 from shareguard.core.analyzer import Output, PathHint
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
 from shareguard.core.entry import FileEntry
 from shareguard.logs.detect import Detector, builtin_rules
-from shareguard.logs.findings import ANALYZER, findings
+from shareguard.logs.evidence import outputs
+from shareguard.logs.findings import ANALYZER
 from shareguard.logs.ingest import GZIP_MAGIC, sniff
 from shareguard.logs.ruleset import MONITORING_DUTY
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".log", ".log.gz", ".gz")
 SNIFF = 16 * 1024
-MAX_GAPS_PER_FILE = 20
 
 
 class LogAnalyzer:
@@ -51,19 +50,4 @@ class LogAnalyzer:
         detector = Detector(rules)
         with entry.open() as fh:
             detector.feed(entry.rel_path, fh)
-        result = detector.finish()
-        for n, issue in enumerate(result.issues):
-            where = f"{entry.rel_path}:{issue.position}" if issue.position else entry.rel_path
-            if issue.fatal:
-                ctx.error(where, issue.message, self.name)
-            else:
-                ctx.warn(where, issue.message, self.name)
-                if n < MAX_GAPS_PER_FILE:
-                    yield Gap((MONITORING_DUTY,), where, issue.message)
-        for kind, count in result.events.items():
-            if not count:
-                continue
-            resource = f"{entry.rel_path}#{kind.value}"
-            for info in rules.infos_of(kind):
-                yield Evaluation(info.id, (MONITORING_DUTY,), resource)
-        yield from findings(result.incidents)
+        yield from outputs(detector.finish(), rules, ctx, self.name)

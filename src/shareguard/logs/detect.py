@@ -29,6 +29,8 @@ class Detection:
     incidents: list[Incident] = field(default_factory=list)
     issues: list[LogIssue] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    seen: dict[str, set[LogKind]] = field(default_factory=dict)
+    """Per input, the log sources it held events of (what the rules were evaluated on)."""
 
 
 class Detector:
@@ -50,8 +52,13 @@ class Detector:
         return alerts
 
     def feed_events(self, origin: str, events: Iterable[LogEvent]) -> list[Alert]:
-        alerts = list(self.evaluator.alerts(events))
+        counted = _Counted(events)
+        alerts = list(self.evaluator.alerts(counted))
         self.result.inputs.append(origin)
+        if counted.kinds:
+            self.result.seen.setdefault(origin, set()).update(counted.kinds)
+            for kind, n in counted.kinds.items():
+                self.result.events[kind] = self.result.events.get(kind, 0) + n
         self.result.alerts.extend(alerts)
         return alerts
 
@@ -60,12 +67,34 @@ class Detector:
         self.result.issues.extend(decoder.issues)
         for kind, n in decoder.counts.items():
             self.result.events[kind] = self.result.events.get(kind, 0) + n
+            if n:
+                self.result.seen.setdefault(origin, set()).add(kind)
 
     def finish(self) -> Detection:
         deduped = deduplicate(self.result.alerts, self.suppress)
         self.result.alerts = deduped
         self.result.incidents = group(deduped, self.gap)
         return self.result
+
+    def take(self) -> Detection:
+        """`finish` what was fed since the last `take`, and start afresh; correlation windows carry over."""
+        done = self.finish()
+        self.result = Detection()
+        return done
+
+
+class _Counted:
+    """Counts the events of each log source as they pass."""
+
+    def __init__(self, events: Iterable[LogEvent]) -> None:
+        self._events = events
+        self.kinds: dict[LogKind, int] = {}
+
+    def __iter__(self) -> Iterator[LogEvent]:
+        kinds = self.kinds
+        for e in self._events:
+            kinds[e.kind] = kinds.get(e.kind, 0) + 1
+            yield e
 
 
 def incidents_of(alerts: list[Alert]) -> Iterator[tuple[Incident, Alert]]:

@@ -6,20 +6,11 @@ from collections.abc import Iterable
 
 from shareguard.core.rules import RuleMeta
 from shareguard.logs.detect import builtin_rules
+from shareguard.logs.run import rule_metas
 
 
 class LogRules:
     name = "logs"
 
     def rules(self) -> Iterable[RuleMeta]:
-        for info in builtin_rules().infos():
-            yield RuleMeta(
-                id=info.id,
-                title=info.title,
-                severity=info.severity,
-                control_ids=info.duties,
-                description=info.description,
-                remediation=info.remediation,
-                references=info.references,
-                tags=("logs", *info.tags),
-            )
+        return rule_metas(builtin_rules())
