@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -145,7 +146,7 @@ def _deliverer(specs: list[str], spool: Path) -> object | None:
     return Deliverer([make_sink(s) for s in specs], spool)
 
 
-def _deliver(deliverer: object, incidents: list[object], quiet: bool) -> None:
+def _deliver(deliverer: object, incidents: Sequence[object], quiet: bool) -> None:
     from shareguard.logs.incidents import Incident
     from shareguard.logs.notify import message
     from shareguard.logs.sinks.spool import Deliverer
@@ -159,7 +160,7 @@ def _deliver(deliverer: object, incidents: list[object], quiet: bool) -> None:
         )
 
 
-def _handoffs(folder: Path, incidents: list[object]) -> None:
+def _handoffs(folder: Path, incidents: Sequence[object]) -> None:
     from shareguard.core.output import write_atomically
     from shareguard.logs.incidents import Incident, handoff
 

@@ -118,20 +118,37 @@ class Evaluator:
                             yield alert
         self.events += n
 
+    def alert_for(self, info: RuleInfo, event: LogEvent, related: tuple[LogEvent, ...] = ()) -> Alert:
+        """The alert of `info` on `event` (with its time, principal, resource… read from the event)."""
+        return self._context[event.kind].alert(info, event, related)
+
+    def correlations_of(self, rule_id: str) -> list[Correlation]:
+        """The correlation rules that count matches of base rule `rule_id`."""
+        return self._corr_of.get(rule_id, [])
+
+    def correlate(self, c: Correlation, rule_id: str, event: LogEvent) -> Alert | None:
+        """Feed one match of base rule `rule_id` to correlation `c` (in event-time order per group)."""
+        return self._correlate_id(c, rule_id, event)
+
+    def group_key(self, c: Correlation, event: LogEvent) -> tuple[str | None, ...]:
+        return tuple(text(g(event.data)) for g in self._group_getters[c.info.id])
+
     def _correlate(self, c: Correlation, rule: CompiledRule, event: LogEvent) -> Alert | None:
+        return self._correlate_id(c, rule.info.id, event)
+
+    def _correlate_id(self, c: Correlation, rule_id: str, event: LogEvent) -> Alert | None:
         ctx = self._context[c.kind]
         when = ctx.time(event.data)
         if math.isnan(when):
             return None
-        group = tuple(text(g(event.data)) for g in self._group_getters[c.info.id])
-        key = (c.info.id, group)
+        key = (c.info.id, self.group_key(c, event))
         window = self._windows.get(key)
         if window is None:
             window = self._windows[key] = _Window()
         value_get = self._value_getters.get(c.info.id)
         value = text(value_get(event.data)) if value_get is not None else None
         q = window.events
-        q.append((when, rule.info.id, value, event))
+        q.append((when, rule_id, value, event))
         while q and q[0][0] < when - c.seconds:
             q.popleft()
         if not _fires(c, q):
