@@ -148,15 +148,19 @@ def test_rules_are_indexed_by_event_name_and_unindexed_ones_meet_every_event(tmp
         rule("  s: {eventName|startswith: Stop}\n  condition: s", "c", "00000000-0000-0000-0000-00000000000c"),
     )
     by_title = {r.info.title: r for r in rs.rules}
-    assert by_title["a"].index == frozenset({"stoplogging", "deletetrail"})
-    assert by_title["b"].index is None and by_title["c"].index is None
+    assert by_title["a"].index == ("eventName", frozenset({"stoplogging", "deletetrail"}))
+    assert by_title["b"].index == ("userIdentity.type", frozenset({"root"}))  # the next index field
+    assert by_title["c"].index is None
     ev = Evaluator(rs)
     assert [r.info.title for r in ev.matches(LogEvent(LogKind.CLOUDTRAIL, {"eventName": "stoplogging"}, "t", "0"))] == [
         "a",
         "c",
     ]
     idx = ev._index[LogKind.CLOUDTRAIL]
-    assert [r.info.title for r in idx.candidates({"eventName": "ListUsers"})] == ["b", "c"]
+    assert [r.info.title for r in idx.candidates({"eventName": "ListUsers"})] == ["c"]
+    assert sorted(
+        r.info.title for r in idx.candidates({"eventName": "StopLogging", "userIdentity": {"type": "Root"}})
+    ) == ["a", "b", "c"]
 
 
 def test_unsupported_rules_are_listed_with_the_reason(tmp_path: Path) -> None:
@@ -250,6 +254,6 @@ def test_gcp_field_names_of_sigmahq_map_onto_the_log_entry(tmp_path: Path) -> No
         "  condition: s\nlevel: low\n"
     )
     rs = compile_rules(tmp_path, body)
-    assert rs.rules[0].index == frozenset({"storage.setiampermissions"})
+    assert rs.rules[0].index == ("protoPayload.methodName", frozenset({"storage.setiampermissions"}))
     assert fires(rs, gcp("storage.setIamPermissions", "storage.googleapis.com"), LogKind.GCP_AUDIT)
     assert not fires(rs, gcp("storage.objects.get", "storage.googleapis.com"), LogKind.GCP_AUDIT)

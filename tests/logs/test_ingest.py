@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.logs.helpers import cloudtrail, gcp, k8s
@@ -128,3 +129,37 @@ def test_hostile_bytes_never_crash_the_decoder(data: bytes) -> None:
         d = Decoder("fuzz", max_line_bytes=512, max_document_bytes=4096)
         for _ in d.events(io.BytesIO(blob)):
             pass
+
+
+def test_lazy_documents_give_the_same_alerts_as_plain_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """simdjson's lazy objects (documents) and orjson's dicts (forced) meet the rules identically."""
+    from shareguard.logs import ingest
+    from shareguard.logs.detect import Detector, builtin_rules
+
+    events = [
+        cloudtrail("StopLogging", "cloudtrail.amazonaws.com"),
+        cloudtrail("ListUsers", "iam.amazonaws.com", userIdentity={"type": "Root", "arn": "arn:aws:iam::1:root"}),
+        cloudtrail(
+            "PutBucketPolicy",
+            "s3.amazonaws.com",
+            requestParameters={
+                "bucketName": "b",
+                "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*"}]},
+            },
+        ),
+        cloudtrail(
+            "DescribeInstances", "ec2.amazonaws.com", requestParameters={"filterSet": {"items": [{"name": "x"}]}}
+        ),
+    ]
+    data = json.dumps({"Records": events}, indent=1).encode()
+
+    def alerts() -> list[tuple[str, str, dict[str, object]]]:
+        d = Detector(builtin_rules())
+        d.feed("t.json", io.BytesIO(data))
+        return [(a.rule.id, a.event.position, a.event.data) for a in d.finish().alerts]
+
+    lazy = alerts()
+    monkeypatch.setattr(ingest, "simdjson", None)
+    plain = alerts()
+    assert lazy == plain and {r for r, _, _ in lazy} == {"LOGS-AWS-001", "LOGS-AWS-005", "LOGS-AWS-010"}
+    assert all(type(d) is dict for _, _, d in lazy)

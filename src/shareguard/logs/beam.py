@@ -28,6 +28,7 @@ from shareguard.logs import ruleset
 from shareguard.logs.detect import Detection
 from shareguard.logs.evaluator import Alert, Evaluator, parse_time
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
+from shareguard.logs.fields import materialise
 from shareguard.logs.incidents import deduplicate, group
 from shareguard.logs.ingest import Decoder
 from shareguard.logs.inputs import Input, expand
@@ -35,7 +36,7 @@ from shareguard.logs.run import LogOptions, LogRun, finish, load_rules
 
 
 def _event_json(e: LogEvent) -> dict[str, Any]:
-    return {"kind": e.kind.value, "origin": e.origin, "position": e.position, "data": e.data}
+    return {"kind": e.kind.value, "origin": e.origin, "position": e.position, "data": materialise(e.data)}
 
 
 def _event_of(d: dict[str, Any]) -> LogEvent:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sigma.conditions import (
@@ -47,7 +47,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from shareguard.logs.fields import MISSING, FieldMap, getter, text
+from shareguard.logs.fields import ARRAYS, MISSING, OBJECTS, FieldMap, getter, text
 
 Matcher = Callable[[dict[str, Any]], bool]
 Test = Callable[[Any], bool]
@@ -66,8 +66,9 @@ class Node:
     """The field a leaf tests (None for operators and keywords)."""
     equals: frozenset[str] | None = None
     """Lower-cased values a case-insensitive equality leaf (or an OR of them on one field) accepts."""
-    index: frozenset[str] | None = None
-    """Lower-cased index-field values an event must have to match (None: any)."""
+    index: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per index field (fieldmap.yaml's `index`): the lower-cased values an event must have there to match
+    (a field not named: any value)."""
 
 
 class Compiler:
@@ -100,13 +101,12 @@ class Compiler:
     # --- operators ---------------------------------------------------------------------------------------
 
     def _and(self, nodes: list[Node]) -> Node:
-        flat: list[Node] = []
-        for n in nodes:
-            flat.append(n)
-        index: frozenset[str] | None = None
-        for n in flat:
-            if n.index is not None and (index is None or len(n.index) < len(index)):
-                index = n.index
+        flat = list(nodes)
+        index: dict[str, frozenset[str]] = {}
+        for n in flat:  # every constraint of a conjunct holds: keep the narrowest per field
+            for path, values in n.index.items():
+                if path not in index or len(values) < len(index[path]):
+                    index[path] = values
         matchers = tuple(n.match for n in flat)
         if len(matchers) == 1:
             return Node(matchers[0], flat[0].path, flat[0].equals, index)
@@ -132,9 +132,10 @@ class Compiler:
             else:
                 rest.append(n)
         parts = [self._equals_any(path, frozenset(values)) for path, values in merged.items()] + rest
-        index: frozenset[str] | None = frozenset()
-        for n in parts:
-            index = None if n.index is None or index is None else index | n.index
+        # a field constrains the disjunction only where every alternative constrains it
+        index: dict[str, frozenset[str]] = dict(parts[0].index) if parts else {}
+        for n in parts[1:]:
+            index = {p: v | n.index[p] for p, v in index.items() if p in n.index}
         if len(parts) == 1:
             only = parts[0]
             return Node(only.match, only.path, only.equals, index)
@@ -160,12 +161,12 @@ class Compiler:
             v = get(ev)
             if type(v) is str:
                 return v.lower() in values
-            if type(v) is list:
+            if type(v) in ARRAYS:
                 return any(t is not None and t.lower() in values for t in map(text, v))
             t = text(v)
             return t is not None and t.lower() in values
 
-        index = values if path == self.fields.index else None
+        index = {path: values} if path in self.fields.index else {}
         return Node(test, path, values, index)
 
     def _leaf(self, sigma_field: str, value: Any) -> Node:
@@ -192,7 +193,7 @@ class Compiler:
 
         def leaf(ev: dict[str, Any]) -> bool:
             v = get(ev)
-            if type(v) is list:
+            if type(v) in ARRAYS:
                 return any(test(x) for x in v)
             return v is not MISSING and test(v)
 
@@ -208,9 +209,9 @@ class Compiler:
             stack: list[Any] = [ev]
             while stack:
                 cur = stack.pop()
-                if type(cur) is dict:
+                if type(cur) in OBJECTS:
                     stack.extend(cur.values())
-                elif type(cur) is list:
+                elif type(cur) in ARRAYS:
                     stack.extend(cur)
                 elif test(cur):
                     return True

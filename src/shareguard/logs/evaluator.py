@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shareguard.logs.events import LogEvent, LogKind
-from shareguard.logs.fields import MISSING, FieldMap, field_maps, getter, text
+from shareguard.logs.fields import ARRAYS, MISSING, FieldMap, field_maps, getter, materialise, text
 from shareguard.logs.ruleset import CompiledRule, Correlation, RuleInfo, RuleSet
 
 
@@ -42,23 +42,37 @@ class Alert:
 
 
 class _Index:
+    """Per log source: for each index field, its lower-cased values → the rules that require them."""
+
     def __init__(self, fm: FieldMap, rules: list[CompiledRule]) -> None:
-        self.get = getter(fm.index)
-        always = tuple(r for r in rules if r.index is None)
-        table: dict[str, list[CompiledRule]] = {}
+        self.always = tuple(r for r in rules if r.index is None)
+        tables: dict[str, dict[str, list[CompiledRule]]] = {path: {} for path in fm.index}
         for r in rules:
-            for value in r.index or ():
-                table.setdefault(value, []).append(r)
-        # Each value straight to every rule it must try (its own and the unindexed ones), in rule order.
+            if r.index is not None:
+                path, values = r.index
+                for value in values:
+                    tables[path].setdefault(value, []).append(r)
+        # The first field's table also carries the unindexed rules: the common event costs one lookup.
+        first = fm.index[0]
         order = {id(r): i for i, r in enumerate(rules)}
-        self.table = {k: tuple(sorted([*v, *always], key=lambda r: order[id(r)])) for k, v in table.items()}
-        self.always = always
+        self.first = getter(first)
+        self.first_table = {
+            k: tuple(sorted((*self.always, *v), key=lambda r: order[id(r)])) for k, v in tables.pop(first).items()
+        }
+        self.others = tuple(
+            (getter(path), {k: tuple(v) for k, v in table.items()}) for path, table in tables.items() if table
+        )
 
     def candidates(self, data: dict[str, Any]) -> tuple[CompiledRule, ...]:
-        key = self.get(data)
-        if type(key) is str:
-            return self.table.get(key.lower(), self.always)
-        return self.always
+        key = self.first(data)
+        found = self.first_table.get(key.lower(), self.always) if type(key) is str else self.always
+        for get, table in self.others:
+            key = get(data)
+            if type(key) is str:
+                more = table.get(key.lower())
+                if more:
+                    found = (*found, *more)
+        return found
 
 
 @dataclass
@@ -105,9 +119,13 @@ class Evaluator:
             kind = event.kind
             per_kind[kind] = per_kind.get(kind, 0) + 1
             data = event.data
+            plain = type(data) is dict
             for rule in index[kind].candidates(data):
                 if not rule.match(data):
                     continue
+                if not plain:  # a lazily decoded event: a plain dict from here on (alerts keep it)
+                    event = LogEvent(kind, materialise(data), event.origin, event.position)
+                    data, plain = event.data, True
                 if rule.alerts:
                     yield self._context[kind].alert(rule.info, event)
                 corrs = corr_of.get(rule.info.id)
@@ -221,7 +239,7 @@ class _Context:
 def _first(getters: tuple[Any, ...], data: dict[str, Any]) -> str | None:
     for g in getters:
         v = g(data)
-        if type(v) is list:
+        if type(v) in ARRAYS:
             v = v[0] if v else MISSING
         t = text(v)
         if t:

@@ -34,6 +34,31 @@ MISSING: Any = _Missing()
 
 Getter = Callable[[dict[str, Any]], Any]
 
+try:  # lazily decoded documents (see ingest.py): read like dicts and lists, materialised only on a match
+    import simdjson
+
+    LAZY_OBJECT: type = simdjson.Object
+    LAZY_ARRAY: type = simdjson.Array
+except ImportError:  # pragma: no cover - simdjson is a dependency
+
+    class LAZY_OBJECT:  # type: ignore[no-redef]
+        pass
+
+    class LAZY_ARRAY:  # type: ignore[no-redef]
+        pass
+
+
+OBJECTS: tuple[type, ...] = (dict, LAZY_OBJECT)
+ARRAYS: tuple[type, ...] = (list, LAZY_ARRAY)
+
+
+def materialise(data: Any) -> dict[str, Any]:
+    """A plain dict of an event (a lazily decoded one is converted once, when a rule matched it)."""
+    if type(data) is dict:
+        return data
+    converted: dict[str, Any] = data.as_dict()
+    return converted
+
 
 def getter(path: str) -> Getter:
     """A function returning the value at `path` in an event (`MISSING` if absent; a list if a list was met)."""
@@ -46,11 +71,12 @@ def getter(path: str) -> Getter:
 
         def get2(ev: dict[str, Any]) -> Any:
             cur = ev.get(k0, MISSING)
-            if type(cur) is dict:
+            t = type(cur)
+            if t in OBJECTS:
                 return cur.get(k1, MISSING)
             if cur is MISSING:
                 return ev.get(path, MISSING)
-            if type(cur) is list:
+            if t in ARRAYS:
                 return _walk_list(cur, keys[1:])
             return MISSING
 
@@ -59,13 +85,14 @@ def getter(path: str) -> Getter:
     def get(ev: dict[str, Any]) -> Any:
         cur: Any = ev
         for i, key in enumerate(keys):
-            if type(cur) is dict:
+            t = type(cur)
+            if t in OBJECTS:
                 nxt = cur.get(key, MISSING)
                 if nxt is MISSING:
                     whole = cur.get(".".join(keys[i:]), MISSING)
                     return whole
                 cur = nxt
-            elif type(cur) is list:
+            elif t in ARRAYS:
                 return _walk_list(cur, keys[i:])
             else:
                 return MISSING
@@ -74,14 +101,14 @@ def getter(path: str) -> Getter:
     return get
 
 
-def _walk_list(items: list[Any], keys: tuple[str, ...]) -> Any:
+def _walk_list(items: Any, keys: tuple[str, ...]) -> Any:
     found: list[Any] = []
     for item in items:
         cur: Any = item
         for i, key in enumerate(keys):
-            if type(cur) is dict:
+            if type(cur) in OBJECTS:
                 cur = cur.get(key, MISSING)
-            elif type(cur) is list:
+            elif type(cur) in ARRAYS:
                 cur = _walk_list(cur, keys[i:])
                 break
             else:
@@ -89,7 +116,7 @@ def _walk_list(items: list[Any], keys: tuple[str, ...]) -> Any:
                 break
         if cur is MISSING:
             continue
-        if type(cur) is list:
+        if type(cur) in ARRAYS:
             found.extend(cur)
         else:
             found.append(cur)
@@ -107,6 +134,8 @@ def text(value: Any) -> str | None:
         return "true" if value else "false"
     if t is int or t is float:
         return str(value)
+    if t is LAZY_OBJECT or t is LAZY_ARRAY:
+        return bytes(value.mini).decode()
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -117,7 +146,8 @@ class FieldMap:
     kind: LogKind
     title: str
     logsources: tuple[dict[str, str], ...]
-    index: str
+    index: tuple[str, ...]
+    """Fields whose values pick the rules an event can meet, most selective first."""
     time: str
     actor: tuple[str, ...]
     source_ip: str
@@ -164,7 +194,7 @@ def field_maps() -> dict[LogKind, FieldMap]:
             kind=kind,
             title=spec["title"],
             logsources=tuple(dict(s) for s in spec["logsource"]),
-            index=spec["index"],
+            index=tuple(spec["index"]) if isinstance(spec["index"], list) else (spec["index"],),
             time=spec["time"],
             actor=tuple(spec["actor"]),
             source_ip=spec["source_ip"],

@@ -26,7 +26,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
+from shareguard.logs.fields import ARRAYS, OBJECTS, materialise
 from shareguard.logs.gke import k8s_view
+
+simdjson: Any
+try:
+    import simdjson
+except ImportError:  # pragma: no cover - a dependency; without it every document goes through orjson
+    simdjson = None
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """The largest single event (CloudTrail caps events at 256 KB; Kubernetes request bodies can be larger)."""
@@ -109,6 +116,10 @@ class Decoder:
             return
         if not data.strip():
             return
+        lazy = _lazy_parse(data)
+        if lazy is not None:
+            yield from self._objects(lazy, "record")
+            return
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -147,20 +158,20 @@ class Decoder:
 
     def _objects(self, doc: Any, where: str, *, single: bool = False) -> Iterator[LogEvent]:
         """Events of a decoded document: a `Records` wrapper, a CloudWatch envelope, an array, one event."""
-        if type(doc) is list:
+        if type(doc) in ARRAYS:
             for i, item in enumerate(doc):
                 yield from self._one(item, f"{where} {i}" if not single else f"{where} item {i}")
             return
-        if type(doc) is dict:
+        if type(doc) in OBJECTS:
             records = doc.get("Records")
-            if type(records) is list:
+            if type(records) in ARRAYS:
                 for i, item in enumerate(records):
                     yield from self._one(item, f"{where} {i}" if not single else f"{where} record {i}")
                 return
             log_events = doc.get("logEvents")
-            if type(log_events) is list:
+            if type(log_events) in ARRAYS:
                 for i, item in enumerate(log_events):
-                    message = item.get("message") if type(item) is dict else None
+                    message = item.get("message") if type(item) in OBJECTS else None
                     try:
                         inner = orjson.loads(message) if type(message) is str else None
                     except orjson.JSONDecodeError as exc:
@@ -171,7 +182,7 @@ class Decoder:
         yield from self._one(doc, where)
 
     def _one(self, obj: Any, where: str) -> Iterator[LogEvent]:
-        kind = kind_of(obj) if type(obj) is dict else None
+        kind = kind_of(obj) if type(obj) in OBJECTS else None
         if kind is None:
             self.unknown += 1
             if self._first_unknown is None:
@@ -179,8 +190,8 @@ class Decoder:
             return
         self.counts[kind] = self.counts.get(kind, 0) + 1
         yield LogEvent(kind, obj, self.origin, where)
-        if kind is LogKind.GCP_AUDIT:
-            view = k8s_view(obj)
+        if kind is LogKind.GCP_AUDIT and _gke(obj):
+            view = k8s_view(materialise(obj))
             if view is not None:
                 self.counts[LogKind.K8S_AUDIT] = self.counts.get(LogKind.K8S_AUDIT, 0) + 1
                 yield LogEvent(LogKind.K8S_AUDIT, view, self.origin, where)
@@ -200,6 +211,24 @@ class _Raw(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+
+def _gke(entry: Any) -> bool:
+    payload = entry.get("protoPayload")
+    method = payload.get("methodName") if type(payload) in OBJECTS else None
+    return type(method) is str and method.startswith("io.k8s.")
+
+
+def _lazy_parse(data: bytes) -> Any:
+    """A whole document decoded lazily with simdjson (fields become Python objects only when a rule reads
+    them; an event some rule matches is converted whole, see evaluator.py), or None to take the orjson path
+    (simdjson missing, or a document it refuses: orjson then names the error)."""
+    if simdjson is None:
+        return None
+    try:
+        return simdjson.Parser().parse(data)
+    except (ValueError, RuntimeError, MemoryError):
+        return None
 
 
 def _json_lines(head: bytes) -> bool:

@@ -66,8 +66,8 @@ class CompiledRule:
     info: RuleInfo
     kind: LogKind
     match: Matcher
-    index: frozenset[str] | None
-    """Lower-cased index-field values the rule can match (None: any event of its log)."""
+    index: tuple[str, frozenset[str]] | None
+    """(index field, the lower-cased values of it the rule can match); None: any event of its log."""
     alerts: bool = True
     """False for a rule only a correlation uses (`generate: false`)."""
 
@@ -254,7 +254,8 @@ def _compile_rule(rule: SigmaRule, fm: FieldMap, compiler: Compiler, origin: str
     node = nodes[0] if len(nodes) == 1 else compiler._or(nodes)
     meta = rule.custom_attributes.get("shareguard") if isinstance(rule.custom_attributes, dict) else None
     alerts = not (isinstance(meta, dict) and meta.get("alert") is False)
-    return CompiledRule(_info(rule, origin, fm), fm.kind, node.match, node.index if node.index else None, alerts)
+    index = next(((path, node.index[path]) for path in fm.index if node.index.get(path)), None)
+    return CompiledRule(_info(rule, origin, fm), fm.kind, node.match, index, alerts)
 
 
 def _info(rule: Any, origin: str, fm: FieldMap | None) -> RuleInfo:
