@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.logs.helpers import cloudtrail, gcp
 
 from shareguard.logs import ruleset
+from shareguard.logs.detect import builtin_rules
 from shareguard.logs.evaluator import Evaluator
 from shareguard.logs.events import LogEvent, LogKind
 
@@ -257,3 +260,35 @@ def test_gcp_field_names_of_sigmahq_map_onto_the_log_entry(tmp_path: Path) -> No
     assert rs.rules[0].index == ("protoPayload.methodName", frozenset({"storage.setiampermissions"}))
     assert fires(rs, gcp("storage.setIamPermissions", "storage.googleapis.com"), LogKind.GCP_AUDIT)
     assert not fires(rs, gcp("storage.objects.get", "storage.googleapis.com"), LogKind.GCP_AUDIT)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    [
+        "eventName",
+        "eventSource",
+        "userIdentity",
+        "requestParameters",
+        "userAgent",
+        "sourceIPAddress",
+        "eventTime",
+        "x.y",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(FIELDS, JSON, max_size=8))
+def test_hostile_events_never_crash_a_rule(event: dict[str, Any]) -> None:
+    """Any JSON shape under any field (lists where strings are expected, objects, numbers…) is a verdict, not an error."""
+    ev = _EVALUATOR
+    for kind in LogKind:
+        list(ev.alerts([LogEvent(kind, event, "fuzz", "0")]))
+        ev.matches(LogEvent(kind, event, "fuzz", "0"))
+
+
+_EVALUATOR = Evaluator(builtin_rules())

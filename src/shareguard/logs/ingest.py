@@ -165,8 +165,18 @@ class Decoder:
         if type(doc) in OBJECTS:
             records = doc.get("Records")
             if type(records) in ARRAYS:
+                prefix = f"{where} " if not single else f"{where} record "
+                cloudtrail = LogKind.CLOUDTRAIL
+                n = 0
                 for i, item in enumerate(records):
-                    yield from self._one(item, f"{where} {i}" if not single else f"{where} record {i}")
+                    # CloudTrail's own document: its events take the short road (no per-event generator)
+                    if type(item) in OBJECTS and "eventName" in item and "eventSource" in item:
+                        n += 1
+                        yield LogEvent(cloudtrail, item, self.origin, f"{prefix}{i}")
+                    else:
+                        yield from self._one(item, f"{prefix}{i}")
+                if n:
+                    self.counts[cloudtrail] = self.counts.get(cloudtrail, 0) + n
                 return
             log_events = doc.get("logEvents")
             if type(log_events) in ARRAYS:
