@@ -292,3 +292,15 @@ def test_hostile_events_never_crash_a_rule(event: dict[str, Any]) -> None:
 
 
 _EVALUATOR = Evaluator(builtin_rules())
+
+
+def test_rule_regexes_run_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    rs = compile_rules(tmp_path, rule("  s: {userAgent|re: '^(a+)+$'}\n  condition: s"))
+    start = time.process_time()
+    assert not fires(rs, {"userAgent": "a" * 40 + "b"})  # catastrophic for a backtracking engine
+    assert time.process_time() - start < 1.0
+    # pySigma itself refuses lookarounds (they are no portable Sigma regex): listed with its reason
+    rs = compile_rules(tmp_path, rule("  s: {userAgent|re: 'boto(?!core)'}\n  condition: s"))
+    assert rs.rules == [] and "invalid" in rs.unsupported[0].reason.lower()

@@ -49,6 +49,11 @@ from sigma.types import (
 
 from shareguard.logs.fields import ARRAYS, MISSING, OBJECTS, FieldMap, getter, text
 
+try:  # linear-time regular expressions (google-re2 is a dependency)
+    import re2 as _re2
+except ImportError:  # pragma: no cover
+    _re2 = None
+
 Matcher = Callable[[dict[str, Any]], bool]
 Test = Callable[[Any], bool]
 
@@ -286,18 +291,37 @@ def _regex_test(value: SigmaRegularExpression) -> Test:
     regexp = value.regexp
     source = regexp if isinstance(regexp, str) else regexp.original
     flags = 0
+    inline = ""
     for flag in value.flags:
         if flag is SigmaRegularExpressionFlag.IGNORECASE:
             flags |= re.IGNORECASE
+            inline += "i"
         elif flag is SigmaRegularExpressionFlag.MULTILINE:
             flags |= re.MULTILINE
+            inline += "m"
         elif flag is SigmaRegularExpressionFlag.DOTALL:
             flags |= re.DOTALL
+            inline += "s"
+    rx = _compile_regex(source, flags, inline)
+    return lambda v: (t := text(v)) is not None and rx.search(t) is not None
+
+
+_BACKTRACKING = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
+"""Lookarounds and back-references: what RE2 cannot run (those rules use Python's `re`)."""
+
+
+def _compile_regex(source: str, flags: int, inline: str) -> Any:
+    """RE2 (linear time: an event cannot make a rule's pattern backtrack for ever) where it can express the
+    pattern; Python's `re` for lookarounds and back-references."""
+    if _re2 is not None and not _BACKTRACKING.search(source):
+        try:
+            return _re2.compile(f"(?{inline}){source}" if inline else source)
+        except Exception:
+            pass
     try:
-        rx = re.compile(source, flags)
+        return re.compile(source, flags)
     except re.error as exc:
         raise Unsupported(f"regular expression {source!r} does not compile: {exc}") from None
-    return lambda v: (t := text(v)) is not None and rx.search(t) is not None
 
 
 _OPS: dict[CompareOperators, Callable[[float, float], bool]] = {
