@@ -15,4 +15,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "shareguard.models.plugin",  # model files and ML code
     "shareguard.freshness.plugin",  # DL image release catalogs, long-running jobs, bulletins
     "shareguard.sensitive.plugin",  # sensitive data and secrets in files, layers and objects
+    "shareguard.logs.plugin",  # audit logs: Sigma rules over CloudTrail, Cloud Audit Logs, Kubernetes audit
 )

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shareguard.cli.catalog",
     "shareguard.cli.bulletins",
     "shareguard.cli.data",
+    "shareguard.cli.logs",
 )
 
 

@@ -1,0 +1,53 @@
+"""`audit` reads audit-log files found in a workspace (or an image) through the one file-analyzer model.
+
+The analyzer claims CloudTrail, Cloud Audit Logs and Kubernetes audit files by content (gzip or not),
+evaluates the built-in rule pack on them and yields one finding per deduplicated alert (naming its
+incident), plus the evidence of what was evaluated: for each log source present, every rule that ran on
+it counts as evaluated for the monitoring duty (resource `<file>#<log source>`). An unreadable line or
+a truncated file is a gap: the duty is then incomplete, not passing.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+from shareguard.core.analyzer import Output, PathHint
+from shareguard.core.context import ScanContext
+from shareguard.core.entry import FileEntry
+from shareguard.logs.detect import Detector, builtin_rules
+from shareguard.logs.evidence import outputs
+from shareguard.logs.findings import ANALYZER
+from shareguard.logs.ingest import GZIP_MAGIC, sniff
+from shareguard.logs.ruleset import MONITORING_DUTY
+
+SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".log", ".log.gz", ".gz")
+SNIFF = 16 * 1024
+
+
+class LogAnalyzer:
+    name = ANALYZER
+    version = "1"
+    controls: tuple[str, ...] = (MONITORING_DUTY,)
+    path_hint = PathHint.ending(*SUFFIXES)
+
+    def required(self, path: str, size: int) -> bool:
+        return size > 0 and path.lower().endswith(SUFFIXES)
+
+    def claims(self, entry: FileEntry) -> bool:
+        if not self.required(entry.rel_path, entry.size):
+            return False
+        head = entry.head(SNIFF)
+        if head[:2] == GZIP_MAGIC:
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SNIFF)
+            except zlib.error:
+                return False
+        return sniff(head)
+
+    def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterator[Output]:
+        rules = builtin_rules()
+        detector = Detector(rules)
+        with entry.open() as fh:
+            detector.feed(entry.rel_path, fh)
+        yield from outputs(detector.finish(), rules, ctx, self.name)

@@ -1,0 +1,58 @@
+"""Alerts and incidents as shareguard findings (one per deduplicated alert, naming its incident)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shareguard.core.finding import Finding, Remediation, SeveritySource, build_finding
+from shareguard.core.resource import Location, Resource
+from shareguard.logs.evaluator import Alert
+from shareguard.logs.incidents import Incident, iso
+
+ANALYZER = "logs.sigma"
+
+
+def findings(incidents: list[Incident], path_of: dict[str, str] | None = None) -> Iterator[Finding]:
+    """`path_of` maps an input's origin to the path reports show (the workspace-relative path)."""
+    for incident in incidents:
+        for alert in incident.alerts:
+            yield finding(alert, incident, (path_of or {}).get(alert.event.origin, alert.event.origin))
+
+
+def finding(alert: Alert, incident: Incident, path: str) -> Finding:
+    info = alert.rule
+    event = alert.event
+    when = iso(alert.time) or "unknown time"
+    who = alert.actor or "unknown principal"
+    evidence = f"{alert.action or '?'} by {who} at {when}" + (f" from {alert.source_ip}" if alert.source_ip else "")
+    if alert.count > 1:
+        evidence += f" ({alert.count} times within the suppression window)"
+    if alert.related:
+        evidence += f" ({len(alert.related)} events correlated)"
+    record = event.data.get("eventID") or event.data.get("insertId") or event.data.get("auditID")
+    return build_finding(
+        rule_id=info.id,
+        control_ids=info.duties,
+        severity=info.severity,
+        severity_source=SeveritySource.RULE,
+        title=f"{info.title} (incident {incident.id})",
+        description=info.description or None,
+        resource=Resource(type=f"log:{event.kind.value}", path=path, name=alert.resource or who),
+        location=Location(record=str(record) if record else event.position),
+        evidence=evidence,
+        remediation=Remediation(text=info.remediation),
+        analyzer=ANALYZER,
+        properties={
+            "incident": incident.id,
+            "incident_severity": incident.severity.value,
+            "actor": alert.actor,
+            "event_time": iso(alert.time),
+            "source_ip": alert.source_ip,
+            "log_source": event.kind.value,
+            "position": event.position,
+            "sigma_id": info.sigma_id,
+            "tags": list(info.tags),
+            "count": alert.count,
+            "fingerprint_key": f"{info.id}|{who}|{alert.resource}|{event.position}",
+        },
+    )
