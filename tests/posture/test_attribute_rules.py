@@ -14,7 +14,7 @@ from posture_helpers import FIXTURES, run_text
 from posture_helpers import analyzer as get_analyzer
 
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
+from shareguard.core.coverage import Evaluation, Evaluations, Gap
 from shareguard.core.entry import FileEntry
 from shareguard.core.settings import Settings
 from shareguard.posture.attribute_rules import attribute_rules
@@ -83,5 +83,7 @@ def test_rule_passes_on_its_passing_fixture(rule_id: str, fmt: str, tmp_path: Pa
     an = get_analyzer(analyzer)
     ctx2 = ScanContext(settings=Settings(), root=tmp_path)
     outs = list(an.analyze(FileEntry(rel_path=filename, size=p.stat().st_size, abs_path=p), ctx2))
-    assert any(isinstance(o, Evaluation) and o.rule == rule_id for o in outs)
+    evaluated = [o for o in outs if isinstance(o, Evaluation)]
+    evaluated += [e for o in outs if isinstance(o, Evaluations) for e in o.expanded()]
+    assert any(e.rule == rule_id for e in evaluated)
     assert not any(isinstance(o, Gap) and rule_id in o.reason for o in outs)
