@@ -139,7 +139,7 @@ def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
     text = f"{total} customer duties: " + ", ".join(
         f"{duties[st.value]} {st.value.replace('_', ' ')}" for st in DutyStatus
     )
-    text += f" · {provider} provider duties (the cloud's half)"
+    text += f" · {provider} provider duties"
     layout.labelled("Duties", text, "bold", pad=10)
     shown = result.shown()
     sev = severity_counts(shown)
@@ -204,8 +204,10 @@ def _duties(layout: Layout, roll: Rollup, show_all: bool) -> None:
             text = "; ".join(f"{svc}: " + ", ".join(f"{d.control.id} ({d.checked()})" for d in r) for svc, r in groups)
             layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
         else:
-            # Not assessed: one line per service, the duties sharing a reason named together.
+            # Not assessed: one line per service (its name without the parenthesis), the duties sharing a
+            # reason named together.
             for svc, rows in groups:
+                svc = svc.split(" (")[0]
                 reasons: dict[str, list[str]] = {}
                 for d in rows:
                     reasons.setdefault(d.summary(), []).append(d.control.id)
