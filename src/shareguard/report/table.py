@@ -39,6 +39,10 @@ INDENT = "      "
 """Continuation lines of an entry (the items, the fix, the commands)."""
 DETAIL_WIDTH = 90
 """What is particular to one finding (its title past the rule's) is shortened to this, at a word boundary."""
+HEAD_MIN = 24
+DETAIL_KEEP = 40
+"""On a one-place entry's line the rule's title is shortened (not below HEAD_MIN) before the detail is
+shortened below DETAIL_KEEP characters: the detail says what is wrong at that place."""
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -308,9 +312,17 @@ def _entry(layout: Layout, e: Entry, result: ScanResult, shown_duty: str | None,
     text = f"{e.rule_id}  {head}" if head else e.rule_id
     room = layout.width - len(label) - len(tail)
     if len(items) == 1:
-        # One place (or several sharing one detail): on the rule's own line.
+        # One place (or several sharing one detail): on the rule's own line. When it would not fit, the
+        # rule's title gives way first (shortened at a word boundary; the places never are), down to
+        # HEAD_MIN characters, so that the detail keeps up to DETAIL_KEEP of its own.
         places, detail = items.pop()
-        text = _fit(text + (" — " if head else "  ") + places, detail, room)
+        sep = " — " if head else "  "
+        want = len(text) + len(sep) + len(places) + len(detail)
+        if head and want > room:
+            spare = room - (len(e.rule_id) + 2 + len(sep) + len(places) + min(len(detail), DETAIL_KEEP))
+            if spare >= HEAD_MIN:
+                text = f"{e.rule_id}  {shorten(head, spare)}"
+        text = _fit(text + sep + places, detail, room)
     elif not head:
         text += f"  {len(e.findings)} findings"
     lines = _wrap(text + tail, layout.width, INDENT, label)
