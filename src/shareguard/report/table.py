@@ -169,9 +169,15 @@ def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
         if result.expired_waivers:
             parts.append(plural(len(result.expired_waivers), "expired waiver"))
         layout.labelled("Issues", " · ".join(parts) + " (listed at the end)", "bold", pad=10)
-    layout.labelled(
-        "Scanned", " · ".join(scanned_lines(result)) or "nothing any analyzer could evaluate", "bold", pad=10
-    )
+    # One part per capability, a line broken only between parts (`posture: 16 inputs evaluated` stays whole).
+    lines: list[str] = []
+    for part in scanned_lines(result) or ["nothing any analyzer could evaluate"]:
+        if lines and len(lines[-1]) + 3 + len(part) <= layout.width - 10:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    for i, line in enumerate(lines):
+        layout.labelled("Scanned" if i == 0 else "", line, "bold", pad=10)
 
 
 # --- duties by verdict ------------------------------------------------------------------------
