@@ -178,7 +178,7 @@ def test_ignore_file_option(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["audit", "/nonexistent/ws"], "error: /nonexistent/ws: no such file or directory"),
-        (["audit", ".", "--format", "xml"], "error: unknown format 'xml' for audit (choose: table, json, sarif, html)"),
+        (["audit", ".", "--format", "xml"], "error: unknown format 'xml' for audit (choose: table, json, sarif, html"),
         (["audit", ".", "--severity", "urgent"], "error: unknown severity 'urgent'"),
     ],
 )

@@ -89,3 +89,20 @@ def test_docker_archive_component_has_its_id_as_version_and_ordered_layers() -> 
     ordered = [p["value"] for p in component["properties"] if p["name"].startswith("shareguard:layer:")]
     assert ordered == list(layers)
     assert [p["name"] for p in component["properties"]][:2] == ["shareguard:layer:01", "shareguard:layer:02"]
+
+
+def test_fast_registration_writes_what_the_library_writes(tmp_path: Path) -> None:
+    """`registered_once` only skips re-registering known elements: the BOM is the library's own output."""
+    from cyclonedx.output.json import JsonV1Dot6
+
+    from shareguard.report.cyclonedx import build_bom, registered_once
+    from shareguard.report.sbom_inventory import collect
+
+    result = scan_result(tmp_path, vex=True)
+    fast = json.loads(JsonV1Dot6(registered_once(build_bom(collect(result)))).output_as_string())
+    plain = json.loads(JsonV1Dot6(build_bom(collect(result))).output_as_string())
+    for doc in (fast, plain):
+        doc.pop("serialNumber", None)
+        doc["metadata"].pop("timestamp", None)
+    assert fast == plain
+    assert len(fast["dependencies"]) == len(fast["components"]) + 1

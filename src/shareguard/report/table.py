@@ -39,6 +39,10 @@ INDENT = "      "
 """Continuation lines of an entry (the items, the fix, the commands)."""
 DETAIL_WIDTH = 90
 """What is particular to one finding (its title past the rule's) is shortened to this, at a word boundary."""
+HEAD_MIN = 24
+DETAIL_KEEP = 40
+"""On a one-place entry's line the rule's title is shortened (not below HEAD_MIN) before the detail is
+shortened below DETAIL_KEEP characters: the detail says what is wrong at that place."""
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -139,7 +143,7 @@ def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
     text = f"{total} customer duties: " + ", ".join(
         f"{duties[st.value]} {st.value.replace('_', ' ')}" for st in DutyStatus
     )
-    text += f" · {provider} provider duties (the cloud's half)"
+    text += f" · {provider} provider duties"
     layout.labelled("Duties", text, "bold", pad=10)
     shown = result.shown()
     sev = severity_counts(shown)
@@ -165,9 +169,15 @@ def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
         if result.expired_waivers:
             parts.append(plural(len(result.expired_waivers), "expired waiver"))
         layout.labelled("Issues", " · ".join(parts) + " (listed at the end)", "bold", pad=10)
-    layout.labelled(
-        "Scanned", " · ".join(scanned_lines(result)) or "nothing any analyzer could evaluate", "bold", pad=10
-    )
+    # One part per capability, a line broken only between parts (`posture: 16 inputs evaluated` stays whole).
+    lines: list[str] = []
+    for part in scanned_lines(result) or ["nothing any analyzer could evaluate"]:
+        if lines and len(lines[-1]) + 3 + len(part) <= layout.width - 10:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    for i, line in enumerate(lines):
+        layout.labelled("Scanned" if i == 0 else "", line, "bold", pad=10)
 
 
 # --- duties by verdict ------------------------------------------------------------------------
@@ -204,8 +214,10 @@ def _duties(layout: Layout, roll: Rollup, show_all: bool) -> None:
             text = "; ".join(f"{svc}: " + ", ".join(f"{d.control.id} ({d.checked()})" for d in r) for svc, r in groups)
             layout.labelled(label, text, STATUS_STYLE[st], pad=pad)
         else:
-            # Not assessed: one line per service, the duties sharing a reason named together.
+            # Not assessed: one line per service (its name without the parenthesis), the duties sharing a
+            # reason named together.
             for svc, rows in groups:
+                svc = svc.split(" (")[0]
                 reasons: dict[str, list[str]] = {}
                 for d in rows:
                     reasons.setdefault(d.summary(), []).append(d.control.id)
@@ -306,9 +318,17 @@ def _entry(layout: Layout, e: Entry, result: ScanResult, shown_duty: str | None,
     text = f"{e.rule_id}  {head}" if head else e.rule_id
     room = layout.width - len(label) - len(tail)
     if len(items) == 1:
-        # One place (or several sharing one detail): on the rule's own line.
+        # One place (or several sharing one detail): on the rule's own line. When it would not fit, the
+        # rule's title gives way first (shortened at a word boundary; the places never are), down to
+        # HEAD_MIN characters, so that the detail keeps up to DETAIL_KEEP of its own.
         places, detail = items.pop()
-        text = _fit(text + (" — " if head else "  ") + places, detail, room)
+        sep = " — " if head else "  "
+        want = len(text) + len(sep) + len(places) + len(detail)
+        if head and want > room:
+            spare = room - (len(e.rule_id) + 2 + len(sep) + len(places) + min(len(detail), DETAIL_KEEP))
+            if spare >= HEAD_MIN:
+                text = f"{e.rule_id}  {shorten(head, spare)}"
+        text = _fit(text + sep + places, detail, room)
     elif not head:
         text += f"  {len(e.findings)} findings"
     lines = _wrap(text + tail, layout.width, INDENT, label)
