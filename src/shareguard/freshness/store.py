@@ -127,9 +127,10 @@ def staleness_warning(catalog: ReleaseCatalog, today: date) -> str | None:
 
 
 def merge(base: ReleaseCatalog, source: CatalogSource, releases: list[Release]) -> ReleaseCatalog:
-    """`base` with the releases of `source.name` replaced by `releases`."""
-    provider = {r.provider for r in releases}
-    kept = tuple(r for r in base.releases if r.provider not in provider)
+    """`base` with the releases of the imported (provider, product) pairs replaced by `releases` (a Beam SDK
+    table replaces Beam records only, a Google image table the Google image lines only)."""
+    replaced = {(r.provider, r.product) for r in releases}
+    kept = tuple(r for r in base.releases if (r.provider, r.product) not in replaced)
     sources = (*(s for s in base.sources if s.name != source.name), source)
     return ReleaseCatalog(sources=sources, releases=(*kept, *releases), origin=base.origin)
 
