@@ -9,7 +9,8 @@ from pathlib import Path
 
 from cloud_helpers import FIXTURES, rule_lines, scan
 
-from shareguard.posture.checks.dataflow import sdk_status
+from shareguard.freshness import store
+from shareguard.freshness.beam import sdk_support
 
 FLEX_TF = """\
 resource "google_dataflow_flex_template_job" "big_data_job" {
@@ -63,14 +64,16 @@ def test_summary_view_describe_does_not_claim_missing_settings(tmp_path: Path) -
     assert set(rule_lines(result)) == {"DATAFLOW-005"}
 
 
-def test_sdk_status_table() -> None:
+def test_sdk_status_from_the_release_catalog() -> None:
+    # DATAFLOW-005 reads the freshness catalog's Beam table (data/beam.yaml); release dates from Maven Central.
     today = date(2026, 11, 23)
-    assert sdk_status("2.48.0", today) == "deprecated"
-    assert sdk_status("1.9.1", today) == "deprecated"
-    assert sdk_status("2.69.0", today) == "deprecated"  # released 2025-10-28, 12 months of support
-    assert sdk_status("2.69.0", date(2026, 1, 1)) is None
-    assert sdk_status("2.71.0", today) is None
-    assert sdk_status("not-a-version", today) is None
+    cat = store.bundled()
+    assert sdk_support("2.48.0", cat, today).status == "deprecated"
+    assert sdk_support("1.9.1", cat, today).status == "deprecated"
+    assert sdk_support("2.69.0", cat, today).status == "deprecated"  # released 2025-10-21, 12 months of support
+    assert sdk_support("2.69.0", cat, date(2026, 1, 1)).status == "supported"
+    assert sdk_support("2.71.0", cat, today).status == "unknown"  # not listed: never taken as supported
+    assert sdk_support("not-a-version", cat, today).status == "unknown"
 
 
 def _streaming_job(created: datetime) -> dict[str, object]:

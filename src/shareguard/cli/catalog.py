@@ -14,7 +14,7 @@ from shareguard.cli.common import QuietOpt, escape, fail, stderr_console, write_
 from shareguard.core.errors import ShareguardError, UnknownIdError
 from shareguard.core.settings import Settings
 from shareguard.core.text import printable
-from shareguard.freshness import store
+from shareguard.freshness import beam, store
 from shareguard.freshness.model import normalise_framework
 from shareguard.freshness.update import update
 
@@ -35,7 +35,8 @@ def update_cmd(
         typer.Option(
             "--from",
             help="AWS DLC release metadata (a docs/src/data directory, a repository .tar.gz, or an http(s) URL to "
-            "one), a Google image table (YAML, kind: google-dl-images) or a shareguard catalog JSON. "
+            "one), a Google image table (YAML, kind: google-dl-images), a Beam SDK / Dataflow support table (YAML, "
+            "kind: beam-dataflow-sdk) or a shareguard catalog JSON. "
             "Default: the aws/deep-learning-containers archive on GitHub.",
         ),
     ] = None,
@@ -104,6 +105,8 @@ def show_cmd(
         table.add_column(col)
     for r in sorted(rows, key=lambda r: (r.provider, r.product, r.repository, r.line_key)):
         status = "" if r.eop is None else ("past end of patch" if r.eop <= today else "supported")
+        if r.product == "dataflow-sdk":
+            status = beam.sdk_support(r.tags[-1], catalog, today).status if r.tags else ""
         table.add_row(
             r.provider,
             r.product,

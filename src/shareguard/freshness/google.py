@@ -50,7 +50,7 @@ def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
     windows, names, lines = doc.get("windows"), doc.get("names"), doc.get("lines")
     if not isinstance(windows, dict) or not isinstance(names, dict) or not isinstance(lines, list):
         raise CatalogError("windows, names (mappings) and lines (a list) are required", path=origin)
-    products = [p for p in PRODUCTS if p in windows]
+    products = [p for p in PRODUCTS if p in windows and p != "dataflow-sdk"]
     for p in products:
         w = windows[p]
         if not isinstance(w, dict) or not all(

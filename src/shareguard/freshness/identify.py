@@ -33,6 +33,11 @@ GOOGLE_SHORT_FAMILY = re.compile(
     r"^(?:deeplearning-platform-release|cloud-notebooks-managed)/(?P<family>[a-z][a-z0-9-]+)$"
 )
 """`project/family`, the short form gcloud and Terraform accept for an image family."""
+GOOGLE_LICENSE = re.compile(
+    r"(?:^|/)projects/deeplearning-platform-release/global/licenses/(?P<license>[a-z0-9][a-z0-9-]*)$"
+)
+"""A license of the Deep Learning VM project in a Compute Engine disk/instance description
+(`projects/{project}/global/licenses/{license}`, the Compute Engine API's license URL)."""
 IMAGE_PROJECTS = frozenset({"deeplearning-platform-release", "cloud-notebooks-managed"})
 TRACKING_FAMILIES = frozenset({"workbench-instances"})
 """Families that always name the newest image (as do the `…-latest-…` ones)."""
@@ -226,6 +231,26 @@ def from_family(
         ident.accelerator = f.group("accelerator")
         exact = any(name in r.tags for r in catalog.releases if r.product == ident.product)
         ident.confidence = "high" if exact else "medium"
+    return ident
+
+
+def from_license(ref: str, path: str, catalog: ReleaseCatalog) -> Identification | None:
+    """A Deep Learning VM project license on a disk (`disks[].licenses`, `compute#disk.licenses`): evidence that
+    the disk was made from a Deep Learning VM image. A license named by the image family scheme also names the
+    framework line (medium confidence: a license is not the image); any other name identifies no framework or
+    version, so the subject stays unidentified with the license as its evidence, never guessed."""
+    m = GOOGLE_LICENSE.search(ref)
+    if m is None:
+        return None
+    name = m.group("license")
+    if FAMILY_NAME.match(name):
+        ident = from_family(name, ref, path, catalog)
+        ident.evidence[0] = f"license {name} (named by the image family scheme)"
+        if ident.identified and ident.version != "latest":
+            ident.confidence = "medium"
+        return ident
+    ident = Identification(subject=ref, path=path, provider="google", product="dlvm")
+    ident.evidence.append(f"license {name} of the Deep Learning VM project (names no framework or version)")
     return ident
 
 

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-PRODUCTS = ("dlc", "dlvm", "workbench")
+PRODUCTS = ("dlc", "dlvm", "workbench", "dataflow-sdk")
 """`dlc`: deep-learning container images; `dlvm`: Deep Learning VM image families; `workbench`: Vertex AI
-Workbench (user-managed notebooks) image families."""
+Workbench (user-managed notebooks) image families; `dataflow-sdk`: Apache Beam SDK releases with Dataflow's
+support dates (GA = release, end of patch = deprecation, end of availability = decommission)."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from shareguard.freshness.identify import (
     from_family,
     from_internal,
     from_labels_env,
+    from_license,
     from_reference,
 )
 from shareguard.freshness.judge import Judgement, judge
@@ -132,10 +133,21 @@ def collect(facts: FactStore, ctx: ScanContext, catalog: ReleaseCatalog) -> list
                 ref.line = res.line
                 out.setdefault((ref.subject, res.path), ref)
     for w in facts.of(Workload):
+        own: list[Identification] = []
+        licensed: list[Identification] = []
         for s in (*w.images, *w.families):
+            lic = from_license(s, w.path, catalog)
+            if lic is not None:
+                licensed.append(lic)
+                continue
             ref = from_reference(s, s, w.path, catalog)
             if ref is not None:
-                out.setdefault((ref.subject, w.path), ref)
+                own.append(out.setdefault((ref.subject, w.path), ref))
+        for lic in licensed:
+            if own:  # the workload's image or family says more: its licenses are supporting evidence
+                own[0].evidence.extend(e for e in lic.evidence if e not in own[0].evidence)
+            else:
+                out.setdefault((lic.subject, w.path), lic)
     if any(r.product == "internal" for r in catalog.releases):
         candidates = [(img.reference, img.reference) for img in images] + _config_images(facts)
         candidates += [(w.path, i) for w in facts.of(Workload) for i in w.images]

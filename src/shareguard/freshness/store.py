@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, fields
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -109,10 +109,18 @@ def load(settings: Settings) -> ReleaseCatalog:
     """The local store when `catalog update` wrote one, else the bundled snapshot."""
     path = local_path(settings)
     if path.is_file():
-        if path.stat().st_size > MAX_BYTES:
+        st = path.stat()
+        if st.st_size > MAX_BYTES:
             raise CatalogError(f"over the {MAX_BYTES}-byte budget", path=str(path))
-        return decode(path.read_text(encoding="utf-8"), str(path))
+        return _read_local(str(path), st.st_ino, st.st_mtime_ns, st.st_size)
     return bundled()
+
+
+@lru_cache(maxsize=4)
+def _read_local(path: str, inode: int, mtime_ns: int, size: int) -> ReleaseCatalog:
+    """One decode per version of the local store (keyed by inode, mtime and size; an update replaces the file),
+    so checks that consult the catalog per resource (DATAFLOW-005, DLVM-001) do not re-read it each time."""
+    return decode(Path(path).read_text(encoding="utf-8"), path)
 
 
 def staleness_warning(catalog: ReleaseCatalog, today: date) -> str | None:
@@ -127,9 +135,10 @@ def staleness_warning(catalog: ReleaseCatalog, today: date) -> str | None:
 
 
 def merge(base: ReleaseCatalog, source: CatalogSource, releases: list[Release]) -> ReleaseCatalog:
-    """`base` with the releases of `source.name` replaced by `releases`."""
-    provider = {r.provider for r in releases}
-    kept = tuple(r for r in base.releases if r.provider not in provider)
+    """`base` with the releases of the imported (provider, product) pairs replaced by `releases` (a Beam SDK
+    table replaces Beam records only, a Google image table the Google image lines only)."""
+    replaced = {(r.provider, r.product) for r in releases}
+    kept = tuple(r for r in base.releases if (r.provider, r.product) not in replaced)
     sources = (*(s for s in base.sources if s.name != source.name), source)
     return ReleaseCatalog(sources=sources, releases=(*kept, *releases), origin=base.origin)
 

@@ -2,7 +2,7 @@
 
 Sources: the AWS DLC release metadata (a `docs/src/data` directory, a repository `.tar.gz`, or a URL to one;
 the default is the aws/deep-learning-containers archive on GitHub), a Google image table of `data/google.yaml`'s
-shape, or a whole shareguard catalog JSON. Nothing is written unless the whole source imports cleanly, so a
+shape, a Beam SDK / Dataflow support table of `data/beam.yaml`'s shape, or a whole shareguard catalog JSON. Nothing is written unless the whole source imports cleanly, so a
 source that cannot be fetched or parsed leaves the previous data in place.
 """
 
@@ -16,7 +16,7 @@ import httpx
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Settings
-from shareguard.freshness import aws_dlc, google, provider, store
+from shareguard.freshness import aws_dlc, beam, google, provider, store
 from shareguard.freshness.model import CatalogSource, Release, ReleaseCatalog
 
 AWS_ARCHIVE = "https://codeload.github.com/aws/deep-learning-containers/tar.gz/refs/heads/master"
@@ -78,6 +78,9 @@ def _from_bytes(data: bytes, origin: str, today: date) -> Imported:
         internal = provider.parse_catalog(text, Path(origin))
         src = CatalogSource(name=f"internal:{internal.publisher}", url=internal.url or origin, retrieved=today)
         return Imported(src, provider.internal_releases(internal, origin))
+    if beam.is_table(text):
+        source, releases = beam.parse_table(text, origin)
+        return Imported(source, releases)
     source, releases = google.parse_table(text, origin)
     return Imported(source, releases)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-
-from packaging.version import InvalidVersion, Version
+from datetime import UTC, datetime
 
 from shareguard.core.clock import ScanClock
 from shareguard.core.context import ScanContext
+from shareguard.core.errors import ShareguardError
 from shareguard.core.masking import mask
+from shareguard.freshness import store
+from shareguard.freshness.beam import newest_supported, sdk_support
 from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, is_unknown, known, present, v
 from shareguard.posture.model import PostureResource, Unresolved, Violation
 from shareguard.posture.options import PostureOptions
@@ -37,23 +38,28 @@ def _all_settings(res: PostureResource) -> bool:
 _OWN_SA = re.compile(r"^\$\{google_service_account\.[\w-]+\.email\}$")
 
 
-def sdk_status(version: str, today: date) -> str | None:
-    """`deprecated` when the Beam SDK version is past Dataflow support at `today`, else None."""
-    table = data("dataflow")["sdk_support"]
+def _sdk_judgement(sdk: str, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
+    """DATAFLOW-005 from the freshness release catalog's Beam SDK table (one source of truth with `catalog show
+    --framework beam`): deprecated or decommissioned fails, supported passes, a version the catalog does not
+    list (or a catalog that cannot be read) is unresolved, never a pass."""
     try:
-        ver = Version(version)
-    except InvalidVersion:
-        return None
-    if ver < Version(table["deprecated_below"]):
-        return "deprecated"
-    released = table.get("releases", {}).get(f"{ver.major}.{ver.minor}.0")
-    if released:
-        y, m, d = (int(x) for x in str(released).split("-"))
-        months = int(table.get("support_months", 12))
-        end = date(y + (m - 1 + months) // 12, (m - 1 + months) % 12 + 1, min(d, 28))
-        if today >= end:
-            return "deprecated"
-    return None
+        catalog = store.load(ctx.settings)
+    except ShareguardError as exc:
+        yield Unresolved("DATAFLOW-005", "sdk_version", f"release catalog unreadable: {exc.message}")
+        return
+    today = ctx.options.get(ScanClock).today()
+    got = sdk_support(sdk, catalog, today)
+    if got.status in ("deprecated", "decommissioned"):
+        move = newest_supported(catalog, today)
+        yield v(
+            "DATAFLOW-005",
+            res,
+            "sdk_version",
+            evidence=f"{sdk} {got.status.upper()}",
+            detail=f"Beam SDK {sdk}: {got.detail}" + (f"; move to {move}" if move else ""),
+        )
+    elif got.status == "unknown":
+        yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK {sdk} unidentified: {got.detail}")
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -108,8 +114,10 @@ class DataflowChecks:
         if is_unknown(sdk):
             yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK version is {sdk}")
         reported = str(a.get("sdk_support_status") or "").upper()
-        if known(sdk) and (sdk_status(str(sdk), ctx.options.get(ScanClock).today()) or reported in _BAD_STATUS):
-            yield v("DATAFLOW-005", res, "sdk_version", evidence=f"{sdk} {reported}".strip(), detail=f"Beam SDK {sdk}")
+        if known(sdk) and reported in _BAD_STATUS:  # what Dataflow itself said of the job's SDK wins
+            yield v("DATAFLOW-005", res, "sdk_version", evidence=f"{sdk} {reported}", detail=f"Beam SDK {sdk}")
+        elif known(sdk):
+            yield from _sdk_judgement(str(sdk), res, ctx)
         for field in ("container_image", "template_image"):
             img = a.get(field)
             if is_unknown(img):
@@ -127,8 +135,10 @@ class DataflowChecks:
 
     def _sdk(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         sdk = res.attributes.get("sdk_version")
-        if known(sdk) and sdk_status(str(sdk), ctx.options.get(ScanClock).today()):
-            yield v("DATAFLOW-005", res, "sdk_version", evidence=str(sdk), detail=f"Beam SDK {sdk}")
+        if is_unknown(sdk):
+            yield Unresolved("DATAFLOW-005", "sdk_version", f"Beam SDK version is {sdk}")
+        elif known(sdk):
+            yield from _sdk_judgement(str(sdk), res, ctx)
 
     def _long_running(self, res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         a = res.attributes

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from typing import Any
 
+from shareguard.core.clock import ScanClock
 from shareguard.core.context import ScanContext
-from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_bool, data, is_unknown, v
+from shareguard.core.errors import ShareguardError
+from shareguard.freshness import store
+from shareguard.freshness.identify import from_family
+from shareguard.freshness.judge import judge
+from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_bool, is_unknown, v
 from shareguard.posture.model import PostureResource, Unresolved, Violation
 from shareguard.posture.parsers._build import dlvm_image
 
@@ -44,7 +48,7 @@ class DlvmChecks:
         image = a.get("image")
         if a.get("dlvm_image") is None:
             return  # not a Deep Learning VM: no rule of this family judges it (applies_to selects on dlvm_image)
-        yield from self._image(res, str(image))
+        yield from self._image(res, str(image), ctx)
         meta = a.get("metadata") or {}
         project = a.get("project_metadata") or {}
         for rule, key in (("DLVM-003", "enable-oslogin"), ("DLVM-004", "enable-oslogin-2fa")):
@@ -76,17 +80,36 @@ class DlvmChecks:
                     key=str(i),
                 )
 
-    def _image(self, res: PostureResource, image: str) -> Iterable[Violation]:
-        table = data("dlvm")
+    def _image(self, res: PostureResource, image: str, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         fam = _FAMILY.search(image)
         if fam:
-            family = fam.group(1)
-            if any(fnmatch(family, p) for p in table["deprecated_family_patterns"]):
-                yield v("DLVM-001", res, "image", evidence=image, detail=family)
+            yield from _family(res, image, fam.group(1), ctx)
             return
         name = _IMAGE_NAME.search(image)
         if name:
             yield v("DLVM-002", res, "image", evidence=image)
+
+
+def _family(res: PostureResource, image: str, family: str, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
+    """DLVM-001 from the freshness release catalog's Deep Learning VM / Workbench families (the `audit`
+    command's FRESH-DLVM rules read the same records, so both commands agree): a family past its end of patch or
+    older than every supported line fails; a tracking family passes; a family the catalog cannot identify, or a
+    catalog that cannot be read, is unresolved, never a pass."""
+    try:
+        catalog = store.load(ctx.settings)
+    except ShareguardError as exc:
+        yield Unresolved("DLVM-001", "image", f"release catalog unreadable: {exc.message}")
+        return
+    ident = from_family(family, image, res.file, catalog)
+    if not ident.identified:
+        yield Unresolved("DLVM-001", "image", f"image family {family} is not one the release catalog can identify")
+        return
+    verdict = judge(ident, catalog, ctx.options.get(ScanClock).today())
+    bad = [j for j in verdict.judgements if j.check in ("eop", "unsupported")]
+    if bad:
+        yield v("DLVM-001", res, "image", evidence=image, detail=f"{family}: {bad[0].message}")
+    elif not verdict.checked:
+        yield Unresolved("DLVM-001", "image", verdict.reason or f"image family {family} not judged")
 
 
 CHECKS = (DlvmChecks(),)
