@@ -4,6 +4,7 @@ A rule added without fixtures fails here."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from posture_helpers import analyzer as get_analyzer
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Evaluations, Gap
 from shareguard.core.entry import FileEntry
+from shareguard.core.finding import Finding
 from shareguard.core.settings import Settings
 from shareguard.posture.attribute_rules import attribute_rules
 from shareguard.posture.attribute_types import resource_kinds
@@ -87,3 +89,46 @@ def test_rule_passes_on_its_passing_fixture(rule_id: str, fmt: str, tmp_path: Pa
     evaluated += [e for o in outs if isinstance(o, Evaluations) for e in o.expanded()]
     assert any(e.rule == rule_id for e in evaluated)
     assert not any(isinstance(o, Gap) and rule_id in o.reason for o in outs)
+
+
+def test_plan_json_is_judged_by_the_same_tables(tmp_path: Path) -> None:
+    """Plan JSON carries the Terraform attribute names: the same rules fire, unknown-after-apply is unresolved."""
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "resource_changes": [
+            {
+                "address": "aws_sagemaker_domain.studio",
+                "mode": "managed",
+                "type": "aws_sagemaker_domain",
+                "name": "studio",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"domain_name": "studio", "app_network_access_type": "PublicInternetOnly"},
+                    "after_unknown": {"kms_key_id": True},
+                },
+            },
+            {
+                "address": "aws_sagemaker_domain.other",
+                "mode": "managed",
+                "type": "aws_sagemaker_domain",
+                "name": "other",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"domain_name": "other", "kms_key_id": "arn:aws:kms:us-east-1:1:key/k"},
+                    "after_unknown": {"app_network_access_type": True},
+                },
+            },
+        ],
+    }
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    an = get_analyzer("posture.terraform_plan")
+    ctx = ScanContext(settings=Settings(), root=tmp_path)
+    outs = list(an.analyze(FileEntry(rel_path=p.name, size=p.stat().st_size, abs_path=p), ctx))
+    fired = {o.rule_id: o for o in outs if isinstance(o, Finding)}
+    assert "SAGEMAKER-013" in fired and fired["SAGEMAKER-013"].location.line is not None
+    assert fired["SAGEMAKER-013"].resource.name == "aws_sagemaker_domain.studio"
+    assert "SAGEMAKER-012" not in fired  # a key set from another resource (known after apply) is set
+    # a setting known only after apply is unresolved: no finding, and its duty cannot pass on it
+    assert any(isinstance(o, Gap) and "SAGEMAKER-013" in o.reason and "other" in o.path for o in outs)

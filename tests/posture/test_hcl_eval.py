@@ -114,3 +114,28 @@ def test_evaluator_never_raises_on_hostile_expressions(parts: list[str]) -> None
     ev = Evaluator(Scope({"x": {"a": 1}}, {"y": "${var.x}"}))
     ev.value(text)
     ev.compute("${" + text + "}")
+
+
+def test_local_module_call_arguments_override_defaults(tmp_path: Path) -> None:
+    mod = tmp_path / "modules" / "notebook"
+    mod.mkdir(parents=True)
+    (mod / "variables.tf").write_text('variable "root_access" {\n  default = false\n}\n')
+    (mod / "main.tf").write_text(NB + '  root_access = var.root_access ? "Enabled" : "Disabled"\n}\n')
+    (tmp_path / "main.tf").write_text('module "nb" {\n  source      = "./modules/notebook"\n  root_access = true\n}\n')
+    assert rule_lines(scan(tmp_path))["SAGEMAKER-001"] == [5]
+    # two callers that disagree: the value is not static, so unresolved (never secure)
+    (tmp_path / "more.tf").write_text(
+        'module "nb2" {\n  source      = "./modules/notebook"\n  root_access = false\n}\n'
+    )
+    result = scan(tmp_path)
+    assert "SAGEMAKER-001" not in rule_lines(result)
+    assert _gaps(result, "SAGEMAKER-001")
+
+
+def test_tfvars_apply_to_the_root_module_only(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "root_access" {\n  default = "Disabled"\n}\n' + NB + "  root_access = var.root_access\n}\n"
+    )
+    assert "SAGEMAKER-001" not in rule_lines(scan(tmp_path))
+    (tmp_path / "terraform.tfvars").write_text('root_access = "Enabled"\n')
+    assert "SAGEMAKER-001" in rule_lines(scan(tmp_path))

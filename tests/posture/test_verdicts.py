@@ -20,6 +20,7 @@ from shareguard.core.registry import load_registries
 from shareguard.core.result import ScanResult
 from shareguard.posture.bucket_policies import BucketPolicies
 from shareguard.posture.check import PostureCheck, parse_selector
+from shareguard.posture.k8s_token_use import K8sTokenUse
 from shareguard.posture.plugin import posture_rules, rules_by_family
 from shareguard.report.rollup import DutyStatus, rollup
 from shareguard.scan import run_path_scan
@@ -57,6 +58,7 @@ def _family_types() -> dict[str, set[str]]:
     for chk in load_registries().of(PostureCheck):  # type: ignore[type-abstract]
         out.setdefault(chk.name.split(".", 1)[0], set()).update(chk.types)
     out.setdefault("bucket_policies", set()).update(BucketPolicies(rules=posture_rules).types)
+    out.setdefault("k8s_token_use", set()).update(K8sTokenUse(rules=posture_rules).types)
     return out
 
 

@@ -137,12 +137,16 @@ def _hcl(text: str, path: str) -> dict[str, Any]:
 
 
 def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any], text: str) -> dict[str, Any]:
-    """Defaults of the module's variables (same directory) overlaid by tfvars values."""
+    """The values of the module's variables: defaults (same directory), then the arguments of the local module
+    calls that use this directory (`source = "./modules/x"` one or two directories up), or — for a root module,
+    which nobody calls — `terraform.tfvars` / `*.auto.tfvars`. A variable the callers set differently, or from
+    a value that is not static, is left out (unknown)."""
     values: dict[str, Any] = {}
     _collect_defaults(own, values)
-    needed = {m.group(1) for m in re.finditer(r"\bvar\.([A-Za-z_][\w-]*)", text)} - set(values)
-    if entry.abs_path is None or not needed:
+    referenced = {m.group(1) for m in re.finditer(r"\bvar\.([A-Za-z_][\w-]*)", text)}
+    if entry.abs_path is None or not referenced:
         return values
+    missing = referenced - set(values)
     directory = entry.abs_path.parent
     limit = ctx.settings.budgets.max_config_bytes
     tfvars: list[Path] = []
@@ -154,14 +158,24 @@ def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any], text: st
         if p == entry.abs_path or p.is_symlink() or not p.is_file():
             continue
         if p.suffix == ".tf":
+            if not missing:
+                continue
             sib_text = _read_small(p, limit)
             # Only parse siblings that declare a variable this file uses (keeps big directories linear-ish).
-            if sib_text and any(f'variable "{name}"' in sib_text for name in needed):
+            if sib_text and any(f'variable "{name}"' in sib_text for name in missing):
                 sibling = _quiet_load(sib_text, p.name)
                 if sibling is not None:
                     _collect_defaults(sibling, values)
         elif p.name == "terraform.tfvars" or p.name.endswith(".auto.tfvars"):
             tfvars.append(p)
+    callers = _caller_arguments(entry, ctx, directory, referenced)
+    if callers is not None:
+        for name, value in callers.items():
+            if value is UNKNOWN_VALUE:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        return values
     for p in tfvars:
         tf_text = _read_small(p, limit)
         doc = _quiet_load(tf_text, p.name) if tf_text else None
@@ -170,6 +184,66 @@ def _variables(entry: FileEntry, ctx: ScanContext, own: dict[str, Any], text: st
         for k, v in doc.items():
             values[str(k)] = v
     return values
+
+
+def _caller_arguments(
+    entry: FileEntry, ctx: ScanContext, directory: Path, referenced: set[str]
+) -> dict[str, Any] | None:
+    """Arguments the local module calls of `directory` pass for `referenced` variables (UNKNOWN_VALUE where the
+    callers disagree or pass something not static), or None when no caller is found in the scan (a root module).
+    Callers are looked for one and two directories up, inside the scanned root."""
+    root = ctx.root.resolve() if ctx.root is not None else None
+    target = directory.resolve()
+    found: list[dict[str, Any]] = []
+    limit = ctx.settings.budgets.max_config_bytes
+    for up in (directory.parent, directory.parent.parent):
+        try:
+            up_resolved = up.resolve()
+        except OSError:
+            continue
+        if root is None or (up_resolved != root and root not in up_resolved.parents):
+            continue
+        try:
+            files = sorted(up.glob("*.tf"))[:_MAX_VAR_FILES]
+        except OSError:
+            continue
+        for p in files:
+            if p.is_symlink():
+                continue
+            text = _read_small(p, limit)
+            if not text or "module" not in text or directory.name not in text:
+                continue
+            doc = _quiet_load(text, p.name)
+            if doc is None:
+                continue
+            caller_vars: dict[str, Any] = {}
+            _collect_defaults(doc, caller_vars)
+            ev = Evaluator(Scope(caller_vars))
+            for block in as_list(doc.get("module")):
+                for body in block.values() if isinstance(block, dict) else ():
+                    src = body.get("source") if isinstance(body, dict) else None
+                    if not isinstance(src, str) or not src.startswith(("./", "../")):
+                        continue
+                    try:
+                        if (up / src).resolve() != target:
+                            continue
+                    except OSError:
+                        continue
+                    found.append({k: ev.compute(v) for k, v in body.items() if k in referenced})
+        if found:
+            break
+    if not found:
+        return None
+    out: dict[str, Any] = {}
+    for name in referenced:
+        given = [args[name] for args in found if name in args]
+        if not given:
+            continue  # every caller leaves it at its default
+        if len(given) < len(found) or any(g is UNKNOWN_VALUE or g != given[0] for g in given):
+            out[name] = UNKNOWN_VALUE
+        else:
+            out[name] = given[0]
+    return out
 
 
 def _dlvm_without_oslogin(res: PostureResource) -> bool:
