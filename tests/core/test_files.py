@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shareguard.core.errors import BudgetExceeded, InputError
-from shareguard.core.files import read_regular, read_regular_text
+from shareguard.core.files import read_head, read_regular, read_regular_text
 
 
 def test_regular_file_is_read_whole(tmp_path: Path) -> None:
@@ -84,3 +84,23 @@ def test_file_entry_refuses_a_path_swapped_for_a_fifo(tmp_path: Path) -> None:
         entry.read(1024)
     with pytest.raises(InputError, match="FIFO"):
         entry.head()
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 70_000])
+def test_head_is_the_first_bytes(tmp_path: Path, size: int) -> None:
+    p = tmp_path / "f.bin"
+    content = bytes(i % 251 for i in range(size))
+    p.write_bytes(content)
+    assert read_head(p, 4096) == content[:4096]
+    assert read_head(p, 100_000) == content
+
+
+def test_head_of_a_fifo_or_device_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="is a FIFO, not a regular file") as err:
+        read_head(fifo, 4096, origin="Dockerfile")
+    assert err.value.path == "Dockerfile"
+    if Path("/dev/zero").exists():
+        with pytest.raises(InputError, match="character device"):
+            read_head("/dev/zero", 4096)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shareguard.core.errors import BudgetExceeded, InputError
-from shareguard.core.files import open_regular
+from shareguard.core.files import open_regular, read_head
 
 SNIFF_BYTES = 4096
 
@@ -52,8 +52,11 @@ class FileEntry:
         """The first bytes, for content sniffing (cached)."""
         if self._head is None or len(self._head) < min(n, self.size):
             want = max(n, SNIFF_BYTES)
-            with self.open() as fh:
-                self._head = fh.read(want)
+            if self.data is None and self.abs_path is not None:
+                self._head = read_head(self.abs_path, want, origin=self.rel_path)
+            else:
+                with self.open() as fh:
+                    self._head = fh.read(want)
             self._head_is_all = len(self._head) < want
         return self._head[:n]
 

@@ -78,6 +78,34 @@ def read_regular(path: Path | str, limit: int, *, origin: str | None = None, fol
         os.close(fd)
 
 
+def read_head(path: Path | str, n: int, *, origin: str | None = None) -> bytes:
+    """The first `n` bytes of the regular file at `path` (fewer when it is shorter), after `read_regular`'s type
+    check: the content sniff of a workspace file, read without a buffered file object (for most configuration
+    files this is the whole content, read once)."""
+    where = origin if origin is not None else str(path)
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=where) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"is {file_kind(st.st_mode)}, not a regular file; not read", path=where)
+        chunks: list[bytes] = []
+        got = 0
+        while got < n:
+            chunk = os.read(fd, n - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=where) from None
+    finally:
+        os.close(fd)
+
+
 def open_regular(path: Path | str, *, origin: str | None = None, follow_symlinks: bool = True) -> BinaryIO:
     """The regular file at `path` opened for reading (binary, unbuffered reads of what the caller asks), after the
     same type check as `read_regular`: for readers that stream a file rather than read it whole."""

@@ -51,6 +51,8 @@ def resource_key(res: PostureResource) -> str:
     return f"{res.file}#{res.name}" if res.name and res.name != res.file else res.file
 
 
+_NONE: frozenset[str] = frozenset()
+"""No unresolved rule (a set is made when a check reports one)."""
 _MAX_RULE_SETS = 4096
 """Interned rule sets kept per analyzer (rule combinations are few; past this they are built per resource)."""
 
@@ -85,7 +87,7 @@ class PostureAnalyzer:
     rules: Callable[[], dict[str, RuleMeta]]
     family_rules: Callable[[], dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]] = dict
     """Check family (`<check name>` up to the first dot = its rules file) → its rules with their parsed `applies_to`."""
-    _plans: dict[str, list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]] = field(
+    _plans: dict[str, list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, _RulePlan]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _plans_for: int = field(default=-1, init=False, repr=False, compare=False)
@@ -113,7 +115,7 @@ class PostureAnalyzer:
                 source_format=res.source_format,
             )
             evaluated: list[RuleSet] = []
-            for chk, active, family in self._plan(res.type):
+            for chk, active, plan in self._plan(res.type, by_family):
                 if active is not None and not active(ctx):  # a check that applies only under some settings
                     continue
                 try:
@@ -126,16 +128,17 @@ class PostureAnalyzer:
                         entry.rel_path, f"check {chk.name} failed on {res.name}: {type(exc).__name__}: {exc}", self.name
                     )
                     continue
-                unresolved: set[str] = set()
+                unresolved: frozenset[str] | set[str] = _NONE
                 for out in outs:
                     if isinstance(out, Unresolved):
                         meta = rules[out.rule_id]
+                        if not isinstance(unresolved, set):
+                            unresolved = set()
                         unresolved.add(out.rule_id)
                         where = f"{entry.rel_path}: {res.name}" + (f".{out.field_path}" if out.field_path else "")
                         records.append(Gap(meta.control_ids, where, f"{out.rule_id} unresolved: {out.reason}"))
                     else:
                         findings.append(to_finding(out, res, rules, self.name, shared))
-                plan = self._rules_for(family, res.type, by_family)
                 if plan.conditional or unresolved:
                     chosen = self._selected(plan, res.attributes, unresolved)
                     if chosen is not None:
@@ -147,7 +150,9 @@ class PostureAnalyzer:
         yield from records
         yield from self._suppressed(entry, findings, ctx)
 
-    def _selected(self, plan: _RulePlan, attrs: dict[str, object], unresolved: set[str]) -> RuleSet | None:
+    def _selected(
+        self, plan: _RulePlan, attrs: dict[str, object], unresolved: frozenset[str] | set[str]
+    ) -> RuleSet | None:
         """The plan's rules that select a resource with `attrs` (its `applies_to` conditions), less the
         unresolved ones: the rules evaluated on it."""
         chosen = tuple(
@@ -202,8 +207,11 @@ class PostureAnalyzer:
             plan = self._rule_plans[key] = _RulePlan(tuple(selected), conditional, static)
         return plan
 
-    def _plan(self, res_type: str) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, str]]:
-        """(check, its optional `active` predicate, its family) of the checks that look at `res_type`.
+    def _plan(
+        self, res_type: str, by_family: dict[str, tuple[tuple[RuleMeta, tuple[Selector, ...]], ...]]
+    ) -> list[tuple[PostureCheck, Callable[[ScanContext], bool] | None, _RulePlan]]:
+        """(check, its optional `active` predicate, its family's rules for `res_type`) of the checks that look
+        at `res_type`.
 
         Worked out once per resource type (registries only grow: a new check resets it)."""
         if self._plans_for != len(self.checks):
@@ -211,7 +219,7 @@ class PostureAnalyzer:
         plan = self._plans.get(res_type)
         if plan is None:
             plan = self._plans[res_type] = [
-                (chk, getattr(chk, "active", None), chk.name.split(".", 1)[0])
+                (chk, getattr(chk, "active", None), self._rules_for(chk.name.split(".", 1)[0], res_type, by_family))
                 for chk in self.checks
                 if "*" in chk.types or res_type in chk.types
             ]
