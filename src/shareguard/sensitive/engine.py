@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover
 
 KEYWORD_ID = 1 << 16
 """Pattern ids from here on are a required-context detector's keywords (id - KEYWORD_ID = its index)."""
-_SEPARATORS = b" \t\r\n,;|\"'<>()[]{}="
 _EDGE_SLACK = 256
 
 
@@ -265,17 +264,21 @@ def _merge(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+_SEPARATOR = re.compile(rb'[ \n,\t;"]')
+_SEPARATORS_BACK = (b" ", b"\n", b",", b"\t", b";", b'"')
+
+
 def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
     """Move a region's edges out to the nearest separator, so a pattern never starts or ends mid-token
     (a `^` or `\\b` at a cut inside a long digit run would make a bogus match)."""
     if a > 0:
         lo = max(0, a - _EDGE_SLACK)
-        cut = max(data.rfind(s, lo, a) for s in (b" ", b"\n", b",", b"\t", b";", b'"'))
+        cut = max(data.rfind(sep, lo, a) for sep in _SEPARATORS_BACK)
         a = cut + 1 if cut >= 0 else lo
     if b < len(data):
         hi = min(len(data), b + _EDGE_SLACK)
-        cuts = [p for p in (data.find(s, b, hi) for s in (b" ", b"\n", b",", b"\t", b";", b'"')) if p >= 0]
-        b = min(cuts) if cuts else hi
+        m = _SEPARATOR.search(data, b, hi)
+        b = m.start() if m is not None else hi
     return a, b
 
 
