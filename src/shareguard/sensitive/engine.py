@@ -163,8 +163,14 @@ class Engine:
         `date_of_birth`): they run over all of it. `detectors` limits the ids reported."""
         cands = self._candidates(data)
         forced_ids = {d.id for d in forced}
+        if not cands and not forced_ids:
+            return []  # most short values and most blocks of a clean object: nothing to verify
         hits: list[Hit] = []
-        for i, c in enumerate(self._compiled):
+        wanted = sorted(cands)
+        if forced_ids:
+            wanted = sorted(set(wanted) | {i for i, c in enumerate(self._compiled) if c.detector.id in forced_ids})
+        for i in wanted:
+            c = self._compiled[i]
             d = c.detector
             if detectors is not None and d.id not in detectors:
                 continue
