@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 from tests.sensitive.planted import planted, planted_files
 from typer.testing import CliRunner
 
 from shareguard.cli.main import build_app
 from shareguard.core.options import OptionSet
+from shareguard.report.json_report import report_schema
 from shareguard.scan import run_path_scan
 from shareguard.sensitive.analyzer import SensitiveAnalyzer
 from shareguard.sensitive.options import SensitiveOptions
@@ -75,6 +77,7 @@ def test_data_command_json_and_min_confidence(tmp_path: Path) -> None:
     code, _, _ = run("data", str(tmp_path), "--format", "json", "-o", str(out), "--quiet")
     assert code == 0
     doc = json.loads(out.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(report_schema()).validate(doc)
     found = {(f["resource"]["path"], f["properties"]["detector"]) for f in doc["findings"]}
     assert {
         ("creds.env", "aws_access_key_id"),
@@ -95,3 +98,28 @@ def test_data_command_json_and_min_confidence(tmp_path: Path) -> None:
     assert "github_token" in strict and "url_userinfo" not in strict
     code, _, err = run("data", str(tmp_path), "--min-confidence", "sure")
     assert code == 2 and "unknown confidence" in err
+
+
+def test_redacted_copy(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, text in planted_files(P).items():
+        (src / name).write_text(text, encoding="utf-8")
+    (src / "blob.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 20)
+    for mode in ("mask", "hash", "replace"):
+        out = tmp_path / f"out-{mode}"
+        code, _, err = run(
+            "data", str(src), "--redact", str(out), "--redact-mode", mode, "-f", "json", "-o", str(tmp_path / "r.json")
+        )
+        assert code == 0 and "not copied" in err
+        copied = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+        assert set(copied) == set(planted_files(P))
+        blob = "\n".join(copied.values())
+        assert not [s for s in P.secrets() if s in blob]
+        for line in copied["events.jsonl"].splitlines():
+            json.loads(line)  # still valid JSON
+        assert copied["customers.csv"].splitlines()[0] == "id,name,email,iban"
+    hashed = (tmp_path / "out-hash" / "customers.csv").read_text(encoding="utf-8")
+    assert "<email:" in hashed and "<iban:" in hashed
+    code, _, err = run("data", str(src), "--redact", str(src / "x"))
+    assert code == 2 and "inside the input" in err

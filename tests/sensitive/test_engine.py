@@ -4,6 +4,7 @@ context and confidence, and hostile input staying linear."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -171,3 +172,18 @@ def test_a_bad_detector_file_is_one_clear_error() -> None:
         parse_detectors("- {id: x, category: other, pattern: 'a'}", "x.yaml")
     with pytest.raises(CatalogError, match="no keywords"):
         parse_detectors("- {id: x, category: personal, pattern: 'a', context: required}", "x.yaml")
+
+
+def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(tmp_path))
+    first = Engine(load_detectors())
+    files = list((tmp_path / "sensitive").glob("hyperscan-*.db"))
+    assert len(files) == 1
+    again = Engine(load_detectors())  # loaded, not compiled
+    data = f"mail {P.email} key {P.aws_key_id}".encode()
+    assert [h.value for h in again.scan(data)] == [h.value for h in first.scan(data)] == [P.email, P.aws_key_id]
+    raw = files[0].read_bytes()
+    files[0].write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
+    assert [h.value for h in Engine(load_detectors()).scan(data)] == [P.email, P.aws_key_id]

@@ -46,3 +46,25 @@ def test_an_aws_key_pair_baked_into_a_layer_is_flagged(tmp_path: Path) -> None:
     assert P.aws_key_id not in text and P.aws_secret not in text and P.hf not in text
     iam = next(c for c in doc["controls"] if c["id"] == "IAM-C-05")
     assert iam["status"] == "fail"
+
+
+def test_a_root_filesystem_gets_the_same_secret_scan(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "root" / ".aws").mkdir(parents=True)
+    (root / "root" / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = {P.aws_key_id}\naws_secret_access_key = {P.aws_secret}\n", encoding="utf-8"
+    )
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "usr" / "lib" / "vendor.py").write_text(f'KEY = "{P.github}"\n', encoding="utf-8")  # installed tree
+    out = tmp_path / "r.json"
+    env = {"SHAREGUARD_CACHE_DIR": str(tmp_path / "cache"), "SHAREGUARD_OFFLINE": "1"}
+    res = CliRunner(env=env).invoke(build_app(), ["rootfs", str(root), "--format", "json", "-o", str(out), "--quiet"])
+    assert res.exit_code in (0, 3), res.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    found = {
+        (f["resource"]["path"], f["properties"]["detector"]) for f in doc["findings"] if f["rule_id"] == "DATA-003"
+    }
+    assert found == {
+        ("root/.aws/credentials", "aws_access_key_id"),
+        ("root/.aws/credentials", "aws_secret_access_key"),
+    }  # software a package manager installed is inventoried, not secret-scanned

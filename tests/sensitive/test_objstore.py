@@ -81,3 +81,18 @@ def test_a_bucket_over_gcs_gives_the_same_findings(tmp_path: Path) -> None:
         local = run_path_scan(tmp_path, command="data", capabilities=frozenset({"sensitive"}), options=OPTS)
         remote = run_url_scan("gs://ml-data-gcs/raw", options=OPTS)
         assert key(remote) == key(local) and not remote.issues
+
+
+def test_the_data_command_reads_a_bucket(s3: str, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from shareguard.cli.main import build_app
+
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(build_app(), ["data", "s3://ml-data/raw", "-f", "json", "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {f["resource"]["path"] for f in doc["findings"]} >= {"creds.env", "customers.csv", "app.py"}
+    assert doc["target"] == "s3://ml-data/raw"

@@ -81,6 +81,18 @@ def data(
     workers: Annotated[
         int, typer.Option("--workers", min=0, help="Worker processes of the direct runner (0: one per CPU).")
     ] = 0,
+    redact: Annotated[
+        Path | None,
+        typer.Option(
+            "--redact", help="Also write a copy of PATH to this directory with every detected value redacted."
+        ),
+    ] = None,
+    redact_mode: Annotated[
+        str,
+        typer.Option(
+            "--redact-mode", help="mask (keep 4 characters), hash (salted HMAC-SHA-256), replace (<detector>)."
+        ),
+    ] = "mask",
     beam_option: Annotated[
         list[str] | None,
         typer.Option(
@@ -106,6 +118,18 @@ def data(
             max_findings_per_detector=max_findings,
         )
         options = OptionSet().with_(sensitive)
+        if redact is not None:
+            if is_url(target):
+                raise ConfigError("--redact writes a local copy of a local input; download the objects first")
+            from shareguard.sensitive.redact import redact_tree
+
+            done = redact_tree(Path(target), redact, mode=redact_mode, options=sensitive)
+            if not quiet:
+                typer.echo(
+                    f"redacted copy: {len(done.written)} files, {done.replaced} values ({redact_mode}) in {redact}; "
+                    f"{len(done.skipped)} not copied",
+                    err=True,
+                )
         if runner is not None:
             from shareguard.sensitive.beam import run_beam_scan
 

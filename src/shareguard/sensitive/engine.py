@@ -16,15 +16,19 @@ finding of a `Hit` masks it).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import importlib
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import re2
 
+from shareguard.core.settings import Settings
 from shareguard.sensitive.catalog import Confidence, Detector, load_detectors
 from shareguard.sensitive.validators import VALIDATORS
 
@@ -36,7 +40,6 @@ except ImportError:  # pragma: no cover
 
 KEYWORD_ID = 1 << 16
 """Pattern ids from here on are a required-context detector's keywords (id - KEYWORD_ID = its index)."""
-_SEPARATORS = b" \t\r\n,;|\"'<>()[]{}="
 _EDGE_SLACK = 256
 
 
@@ -65,9 +68,16 @@ def _re2_options(pattern: str) -> Any:
 @dataclass
 class _Compiled:
     detector: Detector
-    regex: Any
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
+    _regex: Any = None
+
+    @property
+    def regex(self) -> Any:
+        """The exact pattern (RE2, bytes), compiled on first use: most scans need a few detectors only."""
+        if self._regex is None:
+            self._regex = re2.compile(self.detector.pattern.encode("utf-8"), _re2_options(self.detector.pattern))
+        return self._regex
 
     @property
     def longest_keyword(self) -> int:
@@ -83,7 +93,6 @@ class Engine:
         self._compiled = [
             _Compiled(
                 detector=d,
-                regex=re2.compile(d.pattern.encode("utf-8"), _re2_options(d.pattern)),
                 validator=VALIDATORS[d.validator] if d.validator else None,
                 keyword_bytes=tuple(k.encode("utf-8") for k in d.keywords),
             )
@@ -116,6 +125,18 @@ class Engine:
                 exprs.append(_widened(d.pattern).encode("utf-8"))
                 ids.append(i)
                 flags.append(0)
+        key = hashlib.sha256(
+            repr((exprs, ids, flags, getattr(_hs, "__version__", ""), _hs_version())).encode()
+        ).hexdigest()[:32]
+        cached = _load_cached(key)
+        if cached is not None:
+            return cached
+        db = self._compile(exprs, ids, flags)
+        _store_cached(key, db)
+        return db
+
+    def _compile(self, exprs: list[bytes], ids: list[int], flags: list[int]) -> Any:
+        assert _hs is not None
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         try:
             db.compile(expressions=exprs, ids=ids, flags=flags)
@@ -164,8 +185,14 @@ class Engine:
         `date_of_birth`): they run over all of it. `detectors` limits the ids reported."""
         cands = self._candidates(data)
         forced_ids = {d.id for d in forced}
+        if not cands and not forced_ids:
+            return []  # most short values and most blocks of a clean object: nothing to verify
         hits: list[Hit] = []
-        for i, c in enumerate(self._compiled):
+        wanted = sorted(cands)
+        if forced_ids:
+            wanted = sorted(set(wanted) | {i for i, c in enumerate(self._compiled) if c.detector.id in forced_ids})
+        for i in wanted:
+            c = self._compiled[i]
             d = c.detector
             if detectors is not None and d.id not in detectors:
                 continue
@@ -230,6 +257,50 @@ def _widened(pattern: str) -> str:
     return _BOUNDED.sub(lambda m: "{" + m.group(1) + ",}" if int(m.group(2)) >= 12 else m.group(0), pattern)
 
 
+def _hs_version() -> str:
+    try:
+        return str(_hs.hs_version()) if _hs is not None and hasattr(_hs, "hs_version") else ""
+    except Exception:  # pragma: no cover - informative only
+        return ""
+
+
+def _cache_file(key: str) -> Path:
+    return Settings.from_env().cache_dir / "sensitive" / f"hyperscan-{key}.db"
+
+
+def _load_cached(key: str) -> Any:
+    """The compiled database of this detector set from the cache directory (compiling takes ~1 s): a file
+    whose SHA-256 header does not match its body, or that Hyperscan refuses, is a miss."""
+    assert _hs is not None
+    try:
+        raw = _cache_file(key).read_bytes()
+    except OSError:
+        return None
+    digest, body = raw[:32], raw[32:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    try:
+        db = _hs.loadb(body, _hs.HS_MODE_BLOCK)
+        db.scratch = _hs.Scratch(db)  # a deserialised database comes without scratch space
+        db.scan(b"probe", match_event_handler=lambda *_a: None)
+    except Exception:
+        return None
+    return db
+
+
+def _store_cached(key: str, db: Any) -> None:
+    assert _hs is not None
+    path = _cache_file(key)
+    try:
+        body = _hs.dumpb(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(hashlib.sha256(body).digest() + body)
+        os.replace(tmp, path)
+    except Exception:  # a read-only or full cache only costs the next run a compile
+        return
+
+
 def _matches(regex: Any, text: bytes, group: int) -> Iterator[Any]:
     """Like `finditer`, but the next search starts where the value ended, not where the match did: a
     pattern's leading and trailing context (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between
@@ -265,17 +336,21 @@ def _merge(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+_SEPARATOR = re.compile(rb'[ \n,\t;"]')
+_SEPARATORS_BACK = (b" ", b"\n", b",", b"\t", b";", b'"')
+
+
 def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
     """Move a region's edges out to the nearest separator, so a pattern never starts or ends mid-token
     (a `^` or `\\b` at a cut inside a long digit run would make a bogus match)."""
     if a > 0:
         lo = max(0, a - _EDGE_SLACK)
-        cut = max(data.rfind(s, lo, a) for s in (b" ", b"\n", b",", b"\t", b";", b'"'))
+        cut = max(data.rfind(sep, lo, a) for sep in _SEPARATORS_BACK)
         a = cut + 1 if cut >= 0 else lo
     if b < len(data):
         hi = min(len(data), b + _EDGE_SLACK)
-        cuts = [p for p in (data.find(s, b, hi) for s in (b" ", b"\n", b",", b"\t", b";", b'"')) if p >= 0]
-        b = min(cuts) if cuts else hi
+        m = _SEPARATOR.search(data, b, hi)
+        b = m.start() if m is not None else hi
     return a, b
 
 

@@ -305,12 +305,11 @@ class Scanner:
         if not located:
             return
         if lines:
-            starts = _line_starts(data)
             parsed: dict[int, Any] = {}
             for loc in located:
                 ln = loc.location.line or 1
                 if ln not in parsed:
-                    a = starts[ln - 1]
+                    a = data.rfind(b"\n", 0, loc.hit.start) + 1
                     b = data.find(b"\n", a)
                     raw = data[a : b if b >= 0 else len(data)]
                     parsed[ln] = _loads(raw) if len(raw) <= (1 << 20) else None
@@ -328,12 +327,10 @@ class Scanner:
         header_text = header_raw.decode("utf-8", "replace")
         delim = "\t" if name.lower().endswith((".tsv", ".tab")) else _sniff_delimiter(header_text)
         columns = [c.strip().lower() for c in next(csv.reader([header_text], delimiter=delim), [])]
-        starts = _line_starts(data)
         dbyte = delim.encode()
 
         def column_at(offset: int) -> int:
-            ln = bisect.bisect_right(starts, offset) - 1
-            seg = data[starts[ln] : offset]
+            seg = data[data.rfind(b"\n", 0, offset) + 1 : offset]
             if b'"' not in seg:
                 return seg.count(dbyte)
             n, quoted = 0, False
@@ -351,9 +348,13 @@ class Scanner:
         hits = self.engine.scan(data, field_of=field_of)
         seen = {(h.detector.id, h.start) for h in hits}
         # Detectors that need context get it from a column's name: they run over that column's cells.
+        starts: list[int] | None = None
         for det in self._required:
             cols = [i for i, c in enumerate(columns) if _column_matches(c, det)]
+            if cols and starts is None:
+                starts = _line_starts(data)
             for col in cols:
+                assert starts is not None
                 blob, offsets, file_offsets = _column_blob(data, starts, col, dbyte)
                 if not blob:
                     continue
@@ -425,11 +426,11 @@ def _named(name: str) -> ContextFn:
 
 def _line_starts(data: bytes) -> list[int]:
     starts = [0]
-    pos = data.find(b"\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
+    starts.extend(m.end() for m in _NEWLINE.finditer(data))
     return starts
+
+
+_NEWLINE = re.compile(rb"\n")
 
 
 def _with_lines(data: bytes, hits: list[Hit], member: str | None) -> list[Located]:
