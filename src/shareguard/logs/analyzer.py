@@ -15,11 +15,7 @@ from collections.abc import Iterator
 from shareguard.core.analyzer import Output, PathHint
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
-from shareguard.logs.detect import Detector, builtin_rules
-from shareguard.logs.evidence import outputs
-from shareguard.logs.findings import ANALYZER
-from shareguard.logs.ingest import GZIP_MAGIC, sniff
-from shareguard.logs.ruleset import MONITORING_DUTY
+from shareguard.logs.names import ANALYZER, GZIP_MAGIC, MONITORING_DUTY, sniff
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".log", ".log.gz", ".gz")
 SNIFF = 16 * 1024
@@ -46,6 +42,10 @@ class LogAnalyzer:
         return sniff(head)
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterator[Output]:
+        # pySigma and the decoders are imported when a log is found, not by every command's start-up.
+        from shareguard.logs.detect import Detector, builtin_rules
+        from shareguard.logs.evidence import outputs
+
         rules = builtin_rules()
         detector = Detector(rules)
         with entry.open() as fh:

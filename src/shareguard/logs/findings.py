@@ -8,8 +8,7 @@ from shareguard.core.finding import Finding, Remediation, SeveritySource, build_
 from shareguard.core.resource import Location, Resource
 from shareguard.logs.evaluator import Alert
 from shareguard.logs.incidents import Incident, iso
-
-ANALYZER = "logs.sigma"
+from shareguard.logs.names import ANALYZER as ANALYZER  # re-exported
 
 
 def findings(incidents: list[Incident], path_of: dict[str, str] | None = None) -> Iterator[Finding]:

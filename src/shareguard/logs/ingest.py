@@ -28,6 +28,8 @@ import orjson
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
 from shareguard.logs.fields import ARRAYS, OBJECTS, materialise
 from shareguard.logs.gke import k8s_view
+from shareguard.logs.names import GZIP_MAGIC as GZIP_MAGIC  # re-exported
+from shareguard.logs.names import sniff as sniff  # re-exported
 
 simdjson: Any
 try:
@@ -40,7 +42,6 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 """The largest whole JSON document (`{"Records": [...]}`, a JSON array) read at once."""
 HEAD_BYTES = 64 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 NEWLINE = b"\n"
 
 
@@ -54,19 +55,6 @@ def kind_of(obj: dict[str, Any]) -> LogKind | None:
     if obj.get("kind") == "Event" and type(api) is str and api.startswith("audit.k8s.io/"):
         return LogKind.K8S_AUDIT
     return None
-
-
-def sniff(head: bytes) -> bool:
-    """True when the first bytes of a (decompressed) file look like an audit log this module reads."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text.startswith((b"{", b"[")):
-        return False
-    return (
-        (b'"eventSource"' in head and b'"eventName"' in head)
-        or b'"protoPayload"' in head
-        or b'"audit.k8s.io/' in head
-        or (b'"logEvents"' in head and b"audit.k8s.io" in head)
-    )
 
 
 @dataclass

@@ -29,9 +29,8 @@ from shareguard.core.severity import Severity
 from shareguard.logs.compiler import Compiler, Matcher, Unsupported
 from shareguard.logs.events import LogKind
 from shareguard.logs.fields import FieldMap, field_maps
+from shareguard.logs.names import MONITORING_DUTY as MONITORING_DUTY  # re-exported
 
-MONITORING_DUTY = "LOGGING-C-02"
-"""Monitor logs for security incidents and report them: every log rule serves it."""
 MAX_RULE_BYTES = 1024 * 1024
 MAX_RULE_FILES = 20_000
 
