@@ -71,3 +71,15 @@ def test_a_bad_line_is_reported_with_its_location_and_the_rest_is_read(tmp_path:
     assert len(report["metadata"]["logs"]["incidents"]) >= 1
     assert {c["id"]: c for c in report["controls"]}["LOGGING-C-02"]["status"] == "fail"
     assert "line 2" in err and "invalid JSON" in err
+
+
+def test_the_json_report_of_logs_follows_the_published_schema() -> None:
+    import jsonschema
+
+    schema = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "src" / "shareguard" / "report" / "schema" / "report.schema.json"
+        ).read_text()
+    )
+    _, out, _ = run(str(EXAMPLE_LOG), "--format", "json")
+    jsonschema.validate(json.loads(out), schema)
