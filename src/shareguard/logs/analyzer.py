@@ -26,6 +26,10 @@ class LogAnalyzer:
     version = "1"
     controls: tuple[str, ...] = (MONITORING_DUTY,)
     path_hint = PathHint.ending(*SUFFIXES)
+    sources = frozenset({"workspace"})
+    """Audit logs are exported to buckets and workspaces, not baked into images: on image layers and root
+    filesystems `required` would make every `.json`/`.gz` body be read for nothing (`shareguard logs` reads
+    any file or folder directly)."""
 
     def required(self, path: str, size: int) -> bool:
         return size > 0 and path.lower().endswith(SUFFIXES)
