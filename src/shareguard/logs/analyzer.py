@@ -17,7 +17,19 @@ from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.logs.names import ANALYZER, GZIP_MAGIC, MONITORING_DUTY, sniff
 
-SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".log", ".log.gz", ".gz")
+SUFFIXES = (
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".json.gz",
+    ".jsonl.gz",
+    ".ndjson.gz",
+    ".log",
+    ".log.gz",
+    ".gz",
+    ".csv",
+    ".csv.gz",
+)
 SNIFF = 16 * 1024
 
 

@@ -5,6 +5,8 @@ Accepted shapes (gzip-compressed or not, recognised by content, never by name):
   and Athena exports of whole events, log shippers); JSON lines of `{"Records": [...]}` documents.
 - Cloud Audit Logs `LogEntry` objects (`protoPayload` of type AuditLog): JSON lines as exported to files,
   or the JSON array `gcloud logging read --format=json` prints.
+- CloudTrail query results: Athena and CloudTrail Lake CSV (a header of the table's lower-case columns),
+  CloudTrail Lake JSON (`QueryResultRows`); rows mapped back to records by `tabular.py`.
 - Kubernetes audit `Event`s (`audit.k8s.io/v1`), JSON lines as the API server writes them (EKS: also
   the CloudWatch Logs subscription envelope `{"logEvents": [{"message": "<event>"}]}`). GKE writes
   its audit log as Cloud Audit Logs: those entries are evaluated as GCP events and, through `gke.py`,
@@ -30,6 +32,7 @@ from shareguard.logs.fields import ARRAYS, OBJECTS, materialise
 from shareguard.logs.gke import k8s_view
 from shareguard.logs.names import GZIP_MAGIC as GZIP_MAGIC  # re-exported
 from shareguard.logs.names import sniff as sniff  # re-exported
+from shareguard.logs.tabular import csv_rows, is_csv_header, lake_rows, text_lines
 
 simdjson: Any
 try:
@@ -78,7 +81,9 @@ class Decoder:
             stream = io.BufferedReader(_Raw(gzip.GzipFile(fileobj=stream, mode="rb")), HEAD_BYTES)
         try:
             head = stream.peek(HEAD_BYTES)
-            if _json_lines(head):
+            if is_csv_header(head):
+                yield from self._csv(stream)
+            elif _json_lines(head):
                 yield from self._lines(stream)
             else:
                 yield from self._document(stream)
@@ -114,6 +119,28 @@ class Decoder:
             self.issues.append(LogIssue(self.origin, _line_of(data, exc.pos), f"invalid JSON: {exc.msg}", True))
             return
         yield from self._objects(doc, "record")
+
+    def _csv(self, stream: BinaryIO) -> Iterator[LogEvent]:
+        """An Athena or CloudTrail Lake CSV query result (see tabular.py)."""
+        issues = self.issues
+        origin = self.origin
+
+        def lines() -> Iterator[str]:
+            for line in text_lines(stream, self.max_line_bytes):
+                if type(line) is int:
+                    issues.append(LogIssue(origin, f"line {line}", f"row over the {self.max_line_bytes}-byte budget"))
+                    yield "\n"
+                else:
+                    yield str(line)
+
+        yield from self._rows(csv_rows(lines()), "line")
+
+    def _rows(self, rows: Iterator[tuple[int, dict[str, Any] | None, str | None]], unit: str) -> Iterator[LogEvent]:
+        for number, event, problem in rows:
+            if event is None:
+                self.issues.append(LogIssue(self.origin, f"{unit} {number}", problem or "unreadable row"))
+                continue
+            yield from self._one(event, f"{unit} {number}")
 
     def _lines(self, stream: BinaryIO) -> Iterator[LogEvent]:
         limit = self.max_line_bytes
@@ -166,6 +193,9 @@ class Decoder:
                 if n:
                     self.counts[cloudtrail] = self.counts.get(cloudtrail, 0) + n
                 return
+            if "QueryResultRows" in doc:  # CloudTrail Lake's JSON query results
+                yield from self._rows(lake_rows(_plain(doc.get("QueryResultRows"))), "row")
+                return
             log_events = doc.get("logEvents")
             if type(log_events) in ARRAYS:
                 for i, item in enumerate(log_events):
@@ -209,6 +239,15 @@ class _Raw(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+
+def _plain(value: Any) -> Any:
+    """A lazily decoded array or object as plain Python values."""
+    if type(value) in ARRAYS and type(value) is not list:
+        return value.as_list()
+    if type(value) in OBJECTS and type(value) is not dict:
+        return value.as_dict()
+    return value
 
 
 def _gke(entry: Any) -> bool:
