@@ -18,7 +18,7 @@ def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
 
 
 def test_ocsf_detection_findings() -> None:
-    code, out, _ = run(str(EXAMPLE_LOG), "--format", "ocsf", "--exit-code", "5")
+    code, out, _ = run(str(EXAMPLE_LOG), "--format", "ocsf", "--exit-code", "5", "--no-sigmahq")
     assert code == 5
     findings = json.loads(out)
     assert {f["finding_info"]["analytic"]["uid"] for f in findings} == {"LOGS-AWS-001", "LOGS-AWS-006", "LOGS-AWS-010"}
@@ -31,7 +31,7 @@ def test_ocsf_detection_findings() -> None:
 
 
 def test_stdin_and_json_report_carry_the_incident() -> None:
-    code, out, _ = run("-", "--format", "json", stdin=EXAMPLE_LOG.read_bytes())
+    code, out, _ = run("-", "--format", "json", "--no-sigmahq", stdin=EXAMPLE_LOG.read_bytes())
     assert code == 0
     report = json.loads(out)
     assert report["command"] == "logs"

@@ -1,7 +1,7 @@
 """`audit` reads audit-log files found in a workspace (or an image) through the one file-analyzer model.
 
 The analyzer claims CloudTrail, Cloud Audit Logs and Kubernetes audit files by content (gzip or not),
-evaluates the built-in rule pack on them and yields one finding per deduplicated alert (naming its
+evaluates the built-in rule pack and SigmaHQ's bundled cloud and Kubernetes rules on them and yields one finding per deduplicated alert (naming its
 incident), plus the evidence of what was evaluated: for each log source present, every rule that ran on
 it counts as evaluated for the monitoring duty (resource `<file>#<log source>`). An unreadable line or
 a truncated file is a gap: the duty is then incomplete, not passing.
@@ -35,7 +35,7 @@ SNIFF = 16 * 1024
 
 class LogAnalyzer:
     name = ANALYZER
-    version = "1"
+    version = "2"  # 2: SigmaHQ snapshot evaluated too
     controls: tuple[str, ...] = (MONITORING_DUTY,)
     path_hint = PathHint.ending(*SUFFIXES)
     sources = frozenset({"workspace"})
@@ -59,10 +59,10 @@ class LogAnalyzer:
 
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterator[Output]:
         # pySigma and the decoders are imported when a log is found, not by every command's start-up.
-        from shareguard.logs.detect import Detector, builtin_rules
+        from shareguard.logs.detect import Detector, default_rules
         from shareguard.logs.evidence import outputs
 
-        rules = builtin_rules()
+        rules = default_rules(cache_dir=ctx.settings.cache_dir)  # built-in pack + SigmaHQ snapshot, compiled once
         detector = Detector(rules)
         with entry.open() as fh:
             detector.feed(entry.rel_path, fh)

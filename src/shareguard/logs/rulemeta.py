@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -56,8 +57,32 @@ def builtin_metas() -> tuple[RuleMeta, ...]:
     return tuple(out)
 
 
+@cache
+def sigmahq_metas(cache_dir: Path | None) -> tuple[RuleMeta, ...]:
+    """SigmaHQ's rules of the snapshot in use, from its manifest (one JSON file: no YAML, no pySigma)."""
+    from shareguard.logs.sigmahq import active_dir, manifest
+
+    out: list[RuleMeta] = []
+    for r in manifest(active_dir(cache_dir)).get("rules") or ():
+        out.append(
+            RuleMeta(
+                id=r["id"],
+                title=r["title"],
+                severity=Severity(_LEVELS.get(r.get("level", ""), "unknown")),
+                control_ids=(MONITORING_DUTY,),
+                description=r.get("description", ""),
+                remediation=_GENERIC,
+                references=tuple(r.get("references") or ()),
+                tags=("logs", "sigmahq", *r.get("tags", ())),
+            )
+        )
+    return tuple(out)
+
+
 class LogRules:
     name = "logs"
 
     def rules(self) -> Iterable[RuleMeta]:
-        return builtin_metas()
+        from shareguard.core.settings import Settings
+
+        return builtin_metas() + sigmahq_metas(Settings.from_env().cache_dir)
