@@ -11,7 +11,7 @@ from tests.logs.helpers import cloudtrail
 
 from shareguard.catalog import load_catalog
 from shareguard.core.finding import Finding, Status
-from shareguard.logs.detect import builtin_rules
+from shareguard.logs.detect import builtin_rules, default_rules
 from shareguard.logs.events import LogKind
 from shareguard.report.rollup import rollup
 from shareguard.scan import run_path_scan
@@ -28,14 +28,24 @@ def test_example_cloudtrail_incident_under_the_monitoring_duty(tmp_path: Path) -
     shutil.copytree(EXAMPLE / "logs", ws / "logs")
     result = run_path_scan(ws, capabilities=frozenset({"logs"}))
     found = _logs(result.findings)
-    assert {f.rule_id for f in found} == {"LOGS-AWS-001", "LOGS-AWS-006", "LOGS-AWS-010"}
-    assert len({f.properties["incident"] for f in found}) == 1  # one principal, one sequence: one incident
+    builtin = {"LOGS-AWS-001", "LOGS-AWS-006", "LOGS-AWS-010"}
+    # SigmaHQ's bundled rules fire too: console login without MFA and "CloudTrail important change" on
+    # the same principal's events, and the broad "AssumeRole misuse" (low) on the SageMaker training role
+    sigmahq = {"sigma:77caf516-34e5-4df9-b4db-20744fea0a60", "sigma:4db60cc0-36fb-42b7-9b58-a5b53019fb74"}
+    signal = "sigma:905d389b-b853-46d0-9d3d-dea0d3a3cd49"
+    assert {f.rule_id for f in found} == builtin | sigmahq | {signal}
+    incident = [f for f in found if f.rule_id != signal]
+    assert len({f.properties["incident"] for f in incident}) == 1  # one principal, one sequence: one incident
+    low = next(f for f in found if f.rule_id == signal)  # a low alert alone opens no incident; still a finding
+    assert low.properties["incident"] is None and "no incident" in low.title
     assert all("LOGGING-C-02" in f.control_ids for f in found)
+    assert all("Detection Rule License" in (f.description or "") for f in found if f.rule_id.startswith("sigma:"))
     assert all(f.resource.path == "logs/cloudtrail.json" for f in found)
     evidence = result.coverage.of("LOGGING-C-02")
     assert evidence is not None and "logs/cloudtrail.json#cloudtrail" in evidence.resources
-    # every built-in CloudTrail rule that ran counts as evaluated there
-    assert evidence.rules == {info.id for info in builtin_rules().infos_of(LogKind.CLOUDTRAIL)}
+    # every built-in and SigmaHQ CloudTrail rule that ran counts as evaluated there
+    assert evidence.rules == {info.id for info in default_rules().infos_of(LogKind.CLOUDTRAIL)}
+    assert len(evidence.rules) > len(list(builtin_rules().infos_of(LogKind.CLOUDTRAIL))) + 50
 
 
 def test_clean_log_passes_monitoring_and_bad_lines_leave_it_incomplete(tmp_path: Path) -> None:

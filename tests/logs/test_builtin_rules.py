@@ -60,3 +60,10 @@ def test_every_rule_serves_known_customer_duties_with_a_remediation() -> None:
             assert controls[duty].owner is Owner.CUSTOMER, (info.id, duty)
         assert info.remediation.strip()
         assert info.severity.value != "unknown", info.id
+
+
+def test_published_metadata_agrees_with_what_pysigma_loads() -> None:
+    from shareguard.logs.rulemeta import builtin_metas
+    from shareguard.logs.run import rule_metas
+
+    assert sorted(builtin_metas(), key=lambda m: m.id) == sorted(rule_metas(RULES), key=lambda m: m.id)

@@ -18,7 +18,7 @@ def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
 
 
 def test_ocsf_detection_findings() -> None:
-    code, out, _ = run(str(EXAMPLE_LOG), "--format", "ocsf", "--exit-code", "5")
+    code, out, _ = run(str(EXAMPLE_LOG), "--format", "ocsf", "--exit-code", "5", "--no-sigmahq")
     assert code == 5
     findings = json.loads(out)
     assert {f["finding_info"]["analytic"]["uid"] for f in findings} == {"LOGS-AWS-001", "LOGS-AWS-006", "LOGS-AWS-010"}
@@ -31,7 +31,7 @@ def test_ocsf_detection_findings() -> None:
 
 
 def test_stdin_and_json_report_carry_the_incident() -> None:
-    code, out, _ = run("-", "--format", "json", stdin=EXAMPLE_LOG.read_bytes())
+    code, out, _ = run("-", "--format", "json", "--no-sigmahq", stdin=EXAMPLE_LOG.read_bytes())
     assert code == 0
     report = json.loads(out)
     assert report["command"] == "logs"
@@ -71,3 +71,15 @@ def test_a_bad_line_is_reported_with_its_location_and_the_rest_is_read(tmp_path:
     assert len(report["metadata"]["logs"]["incidents"]) >= 1
     assert {c["id"]: c for c in report["controls"]}["LOGGING-C-02"]["status"] == "fail"
     assert "line 2" in err and "invalid JSON" in err
+
+
+def test_the_json_report_of_logs_follows_the_published_schema() -> None:
+    import jsonschema
+
+    schema = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "src" / "shareguard" / "report" / "schema" / "report.schema.json"
+        ).read_text()
+    )
+    _, out, _ = run(str(EXAMPLE_LOG), "--format", "json")
+    jsonschema.validate(json.loads(out), schema)

@@ -29,7 +29,72 @@ from shareguard.core.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
-    app.command("logs")(logs)
+    # `logs rules update|list|show` shares the command: unknown options reach TARGETs, so the rules
+    # sub-commands (their own Typer app) get `--from`; any other unknown option is reported there.
+    app.command("logs", context_settings={"ignore_unknown_options": True})(logs)
+
+
+rules_app = typer.Typer(
+    name="shareguard logs rules", help="SigmaHQ's rules bundled with shareguard.", no_args_is_help=True
+)
+
+
+@rules_app.command("update")
+def rules_update(
+    source: Annotated[
+        Path, typer.Option("--from", help="A Sigma rule folder (a SigmaHQ checkout's rules/ or rules/cloud…).")
+    ],
+    into: Annotated[
+        Path | None,
+        typer.Option("--into", help="Write the snapshot here (default: the cache, used from then on)."),
+    ] = None,
+) -> None:
+    """Import the rules shareguard can evaluate (CloudTrail, Cloud Audit Logs, Kubernetes audit) from a
+    Sigma folder into the snapshot evaluated by `logs` and `audit`."""
+    from shareguard.logs.sigmahq import import_rules, user_dir
+
+    dest = into or user_dir(Settings.from_env().cache_dir)
+    report = import_rules(source, dest)
+    typer.echo(
+        f"{len(report.kept)} rule files imported into {dest}"
+        + (f" (commit {report.commit})" if report.commit else "")
+        + f"; {len(report.skipped)} left out (log sources shareguard does not read; see MANIFEST.json)"
+    )
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """The SigmaHQ snapshot in use: where it came from and its rules."""
+    from shareguard.logs.rulemeta import sigmahq_metas
+    from shareguard.logs.sigmahq import active_dir, manifest
+
+    cache = Settings.from_env().cache_dir
+    folder = active_dir(cache)
+    m = manifest(folder)
+    typer.echo(
+        f"SigmaHQ snapshot: {folder} ({m.get('source')} {m.get('commit')}, {m.get('imported')}, {m.get('license')})"
+    )
+    for meta in sigmahq_metas(cache):
+        typer.echo(f"  {meta.id}  {meta.severity.value:8} {meta.title}")
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(help="A rule id (sigma:<uuid>, or the uuid).")]) -> None:
+    """One SigmaHQ rule of the snapshot: its metadata, author and file."""
+    from shareguard.logs.rulemeta import sigmahq_metas
+    from shareguard.logs.sigmahq import active_dir, manifest
+
+    cache = Settings.from_env().cache_dir
+    wanted = rule_id if rule_id.startswith("sigma:") else f"sigma:{rule_id}"
+    for meta in sigmahq_metas(cache):
+        if meta.id == wanted:
+            entry = next(r for r in manifest(active_dir(cache)).get("rules", []) if r["id"] == wanted)
+            typer.echo(f"{meta.id}  {meta.severity.value}  {meta.title}\n{meta.description}")
+            typer.echo(f"author: {entry.get('author')}\nfile: {entry.get('path', '')}\nlicense: DRL 1.1")
+            for ref in meta.references:
+                typer.echo(f"reference: {ref}")
+            return
+    raise fail(ConfigError(f"no SigmaHQ rule {rule_id} in the snapshot"))
 
 
 def logs(
@@ -43,6 +108,9 @@ def logs(
     ] = None,
     no_builtin: Annotated[
         bool, typer.Option("--no-builtin", help="Leave out the built-in ML-platform rule pack.")
+    ] = False,
+    no_sigmahq: Annotated[
+        bool, typer.Option("--no-sigmahq", help="Leave out SigmaHQ's bundled cloud and Kubernetes rules.")
     ] = False,
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="List the rules that load, and those that do not with the reason.")
@@ -88,12 +156,18 @@ def logs(
 
     Exit codes: 0 ok; N (with --exit-code N) incidents found; 2 user error; 3 some input not read.
     """
+    if targets and targets[0] == "rules":  # `shareguard logs rules update|list|show …`
+        rules_app(targets[1:], prog_name="shareguard logs rules")
+    if targets and any(t.startswith("--") for t in targets):
+        raise fail(ConfigError(f"no such option: {next(t for t in targets if t.startswith('--'))}"))
     from shareguard.logs.run import LogOptions, load_rules
 
     try:
         opts = OutputOptions.build(format, output, severity, exit_code, quiet, ignore_file, min_severity)
-        options = LogOptions(rules=tuple(rules or ()), builtin=not no_builtin)
         settings = Settings.from_env()
+        options = LogOptions(
+            rules=tuple(rules or ()), builtin=not no_builtin, sigmahq=not no_sigmahq, cache_dir=settings.cache_dir
+        )
         if list_rules:
             _list_rules(load_rules(options))
             raise typer.Exit(0)

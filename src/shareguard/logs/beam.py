@@ -29,7 +29,7 @@ from shareguard.logs.detect import Detection
 from shareguard.logs.evaluator import Alert, Evaluator, parse_time
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
 from shareguard.logs.fields import materialise
-from shareguard.logs.incidents import deduplicate, group
+from shareguard.logs.incidents import deduplicate, group, split
 from shareguard.logs.ingest import Decoder
 from shareguard.logs.inputs import Input, expand
 from shareguard.logs.run import LogOptions, LogRun, finish, load_rules
@@ -180,5 +180,5 @@ def _collect(files: list[Path], rules: ruleset.RuleSet, options: LogOptions) -> 
                     result.issues.append(LogIssue(value["origin"], value["position"], value["message"], value["fatal"]))
     result.issues.sort(key=lambda i: (i.origin, i.position or ""))
     result.alerts = deduplicate(alerts, options.suppress_seconds)
-    result.incidents = group(result.alerts, options.gap_seconds)
+    result.incidents, result.signals = split(group(result.alerts, options.gap_seconds))
     return result

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import BinaryIO
 
 from shareguard.logs import ruleset
 from shareguard.logs.evaluator import Alert, Evaluator
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
-from shareguard.logs.incidents import GAP_SECONDS, SUPPRESS_SECONDS, Incident, deduplicate, group
+from shareguard.logs.incidents import GAP_SECONDS, SUPPRESS_SECONDS, Incident, deduplicate, group, split
 from shareguard.logs.ingest import Decoder
 
 
@@ -20,6 +21,22 @@ def builtin_rules() -> ruleset.RuleSet:
     return ruleset.load(ruleset.builtin_rule_files(), builtin=True)
 
 
+@cache
+def sigmahq_rules(cache_dir: Path | None) -> ruleset.RuleSet:
+    """SigmaHQ's rules from the snapshot in use (the user's updated one, else the bundled one), compiled
+    once per process; only called when a log is read."""
+    from shareguard.logs import sigmahq
+
+    return ruleset.load(sigmahq.rule_files(sigmahq.active_dir(cache_dir)), label="sigmahq")
+
+
+def default_rules(*, sigmahq: bool = True, cache_dir: Path | None = None) -> ruleset.RuleSet:
+    """The built-in pack plus (unless turned off) SigmaHQ's bundled cloud and Kubernetes rules."""
+    if not sigmahq:
+        return builtin_rules()
+    return ruleset.merge(builtin_rules(), sigmahq_rules(cache_dir))
+
+
 @dataclass
 class Detection:
     """What a run saw and found."""
@@ -27,6 +44,8 @@ class Detection:
     events: dict[LogKind, int] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    signals: list[Incident] = field(default_factory=list)
+    """Groups of low/informational alerts only: findings, not incidents (see incidents.split)."""
     issues: list[LogIssue] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     seen: dict[str, set[LogKind]] = field(default_factory=dict)
@@ -73,7 +92,7 @@ class Detector:
     def finish(self) -> Detection:
         deduped = deduplicate(self.result.alerts, self.suppress)
         self.result.alerts = deduped
-        self.result.incidents = group(deduped, self.gap)
+        self.result.incidents, self.result.signals = split(group(deduped, self.gap))
         return self.result
 
     def take(self) -> Detection:

@@ -32,3 +32,4 @@ def outputs(result: Detection, rules: RuleSet, ctx: ScanContext, name: str = ANA
             for info in rules.infos_of(kind):
                 yield Evaluation(info.id, (MONITORING_DUTY,), resource)
     yield from findings(result.incidents)
+    yield from findings(result.signals, signal=True)

@@ -8,18 +8,20 @@ from shareguard.core.finding import Finding, Remediation, SeveritySource, build_
 from shareguard.core.resource import Location, Resource
 from shareguard.logs.evaluator import Alert
 from shareguard.logs.incidents import Incident, iso
+from shareguard.logs.names import ANALYZER as ANALYZER  # re-exported
 
-ANALYZER = "logs.sigma"
 
-
-def findings(incidents: list[Incident], path_of: dict[str, str] | None = None) -> Iterator[Finding]:
-    """`path_of` maps an input's origin to the path reports show (the workspace-relative path)."""
+def findings(
+    incidents: list[Incident], path_of: dict[str, str] | None = None, *, signal: bool = False
+) -> Iterator[Finding]:
+    """`path_of` maps an input's origin to the path reports show (the workspace-relative path); `signal`:
+    the groups are low-severity signals, not incidents (incidents.split)."""
     for incident in incidents:
         for alert in incident.alerts:
-            yield finding(alert, incident, (path_of or {}).get(alert.event.origin, alert.event.origin))
+            yield finding(alert, incident, (path_of or {}).get(alert.event.origin, alert.event.origin), signal)
 
 
-def finding(alert: Alert, incident: Incident, path: str) -> Finding:
+def finding(alert: Alert, incident: Incident, path: str, signal: bool = False) -> Finding:
     info = alert.rule
     event = alert.event
     when = iso(alert.time) or "unknown time"
@@ -35,7 +37,9 @@ def finding(alert: Alert, incident: Incident, path: str) -> Finding:
         control_ids=info.duties,
         severity=info.severity,
         severity_source=SeveritySource.RULE,
-        title=f"{info.title} (incident {incident.id})",
+        title=f"{info.title} (low-severity signal, no incident)"
+        if signal
+        else f"{info.title} (incident {incident.id})",
         description=info.description or None,
         resource=Resource(type=f"log:{event.kind.value}", path=path, name=alert.resource or who),
         location=Location(record=str(record) if record else event.position),
@@ -43,8 +47,8 @@ def finding(alert: Alert, incident: Incident, path: str) -> Finding:
         remediation=Remediation(text=info.remediation),
         analyzer=ANALYZER,
         properties={
-            "incident": incident.id,
-            "incident_severity": incident.severity.value,
+            "incident": None if signal else incident.id,
+            "incident_severity": None if signal else incident.severity.value,
             "actor": alert.actor,
             "event_time": iso(alert.time),
             "source_ip": alert.source_ip,

@@ -145,6 +145,17 @@ def group(alerts: Iterable[Alert], gap: float = GAP_SECONDS) -> list[Incident]:
     return sorted(incidents, key=lambda i: (_nan_last(i.start), i.id))
 
 
+def split(groups: list[Incident]) -> tuple[list[Incident], list[Incident]]:
+    """(incidents, signals): a group whose alerts are all low or informational (a broad SigmaHQ rule such as
+    "AssumeRole by a role" fires on every role session) opens no incident on its own; its alerts stay
+    findings ("signals"). They join an incident when a more severe alert of the same principal is near."""
+    incidents: list[Incident] = []
+    signals: list[Incident] = []
+    for g in groups:
+        (incidents if any(a.rule.severity.rank > Severity.LOW.rank for a in g.alerts) else signals).append(g)
+    return incidents, signals
+
+
 def _incident(actor: str, alerts: list[Alert]) -> Incident:
     times = [a.time for a in alerts if not math.isnan(a.time)]
     start = min(times) if times else math.nan

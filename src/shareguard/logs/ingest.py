@@ -5,6 +5,8 @@ Accepted shapes (gzip-compressed or not, recognised by content, never by name):
   and Athena exports of whole events, log shippers); JSON lines of `{"Records": [...]}` documents.
 - Cloud Audit Logs `LogEntry` objects (`protoPayload` of type AuditLog): JSON lines as exported to files,
   or the JSON array `gcloud logging read --format=json` prints.
+- CloudTrail query results: Athena and CloudTrail Lake CSV (a header of the table's lower-case columns),
+  CloudTrail Lake JSON (`QueryResultRows`); rows mapped back to records by `tabular.py`.
 - Kubernetes audit `Event`s (`audit.k8s.io/v1`), JSON lines as the API server writes them (EKS: also
   the CloudWatch Logs subscription envelope `{"logEvents": [{"message": "<event>"}]}`). GKE writes
   its audit log as Cloud Audit Logs: those entries are evaluated as GCP events and, through `gke.py`,
@@ -28,6 +30,9 @@ import orjson
 from shareguard.logs.events import LogEvent, LogIssue, LogKind
 from shareguard.logs.fields import ARRAYS, OBJECTS, materialise
 from shareguard.logs.gke import k8s_view
+from shareguard.logs.names import GZIP_MAGIC as GZIP_MAGIC  # re-exported
+from shareguard.logs.names import sniff as sniff  # re-exported
+from shareguard.logs.tabular import csv_rows, is_csv_header, lake_rows, text_lines
 
 simdjson: Any
 try:
@@ -40,7 +45,6 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 """The largest whole JSON document (`{"Records": [...]}`, a JSON array) read at once."""
 HEAD_BYTES = 64 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 NEWLINE = b"\n"
 
 
@@ -54,19 +58,6 @@ def kind_of(obj: dict[str, Any]) -> LogKind | None:
     if obj.get("kind") == "Event" and type(api) is str and api.startswith("audit.k8s.io/"):
         return LogKind.K8S_AUDIT
     return None
-
-
-def sniff(head: bytes) -> bool:
-    """True when the first bytes of a (decompressed) file look like an audit log this module reads."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text.startswith((b"{", b"[")):
-        return False
-    return (
-        (b'"eventSource"' in head and b'"eventName"' in head)
-        or b'"protoPayload"' in head
-        or b'"audit.k8s.io/' in head
-        or (b'"logEvents"' in head and b"audit.k8s.io" in head)
-    )
 
 
 @dataclass
@@ -90,7 +81,9 @@ class Decoder:
             stream = io.BufferedReader(_Raw(gzip.GzipFile(fileobj=stream, mode="rb")), HEAD_BYTES)
         try:
             head = stream.peek(HEAD_BYTES)
-            if _json_lines(head):
+            if is_csv_header(head):
+                yield from self._csv(stream)
+            elif _json_lines(head):
                 yield from self._lines(stream)
             else:
                 yield from self._document(stream)
@@ -126,6 +119,28 @@ class Decoder:
             self.issues.append(LogIssue(self.origin, _line_of(data, exc.pos), f"invalid JSON: {exc.msg}", True))
             return
         yield from self._objects(doc, "record")
+
+    def _csv(self, stream: BinaryIO) -> Iterator[LogEvent]:
+        """An Athena or CloudTrail Lake CSV query result (see tabular.py)."""
+        issues = self.issues
+        origin = self.origin
+
+        def lines() -> Iterator[str]:
+            for line in text_lines(stream, self.max_line_bytes):
+                if type(line) is int:
+                    issues.append(LogIssue(origin, f"line {line}", f"row over the {self.max_line_bytes}-byte budget"))
+                    yield "\n"
+                else:
+                    yield str(line)
+
+        yield from self._rows(csv_rows(lines()), "line")
+
+    def _rows(self, rows: Iterator[tuple[int, dict[str, Any] | None, str | None]], unit: str) -> Iterator[LogEvent]:
+        for number, event, problem in rows:
+            if event is None:
+                self.issues.append(LogIssue(self.origin, f"{unit} {number}", problem or "unreadable row"))
+                continue
+            yield from self._one(event, f"{unit} {number}")
 
     def _lines(self, stream: BinaryIO) -> Iterator[LogEvent]:
         limit = self.max_line_bytes
@@ -178,6 +193,9 @@ class Decoder:
                 if n:
                     self.counts[cloudtrail] = self.counts.get(cloudtrail, 0) + n
                 return
+            if "QueryResultRows" in doc:  # CloudTrail Lake's JSON query results
+                yield from self._rows(lake_rows(_plain(doc.get("QueryResultRows"))), "row")
+                return
             log_events = doc.get("logEvents")
             if type(log_events) in ARRAYS:
                 for i, item in enumerate(log_events):
@@ -221,6 +239,15 @@ class _Raw(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+
+def _plain(value: Any) -> Any:
+    """A lazily decoded array or object as plain Python values."""
+    if type(value) in ARRAYS and type(value) is not list:
+        return value.as_list()
+    if type(value) in OBJECTS and type(value) is not dict:
+        return value.as_dict()
+    return value
 
 
 def _gke(entry: Any) -> bool:

@@ -29,9 +29,8 @@ from shareguard.core.severity import Severity
 from shareguard.logs.compiler import Compiler, Matcher, Unsupported
 from shareguard.logs.events import LogKind
 from shareguard.logs.fields import FieldMap, field_maps
+from shareguard.logs.names import MONITORING_DUTY as MONITORING_DUTY  # re-exported
 
-MONITORING_DUTY = "LOGGING-C-02"
-"""Monitor logs for security incidents and report them: every log rule serves it."""
 MAX_RULE_BYTES = 1024 * 1024
 MAX_RULE_FILES = 20_000
 
@@ -129,7 +128,7 @@ class RuleSet:
 
 def builtin_rule_files() -> list[Traversable]:
     """The rule pack shipped in the package (rules/builtin/*.yml)."""
-    root = resources.files("shareguard.logs").joinpath("rules")
+    root = resources.files("shareguard.logs").joinpath("rules", "builtin")
     return sorted(_walk(root), key=lambda t: t.name)
 
 
@@ -147,12 +146,27 @@ def rule_files(folder: Path) -> list[Path]:
     return files[:MAX_RULE_FILES]
 
 
-def load(sources: Iterable[Path | Traversable], *, builtin: bool = False) -> RuleSet:
-    """Parse and compile every rule in `sources` (files)."""
+def merge(base: RuleSet, extra: RuleSet) -> RuleSet:
+    """`base` plus `extra`; a rule of `extra` with the id of one in `base` is listed as not evaluated."""
+    merged = RuleSet(list(base.rules), list(base.correlations), list(base.unsupported))
+    known = {r.info.id for r in merged.rules} | {c.info.id for c in merged.correlations}
+    for r in extra.rules:
+        if r.info.id in known:
+            merged.unsupported.append(UnsupportedRule(r.info.origin, r.info.title, "same id as a rule loaded before"))
+            continue
+        known.add(r.info.id)
+        merged.rules.append(r)
+    merged.correlations.extend(extra.correlations)
+    merged.unsupported.extend(extra.unsupported)
+    return merged
+
+
+def load(sources: Iterable[Path | Traversable], *, builtin: bool = False, label: str | None = None) -> RuleSet:
+    """Parse and compile every rule in `sources` (files); `label` names their origin (`sigmahq:<file>`)."""
     out = RuleSet()
     parsed: list[tuple[str, Any]] = []
     for src in sources:
-        origin = _origin(src, builtin)
+        origin = f"{label}:{src.name}" if label else _origin(src, builtin)
         try:
             raw = src.read_bytes()
         except OSError as exc:
@@ -267,6 +281,8 @@ def _info(rule: Any, origin: str, fm: FieldMap | None) -> RuleInfo:
     if MONITORING_DUTY not in duties:
         duties = (MONITORING_DUTY, *duties)
     fps = "; ".join(str(f) for f in rule.falsepositives or ())
+    author = str(rule.author or "").strip()
+    credit = f" Sigma rule by {author} (Detection Rule License 1.1)." if author and not meta else ""
     remediation = str(meta.get("remediation") or "").strip() or (
         "Investigate the event: confirm who made the call and why; if it was not expected, revoke the "
         "principal's credentials and undo the change." + (f" Known false positives: {fps}." if fps else "")
@@ -281,7 +297,7 @@ def _info(rule: Any, origin: str, fm: FieldMap | None) -> RuleInfo:
         title=rule.title,
         severity=_LEVELS.get(level, Severity.UNKNOWN),
         duties=duties,
-        description=(rule.description or "").strip(),
+        description=(rule.description or "").strip() + credit,
         remediation=remediation,
         response=response,
         tags=tuple(str(t) for t in rule.tags),

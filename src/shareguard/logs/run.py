@@ -15,7 +15,7 @@ from shareguard.core.result import ScanResult
 from shareguard.core.rules import RuleMeta
 from shareguard.core.settings import Settings
 from shareguard.logs import ruleset
-from shareguard.logs.detect import Detection, Detector, builtin_rules
+from shareguard.logs.detect import Detection, Detector, builtin_rules, sigmahq_rules
 from shareguard.logs.evidence import outputs
 from shareguard.logs.incidents import GAP_SECONDS, SUPPRESS_SECONDS, Incident
 from shareguard.logs.inputs import Input, expand
@@ -29,12 +29,16 @@ class LogOptions:
     rules: tuple[Path, ...] = ()
     """Sigma folders or files loaded besides (or instead of) the built-in pack."""
     builtin: bool = True
+    sigmahq: bool = True
+    """Evaluate SigmaHQ's bundled cloud and Kubernetes rules (the snapshot in use) with the built-in pack."""
+    cache_dir: Path | None = None
+    """Where `logs rules update` put the user's SigmaHQ snapshot (None: the bundled one only)."""
     suppress_seconds: float = SUPPRESS_SECONDS
     gap_seconds: float = GAP_SECONDS
 
 
 def load_rules(options: LogOptions) -> RuleSet:
-    """The built-in pack (unless turned off) plus every `--rules` folder or file."""
+    """The built-in pack and SigmaHQ's snapshot (each unless turned off) plus every `--rules` folder or file."""
     files: list[Path] = []
     for p in options.rules:
         if p.is_dir():
@@ -44,22 +48,12 @@ def load_rules(options: LogOptions) -> RuleSet:
         else:
             raise ConfigError("no such rule file or folder", path=str(p))
     extra = ruleset.load(files) if files else RuleSet()
-    if not options.builtin:
-        if not extra.rules and not extra.correlations:
-            raise ConfigError("no rule to evaluate (--no-builtin and no usable --rules)")
-        return extra
-    base = builtin_rules()
-    merged = RuleSet(list(base.rules), list(base.correlations), list(base.unsupported))
-    known = {r.info.id for r in merged.rules} | {c.info.id for c in merged.correlations}
-    for r in extra.rules:
-        if r.info.id in known:
-            merged.unsupported.append(
-                ruleset.UnsupportedRule(r.info.origin, r.info.title, "same id as a built-in rule")
-            )
-            continue
-        merged.rules.append(r)
-    merged.correlations.extend(extra.correlations)
-    merged.unsupported.extend(extra.unsupported)
+    base = builtin_rules() if options.builtin else RuleSet()
+    if options.sigmahq:
+        base = ruleset.merge(base, sigmahq_rules(options.cache_dir))
+    merged = ruleset.merge(base, extra)
+    if not merged.rules and not merged.correlations:
+        raise ConfigError("no rule to evaluate (--no-builtin, --no-sigmahq and no usable --rules)")
     return merged
 
 
