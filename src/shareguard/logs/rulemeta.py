@@ -60,7 +60,7 @@ def builtin_metas() -> tuple[RuleMeta, ...]:
 @cache
 def sigmahq_metas(cache_dir: Path | None) -> tuple[RuleMeta, ...]:
     """SigmaHQ's rules of the snapshot in use, from its manifest (one JSON file: no YAML, no pySigma)."""
-    from shareguard.logs.sigmahq import active_dir, manifest
+    from shareguard.logs.snapshot import active_dir, manifest
 
     out: list[RuleMeta] = []
     for r in manifest(active_dir(cache_dir)).get("rules") or ():

@@ -21,7 +21,6 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,12 @@ from typing import Any
 import yaml
 
 from shareguard.logs.fields import field_maps
+from shareguard.logs.snapshot import MANIFEST as MANIFEST  # re-exported
+from shareguard.logs.snapshot import active_dir as active_dir  # re-exported
+from shareguard.logs.snapshot import bundled_dir as bundled_dir  # re-exported
+from shareguard.logs.snapshot import manifest as manifest  # re-exported
+from shareguard.logs.snapshot import user_dir as user_dir  # re-exported
 
-MANIFEST = "MANIFEST.json"
 LICENSE_URI = "https://github.com/SigmaHQ/Detection-Rule-License/blob/main/LICENSE.Detection.Rules.md"
 NOTICE = (
     "The Sigma rules in this folder are copied unchanged from the SigmaHQ rule repository\n"
@@ -50,29 +53,6 @@ class ImportReport:
     commit: str
     kept: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def bundled_dir() -> Traversable:
-    return resources.files("shareguard.logs").joinpath("rules", "sigmahq")
-
-
-def user_dir(cache_dir: Path) -> Path:
-    return cache_dir / "sigmahq"
-
-
-def active_dir(cache_dir: Path | None) -> Traversable | Path:
-    """The snapshot in use: the user's updated one when it has a manifest, else the bundled one."""
-    if cache_dir is not None and (user_dir(cache_dir) / MANIFEST).is_file():
-        return user_dir(cache_dir)
-    return bundled_dir()
-
-
-def manifest(folder: Traversable | Path) -> dict[str, Any]:
-    m = folder.joinpath(MANIFEST)
-    if not m.is_file():
-        return {}
-    doc = json.loads(m.read_text(encoding="utf-8"))
-    return doc if isinstance(doc, dict) else {}
 
 
 def rule_files(folder: Traversable | Path) -> list[Traversable | Path]:
