@@ -122,7 +122,7 @@ class Engine:
                     ids.append(KEYWORD_ID + i)
                     flags.append(_hs.HS_FLAG_CASELESS)
             else:
-                exprs.append(_widened(d.pattern).encode("utf-8"))
+                exprs.append((d.prefilter or _widened(d.pattern)).encode("utf-8"))
                 ids.append(i)
                 flags.append(0)
         key = hashlib.sha256(
