@@ -140,6 +140,24 @@ def test_hyperscan_and_the_re2_fallback_agree(text: str) -> None:
     assert a == b
 
 
+IPV6_TEXTS = st.lists(
+    st.sampled_from(["2a00:1450:4001:81b::200e", "2001:4860:4860::8888", "::ffff:8.8.8.8", "fe80::1", "12:34:56"])
+    | st.text(st.sampled_from("0123456789abcdefABCDEF:::: .,\n[]/"), max_size=60),
+    max_size=6,
+).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=IPV6_TEXTS)
+def test_a_detectors_cheaper_prefilter_finds_what_its_pattern_finds(text: str) -> None:
+    """IPv6's multi-pattern prefilter is a superset (three colons), not its pattern: the RE2 fallback runs the
+    pattern itself over the whole text."""
+    assert any(d.prefilter for d in engine().detectors)
+    a = [(h.detector.id, h.start, h.value) for h in engine().scan(text.encode())]
+    b = [(h.detector.id, h.start, h.value) for h in _re2_engine().scan(text.encode())]
+    assert a == b
+
+
 _CACHE: dict[str, Engine] = {}
 
 

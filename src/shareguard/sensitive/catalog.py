@@ -66,6 +66,10 @@ class Detector:
     kinds: frozenset[str] | None = None
     max_len: int = DEFAULT_MAX_LEN
     exclude: frozenset[str] = frozenset()
+    prefilter: str | None = None
+    """A cheaper superset for the multi-pattern pass, where the pattern itself is costly there: some match of
+    it must end inside every value the pattern reports (the region verified reaches back `max_len` and
+    forward to the next separator)."""
 
     @property
     def label(self) -> str:
@@ -107,6 +111,7 @@ def _detector(item: Any, origin: str) -> Detector:
         kinds=frozenset(item["kinds"]) if item.get("kinds") else None,
         max_len=int(item.get("max_len", DEFAULT_MAX_LEN)),
         exclude=frozenset(str(v) for v in item.get("exclude") or ()),
+        prefilter=str(item["prefilter"]) if item.get("prefilter") else None,
     )
 
 

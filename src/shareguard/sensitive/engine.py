@@ -122,7 +122,7 @@ class Engine:
                     ids.append(KEYWORD_ID + i)
                     flags.append(_hs.HS_FLAG_CASELESS)
             else:
-                exprs.append(_widened(d.pattern).encode("utf-8"))
+                exprs.append((d.prefilter or _widened(d.pattern)).encode("utf-8"))
                 ids.append(i)
                 flags.append(0)
         key = hashlib.sha256(
@@ -163,7 +163,7 @@ class Engine:
             if c.detector.required:
                 spans = [(m.start(), m.end()) for m in self._keyword_re[i].finditer(data)]
             else:
-                spans = [(m.start(), m.end()) for m in _matches(c.regex, data, c.detector.group)]
+                spans = [(ms, me) for ms, me, _, _ in _matches(c.regex, data, c.detector.group)]
             if spans:
                 found[i] = spans
         return found
@@ -226,8 +226,8 @@ class Engine:
         seen: set[int] = set()
         for a, b in regions:
             chunk = data[a:b]
-            for m in _matches(c.regex, chunk, d.group):
-                start, end = a + m.start(d.group), a + m.end(d.group)
+            for _, _, gs, ge in _matches(c.regex, chunk, d.group):
+                start, end = a + gs, a + ge
                 if start in seen:
                     continue
                 seen.add(start)
@@ -301,19 +301,40 @@ def _store_cached(key: str, db: Any) -> None:
         return
 
 
-def _matches(regex: Any, text: bytes, group: int) -> Iterator[Any]:
-    """Like `finditer`, but the next search starts where the value ended, not where the match did: a
-    pattern's leading and trailing context (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between
-    two values (RE2 has no look-around)."""
+def _matches(regex: Any, text: bytes, group: int) -> Iterator[tuple[int, int, int, int]]:
+    """(match start, match end, value start, value end) of each match, like `finditer`, but the next search
+    starts where the value ended, not where the match did: a pattern's leading and trailing context
+    (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between two values (RE2 has no look-around).
+
+    Calls RE2's matcher directly where the binding offers it (the spans only: no match object per search,
+    which was most of the cost of verifying candidates); the public `search` otherwise."""
+    raw = getattr(regex, "_regexp", None)
+    match = getattr(raw, "Match", None)
     pos = 0
     n = len(text)
-    while pos <= n:
+    if match is not None and _UNANCHORED is not None:
+        while pos <= n:
+            spans = match(_UNANCHORED, text, pos, n)
+            ms, me = spans[0]
+            if ms < 0:
+                return
+            gs, ge = spans[group]
+            if gs >= 0 and ge > gs:
+                yield ms, me, gs, ge
+                pos = max(ge, ms + 1)
+            else:
+                pos = max(me, ms + 1)
+        return
+    while pos <= n:  # pragma: no cover - a binding without the raw matcher
         m = regex.search(text, pos)
         if m is None:
             return
         if m.group(group):
-            yield m
+            yield m.start(), m.end(), m.start(group), m.end(group)
         pos = max(m.end(group) if m.group(group) else m.end(), m.start() + 1)
+
+
+_UNANCHORED: Any = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
 
 
 def _hs_literal(keyword: str) -> bytes:
@@ -337,7 +358,9 @@ def _merge(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 _SEPARATOR = re.compile(rb'[ \n,\t;"]')
-_SEPARATORS_BACK = (b" ", b"\n", b",", b"\t", b";", b'"')
+_LAST_SEPARATOR = re.compile(rb'.*[ \n,\t;"]', re.DOTALL)
+"""Matched from a region's back slack: its end is just past the last separator (one pass, no backtracking
+past the slack)."""
 
 
 def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
@@ -345,8 +368,8 @@ def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
     (a `^` or `\\b` at a cut inside a long digit run would make a bogus match)."""
     if a > 0:
         lo = max(0, a - _EDGE_SLACK)
-        cut = max(data.rfind(sep, lo, a) for sep in _SEPARATORS_BACK)
-        a = cut + 1 if cut >= 0 else lo
+        last = _LAST_SEPARATOR.match(data, lo, a)
+        a = last.end() if last is not None else lo
     if b < len(data):
         hi = min(len(data), b + _EDGE_SLACK)
         m = _SEPARATOR.search(data, b, hi)

@@ -85,7 +85,20 @@ def _stdnum_valid(module: str, value: str) -> bool:
 
 
 def iban(value: str) -> bool:
-    return _stdnum_valid("iban", value.replace(" ", "").upper())
+    compact = value.replace(" ", "").upper()
+    if not _iban_mod97(compact):
+        return False  # most candidates fail here, without python-stdnum's per-country checks
+    return _stdnum_valid("iban", compact)
+
+
+def _iban_mod97(compact: str) -> bool:
+    """ISO 13616's check (the country and check digits moved to the end, letters as 10-35, mod 97 == 1): a
+    necessary condition of python-stdnum's validation, at a fraction of its cost."""
+    compact = compact.replace("-", "").replace(".", "")  # python-stdnum drops these too
+    if not compact.isascii() or not compact.isalnum():
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
 
 
 def us_ssn(value: str) -> bool:
