@@ -19,6 +19,7 @@ from typing import Any
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Budgets
+from shareguard.freshness.dates import parse_date
 from shareguard.freshness.model import Release, normalise_framework
 from shareguard.posture.parsers.yaml_safe import load_one
 
@@ -59,12 +60,7 @@ SKIP_DIRS = frozenset({"template"})
 
 
 def _date(value: Any, key: str, where: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise CatalogError(f"{key}: {value!r} is not a date (YYYY-MM-DD)", path=where) from None
+    return None if value is None else parse_date(value, where, key)
 
 
 def _text(value: Any, key: str, where: str) -> str:

@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Budgets
+from shareguard.freshness.dates import months_after, parse_date
 from shareguard.freshness.model import CatalogSource, Release, ReleaseCatalog
 from shareguard.posture.parsers.yaml_safe import load_one
 
@@ -30,18 +31,8 @@ def is_table(text: str) -> bool:
     return bool(re.search(rf"(?m)^kind:\s*[\"']?{KIND}[\"']?\s*$", text))
 
 
-def _months_after(d: date, months: int) -> date:
-    m = d.month - 1 + months
-    return date(d.year + m // 12, m % 12 + 1, min(d.day, 28))
-
-
 def _date(value: Any, where: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise CatalogError(f"{value!r} is not a date (YYYY-MM-DD)", path=where) from None
+    return None if value in (None, "") else parse_date(value, where)
 
 
 def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
@@ -90,7 +81,7 @@ def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
             )
         derived = deprecated is None and released is not None and months is not None
         if derived and released is not None and isinstance(months, int):
-            deprecated = _months_after(released, months)
+            deprecated = months_after(released, months)
         patches = e.get("patches") or []
         if not isinstance(patches, list) or not all(isinstance(p, str) and _VERSION.fullmatch(p) for p in patches):
             raise CatalogError("patches: a list of MAJOR.MINOR.PATCH versions", path=where)

@@ -5,11 +5,10 @@ support windows, and the image/family name schemes used to identify what runs.""
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Any
 
 from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Budgets
+from shareguard.freshness.dates import months_after, parse_date
 from shareguard.freshness.model import PRODUCTS, CatalogSource, Release, normalise_framework
 from shareguard.posture.parsers.yaml_safe import load_one
 
@@ -26,18 +25,6 @@ FAMILY_NAME = re.compile(
     r"^(?P<framework>[a-z][a-z0-9]*)-(?P<major>\d+)-(?P<minor>\d+)-(?P<accelerator>cu\d+|cpu|gpu|tpu)(?P<rest>(?:-[a-z0-9]+)*)$"
 )
 """`<framework>-<major>-<minor>-<cuXXX|cpu>[-…]`: Deep Learning VM families; `…-notebooks`: Workbench families."""
-
-
-def _months_after(d: date, months: int) -> date:
-    m = d.month - 1 + months
-    return date(d.year + m // 12, m % 12 + 1, min(d.day, 28))
-
-
-def _date(value: Any, where: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise CatalogError(f"{value!r} is not a date (YYYY-MM-DD)", path=where) from None
 
 
 def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
@@ -64,7 +51,7 @@ def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
     source = CatalogSource(
         name="google-dl-images",
         url=str(doc.get("source") or ""),
-        retrieved=_date(doc.get("retrieved"), f"{origin}: retrieved"),
+        retrieved=parse_date(doc.get("retrieved"), f"{origin}: retrieved"),
         revision=str(doc.get("retrieved")),
     )
     out: list[Release] = []
@@ -84,7 +71,7 @@ def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
         if key in seen:
             raise CatalogError(f"duplicate entry: {stem} {version}", path=where)
         seen.add(key)
-        ga = _date(line.get("ga"), where)
+        ga = parse_date(line.get("ga"), where)
         if ga > source.retrieved:
             raise CatalogError(f"impossible date: GA {ga} is after the table's date {source.retrieved}", path=where)
         accelerators = line.get("accelerators")
@@ -111,8 +98,8 @@ def parse_table(text: str, origin: str) -> tuple[CatalogSource, list[Release]]:
                         python=python,
                         cuda=acc if acc.startswith("cu") else "",
                         ga=ga,
-                        eop=_months_after(ga, w["patch_months"]),
-                        eoa=_months_after(ga, w["availability_months"]),
+                        eop=months_after(ga, w["patch_months"]),
+                        eoa=months_after(ga, w["availability_months"]),
                         tags=(name,),
                         origin=where,
                     )

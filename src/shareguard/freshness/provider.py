@@ -33,6 +33,7 @@ from shareguard.core.errors import CatalogError
 from shareguard.core.finding import Finding, Status
 from shareguard.core.settings import Budgets
 from shareguard.freshness.bulletins import Affected, Bulletin
+from shareguard.freshness.dates import parse_date
 from shareguard.freshness.model import Release
 from shareguard.posture.parsers.yaml_safe import load_one
 
@@ -68,13 +69,6 @@ class ImageScan:
     image: InternalImage
     vulns: dict[str, Finding] = field(default_factory=dict)
     """Vulnerability id → one finding of it (package, fixed version)."""
-
-
-def _date(value: Any, where: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise CatalogError(f"{value!r} is not a date (YYYY-MM-DD)", path=where) from None
 
 
 def load_catalog(path: Path) -> ProviderCatalog:
@@ -114,8 +108,8 @@ def parse_catalog(text: str, path: Path) -> ProviderCatalog:
         if f"{name}:{tag}" in seen:
             raise CatalogError(f"duplicate entry {name}:{tag}", path=where)
         seen.add(f"{name}:{tag}")
-        released = _date(item.get("released"), where)
-        eop = _date(item["end_of_patch"], where) if item.get("end_of_patch") else None
+        released = parse_date(item.get("released"), where)
+        eop = parse_date(item["end_of_patch"], where) if item.get("end_of_patch") else None
         if eop is not None and eop <= released:
             raise CatalogError(f"impossible dates: end of patch {eop} is not after release {released}", path=where)
         source = item.get("input")
