@@ -62,6 +62,18 @@ def test_truncated_objects_leave_the_duty_incomplete(tmp_path: Path) -> None:
     assert [f.properties["detector"] for f in result.findings] == ["email"]
 
 
+def test_objects_left_out_of_a_sample_leave_the_duty_incomplete(tmp_path: Path) -> None:
+    # clean CSVs only: with a 50 % sample, the unsampled ones must not let the duty pass unseen
+    for i in range(20):
+        (tmp_path / f"part-{i:02d}.csv").write_text("epoch,loss\n1,0.5\n", encoding="utf-8")
+    opts = OptionSet().with_(SensitiveOptions(sample_percent=50))
+    result = run_path_scan(tmp_path, command="data", capabilities=frozenset({"sensitive"}), options=opts)
+    ev = result.coverage.of("STORAGE-C-03")
+    assert ev is not None and ev.resources and not result.findings
+    assert ev.gaps and all("50% sample" in g.reason for g in ev.gaps)
+    assert len(ev.resources) + len(ev.gaps) == 20
+
+
 def test_claims_by_path() -> None:
     a = SensitiveAnalyzer()
     assert a.required("data/x.csv", 10) and a.required("src/app.py", 10) and a.required(".env", 10)
