@@ -75,3 +75,44 @@ def test_truncated_and_flipped_real_files(cut: int, flip: int) -> None:
         if data:
             data[flip % len(data)] ^= 0xFF
         _run(path, bytes(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Package: ",
+                "Version: ",
+                "Status: ",
+                "\n",
+                "\n ",
+                " P",
+                "1",
+                "\r",
+                "\x0b",
+                "\x0c",
+                "\x1c",
+                "\x1e",
+                "\x85",
+                "\u2028",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_dpkg_stray_line_breaks(parts: list[str]) -> None:
+    """Characters `str.splitlines` breaks at but dpkg does not once made python-debian raise a ValueError."""
+    _run("var/lib/dpkg/status", "".join(parts).encode())
+
+
+def test_dpkg_vertical_tab_in_continuation() -> None:
+    # Found by fuzzing: `Package: \n P\x0b P` raised "value must not have blank lines".
+    _run("var/lib/dpkg/status", b"Package: \n P\x0b P")
+    facts = run_analyzer(
+        next(a for a in inventory_analyzers() if a.required("var/lib/dpkg/status", 1)),
+        "var/lib/dpkg/status",
+        b"Package: a\r\nStatus: install ok installed\r\nVersion: 1\x0b2\r\n",
+        "sha256:x",
+    )
+    assert [getattr(f, "version", None) for f in facts] == ["1 2"]

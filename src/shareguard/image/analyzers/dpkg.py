@@ -18,6 +18,10 @@ _MAX_LIST = 64 * MIB
 _INSTALLED_WANTS = frozenset({"install", "hold"})
 # Only these fields are kept: parsing fewer fields halves python-debian's time on large status files.
 _FIELDS = ["Package", "Status", "Version", "Architecture", "Source", "Maintainer"]
+# dpkg ends lines with LF only; `str.splitlines` (which python-debian also uses to check values) breaks at
+# VT, FF, FS, GS, RS, NEL, LS, PS and a lone CR too, so a stray one made an empty continuation line and a
+# ValueError. Such characters become spaces; CRLF stays one line break.
+_FOREIGN_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 def _installed(status: str | None, *, required: bool) -> bool:
@@ -43,7 +47,7 @@ def packages_from_control(text: str, path: str, layer: str | None, *, status_req
     from debian import deb822  # here: ~70 ms of start-up that only image scans need
 
     out: list[Fact] = []
-    lines = text.splitlines(keepends=True)
+    lines = text.replace("\r\n", "\n").translate(_FOREIGN_BREAKS).split("\n")
     for para in deb822.Deb822.iter_paragraphs(lines, fields=_FIELDS, use_apt_pkg=False):
         name = (para.get("Package") or "").strip()
         version = (para.get("Version") or "").strip()
