@@ -33,7 +33,18 @@ from shareguard.posture.canonical import resolve as resolve_path
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks._util import data
 from shareguard.posture.checks.iam import IamChecks
-from shareguard.posture.graph.refs import Key, Literal, Ref, Unresolvable, arn_name, key_of, raw_type, resolve, scope_of
+from shareguard.posture.graph.refs import (
+    Key,
+    Literal,
+    Ref,
+    Unresolvable,
+    arn_name,
+    key_of,
+    posture_of,
+    raw_type,
+    resolve,
+    scope_of,
+)
 from shareguard.posture.model import PostureResource, Violation
 
 RULES = ("IAM-011", "IAM-012")
@@ -315,7 +326,7 @@ class ExecutionRoles:
                         detail=f"role {role.name}, policy {pol.label}{detail}",
                         fingerprint_key=f"{path}:{role.name}:{pol.label}:{detail}",
                     )
-                    yield to_finding(v, _posture(res), rules, self.name)
+                    yield to_finding(v, posture_of(res), rules, self.name)
         key = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
         for rid in RULES:
             if rid in failed:
@@ -358,15 +369,3 @@ def _sid(statements: tuple[dict[str, Any], ...], field_path: str | None) -> str:
 
 
 _IAM = IamChecks()
-
-
-def _posture(res: ConfigResource) -> PostureResource:
-    return PostureResource(
-        type=res.type,
-        name=res.name,
-        file=res.path,
-        line=res.line,
-        attributes=res.attributes,
-        source_format=res.source_format,
-        raw_type=raw_type(res),
-    )
