@@ -55,6 +55,7 @@ class EksIdentity:
     version: str = "1"
     order: int = 10
     inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    types: frozenset[str] = frozenset({"aws.eks.cluster"})
     controls: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:

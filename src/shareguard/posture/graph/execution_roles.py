@@ -29,6 +29,7 @@ from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
 from shareguard.core.facts import ConfigResource, Fact, FactStore
 from shareguard.core.rules import RuleMeta
+from shareguard.posture.canonical import canonical_type
 from shareguard.posture.canonical import resolve as resolve_path
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks._util import data
@@ -265,11 +266,15 @@ class ExecutionRoles:
     order: int = 10
     inputs: tuple[type[Fact], ...] = (ConfigResource,)
     controls: tuple[str, ...] = field(default=())
+    types: frozenset[str] = field(default=frozenset())
+    """The canonical types of the resources it judges (the `consumers` of its data table)."""
 
     def __post_init__(self) -> None:
         if not self.controls:
             rules = self.rules()
             self.controls = tuple(sorted({c for r in RULES for c in rules[r].control_ids}))
+        if not self.types:
+            self.types = frozenset(canonical_type(raw) or raw for raw in data("execution_roles")["consumers"])
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         consumers: dict[str, list[str]] = data("execution_roles")["consumers"]

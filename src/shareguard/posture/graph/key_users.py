@@ -147,6 +147,8 @@ class KeyUsers:
     version: str = "1"
     order: int = 10
     inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    types: frozenset[str] = frozenset({"*"})
+    """Any resource may name a key."""
     controls: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
