@@ -317,3 +317,18 @@ def test_plan_json_resolves_the_role_from_its_configuration(tmp_path: Path) -> N
     hits = _hits(result, "IAM-011")
     assert [n for n, _ in hits] == ["module.ml.aws_sagemaker_notebook_instance.nb"]
     assert "AdministratorAccess" in hits[0][1]
+
+
+def test_cloudformation_user_profile_execution_role_admin(tmp_path: Path) -> None:
+    extra_role = """      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AdministratorAccess"""
+    profile = """  Profile:
+    Type: AWS::SageMaker::UserProfile
+    Properties:
+      DomainId: d-abc
+      UserProfileName: analyst
+      UserSettings:
+        ExecutionRole: !GetAtt ExecRole.Arn"""
+    (tmp_path / "stack.yaml").write_text(CFN.format(extra_role=extra_role, extra=profile))
+    names = sorted(n or "" for n, _ in _hits(scan(tmp_path), "IAM-011"))
+    assert names == ["Notebook", "Profile"]

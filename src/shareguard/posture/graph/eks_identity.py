@@ -85,9 +85,9 @@ class EksIdentity:
                 if name is not None:
                     role_names.add(name)
         for c in clusters:
-            name = _str(c.attributes.get("name"))
-            if name is not None:
-                by_name.setdefault(name, []).append(key_of(c))  # type: ignore[arg-type]
+            name, ckey = _str(c.attributes.get("name")), key_of(c)
+            if name is not None and ckey is not None:
+                by_name.setdefault(name, []).append(ckey)
         evidence: dict[Key, str] = {}
         open_scopes: dict[tuple[str, str], str] = {}
         for res in all_res:
