@@ -20,6 +20,9 @@ from shareguard.core.registry import load_registries
 from shareguard.core.result import ScanResult
 from shareguard.posture.bucket_policies import BucketPolicies
 from shareguard.posture.check import PostureCheck, parse_selector
+from shareguard.posture.graph.eks_identity import EksIdentity
+from shareguard.posture.graph.execution_roles import ExecutionRoles
+from shareguard.posture.graph.key_users import KeyUsers
 from shareguard.posture.k8s_token_use import K8sTokenUse
 from shareguard.posture.plugin import posture_rules, rules_by_family
 from shareguard.report.rollup import DutyStatus, rollup
@@ -59,6 +62,9 @@ def _family_types() -> dict[str, set[str]]:
         out.setdefault(chk.name.split(".", 1)[0], set()).update(chk.types)
     out.setdefault("bucket_policies", set()).update(BucketPolicies(rules=posture_rules).types)
     out.setdefault("k8s_token_use", set()).update(K8sTokenUse(rules=posture_rules).types)
+    out.setdefault("execution_roles", set()).update(ExecutionRoles(rules=posture_rules).types)
+    out.setdefault("key_users", set()).update(KeyUsers(rules=posture_rules).types)
+    out.setdefault("eks_identity", set()).update(EksIdentity(rules=posture_rules).types)
     return out
 
 

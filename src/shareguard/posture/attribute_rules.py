@@ -82,8 +82,9 @@ class AttributeRule(BaseModel):
     default: str = ""
     """The provider's default (shown in the evidence of a missing attribute; required when `missing: fail`)."""
     when: Condition | None = None
-    unless: Condition | None = None
-    """The rule is not judged where this holds (e.g. workload identity on an Autopilot cluster, always on)."""
+    unless: Condition | tuple[Condition, ...] | None = None
+    """The rule is not judged where this holds (e.g. workload identity on an Autopilot cluster, always on); a
+    list: where any of them holds (network policy enforced by Autopilot or by Dataplane V2)."""
     only: tuple[str, ...] = ()
     """Raw types the paths are written for (empty: every spelling the tables list for the type)."""
     description: str = ""
@@ -209,14 +210,18 @@ def judge(c: _Compiled, res: PostureResource) -> Violation | Unresolved | None:
             return Unresolved(rule.id, cond[1], f"{cond[1]} is {_short(cond[0])}")
         if not verdict:
             return None
-    if rule.unless is not None:
-        cond = pick(attrs, *rule.unless.path)
+    unless = (rule.unless,) if isinstance(rule.unless, Condition) else rule.unless or ()
+    undecided: Unresolved | None = None
+    for exempt in unless:  # exempt where any holds; undecided where none holds and one is unknown
+        cond = pick(attrs, *exempt.path)
         if cond is not None:
-            verdict = _test(rule.unless.expect, cond[0], None)
+            verdict = _test(exempt.expect, cond[0], None)
             if verdict is None:
-                return Unresolved(rule.id, cond[1], f"{cond[1]} is {_short(cond[0])}")
-            if verdict:
+                undecided = undecided or Unresolved(rule.id, cond[1], f"{cond[1]} is {_short(cond[0])}")
+            elif verdict:
                 return None
+    if undecided is not None:
+        return undecided
     got = pick(attrs, *rule.path)
     if got is None:
         if rule.missing == "pass":

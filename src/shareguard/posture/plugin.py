@@ -29,6 +29,9 @@ from shareguard.posture.attribute_rules import attribute_rule_meta
 from shareguard.posture.bucket_policies import BucketPolicies
 from shareguard.posture.bucket_public_access import BucketPublicAccess
 from shareguard.posture.check import PostureAnalyzer, PostureCheck, Selector, parse_selector
+from shareguard.posture.graph.eks_identity import EksIdentity
+from shareguard.posture.graph.execution_roles import ExecutionRoles
+from shareguard.posture.graph.key_users import KeyUsers
 from shareguard.posture.k8s_token_use import K8sTokenUse
 from shareguard.posture.model import PostureResource
 
@@ -148,6 +151,12 @@ def register(registries: Registries) -> None:
     registries.of(PostAnalyzer).add(public_access.name, public_access)  # type: ignore[type-abstract]
     token_use = K8sTokenUse(rules=posture_rules)  # K8S-030: a mounted token no RBAC binding of the scan uses
     registries.of(PostAnalyzer).add(token_use.name, token_use)  # type: ignore[type-abstract]
+    execution_roles = ExecutionRoles(rules=posture_rules)  # IAM-011/012: an ML resource's role's policies
+    registries.of(PostAnalyzer).add(execution_roles.name, execution_roles)  # type: ignore[type-abstract]
+    key_users = KeyUsers(rules=posture_rules)  # KMS-004/005: a resource's key not rotated or open to all
+    registries.of(PostAnalyzer).add(key_users.name, key_users)  # type: ignore[type-abstract]
+    eks_identity = EksIdentity(rules=posture_rules)  # EKS-010: no IRSA / Pod Identity, pods get the node role
+    registries.of(PostAnalyzer).add(eks_identity.name, eks_identity)  # type: ignore[type-abstract]
     checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
     for mod_name in _modules(checks_pkg):
         for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):

@@ -28,6 +28,7 @@ _AWS_TYPE = re.compile(rb"""["']?Type["']?\s*:\s*["']?AWS::""")
 # Properties path holding a policy document → its context.
 _POLICIES: dict[str, tuple[tuple[str, str], ...]] = {
     "AWS::IAM::Policy": (("PolicyDocument", "identity"),),
+    "AWS::IAM::RolePolicy": (("PolicyDocument", "identity"),),
     "AWS::IAM::ManagedPolicy": (("PolicyDocument", "identity"),),
     "AWS::IAM::Role": (("AssumeRolePolicyDocument", "trust"), ("Policies[*].PolicyDocument", "identity")),
     "AWS::IAM::User": (("Policies[*].PolicyDocument", "identity"),),

@@ -100,6 +100,7 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     out: list[PostureResource] = []
     section, items = _items(doc)
     section_at = max(0, text.find(f'"{section}"')) if section else 0
+    expressions: dict[str, Any] | None = None
     for address, mode, rtype, values in items:
         if mode != "managed" or not rtype:
             continue
@@ -127,6 +128,11 @@ def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
             ref = _bucket_reference(doc, address)  # the bucket it protects, for `bucket_public_access`
             if ref is not None:
                 out[-1].attributes["bucket"] = ref
+        if expressions is None:
+            expressions = _config_expressions(doc)
+        refs = _references(expressions.get(_INDEX.sub("", address)), address)
+        if refs:  # what values known only after apply refer to (the cross-resource rules resolve them)
+            out[-1].attributes["config_references"] = refs
         policies = embedded_policies(rtype, name, values, entry.rel_path, line, lines, "terraform-plan", address)
         if rtype == "aws_s3_bucket_policy" and policies and not _known_name(values.get("bucket")):
             ref = _bucket_reference(doc, address)
@@ -142,6 +148,59 @@ def _known_name(value: Any) -> bool:
 
 
 _INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def _config_expressions(doc: dict[str, Any]) -> dict[str, Any]:
+    """Resource address (module path included, no instance keys) → its `expressions` in the plan's configuration."""
+    out: dict[str, Any] = {}
+    stack: list[tuple[Any, str, int]] = [((doc.get("configuration") or {}).get("root_module"), "", 0)]
+    while stack:
+        module, prefix, depth = stack.pop()
+        if not isinstance(module, dict) or depth > _MAX_MODULE_DEPTH:
+            continue
+        for res in as_list(module.get("resources")):
+            if isinstance(res, dict) and isinstance(res.get("address"), str):
+                out[prefix + res["address"]] = res.get("expressions")
+        for call_name, call in (module.get("module_calls") or {}).items():
+            if isinstance(call, dict):
+                stack.append((call.get("module"), f"{prefix}module.{call_name}.", depth + 1))
+    return out
+
+
+def _references(expressions: Any, address: str) -> dict[str, str]:
+    """Attribute path (dotted, first block) → `${ADDRESS.attr}` of the first resource it refers to."""
+    prefix = "".join(f"{p}." for p in _module_prefix(address))
+    out: dict[str, str] = {}
+    stack: list[tuple[Any, str, int]] = [(expressions, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > 20:
+            continue
+        if isinstance(node, list):
+            stack.extend((item, path, depth + 1) for item in reversed(node))
+        elif isinstance(node, dict):
+            refs = node.get("references")
+            if isinstance(refs, list) and path:
+                first = next((r for r in refs if isinstance(r, str)), None)
+                if first is not None and path not in out:
+                    local = first.startswith(("var.", "local.", "each.", "count.", "path.", "module."))
+                    out[path] = f"${{{first if local and not first.startswith('module.') else prefix + first}}}"
+                continue
+            if "constant_value" in node and path:
+                continue
+            for key, child in node.items():
+                if isinstance(key, str):
+                    stack.append((child, f"{path}.{key}" if path else key, depth + 1))
+    return out
+
+
+def _module_prefix(address: str) -> list[str]:
+    parts = _INDEX.sub("", address).split(".")
+    out: list[str] = []
+    while len(parts) > 2 and parts[0] == "module":
+        out.append(f"module.{parts[1]}")
+        parts = parts[2:]
+    return out
 
 
 def _bucket_reference(doc: dict[str, Any], address: str) -> str | None:

@@ -1,0 +1,1 @@
+"""Cross-resource ("graph") rules: a resource judged by the resources it refers to."""
