@@ -148,6 +148,11 @@ def register(registries: Registries) -> None:
     registries.of(PostAnalyzer).add(public_access.name, public_access)  # type: ignore[type-abstract]
     token_use = K8sTokenUse(rules=posture_rules)  # K8S-030: a mounted token no RBAC binding of the scan uses
     registries.of(PostAnalyzer).add(token_use.name, token_use)  # type: ignore[type-abstract]
+    # Loaded like the parser and check modules: it uses the Kubernetes parser and checks, which import this module.
+    controller_pods = importlib.import_module("shareguard.posture.k8s_controller_pods").K8sControllerPods(
+        rules=posture_rules
+    )  # KServe / Kubeflow Trainer pods, merged with runtimes
+    registries.of(PostAnalyzer).add(controller_pods.name, controller_pods)  # type: ignore[type-abstract]
     checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
     for mod_name in _modules(checks_pkg):
         for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):
