@@ -165,7 +165,8 @@ class K8sControllerPods:
         for rid in RULES:
             meta = rules[rid]
             found = failed.get(rid, [])
-            if built.unresolved:
+            partial = bool(built.unresolved) and rid not in built.decided
+            if partial:
                 found = [v for v in found if set_by_resource(v, built.pod_spec)]
             if found and rid in built.supplied:
                 yield Gap(meta.control_ids, f"{owner.path}: {res.name}", f"{rid} unresolved: {built.supplied[rid]}")
@@ -180,8 +181,8 @@ class K8sControllerPods:
                         self.name,
                     )
                 yield Evaluation(rid, meta.control_ids, key)
-            elif built.unresolved or rid in undecided:
-                why = built.unresolved or undecided[rid]
+            elif partial or rid in undecided:
+                why = undecided.get(rid, built.unresolved)
                 yield Gap(meta.control_ids, f"{owner.path}: {res.name}", f"{rid} unresolved: {why}")
             else:
                 yield Evaluation(rid, meta.control_ids, key)

@@ -42,6 +42,9 @@ POD_FIELDS = (
 _RUNTIME_POD_FIELDS = ("nodeSelector", "affinity", "tolerations", "volumes", "imagePullSecrets")
 """What the controller takes from the runtime's pod-level fields (MergePodSpec)."""
 RUNTIME_CONTAINER = "kserve-container"
+POD_DECIDED = frozenset({"K8S-005", "K8S-014"})
+"""The pod's service account and host namespaces come from the InferenceService only (MergePodSpec takes no
+other pod field from the runtime): decided without the runtime."""
 SUPPLIED = {"K8S-015": "KServe's webhook fills in missing CPU/memory limits from the inferenceservice-config ConfigMap"}
 LLM_COMPONENTS = (
     ("template", ("template",)),
@@ -103,6 +106,7 @@ def isvc_pods(spec: dict[str, Any], namespace: str, templates: list[Template]) -
                 {**pod_fields, "containers": [{"name": RUNTIME_CONTAINER}]},
                 unresolved=f"the {comp}'s container comes from KServe's configuration, not in the scan",
                 supplied=SUPPLIED,
+                decided=POD_DECIDED,
             )
             continue
         model, fmt = found
@@ -117,6 +121,7 @@ def isvc_pods(spec: dict[str, Any], namespace: str, templates: list[Template]) -
                 {**pod_fields, "containers": [container]},
                 unresolved=f"{what} in the scan (ServingRuntime / ClusterServingRuntime)",
                 supplied=SUPPLIED,
+                decided=POD_DECIDED,
             )
             continue
         base = named(runtime.spec.get("containers"), RUNTIME_CONTAINER)
@@ -127,6 +132,7 @@ def isvc_pods(spec: dict[str, Any], namespace: str, templates: list[Template]) -
                 {**pod_fields, "containers": [container]},
                 unresolved=f"{runtime.kind} {runtime.name} has no {RUNTIME_CONTAINER} container",
                 supplied=SUPPLIED,
+                decided=POD_DECIDED,
             )
             continue
         merged = merge(base, {k: v for k, v in container.items() if k != "args"})

@@ -31,6 +31,9 @@ class BuiltPod:
     """The templates merged in (`ClusterServingRuntime/kserve-sklearnserver`), for the evidence."""
     unresolved: str = ""
     """Why the merge is incomplete (a template not in the scan); empty when it is complete."""
+    decided: frozenset[str] = frozenset()
+    """Rules the resource alone decides even when a template is missing (pod fields the controller never takes
+    from the template, e.g. KServe's service account and host namespaces)."""
     supplied: dict[str, str] = field(default_factory=dict)
     """Rule id → what the controller fills in for it (e.g. default resource limits): such a rule that fails on
     the spec as written is unresolved, not a finding."""
