@@ -159,3 +159,13 @@ def test_fuzz_parser_never_crashes(text: str) -> None:
 def test_fuzz_shell_never_crashes(text: str) -> None:
     script = parse_shell(text)
     assert script.parser in ("bashlex", "tokenizer")
+
+
+def test_heredoc_lines_are_separate_commands() -> None:
+    """A newline ends a command in a heredoc body (a backslash-newline continues it)."""
+    script = parse_shell("set -e\npip install --trusted-host x \\\n  pandas\necho done")
+    assert [c.argv for c in script.commands] == [
+        ("set", "-e"),
+        ("pip", "install", "--trusted-host", "x", "pandas"),
+        ("echo", "done"),
+    ]

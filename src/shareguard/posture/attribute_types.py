@@ -16,8 +16,9 @@ import yaml
 from shareguard.core.errors import CatalogError
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data
-FORMATS = ("terraform", "cloudformation", "describe")
-"""Spellings a table's `resources:` entry may list (plan JSON uses the Terraform names)."""
+FORMATS = ("terraform", "cloudformation", "describe", "spec")
+"""Spellings a table's `resources:` entry may list (plan JSON uses the Terraform names; `spec`: job specs and
+SDK launch code read by their own parsers, e.g. `vertex:custom_job`)."""
 
 
 @cache

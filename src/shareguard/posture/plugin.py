@@ -157,6 +157,11 @@ def register(registries: Registries) -> None:
     registries.of(PostAnalyzer).add(key_users.name, key_users)  # type: ignore[type-abstract]
     eks_identity = EksIdentity(rules=posture_rules)  # EKS-010: no IRSA / Pod Identity, pods get the node role
     registries.of(PostAnalyzer).add(eks_identity.name, eks_identity)  # type: ignore[type-abstract]
+    # Loaded like the parser and check modules: it uses the Kubernetes parser and checks, which import this module.
+    controller_pods = importlib.import_module("shareguard.posture.k8s_controller_pods").K8sControllerPods(
+        rules=posture_rules
+    )  # KServe / Kubeflow Trainer pods, merged with runtimes
+    registries.of(PostAnalyzer).add(controller_pods.name, controller_pods)  # type: ignore[type-abstract]
     checks = registries.of(PostureCheck)  # type: ignore[type-abstract]
     for mod_name in _modules(checks_pkg):
         for chk in getattr(importlib.import_module(mod_name), "CHECKS", ()):

@@ -20,12 +20,12 @@ from shareguard.posture.checks._common import (
     is_secret_name,
     is_trusted,
 )
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation
 from shareguard.posture.options import PostureOptions
 from shareguard.posture.parsers.dockerfile import parse_image_ref
 from shareguard.sensitive.text import secret_kind
 
-Rule = Callable[[PostureResource, ScanContext], Iterable[Violation]]
+Rule = Callable[[PostureResource, ScanContext], Iterable[Violation | Unresolved]]
 
 DANGEROUS_CAPS = frozenset(
     {"ALL", "SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH", "SYS_RAWIO", "BPF",
@@ -235,13 +235,16 @@ def sa_token_automount(res: PostureResource, ctx: ScanContext) -> Iterable[Viola
 # --- limits (KUBERNETES-C-04) ----------------------------------------------------------------------
 
 
-def resource_limits(res: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+def resource_limits(res: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
     for c in _containers(res, ephemeral=False):
         limits = _d(_d(c.get("resources")).get("limits"))
         accel = any(str(k).startswith(ACCELERATORS) for k in limits)
         missing = [k for k in ("memory", "cpu") if k not in limits and not (k == "cpu" and accel)]
         if missing:
             path = f"{c['path']}.resources.limits" if limits else c["path"]
+            if res.attributes.get("kind") == "InferenceService":  # KServe's webhook fills in missing limits
+                yield Unresolved("K8S-015", path, f"{_label(c)}: KServe fills in missing limits from its ConfigMap")
+                continue
             yield _v("K8S-015", path, f"{_label(c)} has no {' or '.join(missing)} limit")
 
 
@@ -321,7 +324,7 @@ class _Family:
     types: frozenset[str]
     rules: tuple[Rule, ...]
 
-    def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation]:
+    def check(self, resource: PostureResource, ctx: ScanContext) -> Iterable[Violation | Unresolved]:
         for rule in self.rules:
             yield from rule(resource, ctx)
 

@@ -42,6 +42,13 @@ _OTHER_TYPES = {
     "Secret": "k8s.secret",
 }
 _CONTAINER_LISTS = (("containers", "container"), ("initContainers", "init"), ("ephemeralContainers", "ephemeral"))
+TEMPLATED_KINDS = frozenset({"TrainJob", "LLMInferenceService", "LLMInferenceServiceConfig"})
+"""Kinds whose pods a controller builds from a runtime/config template merged with the object: never judged as
+written here, but by the `posture.k8s_controller_pods` post analyzer on the merged pod."""
+SHORTHAND_COMPONENTS = ("predictor", "transformer", "explainer")
+"""KServe InferenceService components; one without `containers` takes its container from a ServingRuntime."""
+RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime", "TrainingRuntime", "ClusterTrainingRuntime"})
+"""Templates the controllers merge into the objects above: judged as written, and kept whole (`runtime_spec`)."""
 
 
 def claim(entry: FileEntry) -> bool:
@@ -114,12 +121,25 @@ def _object_resources(obj: dict[str, Any], doc: Located, path: str) -> Iterator[
         "labels": labels if isinstance(labels, dict) else {},
         "annotations": annotations if isinstance(annotations, dict) else {},
     }
+    if kind in RUNTIME_KINDS and isinstance(obj.get("spec"), dict):
+        base["runtime_spec"] = obj["spec"]
     ident = f"{kind}/{namespace + '/' if namespace else ''}{name or f'#{doc.index}'}"
-    specs = list(find_pod_specs(obj.get("spec"), "spec")) if kind not in _OTHER_TYPES else []
+    templated = kind in TEMPLATED_KINDS or (kind == "InferenceService" and has_shorthand(obj.get("spec")))
+    specs = (
+        list(find_pod_specs(obj.get("spec"), "spec"))
+        if kind not in _OTHER_TYPES and kind not in TEMPLATED_KINDS
+        else []
+    )
+    if templated:  # the post analyzer merges it with its runtime: it needs the object as written, with lines
+        attrs = {**base, **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion", "metadata")}}
+        attrs["document_lines"] = doc.lines_under("spec")
+        yield _resource("k8s.object", ident, path, doc, "", attrs, obj)
+        if not specs:
+            return
     if specs:
         for spec_path, spec in specs:
-            name = ident if len(specs) == 1 else f"{ident}@{spec_path}"
-            yield _resource("k8s.workload", name, path, doc, spec_path, {**base, **_workload(spec, spec_path)}, obj)
+            name = ident if len(specs) == 1 and not templated else f"{ident}@{spec_path}"
+            yield _resource("k8s.workload", name, path, doc, spec_path, {**base, **pod_workload(spec, spec_path)}, obj)
         return
     attrs = {**base, **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion", "metadata")}}
     yield _resource(_OTHER_TYPES.get(kind, "k8s.object"), ident, path, doc, "", attrs, obj)
@@ -138,6 +158,17 @@ def _resource(
         raw_type=f"kubernetes:{attrs['kind']}",
         lines=doc.lines,
         raw=obj,
+    )
+
+
+def has_shorthand(spec: Any) -> bool:
+    """An InferenceService component given as a model format (`model:` or a framework key such as `sklearn:`)
+    instead of `containers`: the controller takes the container from a ServingRuntime."""
+    if not isinstance(spec, dict):
+        return False
+    return any(
+        isinstance(c := spec.get(name), dict) and not _is_pod_spec(c) and any(isinstance(v, dict) for v in c.values())
+        for name in SHORTHAND_COMPONENTS
     )
 
 
@@ -181,7 +212,7 @@ def _argo_template(node: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _workload(spec: dict[str, Any], spec_path: str) -> dict[str, Any]:
+def pod_workload(spec: dict[str, Any], spec_path: str) -> dict[str, Any]:
     containers: list[dict[str, Any]] = []
     argo_key = spec.get("__argo_key__")
     for key, ctype in _CONTAINER_LISTS:

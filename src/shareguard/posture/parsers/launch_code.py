@@ -234,6 +234,16 @@ def _setters(toks: list[Token], found: _Found) -> None:
             j += 1
 
 
+def options_in(text: str, family: Family, path: str) -> dict[str, list[tuple[Any, int]]]:
+    """Pipeline options a script of `family` sets (canonical option → [(value, line)]), as `parse` reads a file;
+    for scripts held inside other resources (a SageMaker lifecycle configuration)."""
+    found = _Found()
+    toks = tokenize(text, family, path)
+    _flags(toks, found)
+    _setters(toks, found)
+    return found.values
+
+
 def parse(entry: FileEntry, ctx: ScanContext) -> list[PostureResource]:
     raw = entry.read(ctx.settings.budgets.max_config_bytes)
     text = decode(raw, entry.rel_path)

@@ -137,7 +137,7 @@ _OPERATORS = re.compile(r"(\|\||&&|;;|[|;&<>])")
 # One regex pass instead of shlex (an order of magnitude faster): a word is a run of plain
 # characters, escapes and quoted strings; operators are tokens of their own.
 _TOKEN = re.compile(
-    r"""(?P<word>(?:[^\s'"\\|&;()<>]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+)|(?P<op>&&|\|\||;;|\|&|>>|<<<?|>&|&>>?|<&|[|&;()<>])""",
+    r"""(?P<word>(?:[^\s'"\\|&;()<>]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+)|(?P<op>&&|\|\||;;|\|&|>>|<<<?|>&|&>>?|<&|[|&;()<>\n])""",
     re.S,
 )
 _UNQUOTE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
@@ -170,7 +170,8 @@ def _tokenize_commands(text: str, substituted: bool = False, start: int = 0, dep
     if depth >= _MAX_SUBSTITUTION_DEPTH:
         # Absurd nesting: flatten the substitutions into plain words rather than recurse further.
         text, substituted = _SUBST_SYNTAX.sub(" ", text), True
-    tokens = _tokens(text)
+    # A newline ends a command (heredoc bodies hold several lines); a backslash-newline continues it.
+    tokens = _tokens(text.replace("\\\n", " ") if "\n" in text else text)
     out: list[SimpleCommand] = []
     pipeline = start
     position = 0
