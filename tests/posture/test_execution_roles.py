@@ -398,3 +398,19 @@ def test_for_each_roles_are_judged_by_their_resource(tmp_path: Path) -> None:
 """
     )
     assert [n for n, _ in _hits(scan(tmp_path), "IAM-011")] == ["aws_sagemaker_notebook_instance.nb"]
+
+
+def test_finding_points_at_the_role_attribute_line(tmp_path: Path) -> None:
+    text = (
+        ROLE
+        + NOTEBOOK
+        + """resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.exec.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"""
+    )
+    (tmp_path / "main.tf").write_text(text)
+    want = text.splitlines().index("  role_arn      = aws_iam_role.exec.arn") + 1
+    found = [f for f in scan(tmp_path).findings if f.rule_id == "IAM-011"]
+    assert [(f.location.line, f.location.field_path) for f in found] == [(want, "role_arn")]

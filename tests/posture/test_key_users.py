@@ -244,3 +244,11 @@ def test_plan_json_key_known_after_apply_resolved_from_configuration(tmp_path: P
     (tmp_path / "plan.json").write_text(json.dumps(plan, indent=2))
     result = scan(tmp_path)
     assert [n for n, _, _ in _hits(result, "KMS-004")] == ["aws_sagemaker_notebook_instance.nb"]
+
+
+def test_finding_points_at_the_key_attribute_line(tmp_path: Path) -> None:
+    text = KEY_BAD + NOTEBOOK
+    (tmp_path / "main.tf").write_text(text)
+    want = text.splitlines().index("  kms_key_id    = aws_kms_key.ml.arn") + 1
+    found = [f for f in scan(tmp_path).findings if f.rule_id == "KMS-004"]
+    assert [(f.location.line, f.location.field_path) for f in found] == [(want, "kms_key_id")]
