@@ -252,3 +252,31 @@ def test_finding_points_at_the_key_attribute_line(tmp_path: Path) -> None:
     want = text.splitlines().index("  kms_key_id    = aws_kms_key.ml.arn") + 1
     found = [f for f in scan(tmp_path).findings if f.rule_id == "KMS-004"]
     assert [(f.location.line, f.location.field_path) for f in found] == [(want, "kms_key_id")]
+
+
+def test_key_policy_from_a_policy_document_data_source(tmp_path: Path) -> None:
+    text = (
+        """data "aws_iam_policy_document" "key" {
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+  }
+}
+resource "aws_kms_key" "ml" {
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.key.json
+}
+"""
+        + NOTEBOOK
+    )
+    (tmp_path / "main.tf").write_text(text)
+    result = scan(tmp_path)
+    assert [n for n, _, _ in _hits(result, "KMS-005")] == ["aws_sagemaker_notebook_instance.nb"]
+    (tmp_path / "main.tf").write_text(text.replace("data.aws_iam_policy_document.key.json", "var.key_policy"))
+    result = scan(tmp_path)
+    assert not _hits(result, "KMS-005")
+    assert any("KMS-005" in g.reason for g in result.coverage.duties["KMS-C-03"].gaps)

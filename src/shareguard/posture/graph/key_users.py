@@ -105,7 +105,7 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
             continue
         rtype = raw_type(res)
         if res.type == "aws.iam.policy":
-            if res.attributes.get("context") == "key":
+            if res.attributes.get("context") == "key" or key[2].startswith("data.aws_iam_policy_document."):
                 k.docs.setdefault(key, []).append(res)
         elif rtype in _KEY_TYPES:
             k.keys.setdefault(key, res)
@@ -130,9 +130,7 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
             if gcp:
                 k.members.setdefault(target.key, []).append(res)
             else:
-                own = key_of(res)
-                assert own is not None
-                k.policies.setdefault(target.key, []).extend(k.docs.get((*own[:2], f"{own[2]}.policy"), []))
+                k.policies.setdefault(target.key, []).append(res)
         elif scope is not None and not isinstance(target, Ref):
             k.open_scopes.setdefault(scope, f"{res.name} names a key that cannot be resolved")
     return k, users
@@ -257,17 +255,45 @@ def _key_outcomes(
                 if out.rule_id == "IAM-007":
                     yield POLICY, out
     else:
-        own = k.docs.get((*scope, f"{key[2]}.{'KeyPolicy' if key[0] == 'cfn' else 'policy'}"), [])
-        docs = own + k.policies.get(key, [])
-        inline = key_res.attributes.get("policy", key_res.attributes.get("key_policy"))
-        if inline not in (None, "", {}) and not own:
-            yield POLICY, Unresolved(POLICY, "policy", "its key policy cannot be read statically")
-        for doc in docs:
-            for out in _KMS.check(posture_of(doc), ctx):
-                if out.rule_id == "KMS-003":
-                    yield POLICY, out
+        holders = [key_res, *k.policies.get(key, [])]  # the key's own policy, and aws_kms_key_policy
+        for holder in holders:
+            docs, readable = _policy_docs(holder, k)
+            if not readable:
+                yield POLICY, Unresolved(POLICY, "policy", f"the key policy of {holder.name} cannot be read statically")
+            for doc in docs:
+                as_key = PostureResource(
+                    type="aws.iam.policy",
+                    name=doc.name,
+                    file=doc.path,
+                    line=doc.line,
+                    attributes={"statements": doc.attributes.get("statements") or [], "context": "key"},
+                )
+                for out in _KMS.check(as_key, ctx):
+                    if out.rule_id == "KMS-003":
+                        yield POLICY, out
     if scope in k.open_scopes:
         yield POLICY, Unresolved(POLICY, None, k.open_scopes[scope])
+
+
+def _policy_docs(holder: ConfigResource, k: _Keys) -> tuple[list[ConfigResource], bool]:
+    """The key policy documents a key or `aws_kms_key_policy` holds (inline, or the policy-document data source
+    it names), and whether its policy could be read (a missing policy is AWS's default: the account only)."""
+    own = key_of(holder)
+    assert own is not None
+    suffix = "KeyPolicy" if own[0] == "cfn" else "policy"
+    found = k.docs.get((own[0], own[1], f"{own[2]}.{suffix}"), [])
+    if found:
+        return found, True
+    attr = "policy" if "policy" in holder.attributes else "key_policy"
+    value = holder.attributes.get(attr)
+    if value in (None, "", {}):
+        return [], True
+    target = resolve(value, holder, attr)
+    if isinstance(target, Ref) and target.key[2].startswith("data.aws_iam_policy_document."):
+        data_docs = k.docs.get(target.key)
+        if data_docs:
+            return data_docs, True
+    return [], False
 
 
 def _binding(attrs: dict[str, Any]) -> dict[str, Any]:
