@@ -414,3 +414,21 @@ def test_finding_points_at_the_role_attribute_line(tmp_path: Path) -> None:
     want = text.splitlines().index("  role_arn      = aws_iam_role.exec.arn") + 1
     found = [f for f in scan(tmp_path).findings if f.rule_id == "IAM-011"]
     assert [(f.location.line, f.location.field_path) for f in found] == [(want, "role_arn")]
+
+
+def test_inline_policy_blocks_written_out_or_from_a_data_source(tmp_path: Path) -> None:
+    role = ROLE[: ROLE.rindex("}")] + (
+        '  inline_policy {\n    name   = "from-data"\n    policy = data.aws_iam_policy_document.wide.json\n  }\n'
+        '  inline_policy {\n    name   = "written"\n    policy = jsonencode({ Version = "2012-10-17", '
+        'Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }] })\n  }\n}\n'
+    )
+    data = """data "aws_iam_policy_document" "wide" {
+  statement {
+    actions   = ["ecr:*"]
+    resources = ["*"]
+  }
+}
+"""
+    (tmp_path / "main.tf").write_text(role + data + NOTEBOOK)
+    hits = _hits(scan(tmp_path), "IAM-011")
+    assert len(hits) == 1 and "inline_policy from-data (data.aws_iam_policy_document.wide)" in hits[0][1]
