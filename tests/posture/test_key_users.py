@@ -280,3 +280,17 @@ resource "aws_kms_key" "ml" {
     result = scan(tmp_path)
     assert not _hits(result, "KMS-005")
     assert any("KMS-005" in g.reason for g in result.coverage.duties["KMS-C-03"].gaps)
+
+
+def test_values_that_name_no_key_are_not_judged(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        """Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      KmsDataKeyReusePeriodSeconds: "300"
+      SqsManagedSseEnabled: "true"
+"""
+    )
+    cov = scan(tmp_path).coverage.duties.get("KMS-C-02")
+    assert cov is None or (not cov.gaps and "stack.yaml#Queue" not in cov.resources)

@@ -52,6 +52,10 @@ _GCP_MEMBER_TYPES = ("google_kms_crypto_key_iam_member", "google_kms_crypto_key_
 _SKIP_PREFIXES = ("aws_kms_", "google_kms_", "AWS::KMS::", "aws_iam_", "AWS::IAM::", "google_iam_", "data.")
 _SKIP_ATTRS = frozenset({"config_references", "raw_type", "count", "for_each", "tags", "labels", "tags_all"})
 _MAX_NODES = 2000
+_KEYLIKE = re.compile(
+    r"^arn:[\w-]+:kms:|(?:^|/)alias/|cryptoKeys/|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]+$"
+)
+"""A literal that names a key: a KMS key or alias ARN, an alias, a Cloud KMS key path, a key id."""
 _GCP_KEY = re.compile(r"(?:^|/)projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/([^/]+)$")
 
 
@@ -164,7 +168,8 @@ class KeyUsers:
         return out
 
     def _key(self, value: Any, res: ConfigResource, path: str, k: _Keys) -> tuple[Key | None, str | None]:
-        """(the key in the scan, None) / (None, why unresolved) / (None, None) for an AWS managed key."""
+        """(the key in the scan, None) / (None, why unresolved) / (None, None) for an AWS managed key / (None, "")
+        for a value that names no key."""
         target = resolve(value, res, path)
         if isinstance(target, Ref):
             if target.key in k.keys:
@@ -175,6 +180,8 @@ class KeyUsers:
             return None, f"key {target.key[2]} is not in the scanned files"
         if isinstance(target, Literal):
             text = target.value
+            if not _KEYLIKE.search(text):
+                return None, ""  # not a key (`aws:kms`, `true`, a flag): nothing to judge
             alias_name = text[text.index("alias/") :] if "alias/" in text else None
             if alias_name is not None and alias_name.startswith("alias/aws/"):
                 return None, None  # an AWS managed key: rotated by AWS, its policy is AWS's
@@ -200,6 +207,8 @@ class KeyUsers:
         for path, value in fields:
             key, reason = self._key(value, res, path, k)
             if key is None:
+                if reason == "":
+                    continue
                 if reason is not None:
                     for rid in RULES:
                         why.setdefault(rid, f"{path}: {reason}")
