@@ -97,6 +97,8 @@ class _Keys:
     members: dict[Key, list[ConfigResource]] = field(default_factory=dict)
     """Cloud KMS key → its IAM bindings / members (`gcp.iam.policy`)."""
     open_scopes: dict[tuple[str, str], str] = field(default_factory=dict)
+    kinds: dict[Key, str] = field(default_factory=dict)
+    """Every resource of the scan → its raw type (a reference to a non-key resource names no key)."""
 
 
 def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
@@ -108,6 +110,7 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
         if key is None:
             continue
         rtype = raw_type(res)
+        k.kinds.setdefault(key, rtype)
         if res.type == "aws.iam.policy":
             if res.attributes.get("context") == "key" or key[2].startswith("data.aws_iam_policy_document."):
                 k.docs.setdefault(key, []).append(res)
@@ -177,6 +180,8 @@ class KeyUsers:
             alias = k.aliases.get(target.key)
             if alias is not None:
                 return self._key(alias.attributes.get("target_key_id"), alias, "target_key_id", k)
+            if target.key in k.kinds:
+                return None, ""  # a resource of the scan that is no key (e.g. a bucket ARN in a `*_kms_*` field)
             return None, f"key {target.key[2]} is not in the scanned files"
         if isinstance(target, Literal):
             text = target.value
