@@ -332,3 +332,103 @@ def test_cloudformation_user_profile_execution_role_admin(tmp_path: Path) -> Non
     (tmp_path / "stack.yaml").write_text(CFN.format(extra_role=extra_role, extra=profile))
     names = sorted(n or "" for n, _ in _hits(scan(tmp_path), "IAM-011"))
     assert names == ["Notebook", "Profile"]
+
+
+def test_policy_attachment_by_roles_list_and_exclusive_attachments(tmp_path: Path) -> None:
+    policy = """resource "aws_iam_policy" "pass" {
+  name   = "pass-any"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }] })
+}
+"""
+    (tmp_path / "main.tf").write_text(
+        ROLE
+        + NOTEBOOK
+        + policy
+        + """resource "aws_iam_policy_attachment" "pass" {
+  name       = "pass"
+  roles      = [aws_iam_role.exec.name]
+  policy_arn = aws_iam_policy.pass.arn
+}
+"""
+    )
+    result = scan(tmp_path)
+    assert "aws_iam_policy.pass" in _hits(result, "IAM-012")[0][1] and not _hits(result, "IAM-011")
+    (tmp_path / "main.tf").write_text(
+        ROLE
+        + NOTEBOOK
+        + policy
+        + """resource "aws_iam_role_policy_attachments_exclusive" "exec" {
+  role_name   = aws_iam_role.exec.name
+  policy_arns = ["arn:aws:iam::123456789012:policy/pass-any"]
+}
+"""
+    )
+    assert "aws_iam_policy.pass" in _hits(scan(tmp_path), "IAM-012")[0][1]
+
+
+def test_cloudformation_managed_policy_named_in_managed_policy_arns(tmp_path: Path) -> None:
+    extra_role = """      ManagedPolicyArns:
+        - !Ref Broad"""
+    extra = """  Broad:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: "sagemaker:*"
+            Resource: "*\""""
+    (tmp_path / "stack.yaml").write_text(CFN.format(extra_role=extra_role, extra=extra))
+    hits = _hits(scan(tmp_path), "IAM-011")
+    assert hits and hits[0][0] == "Notebook" and "Broad" in hits[0][1]
+
+
+def test_for_each_roles_are_judged_by_their_resource(tmp_path: Path) -> None:
+    role = ROLE.replace(
+        'resource "aws_iam_role" "exec" {', 'resource "aws_iam_role" "exec" {\n  for_each = toset(["a"])'
+    )
+    role = role.replace('name = "nb-exec"', 'name = "nb-exec-${each.key}"')
+    (tmp_path / "main.tf").write_text(
+        role
+        + NOTEBOOK.replace("aws_iam_role.exec.arn", 'aws_iam_role.exec["a"].arn')
+        + """resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.exec["a"].name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"""
+    )
+    assert [n for n, _ in _hits(scan(tmp_path), "IAM-011")] == ["aws_sagemaker_notebook_instance.nb"]
+
+
+def test_finding_points_at_the_role_attribute_line(tmp_path: Path) -> None:
+    text = (
+        ROLE
+        + NOTEBOOK
+        + """resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.exec.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"""
+    )
+    (tmp_path / "main.tf").write_text(text)
+    want = text.splitlines().index("  role_arn      = aws_iam_role.exec.arn") + 1
+    found = [f for f in scan(tmp_path).findings if f.rule_id == "IAM-011"]
+    assert [(f.location.line, f.location.field_path) for f in found] == [(want, "role_arn")]
+
+
+def test_inline_policy_blocks_written_out_or_from_a_data_source(tmp_path: Path) -> None:
+    role = ROLE[: ROLE.rindex("}")] + (
+        '  inline_policy {\n    name   = "from-data"\n    policy = data.aws_iam_policy_document.wide.json\n  }\n'
+        '  inline_policy {\n    name   = "written"\n    policy = jsonencode({ Version = "2012-10-17", '
+        'Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }] })\n  }\n}\n'
+    )
+    data = """data "aws_iam_policy_document" "wide" {
+  statement {
+    actions   = ["ecr:*"]
+    resources = ["*"]
+  }
+}
+"""
+    (tmp_path / "main.tf").write_text(role + data + NOTEBOOK)
+    hits = _hits(scan(tmp_path), "IAM-011")
+    assert len(hits) == 1 and "inline_policy from-data (data.aws_iam_policy_document.wide)" in hits[0][1]

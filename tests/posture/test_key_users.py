@@ -244,3 +244,53 @@ def test_plan_json_key_known_after_apply_resolved_from_configuration(tmp_path: P
     (tmp_path / "plan.json").write_text(json.dumps(plan, indent=2))
     result = scan(tmp_path)
     assert [n for n, _, _ in _hits(result, "KMS-004")] == ["aws_sagemaker_notebook_instance.nb"]
+
+
+def test_finding_points_at_the_key_attribute_line(tmp_path: Path) -> None:
+    text = KEY_BAD + NOTEBOOK
+    (tmp_path / "main.tf").write_text(text)
+    want = text.splitlines().index("  kms_key_id    = aws_kms_key.ml.arn") + 1
+    found = [f for f in scan(tmp_path).findings if f.rule_id == "KMS-004"]
+    assert [(f.location.line, f.location.field_path) for f in found] == [(want, "kms_key_id")]
+
+
+def test_key_policy_from_a_policy_document_data_source(tmp_path: Path) -> None:
+    text = (
+        """data "aws_iam_policy_document" "key" {
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+  }
+}
+resource "aws_kms_key" "ml" {
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.key.json
+}
+"""
+        + NOTEBOOK
+    )
+    (tmp_path / "main.tf").write_text(text)
+    result = scan(tmp_path)
+    assert [n for n, _, _ in _hits(result, "KMS-005")] == ["aws_sagemaker_notebook_instance.nb"]
+    (tmp_path / "main.tf").write_text(text.replace("data.aws_iam_policy_document.key.json", "var.key_policy"))
+    result = scan(tmp_path)
+    assert not _hits(result, "KMS-005")
+    assert any("KMS-005" in g.reason for g in result.coverage.duties["KMS-C-03"].gaps)
+
+
+def test_values_that_name_no_key_are_not_judged(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        """Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      KmsDataKeyReusePeriodSeconds: "300"
+      SqsManagedSseEnabled: "true"
+"""
+    )
+    cov = scan(tmp_path).coverage.duties.get("KMS-C-02")
+    assert cov is None or (not cov.gaps and "stack.yaml#Queue" not in cov.resources)

@@ -97,6 +97,8 @@ class ConfigResource(Fact):
     line: int | None
     attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     source_format: str = ""
+    lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    """Attribute path → line, where the parser knows it (cross-resource findings point at the attribute)."""
 
 
 F = TypeVar("F", bound=Fact)

@@ -113,6 +113,7 @@ class PostureAnalyzer:
                 line=res.line,
                 attributes=res.attributes,
                 source_format=res.source_format,
+                lines=res.lines,
             )
             evaluated: list[RuleSet] = []
             for chk, active, plan in self._plan(res.type, by_family):

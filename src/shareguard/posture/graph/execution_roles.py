@@ -205,20 +205,21 @@ class _Builder:
         own = key_of(res)
         assert own is not None
         if rtype == "aws_iam_role":
+            embedded = iter(self._own_docs(res, "inline_policy.policy"))  # one per block written out, in order
             for i, block in enumerate(_items(a.get("inline_policy"))):
-                if isinstance(block, dict) and block.get("policy") not in (None, ""):
-                    docs = self._own_docs(res, "inline_policy.policy")
-                    if docs and i < len(docs):
-                        self._add(
-                            [own], _Policy(f"{res.name} inline_policy {block.get('name') or i}", _statements([docs[i]]))
-                        )
-                    else:
-                        self._add(
-                            [own],
-                            _Policy(
-                                f"{res.name} inline_policy", unresolved="an inline policy cannot be read statically"
-                            ),
-                        )
+                value = block.get("policy") if isinstance(block, dict) else None
+                if value in (None, ""):
+                    continue
+                label = f"{res.name} inline_policy {block.get('name') or i}"
+                written = isinstance(value, dict) or (isinstance(value, str) and value.lstrip().startswith("{"))
+                doc = next(embedded, None) if written else None
+                target = None if written else resolve(value, res, "inline_policy.policy")
+                if doc is not None:
+                    self._add([own], _Policy(label, _statements([doc])))
+                elif isinstance(target, Ref) and target.key in self.g.docs:
+                    self._add([own], _Policy(f"{label} ({target.key[2]})", _statements(self.g.docs[target.key])))
+                else:
+                    self._add([own], _Policy(label, unresolved=f"{label} cannot be read statically"))
             for arn in _items(a.get("managed_policy_arns")):
                 self._add([own], self._by_arn(arn, res, "managed_policy_arns"))
         elif rtype == "AWS::IAM::Role":

@@ -52,6 +52,10 @@ _GCP_MEMBER_TYPES = ("google_kms_crypto_key_iam_member", "google_kms_crypto_key_
 _SKIP_PREFIXES = ("aws_kms_", "google_kms_", "AWS::KMS::", "aws_iam_", "AWS::IAM::", "google_iam_", "data.")
 _SKIP_ATTRS = frozenset({"config_references", "raw_type", "count", "for_each", "tags", "labels", "tags_all"})
 _MAX_NODES = 2000
+_KEYLIKE = re.compile(
+    r"^arn:[\w-]+:kms:|(?:^|/)alias/|cryptoKeys/|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]+$"
+)
+"""A literal that names a key: a KMS key or alias ARN, an alias, a Cloud KMS key path, a key id."""
 _GCP_KEY = re.compile(r"(?:^|/)projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/([^/]+)$")
 
 
@@ -93,6 +97,8 @@ class _Keys:
     members: dict[Key, list[ConfigResource]] = field(default_factory=dict)
     """Cloud KMS key → its IAM bindings / members (`gcp.iam.policy`)."""
     open_scopes: dict[tuple[str, str], str] = field(default_factory=dict)
+    kinds: dict[Key, str] = field(default_factory=dict)
+    """Every resource of the scan → its raw type (a reference to a non-key resource names no key)."""
 
 
 def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
@@ -104,8 +110,9 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
         if key is None:
             continue
         rtype = raw_type(res)
+        k.kinds.setdefault(key, rtype)
         if res.type == "aws.iam.policy":
-            if res.attributes.get("context") == "key":
+            if res.attributes.get("context") == "key" or key[2].startswith("data.aws_iam_policy_document."):
                 k.docs.setdefault(key, []).append(res)
         elif rtype in _KEY_TYPES:
             k.keys.setdefault(key, res)
@@ -130,9 +137,7 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
             if gcp:
                 k.members.setdefault(target.key, []).append(res)
             else:
-                own = key_of(res)
-                assert own is not None
-                k.policies.setdefault(target.key, []).extend(k.docs.get((*own[:2], f"{own[2]}.policy"), []))
+                k.policies.setdefault(target.key, []).append(res)
         elif scope is not None and not isinstance(target, Ref):
             k.open_scopes.setdefault(scope, f"{res.name} names a key that cannot be resolved")
     return k, users
@@ -166,7 +171,8 @@ class KeyUsers:
         return out
 
     def _key(self, value: Any, res: ConfigResource, path: str, k: _Keys) -> tuple[Key | None, str | None]:
-        """(the key in the scan, None) / (None, why unresolved) / (None, None) for an AWS managed key."""
+        """(the key in the scan, None) / (None, why unresolved) / (None, None) for an AWS managed key / (None, "")
+        for a value that names no key."""
         target = resolve(value, res, path)
         if isinstance(target, Ref):
             if target.key in k.keys:
@@ -174,9 +180,13 @@ class KeyUsers:
             alias = k.aliases.get(target.key)
             if alias is not None:
                 return self._key(alias.attributes.get("target_key_id"), alias, "target_key_id", k)
+            if target.key in k.kinds:
+                return None, ""  # a resource of the scan that is no key (e.g. a bucket ARN in a `*_kms_*` field)
             return None, f"key {target.key[2]} is not in the scanned files"
         if isinstance(target, Literal):
             text = target.value
+            if not _KEYLIKE.search(text):
+                return None, ""  # not a key (`aws:kms`, `true`, a flag): nothing to judge
             alias_name = text[text.index("alias/") :] if "alias/" in text else None
             if alias_name is not None and alias_name.startswith("alias/aws/"):
                 return None, None  # an AWS managed key: rotated by AWS, its policy is AWS's
@@ -202,6 +212,8 @@ class KeyUsers:
         for path, value in fields:
             key, reason = self._key(value, res, path, k)
             if key is None:
+                if reason == "":
+                    continue
                 if reason is not None:
                     for rid in RULES:
                         why.setdefault(rid, f"{path}: {reason}")
@@ -257,17 +269,45 @@ def _key_outcomes(
                 if out.rule_id == "IAM-007":
                     yield POLICY, out
     else:
-        own = k.docs.get((*scope, f"{key[2]}.{'KeyPolicy' if key[0] == 'cfn' else 'policy'}"), [])
-        docs = own + k.policies.get(key, [])
-        inline = key_res.attributes.get("policy", key_res.attributes.get("key_policy"))
-        if inline not in (None, "", {}) and not own:
-            yield POLICY, Unresolved(POLICY, "policy", "its key policy cannot be read statically")
-        for doc in docs:
-            for out in _KMS.check(posture_of(doc), ctx):
-                if out.rule_id == "KMS-003":
-                    yield POLICY, out
+        holders = [key_res, *k.policies.get(key, [])]  # the key's own policy, and aws_kms_key_policy
+        for holder in holders:
+            docs, readable = _policy_docs(holder, k)
+            if not readable:
+                yield POLICY, Unresolved(POLICY, "policy", f"the key policy of {holder.name} cannot be read statically")
+            for doc in docs:
+                as_key = PostureResource(
+                    type="aws.iam.policy",
+                    name=doc.name,
+                    file=doc.path,
+                    line=doc.line,
+                    attributes={"statements": doc.attributes.get("statements") or [], "context": "key"},
+                )
+                for out in _KMS.check(as_key, ctx):
+                    if out.rule_id == "KMS-003":
+                        yield POLICY, out
     if scope in k.open_scopes:
         yield POLICY, Unresolved(POLICY, None, k.open_scopes[scope])
+
+
+def _policy_docs(holder: ConfigResource, k: _Keys) -> tuple[list[ConfigResource], bool]:
+    """The key policy documents a key or `aws_kms_key_policy` holds (inline, or the policy-document data source
+    it names), and whether its policy could be read (a missing policy is AWS's default: the account only)."""
+    own = key_of(holder)
+    assert own is not None
+    suffix = "KeyPolicy" if own[0] == "cfn" else "policy"
+    found = k.docs.get((own[0], own[1], f"{own[2]}.{suffix}"), [])
+    if found:
+        return found, True
+    attr = "policy" if "policy" in holder.attributes else "key_policy"
+    value = holder.attributes.get(attr)
+    if value in (None, "", {}):
+        return [], True
+    target = resolve(value, holder, attr)
+    if isinstance(target, Ref) and target.key[2].startswith("data.aws_iam_policy_document."):
+        data_docs = k.docs.get(target.key)
+        if data_docs:
+            return data_docs, True
+    return [], False
 
 
 def _binding(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def arn_name(text: str, kind: str) -> str | None:
 
 
 def posture_of(res: ConfigResource) -> PostureResource:
-    """The resource a finding is reported on (a fact carries no line map: the resource's line is used)."""
+    """The resource a finding is reported on, with the lines its parser knew."""
     return PostureResource(
         type=res.type,
         name=res.name,
@@ -158,4 +158,5 @@ def posture_of(res: ConfigResource) -> PostureResource:
         attributes=res.attributes,
         source_format=res.source_format,
         raw_type=raw_type(res),
+        lines=res.lines,
     )
