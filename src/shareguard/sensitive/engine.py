@@ -159,22 +159,31 @@ class Engine:
             db.compile(expressions=exprs, ids=ids, flags=flags)
         return db
 
-    def _candidates(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
-        """detector index → (from, to) of candidate matches (values) or keyword occurrences."""
-        found: dict[int, list[tuple[int, int]]] = {}
+    def _candidates(self, data: bytes) -> dict[int, list[int]]:
+        """detector index → end offsets of candidate matches (values) or keyword occurrences."""
         if self._db is not None:
+            ends: list[tuple[int, int]] = []
+            add = ends.append
 
             def on_match(pid: int, frm: int, to: int, flags: int, ctx: object) -> None:
-                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
-                found.setdefault(idx, []).append((frm, to))
+                add((pid, to))  # as little as can be: this runs once per candidate
 
             self._db.scan(data, match_event_handler=on_match)
+            found: dict[int, list[int]] = {}
+            for pid, to in ends:
+                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
+                at = found.get(idx)
+                if at is None:
+                    found[idx] = [to]
+                else:
+                    at.append(to)
             return found
+        found = {}
         for i, c in enumerate(self._compiled):
             if c.detector.required:
-                spans = [(m.start(), m.end()) for m in self._keyword_re[i].finditer(data)]
+                spans = [m.end() for m in self._keyword_re[i].finditer(data)]
             else:
-                spans = [(ms, me) for ms, me, _, _ in _matches(c.regex, data, c.detector.group)]
+                spans = [me for _, me, _, _ in _matches(c.regex, data, c.detector.group)]
             if spans:
                 found[i] = spans
         return found
@@ -219,7 +228,7 @@ class Engine:
                 # Hyperscan reports where a keyword ends (no start of match): the region reaches back over
                 # the longest keyword and the window, and its edges move out to the nearest separator.
                 back = d.window + c.longest_keyword
-                regions = _merge([(max(0, t - back), min(n, t + d.window)) for _, t in spans])
+                regions = _merge([(max(0, t - back), min(n, t + d.window)) for t in spans])
                 chunks = [_widen(data, a, b) for a, b in regions]
                 hits.extend(self._verify(c, data, chunks, field_of, forced=False, sliced=True))
                 continue
@@ -232,7 +241,7 @@ class Engine:
                 ascii_only = data.isascii()
             back = c.reach(ascii_only)
             ahead = back if d.prefilter else 0
-            regions = _merge([(max(0, t - back), min(n, t + ahead)) for _, t in spans])
+            regions = _merge([(max(0, t - back), min(n, t + ahead)) for t in spans])
             hits.extend(self._verify(c, data, regions, field_of, forced=False))
         return resolve(hits)
 
