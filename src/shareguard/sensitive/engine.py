@@ -85,12 +85,16 @@ class _Compiled:
     def longest_keyword(self) -> int:
         return max((len(k) for k in self.keyword_bytes), default=0)
 
+    @property
+    def width(self) -> Width:
+        if self._width is None:
+            self._width = width(self.detector.pattern)
+        return self._width
+
     def reach(self, ascii_only: bool) -> int:
         """How far back from a match's end its start can lie, in bytes: the pattern's longest match (over
         ASCII-only data, or any UTF-8), at most `max_len` plus the edge slack."""
-        if self._width is None:
-            self._width = width(self.detector.pattern)
-        longest = self._width.ascii if ascii_only else self._width.utf8
+        longest = self.width.ascii if ascii_only else self.width.utf8
         cap = self.detector.max_len + _EDGE_SLACK
         return cap if longest is None else min(longest, cap)
 
@@ -260,10 +264,11 @@ class Engine:
         d = c.detector
         seen: set[int] = set()
         for a, b in regions:
+            shortest = c.width.shortest
             found = (
-                _matches(c.regex, data[a:b], d.group, 0, b - a, base=a)
+                _matches(c.regex, data[a:b], d.group, 0, b - a, base=a, shortest=shortest)
                 if sliced
-                else _matches(c.regex, data, d.group, a, b)
+                else _matches(c.regex, data, d.group, a, b, shortest=shortest)
             )
             for _, _, start, end in found:
                 if start in seen:
@@ -340,7 +345,7 @@ def _store_cached(key: str, db: Any) -> None:
 
 
 def _matches(
-    regex: Any, text: bytes, group: int, pos: int = 0, endpos: int | None = None, *, base: int = 0
+    regex: Any, text: bytes, group: int, pos: int = 0, endpos: int | None = None, *, base: int = 0, shortest: int = 0
 ) -> Iterator[tuple[int, int, int, int]]:
     """(match start, match end, value start, value end) of each match in `text[pos:endpos]` (the rest of
     `text` is context for `^`, `$` and `\\b`), offsets plus `base`, like `finditer`, but the next search
@@ -348,12 +353,13 @@ def _matches(
     (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between two values (RE2 has no look-around).
 
     Calls RE2's matcher directly where the binding offers it (the spans only: no match object per search,
-    which was most of the cost of verifying candidates); the public `search` otherwise."""
+    which was most of the cost of verifying candidates); the public `search` otherwise. No search starts
+    where fewer than `shortest` bytes (the pattern's shortest match) are left."""
     raw = getattr(regex, "_regexp", None)
     match = getattr(raw, "Match", None)
     n = len(text) if endpos is None else endpos
     if match is not None and _UNANCHORED is not None:
-        while pos <= n:
+        while pos <= n - shortest:
             spans = match(_UNANCHORED, text, pos, n)
             ms, me = spans[0]
             if ms < 0:

@@ -21,10 +21,13 @@ from typing import Any
 _parser: Any = import_module("re._parser")
 _c: Any = import_module("re._constants")
 _NOT_ASCII_CATEGORIES = frozenset({_c.CATEGORY_NOT_DIGIT, _c.CATEGORY_NOT_SPACE, _c.CATEGORY_NOT_WORD})
+_MAX_SHORTEST = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
 class Width:
+    shortest: int
+    """The shortest match in bytes (in characters: each takes at least one byte)."""
     ascii: int | None
     """The longest match in bytes over ASCII-only data (one byte per character)."""
     utf8: int | None
@@ -38,12 +41,16 @@ class _Unbounded(Exception):
 def width(pattern: str) -> Width:
     try:
         tree = _parser.parse(pattern)
+    except (re.error, ValueError, TypeError, OverflowError, RecursionError):
+        return Width(0, None, None)
+    shortest = min(int(tree.getwidth()[0]), _MAX_SHORTEST)
+    try:
         chars = _longest(tree, ascii_only=True, caseless=False)
         caseless = bool(tree.state.flags & re.IGNORECASE)
         utf8 = _longest(tree, ascii_only=False, caseless=caseless)
-    except (_Unbounded, re.error, ValueError, TypeError, OverflowError, RecursionError):
-        return Width(None, None)
-    return Width(chars, utf8)
+    except (_Unbounded, ValueError, TypeError, OverflowError, RecursionError):
+        return Width(shortest, None, None)
+    return Width(shortest, chars, utf8)
 
 
 def _longest(tree: Any, *, ascii_only: bool, caseless: bool) -> int:
