@@ -135,3 +135,36 @@ def test_redacted_copy(tmp_path: Path) -> None:
     assert "<email:" in hashed and "<iban:" in hashed
     code, _, err = run("data", str(src), "--redact", str(src / "x"))
     assert code == 2 and "inside the input" in err
+
+
+def test_min_confidence_filters_what_is_shown_never_what_is_decided(tmp_path: Path) -> None:
+    # A MAC address with no context word near it is an `unlikely` detection: under the default threshold
+    # (`possible`) it is not listed, yet the data-at-rest duty it breaks still fails, and the report says so.
+    (tmp_path / "devices.log").write_text("boot ok\nseen 3c:22:fb:1a:9e:07 at the gate\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+
+    def report(*extra: str) -> dict:
+        code, _, _ = run("data", str(tmp_path), "--format", "json", "-o", str(out), "--quiet", *extra)
+        assert code == 0
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    doc = report()
+    duty = {c["id"]: c["status"] for c in doc["controls"]}
+    assert doc["findings"] == [] and doc["summary"]["filtered_out"] == 1
+    assert duty["STORAGE-C-03"] == "fail"
+    shown = report("--min-confidence", "very_unlikely")
+    (f,) = shown["findings"]
+    assert f["properties"]["detector"] == "mac_address" and f["properties"]["confidence"] == "unlikely"
+    assert {c["id"]: c["status"] for c in shown["controls"]}["STORAGE-C-03"] == "fail"
+    _, table, _ = run("data", str(tmp_path), "--format", "table")
+    assert "1 finding below the confidence threshold hidden" in " ".join(table.split())
+
+
+def test_the_report_says_person_names_were_not_assessed(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("name,city\nAda Lovelace,London\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    run("data", str(tmp_path), "--format", "json", "-o", str(out), "--quiet")
+    note = json.loads(out.read_text(encoding="utf-8"))["metadata"]["not_assessed"]
+    assert "named-entity model" in note["sensitive: person names"]
+    _, table, _ = run("data", str(tmp_path), "--format", "table")
+    assert "person names: not assessed" in " ".join(table.split())

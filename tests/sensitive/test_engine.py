@@ -158,6 +158,29 @@ def test_a_detectors_cheaper_prefilter_finds_what_its_pattern_finds(text: str) -
     assert a == b
 
 
+_MIXED = [P.email, P.card, P.iban, P.github, P.aws_key_id, P.slack, P.stripe, P.password_url, "536-22-1234",
+          "+44 20 7183 8750", "34.123.45.67", "2a00:1450:4001:81b::200e", "4111 1111 1111 1111", "Zoë ünï —",
+          "GB82 WEST 1234 5698 7654 32", "AB123456C", "RCCMNL83S18D969H", 'password = "hunter2hunter"']  # fmt: skip
+MIXED_TEXTS = st.lists(
+    st.sampled_from(_MIXED) | st.text(st.sampled_from('ab AKIA:/@.-+_0123456789\n,;"é—'), max_size=50),
+    max_size=8,
+).map(lambda parts: "".join(p + ("" if i % 3 else " ") for i, p in enumerate(parts)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=MIXED_TEXTS)
+def test_verifying_around_the_candidates_finds_what_the_patterns_find_over_the_whole_text(text: str) -> None:
+    """Each candidate's region reaches back the pattern's longest match (sensitive/width.py) and is matched
+    with the whole block as context: the hits are those of every pattern run over the whole text (`forced`),
+    values glued to their neighbours and multi-byte text included."""
+    data = text.encode()
+    everywhere = tuple(d for d in engine().detectors if not d.required)
+    for eng in (engine(), _re2_engine()):
+        around = [(h.detector.id, h.start, h.end) for h in eng.scan(data)]
+        whole = [(h.detector.id, h.start, h.end) for h in eng.scan(data, forced=everywhere)]
+        assert around == whole
+
+
 _CACHE: dict[str, Engine] = {}
 
 

@@ -14,6 +14,10 @@ from shareguard.core.finding import Finding, Status
 from shareguard.core.rules import RuleMeta
 from shareguard.core.severity import Severity
 
+HIDDEN = "hidden"
+"""A finding whose `properties[HIDDEN]` gives a reason is one reports do not list (an analyzer's display
+threshold, e.g. `--min-confidence`): it still decides its duty's verdict, like a finding `--severity` hides."""
+
 
 @dataclass(frozen=True)
 class ExpiredWaiver:
@@ -50,10 +54,21 @@ class ScanResult:
 
     def shown(self) -> list[Finding]:
         """The findings reports list (the display filter applied); `findings` keeps them all."""
-        if self.shown_severities is None:
-            return self.findings
         keep = self.shown_severities
-        return [f for f in self.findings if f.severity in keep]
+        if keep is None:
+            if not any(HIDDEN in f.properties for f in self.findings):
+                return self.findings
+            return [f for f in self.findings if HIDDEN not in f.properties]
+        return [f for f in self.findings if f.severity in keep and HIDDEN not in f.properties]
+
+    def hidden(self) -> dict[str, int]:
+        """Findings an analyzer hid from the reports (`properties[HIDDEN]`), counted by reason."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            reason = f.properties.get(HIDDEN)
+            if reason:
+                out[str(reason)] = out.get(str(reason), 0) + 1
+        return out
 
     def has_errors(self) -> bool:
         return any(i.kind == "error" for i in self.issues)

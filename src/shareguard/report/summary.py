@@ -49,7 +49,14 @@ def summary_line(result: ScanResult, roll: Rollup) -> str:
     if shown:
         hidden = len(result.findings) - len(shown_findings)
         text += f" · severities shown: {shown} ({hidden} other finding{'s' if hidden != 1 else ''} not listed)"
+    text += hidden_note(result)
     return text
+
+
+def hidden_note(result: ScanResult) -> str:
+    """` · N findings below the confidence threshold hidden (they still count in the duties)`, or ''."""
+    notes = [f"{plural(n, 'finding')} {reason} hidden" for reason, n in sorted(result.hidden().items())]
+    return f" · {', '.join(notes)} (still counted in the duties)" if notes else ""
 
 
 def scanned_lines(result: ScanResult) -> list[str]:
@@ -66,4 +73,6 @@ def scanned_lines(result: ScanResult) -> list[str]:
     for note in result.metadata.get("unchecked_packages", []):
         label = f"{note['ecosystem']} {note['release']}".strip()
         lines.append(f"vuln: {note['packages']} {label} package(s) not checked (no advisories): {note['fix']}")
+    for what, why in sorted(result.metadata.get("not_assessed", {}).items()):
+        lines.append(f"{what}: not assessed ({why})")
     return lines

@@ -30,7 +30,7 @@ from shareguard.core.text import printable, shorten
 from shareguard.report.grouping import SEVERITY_ORDER, by_duty
 from shareguard.report.options import GroupBy, ReportOptions
 from shareguard.report.rollup import DutyRow, DutyStatus, Rollup, rollup, severity_counts, sort_findings
-from shareguard.report.summary import plural, scanned_lines, where
+from shareguard.report.summary import hidden_note, plural, scanned_lines, where
 
 PLAIN_WIDTH = 120
 """Width of the plain (file / pipe) rendering."""
@@ -157,6 +157,7 @@ def _summary(layout: Layout, result: ScanResult, roll: Rollup) -> None:
     if shown_filter:
         hidden = len(result.findings) - len(shown)
         text += f" · severities shown: {shown_filter} ({plural(hidden, 'other finding')} not listed)"
+    text += hidden_note(result)
     layout.labelled("Findings", text, "bold", pad=10)
     errors = sum(1 for i in result.issues if i.kind == "error")
     warnings = len(result.issues) - errors

@@ -68,8 +68,8 @@ class Detector:
     exclude: frozenset[str] = frozenset()
     prefilter: str | None = None
     """A cheaper superset for the multi-pattern pass, where the pattern itself is costly there: some match of
-    it must end inside every value the pattern reports (the region verified reaches back `max_len` and
-    forward to the next separator)."""
+    it must end inside every value the pattern reports (the region verified reaches the pattern's longest
+    match back and forward from it, see `width.py`)."""
 
     @property
     def label(self) -> str:

@@ -31,6 +31,7 @@ import re2
 from shareguard.core.settings import Settings
 from shareguard.sensitive.catalog import Confidence, Detector, load_detectors
 from shareguard.sensitive.validators import VALIDATORS
+from shareguard.sensitive.width import Width, width
 
 _hs: Any
 try:  # Hyperscan is a declared dependency; where its wheel cannot install, RE2 finds the candidates
@@ -71,6 +72,7 @@ class _Compiled:
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
     _regex: Any = None
+    _width: Width | None = None
 
     @property
     def regex(self) -> Any:
@@ -82,6 +84,19 @@ class _Compiled:
     @property
     def longest_keyword(self) -> int:
         return max((len(k) for k in self.keyword_bytes), default=0)
+
+    @property
+    def width(self) -> Width:
+        if self._width is None:
+            self._width = width(self.detector.pattern)
+        return self._width
+
+    def reach(self, ascii_only: bool) -> int:
+        """How far back from a match's end its start can lie, in bytes: the pattern's longest match (over
+        ASCII-only data, or any UTF-8), at most `max_len` plus the edge slack."""
+        longest = self.width.ascii if ascii_only else self.width.utf8
+        cap = self.detector.max_len + _EDGE_SLACK
+        return cap if longest is None else min(longest, cap)
 
 
 class Engine:
@@ -148,22 +163,31 @@ class Engine:
             db.compile(expressions=exprs, ids=ids, flags=flags)
         return db
 
-    def _candidates(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
-        """detector index → (from, to) of candidate matches (values) or keyword occurrences."""
-        found: dict[int, list[tuple[int, int]]] = {}
+    def _candidates(self, data: bytes) -> dict[int, list[int]]:
+        """detector index → end offsets of candidate matches (values) or keyword occurrences."""
         if self._db is not None:
+            ends: list[tuple[int, int]] = []
+            add = ends.append
 
             def on_match(pid: int, frm: int, to: int, flags: int, ctx: object) -> None:
-                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
-                found.setdefault(idx, []).append((frm, to))
+                add((pid, to))  # as little as can be: this runs once per candidate
 
             self._db.scan(data, match_event_handler=on_match)
+            found: dict[int, list[int]] = {}
+            for pid, to in ends:
+                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
+                at = found.get(idx)
+                if at is None:
+                    found[idx] = [to]
+                else:
+                    at.append(to)
             return found
+        found = {}
         for i, c in enumerate(self._compiled):
             if c.detector.required:
-                spans = [(m.start(), m.end()) for m in self._keyword_re[i].finditer(data)]
+                spans = [m.end() for m in self._keyword_re[i].finditer(data)]
             else:
-                spans = [(ms, me) for ms, me, _, _ in _matches(c.regex, data, c.detector.group)]
+                spans = [me for _, me, _, _ in _matches(c.regex, data, c.detector.group)]
             if spans:
                 found[i] = spans
         return found
@@ -191,26 +215,38 @@ class Engine:
         wanted = sorted(cands)
         if forced_ids:
             wanted = sorted(set(wanted) | {i for i, c in enumerate(self._compiled) if c.detector.id in forced_ids})
+        n = len(data)
+        ascii_only: bool | None = None
         for i in wanted:
             c = self._compiled[i]
             d = c.detector
             if detectors is not None and d.id not in detectors:
                 continue
             if d.id in forced_ids:
-                regions = [(0, len(data))]
-            else:
-                spans = cands.get(i)
-                if not spans:
-                    continue
-                if d.required:
-                    # Hyperscan reports where a keyword ends (no start of match): the region reaches back over
-                    # the longest keyword and the window.
-                    back = d.window + c.longest_keyword
-                    regions = _merge([(max(0, t - back), min(len(data), t + d.window)) for _, t in spans])
-                else:
-                    regions = _merge([(max(0, t - d.max_len), min(len(data), t + 16)) for _, t in spans])
-                regions = [_widen(data, a, b) for a, b in regions]
-            hits.extend(self._verify(c, data, regions, field_of, forced=d.id in forced_ids))
+                hits.extend(self._verify(c, data, [(0, n)], field_of, forced=True))
+                continue
+            spans = cands.get(i)
+            if not spans:
+                continue
+            if d.required:
+                # Hyperscan reports where a keyword ends (no start of match): the region reaches back over
+                # the longest keyword and the window, and its edges move out to the nearest separator.
+                back = d.window + c.longest_keyword
+                regions = _merge([(max(0, t - back), min(n, t + d.window)) for t in spans])
+                chunks = [_widen(data, a, b) for a, b in regions]
+                hits.extend(self._verify(c, data, chunks, field_of, forced=False, sliced=True))
+                continue
+            # A candidate's end offset is where a match of the (widened) pattern ends, so the exact match that
+            # ends there starts at most the pattern's longest match before it; a cheaper `prefilter` only ends
+            # somewhere inside the value, which then reaches as far forward too. RE2 matches inside the region
+            # with the whole block as context (`^`, `$` and `\b` see the bytes around it), so a region may
+            # start or end mid-token without making a bogus match.
+            if ascii_only is None:
+                ascii_only = data.isascii()
+            back = c.reach(ascii_only)
+            ahead = back if d.prefilter else 0
+            regions = _merge([(max(0, t - back), min(n, t + ahead)) for t in spans])
+            hits.extend(self._verify(c, data, regions, field_of, forced=False))
         return resolve(hits)
 
     def _verify(
@@ -221,13 +257,20 @@ class Engine:
         field_of: ContextFn | None,
         *,
         forced: bool,
+        sliced: bool = False,
     ) -> Iterable[Hit]:
+        """The validated hits of `c` in `regions` of `data`: matched with `data` as context, or (`sliced`) each
+        region on its own, its edges read as the start and end of a text."""
         d = c.detector
         seen: set[int] = set()
         for a, b in regions:
-            chunk = data[a:b]
-            for _, _, gs, ge in _matches(c.regex, chunk, d.group):
-                start, end = a + gs, a + ge
+            shortest = c.width.shortest
+            found = (
+                _matches(c.regex, data[a:b], d.group, 0, b - a, base=a, shortest=shortest)
+                if sliced
+                else _matches(c.regex, data, d.group, a, b, shortest=shortest)
+            )
+            for _, _, start, end in found:
                 if start in seen:
                     continue
                 seen.add(start)
@@ -301,36 +344,39 @@ def _store_cached(key: str, db: Any) -> None:
         return
 
 
-def _matches(regex: Any, text: bytes, group: int) -> Iterator[tuple[int, int, int, int]]:
-    """(match start, match end, value start, value end) of each match, like `finditer`, but the next search
+def _matches(
+    regex: Any, text: bytes, group: int, pos: int = 0, endpos: int | None = None, *, base: int = 0, shortest: int = 0
+) -> Iterator[tuple[int, int, int, int]]:
+    """(match start, match end, value start, value end) of each match in `text[pos:endpos]` (the rest of
+    `text` is context for `^`, `$` and `\\b`), offsets plus `base`, like `finditer`, but the next search
     starts where the value ended, not where the match did: a pattern's leading and trailing context
     (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between two values (RE2 has no look-around).
 
     Calls RE2's matcher directly where the binding offers it (the spans only: no match object per search,
-    which was most of the cost of verifying candidates); the public `search` otherwise."""
+    which was most of the cost of verifying candidates); the public `search` otherwise. No search starts
+    where fewer than `shortest` bytes (the pattern's shortest match) are left."""
     raw = getattr(regex, "_regexp", None)
     match = getattr(raw, "Match", None)
-    pos = 0
-    n = len(text)
+    n = len(text) if endpos is None else endpos
     if match is not None and _UNANCHORED is not None:
-        while pos <= n:
+        while pos <= n - shortest:
             spans = match(_UNANCHORED, text, pos, n)
             ms, me = spans[0]
             if ms < 0:
                 return
             gs, ge = spans[group]
             if gs >= 0 and ge > gs:
-                yield ms, me, gs, ge
+                yield base + ms, base + me, base + gs, base + ge
                 pos = max(ge, ms + 1)
             else:
                 pos = max(me, ms + 1)
         return
     while pos <= n:  # pragma: no cover - a binding without the raw matcher
-        m = regex.search(text, pos)
+        m = regex.search(text, pos, n)
         if m is None:
             return
         if m.group(group):
-            yield m.start(), m.end(), m.start(group), m.end(group)
+            yield base + m.start(), base + m.end(), base + m.start(group), base + m.end(group)
         pos = max(m.end(group) if m.group(group) else m.end(), m.start() + 1)
 
 
