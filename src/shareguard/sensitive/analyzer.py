@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from shareguard.core.analyzer import Output, PathHint
@@ -32,8 +32,11 @@ from shareguard.sensitive.formats import (
     Outcome,
     Scanner,
     is_binary,
+    sniff_kind,
+    truncation_skip,
 )
 from shareguard.sensitive.options import SensitiveOptions
+from shareguard.sensitive.split import SPLITTABLE, Block
 
 VERSION = "1"
 ALL_RULES = ("DATA-001", "DATA-002", "DATA-003")
@@ -116,6 +119,46 @@ class SensitiveAnalyzer:
         yield from findings_of(
             entry.rel_path, outcome, opts, ctx, layer=entry.layer, evaluates=_evaluates(entry.rel_path, opts, ctx)
         )
+
+
+def split_kind(path: str, head: bytes, opts: SensitiveOptions) -> str | None:
+    """The scanner kind (`split.SPLITTABLE`) of an object `analyze` would scan as lines, which may therefore be
+    cut into byte ranges; None for anything else (not wanted, not in the sample, binary, a container, JSON)."""
+    if not _wanted_name(path, opts) or not _sampled(path, opts.sample_percent):
+        return None
+    if is_binary(head[:8192]) or _container(path, head):
+        return None
+    kind = sniff_kind(path, head[:8192])
+    return kind if kind in SPLITTABLE else None
+
+
+def analyze_part(path: str, kind: str, block: Block, index: int, ctx: ScanContext) -> Iterator[Output]:
+    """One byte range of an object `split_kind` accepted: the findings of the values that start in the
+    part's own lines, every one (the per-detector cap applies to the merged object), with line numbers and
+    CSV/JSONL record numbers relative to the part's first line. Part 0 also yields the object's
+    evaluations and its truncation gap, as `analyze` does for the whole object."""
+    opts = ctx.options.get(SensitiveOptions)
+    outcome = Scanner(engine(), Limits(max_bytes=opts.max_bytes_per_object)).scan_lines(kind, path, block.data)
+    shift = block.first_line - 1
+    own = Outcome(scanned_bytes=block.own_end - block.own_start)
+    for loc in outcome.hits:
+        if block.own_start <= loc.hit.start < block.own_end:
+            own.hits.append(_shifted(loc, -shift))
+    evaluates: tuple[str, ...] = ()
+    if index == 0:
+        evaluates = _evaluates(path, opts, ctx)
+        if block.object_size > opts.max_bytes_per_object:
+            own.skips.append(truncation_skip(path, opts.max_bytes_per_object))
+    every = replace(opts, max_findings_per_detector=0)
+    yield from findings_of(path, own, every, ctx, evaluates=evaluates)
+
+
+def _shifted(loc: Located, by: int) -> Located:
+    where = loc.location
+    record = where.record
+    if record is not None and record.isdigit():
+        record = str(int(record) + by)
+    return Located(loc.hit, where.model_copy(update={"line": (where.line or 1) + by, "record": record}))
 
 
 def _container(path: str, data: bytes) -> bool:
