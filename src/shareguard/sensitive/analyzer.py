@@ -20,6 +20,7 @@ from shareguard.core.masking import mask, mask_url
 from shareguard.core.resource import Resource
 from shareguard.core.rules import RuleMeta, load_package_rules
 from shareguard.core.severity import Severity
+from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Confidence
 from shareguard.sensitive.engine import engine
 from shareguard.sensitive.formats import (
@@ -57,10 +58,10 @@ def rules() -> dict[str, RuleMeta]:
 def _wanted_name(path: str, opts: SensitiveOptions) -> bool:
     low = path.lower()
     name = low.rsplit("/", 1)[-1]
+    if opts.all_files:  # every object: a binary one is classified as a format without text, or unsupported
+        return True
     if name.endswith(tuple(BINARY_SUFFIXES)):
         return False
-    if opts.all_files:
-        return True
     if name.startswith(CONFIG_NAMES) or name.endswith(CONFIG_SUFFIXES):
         return False
     return (
@@ -113,7 +114,16 @@ class SensitiveAnalyzer:
         truncated = len(data) > limit
         data = data[:limit]
         if is_binary(data[:8192]) and not _container(entry.rel_path, data):
-            ctx.coverage.input_skipped(self.name, entry.rel_path, "binary content")
+            fmt = classify(entry.rel_path, data[:64])
+            if not fmt.carries_data:  # an image, a font, compiled code: nothing to classify in it
+                ctx.coverage.input_skipped(self.name, entry.rel_path, fmt.reason)
+                return
+            why = unsupported_reason(fmt)
+            ctx.coverage.input_skipped(self.name, entry.rel_path, why)
+            evaluates = _evaluates(entry.rel_path, opts, ctx)
+            if "DATA-001" in evaluates:  # data at rest that could not be read: its duties cannot pass
+                meta = rules()
+                yield Gap(tuple(sorted({c for rid in evaluates for c in meta[rid].control_ids})), entry.rel_path, why)
             return
         outcome = Scanner(engine(), Limits(max_bytes=limit)).scan(entry.rel_path, data, truncated=truncated)
         yield from findings_of(

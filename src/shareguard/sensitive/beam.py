@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext, ScanIssue
 from shareguard.core.dispatch import COVERAGE_CALLS, RecordingCoverage
-from shareguard.core.engine import analyze_entry, declare_scopes, finish
+from shareguard.core.engine import analyze_entry, claimed, declare_scopes, finish
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ConfigError, InputError
 from shareguard.core.files import read_regular
@@ -77,7 +77,7 @@ def scan_part(part: Part, opts: SensitiveOptions, protocol: str | None, settings
     )
     findings: list[Finding] = []
     newlines = 0
-    analyzer = SensitiveAnalyzer()
+    analyzer = SensitiveAnalyzer(options=opts)
     try:
         if part.count == 1:
             data = _read(part.where, protocol, opts.max_bytes_per_object)
@@ -89,7 +89,9 @@ def scan_part(part: Part, opts: SensitiveOptions, protocol: str | None, settings
         ctx.error(part.key, f"cannot read object ({type(exc).__name__}: {why})", analyzer.name)
     else:
         if part.count == 1:
-            analyze_entry(analyzer, FileEntry(rel_path=part.key, size=part.size, data=data), ctx, findings)
+            entry = FileEntry(rel_path=part.key, size=part.size, data=data)
+            if claimed(analyzer, entry, ctx):  # as the plain run's dispatch asks
+                analyze_entry(analyzer, entry, ctx, findings)
         else:
             newlines = block.newlines
             ranged = _RangeAnalyzer(kind=part.kind, block=block, index=part.index)
@@ -212,7 +214,7 @@ def run_beam_scan(
     """Scan `target` (a path or object-store URL) with the Beam pipeline; the result equals the plain run's.
 
     `stats`, when given, receives the plan (parts, shards) and each bundle's worker process, start and end
-    time (wall clock, seconds since the epoch) and bytes: what the benchmark reports as the steady state."""
+    time (wall clock, seconds since the epoch), bytes and CPU seconds: the benchmark's steady state."""
     try:
         beam: Any = importlib.import_module("apache_beam")
         pipeline_options: Any = importlib.import_module("apache_beam.options.pipeline_options")
@@ -246,7 +248,8 @@ def run_beam_scan(
             with beam.Pipeline(options=pipeline_options.PipelineOptions(flags)) as p:
                 _ = (
                     p
-                    | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards])
+                    # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
+                    | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards], reshuffle=False)
                     | "Shard" >> beam.GroupByKey()
                     | "Detect" >> beam.ParDo(detect)
                 )
@@ -282,7 +285,7 @@ def _detect_fn(beam: Any) -> Any:
 
         def start_bundle(self) -> None:
             self.records: list[dict[str, Any]] = []
-            self.bundle: list[float] = [os.getpid(), time.time(), 0.0, 0]
+            self.bundle: list[float] = [os.getpid(), time.time(), 0.0, 0, time.process_time()]
 
         def process(self, element: tuple[int, Iterable[tuple[Any, ...]]]) -> Iterator[Any]:
             for raw in element[1]:
@@ -295,10 +298,11 @@ def _detect_fn(beam: Any) -> Any:
             if not self.records:
                 return
             self.bundle[2] = time.time()
+            self.bundle[4] = time.process_time() - self.bundle[4]
             filesystems: Any = importlib.import_module("apache_beam.io.filesystems")
             with filesystems.FileSystems.create(f"{self.prefix}-{uuid.uuid4().hex}.jsonl") as out:
                 for rec in self.records:
-                    # Each record also names its bundle (worker process, start, end, bytes) for the benchmark.
+                    # Each record also names its bundle (worker process, start, end, bytes, CPU s) for the benchmark.
                     out.write(json.dumps({**rec, "bundle": self.bundle}).encode("utf-8") + b"\n")
             self.records = []
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shareguard.core.resource import Location
+from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Detector
 from shareguard.sensitive.engine import ContextFn, Engine, Hit, resolve
 
@@ -214,7 +215,9 @@ class Scanner:
             self._archive(kind, data, member, depth, out)
             return
         if kind == "binary":
-            out.skips.append((where, "binary content: not scanned for text"))
+            fmt = classify(name, data[:64])
+            if fmt.carries_data:  # an image or a font in an archive has nothing to classify
+                out.skips.append((where, unsupported_reason(fmt)))
             return
         out.scanned_bytes += len(data)
         if kind == "parquet":
