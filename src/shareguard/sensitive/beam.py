@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,7 +185,7 @@ def pipeline_flags(runner: str, workers: int, beam_options: Sequence[str]) -> li
         flags += [
             f"--direct_num_workers={max(1, workers)}",
             "--direct_running_mode=multi_processing",
-            "--default_sdk_harness_log_level=WARNING",
+            "--default_sdk_harness_log_level=ERROR",
         ]
     for opt in beam_options:
         if "=" not in opt:
@@ -245,7 +247,7 @@ def run_beam_scan(
     detect = _detect_fn(beam)(_options_dict(opts), protocol, prefix)
     try:
         if shards:
-            with beam.Pipeline(options=pipeline_options.PipelineOptions(flags)) as p:
+            with _quiet_harness(runner), beam.Pipeline(options=pipeline_options.PipelineOptions(flags)) as p:
                 _ = (
                     p
                     # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
@@ -264,6 +266,19 @@ def run_beam_scan(
         if local_tmp is not None:
             _remove_tree(Path(local_tmp))
     return finish("data", target, started, sorted(findings, key=_order), registries, ctx)
+
+
+@contextmanager
+def _quiet_harness(runner: str) -> Iterator[None]:
+    """The direct runner relays its local worker processes' start-up chatter as warnings: errors only."""
+    log = logging.getLogger("apache_beam")
+    level = log.level
+    if runner == "direct":
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _detect_fn(beam: Any) -> Any:
