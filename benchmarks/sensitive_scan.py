@@ -363,12 +363,95 @@ def run_peer(which: str, paths: list[Path]) -> tuple[float, set[tuple[str, int, 
 # ---- beam ------------------------------------------------------------------------------------------------
 
 
-def run_beam(workers: int, target: Path) -> float:
-    cmd = [sys.executable, "-c", "from shareguard.cli.main import main; main()", "data", str(target), "--runner", "direct", "--workers",
-           str(workers), "--format", "json", "-o", os.devnull, "--quiet"]  # fmt: skip
+BEAM_RUN = r"""
+import json, sys, time
+t0 = time.time()
+from shareguard.core.options import OptionSet
+from shareguard.core.registry import load_registries
+from shareguard.sensitive.beam import run_beam_scan
+from shareguard.sensitive.options import SensitiveOptions
+t1 = time.time()
+stats = {}
+res = run_beam_scan(sys.argv[1], workers=int(sys.argv[2]), options=OptionSet().with_(SensitiveOptions(all_files=True)),
+                    registries=load_registries(), stats=stats)
+t2 = time.time()
+b = stats["bundles"]
+print(json.dumps({"imports": t1 - t0, "run": t2 - t1, "steady": max(x[2] for x in b) - min(x[1] for x in b),
+                  "first_bundle": min(x[1] for x in b) - t1, "bundles": b, "parts": stats["parts"],
+                  "findings": sorted(f.fingerprint for f in res.findings)}))
+"""
+
+EMPTY_RUN = r"""
+import sys, time
+t0 = time.time()
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+t1 = time.time()
+w = int(sys.argv[1])
+flags = ["--runner=DirectRunner", f"--direct_num_workers={w}", "--direct_running_mode=multi_processing",
+         "--default_sdk_harness_log_level=WARNING"]
+with beam.Pipeline(options=PipelineOptions(flags)) as p:
+    _ = p | beam.Create([(i % w, i) for i in range(40)]) | beam.GroupByKey() | beam.Map(lambda kv: None)
+print(f"{t1 - t0:.2f} {time.time() - t1:.2f}")
+"""
+
+
+def run_beam(workers: int, target: Path) -> dict[str, object]:
+    """One `shareguard data --runner direct` scan in a fresh process: wall clock from start (interpreter,
+    imports, Beam's workers, the scan, the driver's replay) and the steady state (first bundle start to
+    last bundle end, the workers' scanning)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SHAREGUARD_CACHE_DIR": str(WORK / "beam-cache")}
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    return time.perf_counter() - t0
+    res = subprocess.run([sys.executable, "-c", BEAM_RUN, str(target), str(workers)], check=True,
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    doc: dict[str, object] = json.loads(res.stdout.strip().splitlines()[-1])
+    doc["wall"] = time.perf_counter() - t0
+    return doc
+
+
+def run_empty(workers: int) -> tuple[float, float]:
+    """Beam alone, the same pipeline shape with nothing to do: (import s, pipeline s) in a fresh process."""
+    res = subprocess.run([sys.executable, "-c", EMPTY_RUN, str(workers)], check=True, capture_output=True, text=True)
+    imp, run = res.stdout.split()
+    return float(imp), float(run)
+
+
+def single_object(mb: int) -> Path:
+    """One large log object (the corpus' log files joined) under benchmarks/work/sensitive-single/."""
+    target = WORK / "sensitive-single"
+    big = target / "big.log"
+    if not big.exists() or big.stat().st_size < mb * 1_000_000:
+        target.mkdir(parents=True, exist_ok=True)
+        with big.open("wb") as out:
+            while out.tell() < mb * 1_000_000:
+                for log in sorted(CORPUS.glob("*.log")):
+                    out.write(log.read_bytes())
+    return target
+
+
+def beam_report(rounds: int, target: Path = CORPUS) -> None:
+    run_beam(2, target)  # warm: bytecode, page cache, the Hyperscan database cache
+    runs: dict[int, list[dict[str, object]]] = {1: [], 2: []}
+    empty: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    for _ in range(rounds):  # in alternation: the load moves between runs, not between the two sides
+        for w in (1, 2):
+            runs[w].append(run_beam(w, target))
+            empty[w].append(run_empty(w))
+    assert runs[1][0]["findings"] == runs[2][0]["findings"], "1 and 2 workers disagree"
+    for w in (1, 2):
+        for r in runs[w]:
+            per = ", ".join(
+                f"pid {int(b[0])}: {b[2] - b[1]:.2f} s ({b[4]:.2f} CPU-s) {b[3] / 1e6:.0f} MB" for b in r["bundles"]
+            )  # type: ignore[attr-defined]
+            print(f"beam {w} worker(s): wall {r['wall']:.2f} s (imports {r['imports']:.2f}, first bundle after "
+                  f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
+        print(
+            f"  empty pipeline, {w} worker(s): " + ", ".join(f"import {i:.2f} s + run {r:.2f} s" for i, r in empty[w])
+        )
+    med = {w: sorted(float(r["wall"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
+    steady = {w: sorted(float(r["steady"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
+    print(f"beam DirectRunner (median of {rounds}, under load): wall 1 worker {med[1]:.2f} s, 2 workers {med[2]:.2f} s "
+          f"= {med[1] / med[2]:.2f}x; steady state {steady[1]:.2f} s vs {steady[2]:.2f} s = {steady[1] / steady[2]:.2f}x")  # fmt: skip
 
 
 def main() -> None:
@@ -377,10 +460,16 @@ def main() -> None:
     ap.add_argument("--peer-mb", type=float, default=4)
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--beam", action="store_true")
+    ap.add_argument("--beam-only", action="store_true", help="only the Beam runs (the corpus must exist)")
+    ap.add_argument("--beam-rounds", type=int, default=3)
+    ap.add_argument("--beam-single-mb", type=int, default=0, help="--beam-only on one large log object of this size")
     args = ap.parse_args()
     t0 = time.perf_counter()
     generate(args.mb)
     print(f"corpus: {args.mb} MB in {args.mb // FILE_MB} files ({time.perf_counter() - t0:.1f} s to make)")
+    if args.beam_only:
+        beam_report(args.beam_rounds, single_object(args.beam_single_mb) if args.beam_single_mb else CORPUS)
+        return
     truth = load_truth()
     all_files = files()
     mb, cpu, pred = run_shareguard(all_files)
@@ -403,10 +492,7 @@ def main() -> None:
             for cat, (prec, rec) in sc.items():
                 print(f"    {cat:14s} P {prec:.3f}  R {rec:.3f}")
     if args.beam:
-        run_beam(2, CORPUS)  # warm: bytecode, page cache
-        one = run_beam(1, CORPUS)
-        two = run_beam(2, CORPUS)
-        print(f"beam DirectRunner: 1 worker {one:.1f} s, 2 workers {two:.1f} s (wall, under load): {one / two:.2f}x")
+        beam_report(args.beam_rounds)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ a folder, what it claims, and the verdicts it records."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -79,7 +80,7 @@ def test_claims_by_path() -> None:
     assert a.required("data/x.csv", 10) and a.required("src/app.py", 10) and a.required(".env", 10)
     assert not a.required("main.tf", 10) and not a.required("k8s/x.yaml", 10) and not a.required("m.pt", 10)
     every = SensitiveAnalyzer(options=SensitiveOptions(all_files=True))
-    assert every.required("main.tf", 10) and not every.required("lib.so", 10)
+    assert every.required("main.tf", 10) and every.required("lib.so", 10)  # classified: see the binary tests
 
 
 def test_data_command_json_and_min_confidence(tmp_path: Path) -> None:
@@ -168,3 +169,72 @@ def test_the_report_says_person_names_were_not_assessed(tmp_path: Path) -> None:
     assert "named-entity model" in note["sensitive: person names"]
     _, table, _ = run("data", str(tmp_path), "--format", "table")
     assert "person names: not assessed" in " ".join(table.split())
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 4 /Filter /FlateDecode >>\nstream\n\x00\x9c\x01\x02"
+
+
+def test_unsupported_binary_data_leaves_the_data_duties_incomplete(tmp_path: Path) -> None:
+    """`audit`: a data file with binary content of no format that lacks text (here an unknown one and a
+    SQLite database under data names) is unsupported: the data duties are incomplete, with each object and
+    the reason, never a pass on the clean CSV beside them."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "metrics.csv").write_text("epoch,loss\n1,0.5\n", encoding="utf-8")
+    (tmp_path / "data" / "records.dat").write_bytes(b"\x00\x01\x02rec" * 100)
+    (tmp_path / "data" / "users.dat").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    result = run_path_scan(tmp_path, capabilities=frozenset({"sensitive"}))
+    ev = result.coverage.of("STORAGE-C-03")
+    assert ev is not None and "data/metrics.csv" in ev.resources
+    assert sorted((g.path, g.reason) for g in ev.gaps) == [
+        ("data/records.dat", "unsupported format (unknown binary format): not classified for sensitive data"),
+        ("data/users.dat", "unsupported format (SQLite database): not classified for sensitive data"),
+    ]
+    code, out, err = run("audit", str(tmp_path), "--format", "json", "-q")
+    assert code in (0, 3), err
+    duty = next(c for c in json.loads(out)["controls"] if c["id"] == "STORAGE-C-03")
+    assert duty["status"] == "incomplete" and "(+1 more)" in duty["reason"] and "unsupported format" in duty["reason"]
+
+
+def _data_json(path: Path) -> dict:
+    code, out, err = run("data", str(path), "--format", "json", "-q")
+    assert code in (0, 3), err
+    return json.loads(out)
+
+
+def test_formats_without_text_are_skipped_with_the_reason_and_leave_the_duty_passing(tmp_path: Path) -> None:
+    """`data`: an image, compiled code and tensor-only weights cannot hold the data: listed as skipped with
+    the reason, no gap; a PDF can, and is unsupported; so is a PDF member of a zip, not an image member."""
+    (tmp_path / "metrics.csv").write_text("epoch,loss\n1,0.5\n", encoding="utf-8")
+    (tmp_path / "logo.png").write_bytes(PNG)
+    (tmp_path / "plot.dat").write_bytes(PNG)  # by its content, whatever the name
+    (tmp_path / "lib.so").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(100))
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      " + bytes(16))
+    doc = _data_json(tmp_path)
+    duty = next(c for c in doc["controls"] if c["id"] == "STORAGE-C-03")
+    assert duty["status"] == "pass", duty
+    log = next(a for a in doc["scanned"]["analyzers"] if a["analyzer"] == "sensitive.files")
+    skipped = {s["path"]: s["reason"] for s in log["skipped_paths"]}
+    assert skipped["logo.png"].startswith("image:") and skipped["plot.dat"].startswith("image:")
+    assert skipped["lib.so"].startswith("compiled code:") and skipped["model.safetensors"].startswith("model weights")
+    (tmp_path / "report.pdf").write_bytes(PDF)
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as zf:
+        zf.writestr("img/a.png", PNG)
+        zf.writestr("docs/b.pdf", PDF)
+    doc = _data_json(tmp_path)
+    duty = next(c for c in doc["controls"] if c["id"] == "STORAGE-C-03")
+    assert duty["status"] == "incomplete" and "unsupported format (PDF)" in duty["reason"]
+    assert sorted(g["path"] for g in duty["gaps"]) == ["bundle.zip!docs/b.pdf", "report.pdf"]
+
+
+def test_binary_data_in_a_root_filesystem_outside_installed_software(tmp_path: Path) -> None:
+    """`rootfs`: binary data files of installed software (ICU tables under usr/share) are not data at rest;
+    an application's binary data file is, and is unsupported."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "os-release").write_text('ID=debian\nVERSION_ID="12"\n', encoding="utf-8")
+    (tmp_path / "usr" / "share" / "icu").mkdir(parents=True)
+    (tmp_path / "usr" / "share" / "icu" / "icudt74l.dat").write_bytes(b"\x00\x01\x02tab" * 100)
+    (tmp_path / "srv" / "app").mkdir(parents=True)
+    (tmp_path / "srv" / "app" / "users.dat").write_bytes(b"\x00\x01\x02rec" * 100)
+    code, out, err = run("rootfs", str(tmp_path), "--format", "json", "-q")
+    assert code in (0, 3), err
+    duty = next(c for c in json.loads(out)["controls"] if c["id"] == "STORAGE-C-03")
+    assert duty["status"] == "incomplete" and [g["path"] for g in duty["gaps"]] == ["srv/app/users.dat"]

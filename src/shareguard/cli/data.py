@@ -17,14 +17,15 @@ from shareguard.cli.common import (
     OutputOptions,
     QuietOpt,
     SeverityOpt,
+    check_before_scan,
     emit,
     fail,
     select_reporter,
 )
-from shareguard.cli.path_scan import scan_path
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.options import OptionSet
-from shareguard.core.registry import load_registries
+from shareguard.core.registry import Registries, load_registries
+from shareguard.scan import run_path_scan
 from shareguard.sensitive.catalog import Confidence
 from shareguard.sensitive.objstore import is_url
 from shareguard.sensitive.options import DEFAULT_MAX_BYTES, SensitiveOptions
@@ -130,10 +131,10 @@ def data(
                     f"{len(done.skipped)} not copied",
                     err=True,
                 )
+        regs = _registries(sensitive)
         if runner is not None:
             from shareguard.sensitive.beam import run_beam_scan
 
-            regs = load_registries()
             select_reporter(regs, opts, "data")
             result = run_beam_scan(
                 target,
@@ -147,15 +148,33 @@ def data(
         elif is_url(target):
             from shareguard.scan import run_url_scan
 
-            regs = load_registries()
             select_reporter(regs, opts, "data")
             result = run_url_scan(target, options=options, registries=regs)
             code = emit(result, opts, regs, scan_root=None)
         else:
-            code = scan_path(Path(target), opts, command="data", capabilities=frozenset({"sensitive"}), options=options)
+            root = _root(Path(target))
+            check_before_scan(regs, opts, "data", root)
+            result = run_path_scan(
+                Path(target),
+                command="data",
+                capabilities=frozenset({"sensitive"}),
+                options=options,
+                registries=regs,
+                quiet=opts.quiet,
+            )
+            code = emit(result, opts, regs, scan_root=root)
     except ShareguardError as exc:
         raise fail(exc) from None
     raise typer.Exit(code)
+
+
+def _registries(options: SensitiveOptions) -> Registries:
+    """The plugins, with the sensitive-data analyzer claiming by this command's options (every file)."""
+    from shareguard.sensitive import plugin
+
+    regs = load_registries(builtin_filter=lambda name: name != plugin.__name__)
+    plugin.register(regs, options)
+    return regs
 
 
 def _root(path: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from shareguard.core.analyzer import Output, PathHint
@@ -21,6 +21,7 @@ from shareguard.core.resource import Resource
 from shareguard.core.result import HIDDEN
 from shareguard.core.rules import RuleMeta, load_package_rules
 from shareguard.core.severity import Severity
+from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Confidence
 from shareguard.sensitive.engine import engine
 from shareguard.sensitive.formats import (
@@ -33,8 +34,11 @@ from shareguard.sensitive.formats import (
     Outcome,
     Scanner,
     is_binary,
+    sniff_kind,
+    truncation_skip,
 )
 from shareguard.sensitive.options import SensitiveOptions
+from shareguard.sensitive.split import SPLITTABLE, Block
 
 VERSION = "1"
 ALL_RULES = ("DATA-001", "DATA-002", "DATA-003")
@@ -59,10 +63,10 @@ def rules() -> dict[str, RuleMeta]:
 def _wanted_name(path: str, opts: SensitiveOptions) -> bool:
     low = path.lower()
     name = low.rsplit("/", 1)[-1]
+    if opts.all_files:  # every object: a binary one is classified as a format without text, or unsupported
+        return True
     if name.endswith(tuple(BINARY_SUFFIXES)):
         return False
-    if opts.all_files:
-        return True
     if name.startswith(CONFIG_NAMES) or name.endswith(CONFIG_SUFFIXES):
         return False
     return (
@@ -115,12 +119,61 @@ class SensitiveAnalyzer:
         truncated = len(data) > limit
         data = data[:limit]
         if is_binary(data[:8192]) and not _container(entry.rel_path, data):
-            ctx.coverage.input_skipped(self.name, entry.rel_path, "binary content")
+            fmt = classify(entry.rel_path, data[:64])
+            if not fmt.carries_data:  # an image, a font, compiled code: nothing to classify in it
+                ctx.coverage.input_skipped(self.name, entry.rel_path, fmt.reason)
+                return
+            why = unsupported_reason(fmt)
+            ctx.coverage.input_skipped(self.name, entry.rel_path, why)
+            evaluates = _evaluates(entry.rel_path, opts, ctx)
+            if "DATA-001" in evaluates:  # data at rest that could not be read: its duties cannot pass
+                meta = rules()
+                yield Gap(tuple(sorted({c for rid in evaluates for c in meta[rid].control_ids})), entry.rel_path, why)
             return
         outcome = Scanner(engine(), Limits(max_bytes=limit)).scan(entry.rel_path, data, truncated=truncated)
         yield from findings_of(
             entry.rel_path, outcome, opts, ctx, layer=entry.layer, evaluates=_evaluates(entry.rel_path, opts, ctx)
         )
+
+
+def split_kind(path: str, head: bytes, opts: SensitiveOptions) -> str | None:
+    """The scanner kind (`split.SPLITTABLE`) of an object `analyze` would scan as lines, which may therefore be
+    cut into byte ranges; None for anything else (not wanted, not in the sample, binary, a container, JSON)."""
+    if not _wanted_name(path, opts) or not _sampled(path, opts.sample_percent):
+        return None
+    if is_binary(head[:8192]) or _container(path, head):
+        return None
+    kind = sniff_kind(path, head[:8192])
+    return kind if kind in SPLITTABLE else None
+
+
+def analyze_part(path: str, kind: str, block: Block, index: int, ctx: ScanContext) -> Iterator[Output]:
+    """One byte range of an object `split_kind` accepted: the findings of the values that start in the
+    part's own lines, every one (the per-detector cap applies to the merged object), with line numbers and
+    CSV/JSONL record numbers relative to the part's first line. Part 0 also yields the object's
+    evaluations and its truncation gap, as `analyze` does for the whole object."""
+    opts = ctx.options.get(SensitiveOptions)
+    outcome = Scanner(engine(), Limits(max_bytes=opts.max_bytes_per_object)).scan_lines(kind, path, block.data)
+    shift = block.first_line - 1
+    own = Outcome(scanned_bytes=block.own_end - block.own_start)
+    for loc in outcome.hits:
+        if block.own_start <= loc.hit.start < block.own_end:
+            own.hits.append(_shifted(loc, -shift))
+    evaluates: tuple[str, ...] = ()
+    if index == 0:
+        evaluates = _evaluates(path, opts, ctx)
+        if block.object_size > opts.max_bytes_per_object:
+            own.skips.append(truncation_skip(path, opts.max_bytes_per_object))
+    every = replace(opts, max_findings_per_detector=0)
+    yield from findings_of(path, own, every, ctx, evaluates=evaluates)
+
+
+def _shifted(loc: Located, by: int) -> Located:
+    where = loc.location
+    record = where.record
+    if record is not None and record.isdigit():
+        record = str(int(record) + by)
+    return Located(loc.hit, where.model_copy(update={"line": (where.line or 1) + by, "record": record}))
 
 
 def _container(path: str, data: bytes) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shareguard.core.resource import Location
+from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Detector
 from shareguard.sensitive.engine import ContextFn, Engine, Hit, resolve
 
@@ -118,6 +119,11 @@ class Outcome:
     scanned_bytes: int = 0
 
 
+def truncation_skip(name: str, scanned: int) -> tuple[str, str]:
+    """The skip of an object read only up to `--max-bytes-per-object`."""
+    return (name, f"only the first {scanned} bytes were scanned (--max-bytes-per-object)")
+
+
 def suffixes(name: str) -> str:
     return name.lower()
 
@@ -176,8 +182,20 @@ class Scanner:
     def scan(self, name: str, data: bytes, *, truncated: bool = False) -> Outcome:
         out = Outcome()
         if truncated:
-            out.skips.append((name, f"only the first {len(data)} bytes were scanned (--max-bytes-per-object)"))
+            out.skips.append(truncation_skip(name, len(data)))
         self._scan(name, data, None, 0, out)
+        return out
+
+    def scan_lines(self, kind: str, name: str, data: bytes) -> Outcome:
+        """Scan a block of whole lines of an object as `kind` (`text`, `csv` with its header line first, or
+        `jsonl`), without sniffing the block: a byte range of a larger object (`split.py`)."""
+        out = Outcome(scanned_bytes=len(data))
+        if kind == "csv":
+            self._csv(name, data, None, out)
+        elif kind == "jsonl":
+            self._json(data, None, out, lines=True)
+        else:
+            self._text(data, None, out)
         return out
 
     # ---- dispatch --------------------------------------------------------------------------------
@@ -197,7 +215,9 @@ class Scanner:
             self._archive(kind, data, member, depth, out)
             return
         if kind == "binary":
-            out.skips.append((where, "binary content: not scanned for text"))
+            fmt = classify(name, data[:64])
+            if fmt.carries_data:  # an image or a font in an archive has nothing to classify
+                out.skips.append((where, unsupported_reason(fmt)))
             return
         out.scanned_bytes += len(data)
         if kind == "parquet":
