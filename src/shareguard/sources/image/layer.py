@@ -393,11 +393,10 @@ def _walk(
 ) -> None:
     count = 0
     wants, unwanted, issue = sink.wants, sink.unwanted, sink.issue
-    for member in stream:
+    for name, t, size, linkname in stream.members():
         count += 1
         if count > max_members:
             raise CorruptLayer(f"more than {max_members} entries in one layer")
-        name = member.name
         # `normalise`, skipped for the usual name (relative, no `.` component, no `//`, no NUL)
         if name[:1] in _PLAIN_START and "/." not in name and "//" not in name and "\0" not in name:
             path = name[:-1] if name[-1] == "/" else name
@@ -421,9 +420,7 @@ def _walk(
                     continue
                 sink.whiteout(f"{parent}/{target}" if parent else target)
             continue
-        t = member.type
         if t == REGULAR:
-            size = member.size
             if not wants(path, size):
                 unwanted(path, size)
                 continue
@@ -438,13 +435,13 @@ def _walk(
         elif t == DIRECTORY:
             sink.directory(path)
         elif t == SYMLINK:
-            if symlink_escapes(path, member.linkname):
-                issue(path, f"symlink points outside the root ({member.linkname[:200]}); never followed", False)
-            sink.symlink(path, member.linkname)
+            if symlink_escapes(path, linkname):
+                issue(path, f"symlink points outside the root ({linkname[:200]}); never followed", False)
+            sink.symlink(path, linkname)
         elif t == HARDLINK:
-            link_target = normalise(member.linkname)
+            link_target = normalise(linkname)
             if not link_target:
-                issue(path, f"hostile hard link skipped: target {member.linkname[:200]!r} is outside the root", True)
+                issue(path, f"hostile hard link skipped: target {linkname[:200]!r} is outside the root", True)
                 continue
             sink.hardlink(path, link_target)
         elif t in (CHARDEV, BLOCKDEV):
