@@ -324,3 +324,34 @@ def test_a_truncated_layer_drops_its_records_and_the_scan_goes_on(tmp_path: Path
     assert not any(path.startswith(("app/", "models/late")) for _, path in found)  # the layer was not applied
     assert any("layer not scanned" in i.message for i in result.issues)
     assert result.has_errors()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "digest"])
+def test_a_broken_middle_layer_is_its_own_error_while_the_next_is_read_ahead(
+    tmp_path: Path, regs: Registries, damage: str
+) -> None:
+    """Each layer is opened while the one before it is read (its inflater starts when that one's is done):
+    a broken layer in the middle fails alone, the layers around it are read and applied, on a cold scan
+    as on a rescan that finds them in the cache."""
+    first = make_layer([file("models/first.pkl", EVIL_PICKLE), *(file(f"pad/{i}", b"\1" * 5000) for i in range(50))])
+    broken = make_layer([file("app/Dockerfile", ROOT_DOCKERFILE), file("z/pad.bin", b"\0" * 200_000)])
+    last = make_layer([file("models/last.pkl", EVIL_PICKLE)])
+    write_oci_layout(tmp_path / "img", [first, broken, last])
+    index = json.loads((tmp_path / "img" / "index.json").read_text())
+    manifest = json.loads(
+        (tmp_path / "img" / "blobs/sha256" / index["manifests"][0]["digest"].split(":")[1]).read_text()
+    )
+    blob = tmp_path / "img" / "blobs/sha256" / manifest["layers"][1]["digest"].split(":")[1]
+    data = blob.read_bytes()
+    if damage == "truncated":
+        blob.write_bytes(data[: len(data) * 2 // 3])
+    else:  # same size, other bytes: only the digest tells
+        blob.write_bytes(data[:-20] + bytes(b ^ 0xFF for b in data[-20:]))
+    for _ in range(2):
+        result = scan(tmp_path / "img", regs, tmp_path / "cache")
+        found = rules_at(result)
+        assert ("MODEL-001", "models/first.pkl") in found
+        assert ("MODEL-001", "models/last.pkl") in found
+        assert not any(path.startswith("app/") for _, path in found)
+        errors = [i for i in result.issues if "layer not scanned" in i.message]
+        assert len(errors) == 1 and errors[0].path.startswith("layer 2 ")

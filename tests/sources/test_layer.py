@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import io
 import tarfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -18,13 +20,18 @@ from shareguard.sources.image.layer import (
     LINK,
     OPAQUE,
     WHITEOUT,
+    InflateBudget,
     LayerEntry,
     LayerError,
+    OpenedLayer,
     normalise,
     stream_layer,
     symlink_escapes,
 )
+from shareguard.sources.image.libz import Ring
 from shareguard.sources.image.model import LayerRef
+
+OpenHook = Callable[[threading.Event | None], None]
 
 
 @contextmanager
@@ -232,3 +239,84 @@ def test_fifos_and_devices_are_told_to_on_special_never_read() -> None:
     )
     assert entries == []
     assert specials == [("dev/sda", "block device"), ("dev/null", "character device"), ("pipe", "FIFO")]
+
+
+def _walk(
+    layer: LayerRef, *, opened: OpenedLayer | None = None, on_open: OpenHook | None = None, **kw: object
+) -> list[LayerEntry]:
+    return list(
+        stream_layer(
+            layer,
+            lambda p, s: True,
+            max_member_bytes=1 << 20,
+            max_members=10_000,
+            max_decompressed_bytes=1 << 30,
+            on_issue=lambda p, m, e: None,
+            opened=opened,
+            on_open=on_open,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "tar"])
+def test_a_layer_opened_ahead_reads_as_when_opened_at_its_turn(compression: str) -> None:
+    """The next layer is opened while one is walked and inflates once that one's inflater is done: the
+    same entries and bodies, and its inflated bytes are charged to the image budget at its own walk."""
+    first = make_layer([file(f"a/f{i}", f"{i}" * 3000) for i in range(200)], compression)
+    second = make_layer([file(f"b/g{i}", f"{i}" * 2000) for i in range(150)], compression)
+    ring = Ring()
+    ahead: list[OpenedLayer] = []
+    budget = InflateBudget(1 << 30, 1 << 30)
+    got1 = _walk(
+        ref(first),
+        on_open=lambda done: ahead.append(OpenedLayer(ref(second), ring=ring, after=done)),
+        ring=ring,
+        image_budget=budget,
+    )
+    assert len(ahead) == 1
+    after_first = budget.left
+    got2 = _walk(ref(second), opened=ahead[0], ring=ring, image_budget=budget)
+    assert [(e.path, e.content) for e in got1] == [(e.path, e.content) for e in _walk(ref(first))]
+    assert [(e.path, e.content) for e in got2] == [(e.path, e.content) for e in _walk(ref(second))]
+    assert after_first - budget.left == len(layer_tar([file(f"b/g{i}", f"{i}" * 2000) for i in range(150)]))
+
+
+def test_an_error_of_a_layer_opened_ahead_is_its_own() -> None:
+    """A layer opened ahead that does not match its digest, or cannot be opened, fails its own walk; the
+    layer before it is read in full."""
+    first = make_layer([file(f"a/f{i}", "x" * 5000) for i in range(50)])
+    second = make_layer([file("b/g", "y" * 5000)])
+    bad_digest = ref(second, digest="sha256:" + "0" * 64)
+
+    def missing() -> Iterator[io.BytesIO]:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    unreadable = dataclasses.replace(ref(second), opener=contextmanager(missing))
+    ahead: list[OpenedLayer] = []
+    for broken, message in ((bad_digest, "does not match"), (unreadable, "cannot read layer")):
+        ring = Ring()
+
+        def open_ahead(done: threading.Event | None, b: LayerRef = broken, r: Ring = ring) -> None:
+            ahead.append(OpenedLayer(b, ring=r, after=done))
+
+        entries = _walk(ref(first), on_open=open_ahead, ring=ring)
+        assert len(entries) == 50
+        with pytest.raises(LayerError, match=message):
+            _walk(broken, opened=ahead[0], ring=ring)
+        ahead.clear()
+
+
+def test_a_layer_opened_ahead_after_a_failed_layer_is_read() -> None:
+    first = make_layer([file(f"a/f{i}", "x" * 1000) for i in range(300)])
+    first.blob = first.blob[: len(first.blob) // 2]  # truncated: its walk fails half-way
+    second = make_layer([file("b/g", "y" * 5000)])
+    ring = Ring()
+    ahead: list[OpenedLayer] = []
+    with pytest.raises(LayerError):
+        _walk(
+            ref(first, digest=None, size=None),
+            on_open=lambda done: ahead.append(OpenedLayer(ref(second), ring=ring, after=done)),
+            ring=ring,
+        )
+    assert [e.content for e in _walk(ref(second), opened=ahead[0], ring=ring)] == [b"y" * 5000]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
+import threading
 import zlib
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shareguard.sources.image import libz as libz_module
 from shareguard.sources.image.decompress import DecompressError
-from shareguard.sources.image.libz import SLOT, LibzReader, load
+from shareguard.sources.image.libz import SLOT, LibzReader, Ring, load
 
 libz = load()
 pytestmark = pytest.mark.skipif(libz is None, reason="no system libz")
@@ -99,3 +102,59 @@ def test_many_tiny_members_stay_linear() -> None:
     member = gzip.compress(b"x", mtime=0)
     data = member * 200_000
     assert _inflate(data) == b"x" * 200_000
+
+
+def _read_all(reader: LibzReader, limit: int | None = None) -> bytes:
+    out = bytearray()
+    buf = memoryview(bytearray(1 << 20))
+    while (limit is None or len(out) < limit) and (k := reader.readinto(buf)):
+        out += buf[:k]
+    return bytes(out)
+
+
+def _free_slots(ring: Ring) -> int:
+    n = 0
+    while True:
+        try:
+            ring.free.get_nowait()
+        except queue.Empty:
+            return n
+        n += 1
+
+
+@pytest.mark.parametrize("abandon_first", [False, True])
+def test_a_reader_started_after_another_shares_its_ring(monkeypatch: pytest.MonkeyPatch, abandon_first: bool) -> None:
+    """The next layer's inflater waits for the one before it, then fills the buffers that one hands back;
+    a reader closed half-way (a layer that failed) hands back every buffer it held, so none is lost."""
+    assert libz is not None
+    monkeypatch.setattr(libz_module, "SLOTS", 2)  # a ring smaller than either stream's output
+    first = bytes(range(256)) * (3 * SLOT // 256 + 5)
+    second = bytes(reversed(range(256))) * (3 * SLOT // 256 + 9)
+    ring = Ring()
+    r1 = LibzReader(libz, io.BytesIO(gzip.compress(first, 1)), ring=ring)
+    r2 = LibzReader(libz, io.BytesIO(gzip.compress(second, 1)), ring=ring, after=r1.finished)
+    try:
+        assert not r2.finished.is_set()
+        head = _read_all(r1, SLOT // 2 if abandon_first else None)
+        assert head == first[: len(head)]
+        if not abandon_first:
+            assert head == first
+    finally:
+        r1.close()
+    assert r1.finished.is_set()
+    try:
+        assert _read_all(r2) == second
+    finally:
+        r2.close()
+    assert _free_slots(ring) == 2
+
+
+def test_a_reader_closed_before_its_turn_never_inflates() -> None:
+    assert libz is not None
+    ring = Ring()
+    blocker = threading.Event()
+    reader = LibzReader(libz, io.BytesIO(gzip.compress(b"x" * 1000)), ring=ring, after=blocker)
+    reader.close()
+    assert reader.finished.is_set()
+    assert ring.bufs == [None] * len(ring.bufs)  # no buffer was even allocated
+    assert _free_slots(ring) == len(ring.bufs)

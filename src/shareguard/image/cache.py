@@ -243,6 +243,10 @@ class LayerCache:
     def _path(self, digest: str | None, diff_id: str) -> Path:
         return self.dir / f"{self.key(digest, diff_id)}.json.z"
 
+    def has(self, digest: str | None, diff_id: str) -> bool:
+        """Whether an entry is stored (`get` may still find it damaged: a miss then)."""
+        return self._path(digest, diff_id).is_file()
+
     def get(self, digest: str | None, diff_id: str) -> LayerResult[FileRecord] | None:
         path = self._path(digest, diff_id)
         try:

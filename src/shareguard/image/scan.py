@@ -17,9 +17,11 @@ import dataclasses
 import os
 import posixpath
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +45,8 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import InflateBudget, LayerError, walk_layer
+from shareguard.sources.image.layer import InflateBudget, LayerError, OpenedLayer, walk_layer
+from shareguard.sources.image.libz import Ring
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -371,16 +374,28 @@ def read_layer(
     ctx: ScanContext,
     *,
     parallel: bool = True,
-    ring: list[bytearray | None] | None = None,
+    ring: Ring | None = None,
     files: PathDispatch | None = None,
     pool: ThreadPoolExecutor | None = None,
     image_budget: InflateBudget | None = None,
+    opened: OpenedLayer | None = None,
+    on_open: Callable[[threading.Event | None], None] | None = None,
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole (also past the inflated-bytes
-    budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read)."""
+    budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read).
+    `opened` / `on_open`: see `walk_layer` (a layer opened ahead, and opening the next one ahead)."""
     collector = LayerCollector(layer.diff_id, files, pool, spool_dir(ctx.settings.cache_dir), layered=True)
     try:
-        _stream_into(layer, collector, ctx, parallel=parallel, ring=ring, image_budget=image_budget)
+        _stream_into(
+            layer,
+            collector,
+            ctx,
+            parallel=parallel,
+            ring=ring,
+            image_budget=image_budget,
+            opened=opened,
+            on_open=on_open,
+        )
     except BaseException:
         collector.abandon()
         raise
@@ -394,8 +409,10 @@ def _stream_into(
     ctx: ScanContext,
     *,
     parallel: bool,
-    ring: list[bytearray | None] | None,
+    ring: Ring | None,
     image_budget: InflateBudget | None = None,
+    opened: OpenedLayer | None = None,
+    on_open: Callable[[threading.Event | None], None] | None = None,
 ) -> None:
     budgets = ctx.settings.budgets
     walk_layer(
@@ -410,6 +427,8 @@ def _stream_into(
         spool_over=SPOOL_BYTES,
         max_layer_bytes=budgets.max_layer_inflated_bytes,
         image_budget=image_budget,
+        opened=opened,
+        on_open=on_open,
     )
 
 
@@ -440,42 +459,70 @@ def apply_layers(
     hits = 0
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
     writes: list[tuple[LayerRef, Future[None]]] = []
-    ring: list[bytearray | None] = []  # decompression buffers reused by every layer of this image
+    ring = Ring()  # decompression buffers reused by every layer of this image
     limit = ctx.settings.budgets.max_image_inflated_bytes
     inflate = InflateBudget(limit, limit)  # what the layers read from a cache cost no inflation
+    layers = source.layers
+    ahead: list[OpenedLayer] = []
+    """The next layer, opened while the current one is read (its decompressor starts when the current
+    one's is done), when it is to be read too (not in the cache)."""
+
+    def open_next(index: int) -> Callable[[threading.Event | None], None] | None:
+        if not parallel or index + 1 >= len(layers):
+            return None
+        nxt = layers[index + 1]
+        if use_cache and cache.has(nxt.digest, nxt.diff_id):
+            return None
+
+        def start(finished: threading.Event | None) -> None:
+            with suppress(Exception):  # else opened again at its turn, which reports what is wrong with it
+                ahead.append(OpenedLayer(nxt, parallel=True, ring=ring, after=finished))
+
+        return start
+
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-analyzers") as pool,
     ):
-        for layer in source.layers:
-            result = cache.get(layer.digest, layer.diff_id) if use_cache else None
-            hit = result is not None
-            if result is None:
-                try:
-                    result = read_layer(
-                        layer,
-                        ctx,
-                        parallel=parallel,
-                        ring=ring,
-                        files=dispatch,
-                        pool=pool if files else None,
-                        image_budget=inflate,
-                    )
-                except LayerError as exc:
-                    ctx.error(layer.name, f"layer not scanned: {exc}")
-                    if incomplete is not None:
-                        incomplete.append(layer.name)
-                    if on_layer is not None:
-                        on_layer(layer, False)
-                    continue
-                if use_cache:
-                    writes.append((layer, writer.submit(cache.put, layer.digest, layer.diff_id, result)))
-            else:
-                hits += 1
-            _replay(ctx, layer.name, result.issues)
-            applier.add(result)
-            if on_layer is not None:
-                on_layer(layer, hit)
+        try:
+            for index, layer in enumerate(layers):
+                opened = ahead.pop() if ahead else None
+                if opened is not None and opened.layer is not layer:  # cannot happen: one ahead, the next
+                    opened.close()
+                    opened = None
+                result = cache.get(layer.digest, layer.diff_id) if use_cache and opened is None else None
+                hit = result is not None
+                if result is None:
+                    try:
+                        result = read_layer(
+                            layer,
+                            ctx,
+                            parallel=parallel,
+                            ring=ring,
+                            files=dispatch,
+                            pool=pool if files else None,
+                            image_budget=inflate,
+                            opened=opened,
+                            on_open=open_next(index),
+                        )
+                    except LayerError as exc:
+                        ctx.error(layer.name, f"layer not scanned: {exc}")
+                        if incomplete is not None:
+                            incomplete.append(layer.name)
+                        if on_layer is not None:
+                            on_layer(layer, False)
+                        continue
+                    if use_cache:
+                        writes.append((layer, writer.submit(cache.put, layer.digest, layer.diff_id, result)))
+                else:
+                    hits += 1
+                _replay(ctx, layer.name, result.issues)
+                applier.add(result)
+                if on_layer is not None:
+                    on_layer(layer, hit)
+        finally:
+            for opened in ahead:
+                opened.close()
     for layer, write in writes:
         failure = write.exception()
         if isinstance(failure, OSError | CodecError):

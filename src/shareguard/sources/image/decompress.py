@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from shareguard.sources.image.libz import LibzReader
+from shareguard.sources.image.libz import LibzReader, Ring
 from shareguard.sources.image.libz import load as load_libz
 from shareguard.sources.image.streams import GZIP_MAGIC, RawReader, ViewReader
 from shareguard.sources.image.streams import DecompressError as DecompressError  # what `decompressed` raises
@@ -151,11 +151,19 @@ class _ThreadedReader(ViewReader):
     runs on another core while the tar is parsed, without a child process. Output is handed over
     in bounded chunks through a bounded queue (at most ~`_QUEUE_DEPTH` x `_OUT_CHUNK` bytes)."""
 
-    def __init__(self, produce: Callable[[int], bytes], settle: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        produce: Callable[[int], bytes],
+        settle: Callable[[], None] = lambda: None,
+        after: threading.Event | None = None,
+    ) -> None:
         self._produce = produce
         self._settle = settle
+        self._after = after
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._stop = threading.Event()
+        self.finished = threading.Event()
+        """Set when the worker is done (as `LibzReader.finished`)."""
         self._view = memoryview(b"")
         self._done = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -172,6 +180,10 @@ class _ThreadedReader(ViewReader):
 
     def _run(self) -> None:
         try:
+            if self._after is not None:
+                while not self._after.wait(0.05):
+                    if self._stop.is_set():
+                        return
             while not self._stop.is_set():
                 data = self._produce(_OUT_CHUNK)
                 if not data:
@@ -181,6 +193,8 @@ class _ThreadedReader(ViewReader):
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
+        finally:
+            self.finished.set()
 
     def _next_view(self) -> bool:
         while not self._view:
@@ -208,8 +222,17 @@ class _ThreadedReader(ViewReader):
 class _ExternalReader:
     """Decompress through a child process fed by a thread (which also drives any digest check)."""
 
-    def __init__(self, argv: list[str], src: RawReader, settle: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        src: RawReader,
+        settle: Callable[[], None] = lambda: None,
+        after: threading.Event | None = None,
+    ) -> None:
         self._settle = settle
+        self._after = after
+        self.finished = threading.Event()
+        """Set when the whole input has been fed to the tool."""
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
         )
@@ -227,6 +250,10 @@ class _ExternalReader:
         stdin = self._proc.stdin
         assert stdin is not None
         try:
+            if self._after is not None:
+                while not self._after.wait(0.05):
+                    if self._proc.poll() is not None:  # killed by `close`
+                        return
             while True:
                 chunk = src.read(CHUNK)
                 if not chunk:
@@ -239,6 +266,7 @@ class _ExternalReader:
         finally:
             with suppress(OSError):
                 stdin.close()
+            self.finished.set()
 
     def readinto(self, buffer: memoryview) -> int:
         k = self._out.readinto(buffer) or 0
@@ -312,7 +340,8 @@ def decompressed(
     *,
     parallel: bool = True,
     settle: Callable[[], None] | None = None,
-    ring: list[bytearray | None] | None = None,
+    ring: Ring | None = None,
+    after: threading.Event | None = None,
 ) -> Iterator[tuple[str, object]]:
     """Yield (kind, reader with `readinto`) for a layer blob; kind is `tar`, `gzip` or `zstd`.
 
@@ -321,6 +350,9 @@ def decompressed(
     `settle`: called in the caller's thread whenever it takes data, so a `HashingReader(deferred=True)`
     around `raw` hashes what was read there and not on the decompressor's critical path.
     `ring`: output buffers to reuse from one layer to the next (see `LibzReader`).
+    `after`: a layer opened ahead of its turn decompresses once this is set (the `finished` event of the
+    reader of the layer before it); the reader yielded has its own `finished` when it decompresses in
+    another thread or process (a plain tar, or `parallel=False`, has none: read in the caller's thread).
     """
     settle = settle or (lambda: None)
     head = b""
@@ -344,11 +376,11 @@ def decompressed(
     libz = load_libz() if kind == "gzip" else None
     argv = external_tool(kind)
     if libz is not None:
-        reader = LibzReader(libz, src, settle, ring)
+        reader = LibzReader(libz, src, settle, ring, after)
     elif argv is not None:
-        reader = _ExternalReader(argv, src, settle)
+        reader = _ExternalReader(argv, src, settle, after)
     else:
-        reader = _ThreadedReader(inner.read_chunk, settle)
+        reader = _ThreadedReader(inner.read_chunk, settle, after)
     try:
         yield kind, reader
     finally:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 from shareguard.sources.image import mediatypes as mt
 from shareguard.sources.image.decompress import DecompressError, decompressed
 from shareguard.sources.image.digest import DigestMismatch, HashingReader
+from shareguard.sources.image.libz import Ring
 from shareguard.sources.image.model import LayerRef
 from shareguard.sources.image.tarstream import (
     BLOCKDEV,
@@ -169,6 +171,67 @@ class LayerSink(Protocol):
     def issue(self, path: str, message: str, is_error: bool) -> None: ...
 
 
+class OpenedLayer:
+    """A layer blob opened for reading: its file, the digest check and the decompressor, which works in
+    another thread (or process) when `parallel`.
+
+    A layer can be opened ahead of its turn, while the one before it is still walked (`after`: the
+    `finished` event of that layer's decompressor; the opened layer's decompressor waits for it, then
+    fills the buffers the parser hands back as it finishes that layer). Nothing it reads counts before
+    its own walk: its digest is checked and its inflated bytes are charged to the budgets as it is walked,
+    and until then the decompressor is held to one ring of buffers (`libz.SLOTS` x `libz.SLOT`). An
+    error while opening is kept and raised by its walk, as the error of this layer."""
+
+    def __init__(
+        self,
+        layer: LayerRef,
+        *,
+        parallel: bool = True,
+        ring: Ring | None = None,
+        after: threading.Event | None = None,
+    ) -> None:
+        self.layer = layer
+        self.kind = "tar"
+        self.source: Any = None
+        self.finished: threading.Event | None = None
+        """Set when this layer's decompressor is done (None: it decompresses in the walking thread)."""
+        self.error: LayerError | None = None
+        self._stack = ExitStack()
+        try:
+            if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
+                raise LayerError(f"unsupported layer media type {layer.media_type!r}")
+            stack = self._stack
+            raw = stack.enter_context(layer.opener())
+            what = f"blob {layer.digest}"
+            size = layer.size if layer.digest else None
+            # With a decompression thread, the digest is computed in this thread (see HashingReader).
+            hashed = HashingReader(raw, layer.digest, size, what, deferred=parallel)
+            self.kind, reader = stack.enter_context(
+                decompressed(hashed, parallel=parallel, settle=hashed.settle, ring=ring, after=after)
+            )
+            finished = getattr(reader, "finished", None)
+            self.finished = finished if isinstance(finished, threading.Event) else None
+            self.source = reader
+            if layer.verify_uncompressed:
+                self.source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
+        except LayerError as exc:
+            self.error = exc
+        except (CorruptLayer, DecompressError, DigestMismatch) as exc:
+            self.error = LayerError(str(exc))
+        except OSError as exc:
+            self.error = LayerError(f"cannot read layer: {exc.strerror or exc}")
+        except BaseException:
+            self._stack.close()
+            raise
+        if self.error is not None:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the decompressor (if still running) and close the blob."""
+        with suppress(CorruptLayer, DecompressError, DigestMismatch, OSError):
+            self._stack.close()  # closing an abandoned layer: nothing of it is used
+
+
 def walk_layer(
     layer: LayerRef,
     sink: LayerSink,
@@ -177,42 +240,44 @@ def walk_layer(
     max_members: int,
     max_decompressed_bytes: int,
     parallel: bool = True,
-    ring: list[bytearray | None] | None = None,
+    ring: Ring | None = None,
     spool_dir: Path | None = None,
     spool_over: int = SPOOL_OVER,
     max_layer_bytes: int | None = None,
     image_budget: InflateBudget | None = None,
+    opened: OpenedLayer | None = None,
+    on_open: Callable[[threading.Event | None], None] | None = None,
 ) -> None:
     """Stream one layer once, telling `sink` of each member. `ring`: decompression buffers the caller
     keeps across the layers it streams one after another; `spool_dir`: where wanted bodies over
     `spool_over` bytes are spooled (None: always in memory); `max_layer_bytes`: decompressed bytes this
-    layer may inflate to; `image_budget`: what is left of its image's, charged with what this layer read."""
-    if layer.media_type is not None and layer.media_type not in mt.LAYER_TYPES:
-        raise LayerError(f"unsupported layer media type {layer.media_type!r}")
+    layer may inflate to; `image_budget`: what is left of its image's, charged with what this layer read.
+    `opened`: this layer already opened (ahead of its turn, see `OpenedLayer`; closed here); `on_open`:
+    told, once the layer is open and before its walk, the event its decompressor sets when done (for the
+    caller to open the next layer ahead: `OpenedLayer(after=...)`)."""
+    if opened is None:
+        opened = OpenedLayer(layer, parallel=parallel, ring=ring)
     try:
-        with ExitStack() as stack:
-            raw = stack.enter_context(layer.opener())
-            what = f"blob {layer.digest}"
-            size = layer.size if layer.digest else None
-            # With a decompression thread, the digest is computed in this thread (see HashingReader).
-            hashed = HashingReader(raw, layer.digest, size, what, deferred=parallel)
-            kind, reader = stack.enter_context(decompressed(hashed, parallel=parallel, settle=hashed.settle, ring=ring))
-            source: Any = reader
-            if layer.verify_uncompressed:
-                source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
-            limit, over = _inflate_limit(kind, layer, max_decompressed_bytes, max_layer_bytes, image_budget)
-            stream = TarStream(source, max_bytes=limit, over=over)
-            spool = (spool_dir, spool_over) if spool_dir is not None else None
-            try:
-                _walk(stream, sink, max_member_bytes, max_members, spool)
-                stream.drain()
-            finally:
-                if image_budget is not None:
-                    image_budget.left -= stream.bytes_read
+        if opened.error is not None:
+            raise opened.error
+        if on_open is not None:
+            on_open(opened.finished)
+        limit, over = _inflate_limit(opened.kind, layer, max_decompressed_bytes, max_layer_bytes, image_budget)
+        stream = TarStream(opened.source, max_bytes=limit, over=over)
+        spool = (spool_dir, spool_over) if spool_dir is not None else None
+        try:
+            _walk(stream, sink, max_member_bytes, max_members, spool)
+            stream.drain()
+        finally:
+            if image_budget is not None:
+                image_budget.left -= stream.bytes_read
+        opened._stack.close()  # a decompressor's or digest's error at the end is this layer's
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
     except OSError as exc:
         raise LayerError(f"cannot read layer: {exc.strerror or exc}") from None
+    finally:
+        opened.close()
 
 
 class _Entries:
@@ -264,12 +329,14 @@ def stream_layer(
     max_decompressed_bytes: int,
     on_issue: IssueSink,
     parallel: bool = True,
-    ring: list[bytearray | None] | None = None,
+    ring: Ring | None = None,
     spool_dir: Path | None = None,
     spool_over: int = SPOOL_OVER,
     on_special: SpecialSink | None = None,
     max_layer_bytes: int | None = None,
     image_budget: InflateBudget | None = None,
+    opened: OpenedLayer | None = None,
+    on_open: Callable[[threading.Event | None], None] | None = None,
 ) -> Iterator[LayerEntry]:
     """`walk_layer` as `LayerEntry`s (kept until the layer ends: for tools and tests; a scan gives its
     own `LayerSink`). `on_special`: told of FIFOs and devices (never read)."""
@@ -286,6 +353,8 @@ def stream_layer(
         spool_over=spool_over,
         max_layer_bytes=max_layer_bytes,
         image_budget=image_budget,
+        opened=opened,
+        on_open=on_open,
     )
     yield from sink.entries
 
@@ -324,11 +393,10 @@ def _walk(
 ) -> None:
     count = 0
     wants, unwanted, issue = sink.wants, sink.unwanted, sink.issue
-    for member in stream:
+    for name, t, size, linkname in stream.members():
         count += 1
         if count > max_members:
             raise CorruptLayer(f"more than {max_members} entries in one layer")
-        name = member.name
         # `normalise`, skipped for the usual name (relative, no `.` component, no `//`, no NUL)
         if name[:1] in _PLAIN_START and "/." not in name and "//" not in name and "\0" not in name:
             path = name[:-1] if name[-1] == "/" else name
@@ -352,9 +420,7 @@ def _walk(
                     continue
                 sink.whiteout(f"{parent}/{target}" if parent else target)
             continue
-        t = member.type
         if t == REGULAR:
-            size = member.size
             if not wants(path, size):
                 unwanted(path, size)
                 continue
@@ -369,13 +435,13 @@ def _walk(
         elif t == DIRECTORY:
             sink.directory(path)
         elif t == SYMLINK:
-            if symlink_escapes(path, member.linkname):
-                issue(path, f"symlink points outside the root ({member.linkname[:200]}); never followed", False)
-            sink.symlink(path, member.linkname)
+            if symlink_escapes(path, linkname):
+                issue(path, f"symlink points outside the root ({linkname[:200]}); never followed", False)
+            sink.symlink(path, linkname)
         elif t == HARDLINK:
-            link_target = normalise(member.linkname)
+            link_target = normalise(linkname)
             if not link_target:
-                issue(path, f"hostile hard link skipped: target {member.linkname[:200]!r} is outside the root", True)
+                issue(path, f"hostile hard link skipped: target {linkname[:200]!r} is outside the root", True)
                 continue
             sink.hardlink(path, link_target)
         elif t in (CHARDEV, BLOCKDEV):

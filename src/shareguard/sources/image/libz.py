@@ -32,6 +32,9 @@ keep the inflater from waiting on the parser (measured: 1 MiB reads left it idle
 SLOT = 8 << 20
 SLOTS = 12
 """Output ring: up to 96 MiB decompressed ahead of the parser (it lags in small-file regions)."""
+_POLL = 0.05
+"""Seconds a worker waiting for a free buffer (or for the inflater before it) sleeps between checks of
+its stop flag: a shared ring has no sentinel a worker could tell is its own."""
 
 
 class ZStream(ctypes.Structure):
@@ -91,10 +94,28 @@ def load() -> Libz | None:
     return libz
 
 
+class Ring:
+    """The output buffers (`SLOTS` x `SLOT`) of the inflaters of one image's layers, kept from one layer to
+    the next. Each is allocated by a worker when first needed, so a small layer touches one, and
+    zero-filling 96 MiB is paid once per scan, not before every layer. One worker fills them at a time:
+    a layer opened ahead of its turn (`LibzReader(after=...)`) starts inflating when the layer before it
+    has been inflated, into the buffers the parser hands back as it finishes that layer, so the inflating
+    core does not idle while the parser catches up at each layer's end."""
+
+    def __init__(self) -> None:
+        self.bufs: list[bytearray | None] = [None] * SLOTS
+        self.free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(SLOTS):
+            self.free.put(i)
+
+
 class LibzReader(ViewReader):
     """`readinto` over a gzip stream (multi-member, zero padding allowed) inflated by a worker thread.
 
-    `settle` runs in the reading thread each time it takes a buffer (see `decompressed`).
+    `settle` runs in the reading thread each time it takes a buffer (see `decompressed`). `ring`: buffers
+    shared with the readers of the image's other layers (default: a ring of its own); `after`: the worker
+    starts inflating once this is set (the `finished` of the reader before it, for a layer read ahead).
+    `finished` is set when the worker is done (inflated to the end, failed or stopped).
     """
 
     def __init__(
@@ -102,37 +123,44 @@ class LibzReader(ViewReader):
         libz: Libz,
         src: RawReader,
         settle: Callable[[], None] = lambda: None,
-        ring: list[bytearray | None] | None = None,
+        ring: Ring | None = None,
+        after: threading.Event | None = None,
     ) -> None:
         self._z = libz
         self._src = src
         self._settle = settle
-        # `ring`: buffers kept by the caller from one layer to the next (one reader at a time). Each is
-        # allocated by the worker when first needed, so a small layer touches one, and zero-filling
-        # 96 MiB is paid once per scan, not before every layer.
-        if ring is None:
-            ring = []
-        if len(ring) != SLOTS:
-            ring[:] = [None] * SLOTS
-        self._bufs = ring
-        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for i in range(SLOTS):
-            self._free.put(i)
+        ring = ring if ring is not None else Ring()
+        self._bufs = ring.bufs
+        self._free = ring.free
+        self._after = after
+        self._held = -1
+        """The buffer the worker is filling (handed back to the ring if it stops before passing it on)."""
         self._ready: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
         self._current = -1
         self._view = memoryview(b"")
         self._done = False
         self._stop = threading.Event()
+        self.finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name="libz-inflate", daemon=True)
         self._thread.start()
 
     # -- worker -------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
+            after = self._after
+            if after is not None:
+                while not after.wait(_POLL):
+                    if self._stop.is_set():
+                        return
             self._inflate()
             self._ready.put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._ready.put(exc.with_traceback(None))  # its frames would keep a ring buffer exported
+        finally:
+            if self._held >= 0:
+                self._free.put(self._held)
+                self._held = -1
+            self.finished.set()
 
     def _inflate(self) -> None:
         z, zs = self._z, ZStream()
@@ -186,6 +214,7 @@ class LibzReader(ViewReader):
                 detail = zs.msg.decode("utf-8", "replace") if zs.msg else f"code {rc}"
                 raise DecompressError(f"corrupt gzip stream (Error {rc} while decompressing data: {detail})")
             if zs.avail_out == 0:
+                self._held = -1
                 self._ready.put((slot, SLOT))
                 slot, out = self._next_slot()
                 if slot < 0:
@@ -193,12 +222,22 @@ class LibzReader(ViewReader):
                 zs.next_out, zs.avail_out = ctypes.addressof(out), SLOT
         used = SLOT - zs.avail_out
         if used and not self._stop.is_set():
+            self._held = -1
             self._ready.put((slot, used))
 
     def _next_slot(self) -> tuple[int, Any]:
-        slot = self._free.get()
-        if slot < 0:
-            return slot, None
+        while True:
+            try:
+                slot = self._free.get(timeout=_POLL)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return -1, None
+                continue
+            if self._stop.is_set():
+                self._free.put(slot)
+                return -1, None
+            break
+        self._held = slot
         buf = self._bufs[slot]
         if buf is None:
             buf = self._bufs[slot] = bytearray(SLOT)
@@ -227,7 +266,18 @@ class LibzReader(ViewReader):
         return True
 
     def close(self) -> None:
+        """Stop the worker and hand back to the ring every buffer this reader still holds (the one being
+        read and those inflated but not read): the next layer's reader fills them."""
         self._stop.set()
-        self._free.put(-1)  # wakes a worker waiting for a free buffer
         self._thread.join()
         self._view = memoryview(b"")
+        if self._current >= 0:
+            self._free.put(self._current)
+            self._current = -1
+        while True:
+            try:
+                item = self._ready.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, tuple):
+                self._free.put(item[0])
