@@ -18,6 +18,11 @@ pytestmark = pytest.mark.skipif(not _hcl_ts.available(), reason="tree-sitter HCL
         "x = 1\nx {\n  a = 1\n}\n",
         'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\nresource = 1\n',
         "a = 1\na = 2\n",
+        # the same inside a block (the fuzz target again: `x = -0x` then a block on the next line)
+        "terraform {\n  x = -0x\n  required_providers {\n    a = 1\n  }\n}\n",
+        "a {\n  b = 1\n  b {\n  }\n}\n",
+        "a {\n  b {\n  }\n  b = 1\n}\n",
+        "a {\n  b = 1\n  b = 2\n}\n",
     ],
 )
 def test_conflicting_names_are_a_parse_error(text: str) -> None:

@@ -132,6 +132,10 @@ class _Converter:
         for child in node.children:
             if child.type == "attribute":
                 key, value = self.attribute(child, lines, prefix, depth)
+                if key in out:  # as at the top level: never replace blocks (or another attribute) of this name
+                    raise ParseError(
+                        f"`{key}` is defined more than once", path=self.origin, line=child.start_point[0] + 1
+                    )
                 out[key] = value
             elif child.type == "block":
                 name, labels, start, inner = self.block_head(child)
@@ -146,7 +150,12 @@ class _Converter:
                 if sub:
                     lines.setdefault(sub, start)
                 value = self.body(inner, lines, sub, depth + 1)
-                out.setdefault(name, []).append(_nest(labels, value))
+                existing = out.setdefault(name, [])
+                if not isinstance(existing, list):
+                    raise ParseError(
+                        f"`{name}` is both an attribute and a block", path=self.origin, line=child.start_point[0] + 1
+                    )
+                existing.append(_nest(labels, value))
         return out
 
     def attribute(self, node: Any, lines: dict[str, int], prefix: str, depth: int) -> tuple[str, Any]:
