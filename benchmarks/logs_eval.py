@@ -32,7 +32,17 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work" / "logs"
 SHARED = Path(os.environ.get("SHAREGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 SIGMA = SHARED / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail"
-OTRF = SHARED / "logs" / "cloudtrail" / "otrf" / "datasets" / "atomic" / "aws" / "collection" / "ec2_proxy_s3_exfiltration.zip"
+OTRF = (
+    SHARED
+    / "logs"
+    / "cloudtrail"
+    / "otrf"
+    / "datasets"
+    / "atomic"
+    / "aws"
+    / "collection"
+    / "ec2_proxy_s3_exfiltration.zip"
+)
 PER_FILE = 10_000
 
 FALLBACK = [
@@ -48,8 +58,16 @@ FALLBACK = [
 ALERTING = [
     ("cloudtrail.amazonaws.com", "StopLogging", {"name": "trail"}),
     ("iam.amazonaws.com", "CreateAccessKey", {"userName": "build"}),
-    ("s3.amazonaws.com", "PutBucketPolicy", {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*"}]}}),
-    ("sagemaker.amazonaws.com", "CreateNotebookInstance", {"notebookInstanceName": "n", "rootAccess": "Enabled", "directInternetAccess": "Enabled"}),
+    (
+        "s3.amazonaws.com",
+        "PutBucketPolicy",
+        {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*"}]}},
+    ),
+    (
+        "sagemaker.amazonaws.com",
+        "CreateNotebookInstance",
+        {"notebookInstanceName": "n", "rootAccess": "Enabled", "directInternetAccess": "Enabled"},
+    ),
 ]
 
 
@@ -62,7 +80,13 @@ def templates() -> list[dict[str, Any]]:
             e.pop("@version", None)
             e.pop("@timestamp", None)
         return out
-    base = {"eventVersion": "1.08", "awsRegion": "us-east-1", "eventType": "AwsApiCall", "readOnly": True, "managementEvent": True}
+    base = {
+        "eventVersion": "1.08",
+        "awsRegion": "us-east-1",
+        "eventType": "AwsApiCall",
+        "readOnly": True,
+        "managementEvent": True,
+    }
     return [dict(base, eventSource=s, eventName=n, requestParameters={"maxResults": 100}) for s, n in FALLBACK]
 
 
@@ -83,11 +107,23 @@ def generate(n: int, folder: Path) -> list[Path]:
         for i in range(fi, min(n, fi + PER_FILE)):
             if rng.random() < 0.0005:
                 src, name, params = rng.choice(ALERTING)
-                e = {"eventVersion": "1.09", "eventSource": src, "eventName": name, "requestParameters": params, "awsRegion": "eu-west-1"}
+                e = {
+                    "eventVersion": "1.09",
+                    "eventSource": src,
+                    "eventName": name,
+                    "requestParameters": params,
+                    "awsRegion": "eu-west-1",
+                }
             else:
                 e = dict(rng.choice(tpl))
             user = rng.choice(users)
-            e["userIdentity"] = {"type": "IAMUser", "arn": user, "accountId": "123456789012", "userName": user.rsplit("/", 1)[1], "accessKeyId": "AKIAIOSFODNN7EXAMPLE"}
+            e["userIdentity"] = {
+                "type": "IAMUser",
+                "arn": user,
+                "accountId": "123456789012",
+                "userName": user.rsplit("/", 1)[1],
+                "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+            }
             e["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + i // 10))
             e["eventID"] = f"{rng.getrandbits(64):016x}-{i}"
             e["sourceIPAddress"] = f"198.51.{rng.randrange(256)}.{rng.randrange(256)}"
@@ -114,7 +150,14 @@ def measure_shareguard(files: list[Path]) -> dict[str, float]:
     result = detector.finish()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     events = sum(result.events.values())
-    return {"events": events, "rules": len(rules.rules) + len(rules.correlations), "cpu": cpu, "wall": wall, "alerts": len(result.alerts), "incidents": len(result.incidents)}
+    return {
+        "events": events,
+        "rules": len(rules.rules) + len(rules.correlations),
+        "cpu": cpu,
+        "wall": wall,
+        "alerts": len(result.alerts),
+        "incidents": len(result.incidents),
+    }
 
 
 def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
@@ -171,12 +214,29 @@ def measure_pysigma_sqlite(files: list[Path]) -> dict[str, float] | None:
                 pass  # a column no event of this file has
         db.close()
         events += len(records)
-    return {"events": events, "rules": len(queries), "cpu": time.process_time() - cpu0, "wall": time.perf_counter() - wall0, "alerts": hits}
+    return {
+        "events": events,
+        "rules": len(queries),
+        "cpu": time.process_time() - cpu0,
+        "wall": time.perf_counter() - wall0,
+        "alerts": hits,
+    }
 
 
 def cli_rss(folder: Path) -> float:
     out = WORK / "report.json"
-    cmd = [sys.executable, "-c", "from shareguard.cli.main import main; main()", "logs", str(folder), "--format", "json", "-q", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from shareguard.cli.main import main; main()",
+        "logs",
+        str(folder),
+        "--format",
+        "json",
+        "-q",
+        "-o",
+        str(out),
+    ]
     if SIGMA.is_dir():
         cmd += ["--rules", str(SIGMA)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -193,16 +253,24 @@ def main() -> None:
     folder = WORK / f"ct-{args.events}"
     t = time.perf_counter()
     files = generate(args.events, folder)
-    print(f"input: {args.events:,} events in {len(files)} .json.gz files ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB) ready in {time.perf_counter() - t:.1f}s")
+    print(
+        f"input: {args.events:,} events in {len(files)} .json.gz files ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB) ready in {time.perf_counter() - t:.1f}s"
+    )
     sg = measure_shareguard(files)
-    print(f"shareguard: {sg['events']:,.0f} events, {sg['rules']:.0f} rules, {sg['cpu']:.2f} CPU-s, {sg['wall']:.2f} s wall -> {sg['events'] / sg['cpu']:,.0f} events per CPU-s; {sg['alerts']:.0f} alerts, {sg['incidents']:.0f} incidents")
+    print(
+        f"shareguard: {sg['events']:,.0f} events, {sg['rules']:.0f} rules, {sg['cpu']:.2f} CPU-s, {sg['wall']:.2f} s wall -> {sg['events'] / sg['cpu']:,.0f} events per CPU-s; {sg['alerts']:.0f} alerts, {sg['incidents']:.0f} incidents"
+    )
     if not args.no_peer:
         peer = measure_pysigma_sqlite(files)
         if peer is None:
             print("pySigma + SQLite: pysigma-backend-sqlite not installed (pip install pysigma-backend-sqlite)")
         else:
-            print(f"pySigma + SQLite (Zircolite's method): {peer['events']:,.0f} events, {peer['rules']:.0f} queries, {peer['cpu']:.2f} CPU-s -> {peer['events'] / peer['cpu']:,.0f} events per CPU-s; {peer['alerts']:.0f} rows matched")
-            print(f"ratio: shareguard is {(sg['events'] / sg['cpu']) / (peer['events'] / peer['cpu']):.1f}x faster per core")
+            print(
+                f"pySigma + SQLite (Zircolite's method): {peer['events']:,.0f} events, {peer['rules']:.0f} queries, {peer['cpu']:.2f} CPU-s -> {peer['events'] / peer['cpu']:,.0f} events per CPU-s; {peer['alerts']:.0f} rows matched"
+            )
+            print(
+                f"ratio: shareguard is {(sg['events'] / sg['cpu']) / (peer['events'] / peer['cpu']):.1f}x faster per core"
+            )
     if args.rss:
         print(f"shareguard logs CLI peak RSS: {cli_rss(folder):.0f} MiB")
 

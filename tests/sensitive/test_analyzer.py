@@ -169,6 +169,8 @@ def test_the_report_says_person_names_were_not_assessed(tmp_path: Path) -> None:
     assert "named-entity model" in note["sensitive: person names"]
     _, table, _ = run("data", str(tmp_path), "--format", "table")
     assert "person names: not assessed" in " ".join(table.split())
+
+
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 4 /Filter /FlateDecode >>\nstream\n\x00\x9c\x01\x02"
 
