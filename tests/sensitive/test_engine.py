@@ -181,6 +181,19 @@ def test_verifying_around_the_candidates_finds_what_the_patterns_find_over_the_w
         assert around == whole
 
 
+@pytest.mark.parametrize(
+    "text", ["kykgbidq.doe@corp-mail.example.org 4523465791818037é", "x 4523465791818037é", "ssn: 536-90-4399ü"]
+)
+def test_a_value_before_a_multibyte_character_is_found(text: str) -> None:
+    # Found by the property test above: Hyperscan's byte-wise match of a trailing `[^0-9]` ended inside `é`.
+    data = text.encode()
+    everywhere = tuple(d for d in engine().detectors if not d.required)
+    for eng in (engine(), _re2_engine()):
+        around = [(h.detector.id, h.start, h.end) for h in eng.scan(data)]
+        assert around == [(h.detector.id, h.start, h.end) for h in eng.scan(data, forced=everywhere)]
+        assert any(i in ("credit_card", "us_ssn") for i, _, _ in around)
+
+
 _CACHE: dict[str, Engine] = {}
 
 

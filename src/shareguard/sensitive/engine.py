@@ -244,7 +244,9 @@ class Engine:
             if ascii_only is None:
                 ascii_only = data.isascii()
             back = c.reach(ascii_only)
-            ahead = back if d.prefilter else 0
+            # Hyperscan reads bytes: a trailing `[^0-9]` ends its match after the first byte of `é`, where RE2
+            # (UTF-8) needs the whole character, so the region runs on over a character's continuation bytes.
+            ahead = back if d.prefilter else (0 if ascii_only else 3)
             regions = _merge([(max(0, t - back), min(n, t + ahead)) for t in spans])
             hits.extend(self._verify(c, data, regions, field_of, forced=False))
         return resolve(hits)
