@@ -8,9 +8,12 @@ replayed on a rescan. Hostile and broken input is a per-entry issue, never a cra
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ from shareguard.core.settings import Budgets, Settings
 from shareguard.image.cache import LayerCache, decode_record, encode_record
 from shareguard.image.scan import file_analyzers, scan_image, scan_rootfs
 from shareguard.posture.options import PostureOptions
+from shareguard.sources.image.model import BlobReader
 from shareguard.sources.image.open import open_image_path
 
 EVIL_PICKLE = (
@@ -355,3 +359,37 @@ def test_a_broken_middle_layer_is_its_own_error_while_the_next_is_read_ahead(
         assert not any(path.startswith("app/") for _, path in found)
         errors = [i for i in result.issues if "layer not scanned" in i.message]
         assert len(errors) == 1 and errors[0].path.startswith("layer 2 ")
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_only_local_blobs_are_opened_ahead(tmp_path: Path, regs: Registries, ahead: bool) -> None:
+    """An OCI layout's next blob is opened while a layer is read; a source that says not to (a registry
+    stream, which could time out while it waits) has one blob open at a time. Same findings either way."""
+    layers = [
+        make_layer([file(f"models/m{i}.pkl", EVIL_PICKLE), file(f"pad{i}.bin", b"\1" * 300_000)]) for i in range(3)
+    ]
+    write_oci_layout(tmp_path / "img", layers)
+    source = open_image_path(tmp_path / "img", "linux/amd64")
+    assert all(layer.open_ahead for layer in source.layers)
+    open_now: list[int] = [0]
+    most: list[int] = [0]
+
+    @contextmanager
+    def counting(opener: Callable[[], AbstractContextManager[BlobReader]]) -> Iterator[BlobReader]:
+        with opener() as blob:
+            open_now[0] += 1
+            most[0] = max(most[0], open_now[0])
+            try:
+                yield blob
+            finally:
+                open_now[0] -= 1
+
+    refs = tuple(
+        dataclasses.replace(layer, opener=functools.partial(counting, layer.opener), open_ahead=ahead)
+        for layer in source.layers
+    )
+    source = dataclasses.replace(source, layers=refs)
+    ctx = ScanContext(settings=Settings(cache_dir=tmp_path / "cache"))
+    result = scan_image(source, regs, ctx, use_cache=False)
+    assert {p for r, p in rules_at(result) if r == "MODEL-001"} == {f"models/m{i}.pkl" for i in range(3)}
+    assert most[0] == (2 if ahead else 1)

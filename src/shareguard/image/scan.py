@@ -471,7 +471,7 @@ def apply_layers(
         if not parallel or index + 1 >= len(layers):
             return None
         nxt = layers[index + 1]
-        if use_cache and cache.has(nxt.digest, nxt.diff_id):
+        if not nxt.open_ahead or (use_cache and cache.has(nxt.digest, nxt.diff_id)):
             return None
 
         def start(finished: threading.Event | None) -> None:

@@ -82,6 +82,7 @@ def open_docker_archive(
             size=store.size(name),
             opener=functools.partial(store.open, name),
             verify_uncompressed=True,
+            open_ahead=True,
         )
         for i, (name, diff_id) in enumerate(zip(layer_names, config.diff_ids, strict=True))
     )

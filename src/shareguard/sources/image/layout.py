@@ -60,6 +60,7 @@ def open_layout(store: BlobStore, reference: str, platform: str) -> ImageSource:
             media_type=desc.media_type,
             size=desc.size,
             opener=functools.partial(store.open, blob_name(desc.digest)),
+            open_ahead=True,
         )
         for i, (desc, diff_id) in enumerate(zip(manifest.layers, config.diff_ids, strict=True))
     )

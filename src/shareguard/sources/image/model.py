@@ -57,6 +57,9 @@ class LayerRef:
     opener: BlobOpener = field(compare=False, repr=False)
     verify_uncompressed: bool = False
     """Docker archives name layers by path: the uncompressed content is checked against `diff_id`."""
+    open_ahead: bool = False
+    """The blob may be opened while the layer before it is read (a local file, which nothing closes while
+    it waits); a registry stream is opened only at its turn (an idle connection may time out)."""
 
     @property
     def name(self) -> str:
