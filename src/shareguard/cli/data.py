@@ -50,8 +50,9 @@ def data(
         str,
         typer.Option(
             "--min-confidence",
-            help="Report detections of this likelihood and above: very_unlikely, unlikely, possible, likely, "
-            "very_likely.",
+            help="List detections of this likelihood and above: very_unlikely, unlikely, possible, likely, "
+            "very_likely. Hidden detections still fail their duties; matches under possible count only "
+            "when this is set lower.",
         ),
     ] = "possible",
     sample_percent: Annotated[

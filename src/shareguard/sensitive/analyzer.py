@@ -43,6 +43,8 @@ from shareguard.sensitive.split import SPLITTABLE, Block
 VERSION = "1"
 ALL_RULES = ("DATA-001", "DATA-002", "DATA-003")
 RULE_OF = {"personal": "DATA-001", "financial": "DATA-002", "credential": "DATA-003"}
+DETECTION_FLOOR = Confidence.POSSIBLE
+"""Matches under this likelihood are detections only where `--min-confidence` is set lower."""
 BELOW_THRESHOLD = "below the confidence threshold"
 """Why a finding is hidden (`core.result.HIDDEN`): its confidence is under `--min-confidence`."""
 PERSON_NAMES = "sensitive: person names"
@@ -213,11 +215,16 @@ def findings_of(
     resource = Resource(type=resource_type, path=path)
     counts: Counter[str] = Counter()
     shown: Counter[tuple[str, bool]] = Counter()
+    # As DLP's default minimum likelihood: under `possible` a match is no detection (a MAC address with no
+    # context word), unless the user lowers `--min-confidence` to see such matches, which then count too.
+    floor = min(opts.min_confidence, DETECTION_FLOOR)
     for loc in outcome.hits:
         hit = loc.hit
         det = hit.detector
-        # `--min-confidence` filters what is shown, never what is decided: a detection under the threshold
-        # is a finding reports do not list, and it still fails its duty.
+        if hit.confidence < floor:
+            continue
+        # `--min-confidence` above the floor filters what is shown, never what is decided: a detection under
+        # the threshold is a finding reports do not list, and it still fails its duty.
         below = hit.confidence < opts.min_confidence
         counts[det.id] += 1
         if opts.max_findings_per_detector and shown[det.id, below] >= opts.max_findings_per_detector:
