@@ -200,8 +200,9 @@ def _rule(
 # --- evaluation ------------------------------------------------------------------------------------
 
 
-class _Overrun(Exception):
-    pass
+class _Overrun(BaseException):
+    """A BaseException: the CEL evaluator turns the exceptions it meets into CEL error values, and an
+    `Exception` raised by the alarm inside a macro was swallowed there (the rule then ran for ever)."""
 
 
 @contextmanager
@@ -211,16 +212,26 @@ def _time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    armed = [True]
+
     def _raise(signum: int, frame: Any) -> None:
-        raise _Overrun
+        if armed[0]:
+            raise _Overrun
 
     old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Repeats until cleared: should a library still swallow one interruption, the next one comes.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        while True:  # an alarm landing inside this clean-up must not skip the rest of it
+            try:
+                armed[0] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+                break
+            except _Overrun:
+                continue
 
 
 def to_cel(value: Any, budget: list[int] | None = None) -> Any:
