@@ -23,19 +23,20 @@ or template without a deny of their own are not failed but left incomplete too.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.core.rules import RuleMeta
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks.storage import denies_insecure_transport
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers._common import UNKNOWN
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "STORAGE-005"
 _TF_REF = re.compile(
@@ -134,21 +135,13 @@ def _key(res: ConfigResource) -> str:
 
 
 @dataclass
-class BucketPolicies:
+class BucketPolicies(RulesPostAnalyzer):
     """PostAnalyzer `posture.bucket_policies`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.bucket_policies"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    rule_ids: ClassVar[tuple[str, ...]] = (RULE,)
     types: frozenset[str] = frozenset({"aws.s3.bucket", "aws.iam.policy"})
     """The resource types it judges (the `applies_to` of its rule selects among them)."""
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            self.controls = self.rules()[RULE].control_ids
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         return list(self._run(facts))

@@ -16,37 +16,30 @@ module or plan, or a literal bucket name anywhere in the scan) or an account-wid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
-from shareguard.core.rules import RuleMeta
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.bucket_policies import Key, _bucket_key, _bucket_name, _key, _posture, _scope, _target
 from shareguard.posture.check import to_finding
 from shareguard.posture.model import Violation
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "STORAGE-001"
 _FORMATS = frozenset({"terraform", "terraform-plan"})
 
 
 @dataclass
-class BucketPublicAccess:
+class BucketPublicAccess(RulesPostAnalyzer):
     """PostAnalyzer `posture.bucket_public_access`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.bucket_public_access"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    rule_ids: ClassVar[tuple[str, ...]] = (RULE,)
     types: frozenset[str] = frozenset({"aws.s3.bucket", "aws.s3.public_access_block"})
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            self.controls = self.rules()[RULE].control_ids
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         return list(self._run(facts))

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.core.rules import RuleMeta
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks.kubernetes import WORKLOAD_RULES
@@ -29,6 +29,7 @@ from shareguard.posture.controllers.model import BuiltPod, Template
 from shareguard.posture.controllers.trainer import trainjob_pods
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers.kubernetes import pod_workload
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULES = tuple(f"K8S-{i:03d}" for i in range(1, 16))
 """The workload rules judged on each built pod."""
@@ -89,20 +90,11 @@ def set_by_resource(v: Violation, pod: dict[str, Any]) -> bool:
 
 
 @dataclass
-class K8sControllerPods:
+class K8sControllerPods(RulesPostAnalyzer):
     """PostAnalyzer `posture.k8s_controller_pods`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.k8s_controller_pods"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            rules = self.rules()
-            self.controls = tuple(sorted({c for r in RULES for c in rules[r].control_ids}))
+    rule_ids: ClassVar[tuple[str, ...]] = RULES
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         owners: list[ConfigResource] = []

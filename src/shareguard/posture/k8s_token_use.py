@@ -11,17 +11,17 @@ K8S-014's) and its pod spec does not set automounting explicitly; its ServiceAcc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation
-from shareguard.core.facts import ConfigResource, Fact, FactStore
-from shareguard.core.rules import RuleMeta
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.check import to_finding
 from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "K8S-030"
 _BINDINGS = frozenset({"RoleBinding", "ClusterRoleBinding"})
@@ -36,20 +36,12 @@ def _bound_accounts(res: ConfigResource) -> Iterator[tuple[str, str]]:
 
 
 @dataclass
-class K8sTokenUse:
+class K8sTokenUse(RulesPostAnalyzer):
     """PostAnalyzer `posture.k8s_token_use`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.k8s_token_use"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    rule_ids: ClassVar[tuple[str, ...]] = (RULE,)
     types: frozenset[str] = frozenset({"k8s.workload", "k8s.object"})
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            self.controls = self.rules()[RULE].control_ids
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         rules = self.rules()

@@ -19,19 +19,19 @@ module / template without other evidence unresolved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
-from shareguard.core.rules import RuleMeta
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.check import to_finding
 from shareguard.posture.graph.refs import Key, Literal, Ref, arn_name, key_of, posture_of, raw_type, resolve, scope_of
+from shareguard.posture.graph.rule_verdicts import rule_verdicts
 from shareguard.posture.model import Violation
 from shareguard.posture.parsers._common import as_bool
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "EKS-010"
 _CLUSTERS = frozenset({"aws_eks_cluster", "AWS::EKS::Cluster"})
@@ -47,20 +47,12 @@ def _str(value: Any) -> str | None:
 
 
 @dataclass
-class EksIdentity:
+class EksIdentity(RulesPostAnalyzer):
     """PostAnalyzer `posture.eks_identity`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.eks_identity"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    rule_ids: ClassVar[tuple[str, ...]] = (RULE,)
     types: frozenset[str] = frozenset({"aws.eks.cluster"})
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            self.controls = self.rules()[RULE].control_ids
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         all_res = facts.of(ConfigResource)
@@ -68,7 +60,6 @@ class EksIdentity:
         if not clusters:
             return []
         rules = self.rules()
-        meta = rules[RULE]
         keys: dict[Key, ConfigResource] = {}
         roles: dict[Key, ConfigResource] = {}
         role_names: set[str] = set()
@@ -123,26 +114,30 @@ class EksIdentity:
             auto_on = isinstance(auto, list) and auto and isinstance(auto[0], dict) and as_bool(auto[0].get("enabled"))
             if isinstance(auto, dict):
                 auto_on = as_bool(auto.get("enabled"))
+            failed: set[str] = set()
+            why: dict[str, str] = {}
             if key in evidence or auto_on:
-                out.append(Evaluation(RULE, meta.control_ids, f"{c.path}#{c.name}"))
-                continue
-            if key[:2] in open_scopes:
-                out.append(Gap(meta.control_ids, where, f"{RULE} unresolved: {open_scopes[key[:2]]}"))
-                continue
-            role = resolve(c.attributes.get("role_arn"), c, "role_arn")
-            here = (isinstance(role, Ref) and role.key in roles) or (
-                isinstance(role, Literal) and (arn_name(role.value, "role") or role.value) in role_names
-            )
-            if not here:
-                out.append(
-                    Gap(
-                        meta.control_ids,
-                        where,
-                        f"{RULE} unresolved: the cluster's IAM setup (its cluster role) is not in the scanned files, "
-                        "so an IRSA provider or Pod Identity association may be defined elsewhere",
-                    )
+                pass
+            elif key[:2] in open_scopes:
+                why[RULE] = open_scopes[key[:2]]
+            elif not _role_in_scan(c, roles, role_names):
+                why[RULE] = (
+                    "the cluster's IAM setup (its cluster role) is not in the scanned files, "
+                    "so an IRSA provider or Pod Identity association may be defined elsewhere"
                 )
-                continue
-            detail = "no IRSA OIDC provider, Pod Identity association or agent add-on for it in its module"
-            out.append(to_finding(Violation(RULE, detail=detail, evidence=detail), posture_of(c), rules, self.name))
+            else:
+                failed.add(RULE)
+                detail = "no IRSA OIDC provider, Pod Identity association or agent add-on for it in its module"
+                out.append(to_finding(Violation(RULE, detail=detail, evidence=detail), posture_of(c), rules, self.name))
+            out.extend(
+                rule_verdicts(rules, (RULE,), where=where, resource=f"{c.path}#{c.name}", failed=failed, unresolved=why)
+            )
         return out
+
+
+def _role_in_scan(cluster: ConfigResource, roles: dict[Key, ConfigResource], role_names: set[str]) -> bool:
+    """The cluster's role (`role_arn`) is an IAM role of the scan: its IAM setup is in the scanned files."""
+    role = resolve(cluster.attributes.get("role_arn"), cluster, "role_arn")
+    return (isinstance(role, Ref) and role.key in roles) or (
+        isinstance(role, Literal) and (arn_name(role.value, "role") or role.value) in role_names
+    )

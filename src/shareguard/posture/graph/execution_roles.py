@@ -20,15 +20,13 @@ document is computed, or an attachment of the same module / template names a rol
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
-from shareguard.core.rules import RuleMeta
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.canonical import canonical_type
 from shareguard.posture.canonical import resolve as resolve_path
 from shareguard.posture.check import to_finding
@@ -46,7 +44,9 @@ from shareguard.posture.graph.refs import (
     resolve,
     scope_of,
 )
+from shareguard.posture.graph.rule_verdicts import rule_verdicts
 from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULES = ("IAM-011", "IAM-012")
 _FROM_IAM = {"IAM-001": "IAM-011", "IAM-002": "IAM-012"}
@@ -258,22 +258,16 @@ class _Builder:
 
 
 @dataclass
-class ExecutionRoles:
+class ExecutionRoles(RulesPostAnalyzer):
     """PostAnalyzer `posture.execution_roles`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.execution_roles"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
-    controls: tuple[str, ...] = field(default=())
+    rule_ids: ClassVar[tuple[str, ...]] = RULES
     types: frozenset[str] = field(default=frozenset())
     """The canonical types of the resources it judges (the `consumers` of its data table)."""
 
     def __post_init__(self) -> None:
-        if not self.controls:
-            rules = self.rules()
-            self.controls = tuple(sorted({c for r in RULES for c in rules[r].control_ids}))
+        super().__post_init__()
         if not self.types:
             self.types = frozenset(canonical_type(raw) or raw for raw in data("execution_roles")["consumers"])
 
@@ -308,9 +302,9 @@ class ExecutionRoles:
             why = None if roles else f"execution role {target.value} is not in the scanned files"
         elif isinstance(target, Unresolvable):
             why = f"execution role {target.why}"
+        key = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
         if why is not None:
-            for rid in RULES:
-                yield Gap(rules[rid].control_ids, where, f"{rid} unresolved: {why}")
+            yield from rule_verdicts(rules, RULES, where=where, resource=key, unresolved=dict.fromkeys(RULES, why))
             return
         failed: set[str] = set()
         open_why: list[str] = []
@@ -333,14 +327,8 @@ class ExecutionRoles:
                         fingerprint_key=f"{path}:{role.name}:{pol.label}:{detail}",
                     )
                     yield to_finding(v, posture_of(res), rules, self.name)
-        key = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
-        for rid in RULES:
-            if rid in failed:
-                continue
-            if open_why:
-                yield Gap(rules[rid].control_ids, where, f"{rid} unresolved: {open_why[0]}")
-            else:
-                yield Evaluation(rid, rules[rid].control_ids, key)
+        unresolved = dict.fromkeys(RULES, open_why[0]) if open_why else None
+        yield from rule_verdicts(rules, RULES, where=where, resource=key, failed=failed, unresolved=unresolved)
 
 
 def _violations(pol: _Policy, ctx: ScanContext) -> Iterator[tuple[str, str, str]]:

@@ -19,15 +19,13 @@ statically.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluation, Gap
-from shareguard.core.facts import ConfigResource, Fact, FactStore
-from shareguard.core.rules import RuleMeta
+from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks.iam import IamChecks
 from shareguard.posture.checks.kms import KmsChecks
@@ -42,7 +40,9 @@ from shareguard.posture.graph.refs import (
     resolve,
     scope_of,
 )
+from shareguard.posture.graph.rule_verdicts import rule_verdicts
 from shareguard.posture.model import PostureResource, Unresolved, Violation
+from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 ROTATION, POLICY = "KMS-004", "KMS-005"
 RULES = (ROTATION, POLICY)
@@ -144,22 +144,13 @@ def _collect(facts: FactStore) -> tuple[_Keys, list[ConfigResource]]:
 
 
 @dataclass
-class KeyUsers:
+class KeyUsers(RulesPostAnalyzer):
     """PostAnalyzer `posture.key_users`."""
 
-    rules: Callable[[], dict[str, RuleMeta]]
     name: str = "posture.key_users"
-    version: str = "1"
-    order: int = 10
-    inputs: tuple[type[Fact], ...] = (ConfigResource,)
+    rule_ids: ClassVar[tuple[str, ...]] = RULES
     types: frozenset[str] = frozenset({"*"})
     """Any resource may name a key."""
-    controls: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.controls:
-            rules = self.rules()
-            self.controls = tuple(sorted({c for r in RULES for c in rules[r].control_ids}))
 
     def analyze(self, facts: FactStore, ctx: ScanContext) -> Iterable[Output]:
         k, users = _collect(facts)
@@ -238,13 +229,15 @@ class KeyUsers:
                 )
                 yield to_finding(v, posture_of(res), rules, self.name)
         resource = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
-        for rid in RULES:
-            if rid in failed:
-                continue
-            if rid in why:
-                yield Gap(rules[rid].control_ids, f"{res.path}: {res.name}", f"{rid} unresolved: {why[rid]}")
-            elif evaluated:
-                yield Evaluation(rid, rules[rid].control_ids, resource)
+        yield from rule_verdicts(
+            rules,
+            RULES,
+            where=f"{res.path}: {res.name}",
+            resource=resource,
+            failed=failed,
+            unresolved=why,
+            evaluated=evaluated,
+        )
 
 
 def _key_outcomes(
