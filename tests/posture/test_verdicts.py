@@ -278,6 +278,8 @@ def test_terraform_policy_without_the_deny_fails_on_the_policy(tmp_path: Path) -
     result = run_path_scan(tmp_path, command="config", capabilities=frozenset({"posture"}))
     [f] = [f for f in result.findings if f.rule_id == "STORAGE-005"]
     assert f.resource.name == "aws_s3_bucket_policy.data.policy"
+    assert f.resource.type == "aws_s3_bucket_policy"  # the parser's own type name, carried by the fact
+    assert f.location.line == 6  # its `policy = <<EOF` line in main.tf
 
 
 def test_unresolvable_bucket_reference_is_incomplete(tmp_path: Path) -> None:
@@ -315,6 +317,10 @@ def test_cloudformation_bucket_and_policy(tmp_path: Path) -> None:
     assert _storage(tmp_path / "covered") is DutyStatus.PASS
     _write(tmp_path / "imported", {"t.yaml": _CFN + _CFN_POLICY.replace("!Ref Data", "!ImportValue shared-bucket")})
     assert _storage(tmp_path / "imported") is DutyStatus.INCOMPLETE
+    _write(tmp_path / "allow", {"t.yaml": _CFN + _CFN_POLICY.replace("Effect: Deny", "Effect: Allow")})
+    result = run_path_scan(tmp_path / "allow", command="config", capabilities=frozenset({"posture"}))
+    [f] = [f for f in result.findings if f.rule_id == "STORAGE-005"]
+    assert f.resource.type == "AWS::S3::BucketPolicy"  # the parser's own type name, carried by the fact
 
 
 def _plan(policy_bucket: str, with_config: bool) -> str:

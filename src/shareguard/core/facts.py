@@ -99,6 +99,9 @@ class ConfigResource(Fact):
     source_format: str = ""
     lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
     """Attribute path → line, where the parser knows it (cross-resource findings point at the attribute)."""
+    raw_type: str = field(default="", compare=False)
+    """The format's own type name as its parser gave it (`aws_s3_bucket_policy`, `AWS::S3::BucketPolicy`): what
+    a cross-resource finding names the resource by. Empty where the parser gave none."""
 
 
 F = TypeVar("F", bound=Fact)

@@ -34,7 +34,7 @@ from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.core.rules import RuleMeta
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks.storage import denies_insecure_transport
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import Violation, posture_of
 from shareguard.posture.parsers._common import UNKNOWN
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
@@ -103,30 +103,6 @@ def _target(res: ConfigResource) -> tuple[Key | str | None, str | None]:
         return ("cfn", res.path, ref["Ref"]), None
     shown = ref if isinstance(ref, str) else next(iter(ref), "?") if isinstance(ref, dict) else type(ref).__name__
     return None, f"bucket reference {shown} cannot be resolved"
-
-
-def _raw_type(res: ConfigResource) -> str:
-    """The format's own type name, for the finding's resource (facts carry only the canonical type)."""
-    if res.source_format == "cloudformation":
-        return "AWS::S3::Bucket" if res.type == "aws.s3.bucket" else "AWS::S3::BucketPolicy"
-    if res.source_format == "iam":
-        return "aws:iam-policy-document"
-    for part in _INDEX.sub("", res.name).split("."):
-        if part.startswith("aws_"):
-            return part
-    return res.type
-
-
-def _posture(res: ConfigResource) -> PostureResource:
-    return PostureResource(
-        type=res.type,
-        name=res.name,
-        file=res.path,
-        line=res.line,
-        attributes=res.attributes,
-        source_format=res.source_format,
-        raw_type=_raw_type(res),
-    )
 
 
 def _key(res: ConfigResource) -> str:
@@ -208,4 +184,4 @@ class BucketPolicies(RulesPostAnalyzer):
         self, res: ConfigResource, rules: dict[str, RuleMeta], field_path: str | None, detail: str | None
     ) -> Output:
         violation = Violation(RULE, field_path=field_path, detail=detail)
-        return to_finding(violation, _posture(res), rules, self.name)
+        return to_finding(violation, posture_of(res), rules, self.name)

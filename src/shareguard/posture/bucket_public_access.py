@@ -24,9 +24,9 @@ from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
 from shareguard.core.facts import ConfigResource, FactStore
-from shareguard.posture.bucket_policies import Key, _bucket_key, _bucket_name, _key, _posture, _scope, _target
+from shareguard.posture.bucket_policies import Key, _bucket_key, _bucket_name, _key, _scope, _target
 from shareguard.posture.check import to_finding
-from shareguard.posture.model import Violation
+from shareguard.posture.model import Violation, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "STORAGE-001"
@@ -86,4 +86,4 @@ class BucketPublicAccess(RulesPostAnalyzer):
                 )
             else:
                 violation = Violation(RULE, detail="no aws_s3_bucket_public_access_block attaches to it")
-                yield to_finding(violation, _posture(bucket), rules, self.name)
+                yield to_finding(violation, posture_of(bucket), rules, self.name)

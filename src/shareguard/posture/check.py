@@ -114,6 +114,7 @@ class PostureAnalyzer:
                 attributes=res.attributes,
                 source_format=res.source_format,
                 lines=res.lines,
+                raw_type=res.raw_type,
             )
             evaluated: list[RuleSet] = []
             for chk, active, plan in self._plan(res.type, by_family):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shareguard.core.facts import ConfigResource
 from shareguard.core.rules import RuleMeta
 
 
@@ -43,6 +44,20 @@ class PostureResource:
             cut = max(path.rfind("."), path.rfind("["))
             path = path[:cut] if cut > 0 else ""
         return self.line
+
+
+def posture_of(res: ConfigResource) -> PostureResource:
+    """The resource a cross-resource finding is reported on, with the lines its parser knew."""
+    return PostureResource(
+        type=res.type,
+        name=res.name,
+        file=res.path,
+        line=res.line,
+        attributes=res.attributes,
+        source_format=res.source_format,
+        raw_type=res.raw_type or res.type,
+        lines=res.lines,
+    )
 
 
 @dataclass(frozen=True)

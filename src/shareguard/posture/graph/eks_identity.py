@@ -27,9 +27,9 @@ from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.check import to_finding
-from shareguard.posture.graph.refs import Key, Literal, Ref, arn_name, key_of, posture_of, raw_type, resolve, scope_of
+from shareguard.posture.graph.refs import Key, Literal, Ref, arn_name, key_of, raw_type, resolve, scope_of
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import Violation
+from shareguard.posture.model import Violation, posture_of
 from shareguard.posture.parsers._common import as_bool
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 

@@ -39,13 +39,12 @@ from shareguard.posture.graph.refs import (
     Unresolvable,
     arn_name,
     key_of,
-    posture_of,
     raw_type,
     resolve,
     scope_of,
 )
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import PostureResource, Violation
+from shareguard.posture.model import PostureResource, Violation, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULES = ("IAM-011", "IAM-012")

@@ -35,13 +35,12 @@ from shareguard.posture.graph.refs import (
     Ref,
     Unresolvable,
     key_of,
-    posture_of,
     raw_type,
     resolve,
     scope_of,
 )
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import PostureResource, Unresolved, Violation
+from shareguard.posture.model import PostureResource, Unresolved, Violation, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 ROTATION, POLICY = "KMS-004", "KMS-005"

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shareguard.core.facts import ConfigResource
-from shareguard.posture.model import PostureResource
 from shareguard.posture.parsers._common import UNKNOWN
 
 Key = tuple[str, str, str]
@@ -146,17 +145,3 @@ def arn_name(text: str, kind: str) -> str | None:
     """The name in an IAM ARN of `kind` (`role`, `policy`): `arn:aws:iam::1:role/path/x` → `x`; None if not one."""
     m = re.match(rf"^arn:[\w*-]+:iam::[\w*-]*:{kind}/(?:.*/)?([^/]+)$", text)
     return m.group(1) if m else None
-
-
-def posture_of(res: ConfigResource) -> PostureResource:
-    """The resource a finding is reported on, with the lines its parser knew."""
-    return PostureResource(
-        type=res.type,
-        name=res.name,
-        file=res.path,
-        line=res.line,
-        attributes=res.attributes,
-        source_format=res.source_format,
-        raw_type=raw_type(res),
-        lines=res.lines,
-    )
