@@ -24,25 +24,18 @@ import resource
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from logs_corpus import OTRF_CLOUDTRAIL, SIGMA_RULES, detection_rules, otrf_cloudtrail  # noqa: E402
+
 WORK = ROOT / "benchmarks" / "work" / "logs"
 SHARED = Path(os.environ.get("SHAREGUARD_SHARED_DATA", ROOT.parent / "shared" / "data"))
-SIGMA = SHARED / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail"
-OTRF = (
-    SHARED
-    / "logs"
-    / "cloudtrail"
-    / "otrf"
-    / "datasets"
-    / "atomic"
-    / "aws"
-    / "collection"
-    / "ec2_proxy_s3_exfiltration.zip"
-)
+SIGMA_FOLDER = "cloud/aws/cloudtrail"
+SIGMA = SHARED / SIGMA_RULES / SIGMA_FOLDER
+OTRF = SHARED / OTRF_CLOUDTRAIL
 PER_FILE = 10_000
 
 FALLBACK = [
@@ -73,9 +66,7 @@ ALERTING = [
 
 def templates() -> list[dict[str, Any]]:
     if OTRF.is_file():
-        with zipfile.ZipFile(OTRF) as z:
-            lines = z.read(z.namelist()[0]).splitlines()
-        out = [json.loads(x) for x in lines if x.strip()]
+        out = [json.loads(x) for x in otrf_cloudtrail(SHARED).splitlines() if x.strip()]
         for e in out:
             e.pop("@version", None)
             e.pop("@timestamp", None)
@@ -135,13 +126,9 @@ def generate(n: int, folder: Path) -> list[Path]:
 
 
 def measure_shareguard(files: list[Path]) -> dict[str, float]:
-    sys.path.insert(0, str(ROOT / "src"))
-    from shareguard.logs import ruleset
-    from shareguard.logs.detect import Detector, builtin_rules
+    from shareguard.logs.detect import Detector
 
-    rules = ruleset.load(ruleset.rule_files(SIGMA)) if SIGMA.is_dir() else ruleset.RuleSet()
-    rules.rules.extend(builtin_rules().rules)
-    rules.correlations.extend(builtin_rules().correlations)
+    rules = detection_rules(SHARED, SIGMA_FOLDER)  # no SigmaHQ rules without ../shared: the built-in pack only
     cpu0, wall0 = time.process_time(), time.perf_counter()
     detector = Detector(rules)
     for f in files:

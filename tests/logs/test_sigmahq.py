@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
-import zipfile
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from tests.logs.helpers import cloudtrail, gcp, k8s
 
 from shareguard.logs import ruleset
-from shareguard.logs.detect import Detector, builtin_rules
+from shareguard.logs.detect import Detector
 from shareguard.logs.evaluator import Evaluator
 from shareguard.logs.events import LogEvent, LogKind
 
 FOLDERS = ("cloud/aws/cloudtrail", "cloud/gcp/audit", "application/kubernetes/audit")
 
 
+def _corpus() -> ModuleType:
+    """`benchmarks/logs_corpus.py`, the corpus paths and rule loading the log benchmark uses too."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "logs_corpus.py"
+    spec = importlib.util.spec_from_file_location("logs_corpus", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("logs_corpus", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+CORPUS = _corpus()
+
+
 def _load(shared_data: Path, *folders: str) -> ruleset.RuleSet:
-    root = shared_data / "sigma" / "rules"
-    return ruleset.load([f for d in folders for f in ruleset.rule_files(root / d)])
+    rules: ruleset.RuleSet = CORPUS.sigma_rules(shared_data, *folders)
+    return rules
 
 
 def test_every_cloudtrail_gcp_and_kubernetes_rule_loads(shared_data: Path) -> None:
@@ -55,21 +71,8 @@ def test_sigmahq_rules_fire_on_the_events_they_describe(shared_data: Path) -> No
 
 
 def test_a_real_cloudtrail_dataset_decodes_whole_and_is_evaluated(shared_data: Path) -> None:
-    zipped = (
-        shared_data
-        / "logs"
-        / "cloudtrail"
-        / "otrf"
-        / "datasets"
-        / "atomic"
-        / "aws"
-        / "collection"
-        / "ec2_proxy_s3_exfiltration.zip"
-    )
-    with zipfile.ZipFile(zipped) as z:
-        data = z.read(z.namelist()[0])
-    rules = _load(shared_data, *FOLDERS)
-    rules.rules.extend(builtin_rules().rules)
+    data: bytes = CORPUS.otrf_cloudtrail(shared_data)
+    rules = CORPUS.detection_rules(shared_data, *FOLDERS)
     detector = Detector(rules)
     detector.feed("otrf.json", io.BytesIO(data))
     result = detector.finish()
