@@ -17,6 +17,7 @@ from shareguard.core.text import printable
 from shareguard.freshness import beam, store
 from shareguard.freshness.model import normalise_framework
 from shareguard.freshness.update import update
+from shareguard.posture import tables
 
 catalog_app = typer.Typer(
     help="Deep-learning image release catalogs (AWS DLC, Google DLC / DLVM / Workbench): update, show, publish.",
@@ -36,7 +37,8 @@ def update_cmd(
             "--from",
             help="AWS DLC release metadata (a docs/src/data directory, a repository .tar.gz, or an http(s) URL to "
             "one), a Google image table (YAML, kind: google-dl-images), a Beam SDK / Dataflow support table (YAML, "
-            "kind: beam-dataflow-sdk) or a shareguard catalog JSON. "
+            "kind: beam-dataflow-sdk), a shareguard catalog JSON, or a posture data table (YAML, kind: "
+            "eks-release-calendar or dataflow-data; or a folder of them). "
             "Default: the aws/deep-learning-containers archive on GitHub.",
         ),
     ] = None,
@@ -50,6 +52,15 @@ def update_cmd(
     except ShareguardError as exc:
         stderr_console(quiet).print("the previous release catalog is left in place", highlight=False)
         raise fail(exc) from None
+    if imported.posture_tables:
+        for table in imported.posture_tables:
+            stderr_console(quiet).print(
+                f"imported the {tables.TITLES[table.name]} ({table.entries} entries, retrieved {table.retrieved}) "
+                f"from {escape(table.origin)}: {escape(str(tables.local_path(table.name, settings)))}; the checks "
+                f"prefer it to the bundled snapshot (retrieved {tables.bundled(table.name).retrieved})",
+                highlight=False,
+            )
+        return
     stderr_console(quiet).print(
         f"imported {len(imported.releases) or len(catalog.releases)} releases from {escape(imported.source.name)} "
         f"({escape(imported.source.url)}); the catalog holds {len(catalog.releases)} releases: "
@@ -126,6 +137,18 @@ def show_cmd(
     for s in catalog.sources:
         typer.echo(
             printable(f"source {s.name}: {s.url} (retrieved {s.retrieved}{', ' + s.revision if s.revision else ''})")
+        )
+    for name in tables.SCHEMAS:
+        try:
+            t = tables.load(name, settings)
+        except ShareguardError as exc:
+            typer.echo(printable(f"posture table {name}: {exc.one_line()}"))
+            continue
+        snapshot = (
+            "" if t.origin == tables.BUNDLED else f"; bundled snapshot retrieved {tables.bundled(name).retrieved}"
+        )
+        typer.echo(
+            printable(f"posture table {name} ({tables.TITLES[name]}): {t.origin}, retrieved {t.retrieved}{snapshot}")
         )
 
 

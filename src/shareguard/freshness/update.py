@@ -18,6 +18,7 @@ from shareguard.core.errors import CatalogError
 from shareguard.core.settings import Settings
 from shareguard.freshness import aws_dlc, beam, google, provider, store
 from shareguard.freshness.model import CatalogSource, Release, ReleaseCatalog
+from shareguard.posture import tables
 
 AWS_ARCHIVE = "https://codeload.github.com/aws/deep-learning-containers/tar.gz/refs/heads/master"
 AWS_PAGE = "https://github.com/aws/deep-learning-containers/tree/master/docs/src/data"
@@ -31,6 +32,8 @@ class Imported:
     releases: list[Release]
     whole: ReleaseCatalog | None = None
     """A complete catalog JSON replaces everything."""
+    posture_tables: tuple[tables.Table, ...] = ()
+    """Posture data tables (they replace the previous copy of each; the release catalog is left as it is)."""
 
 
 def fetch(url: str, settings: Settings) -> bytes:
@@ -78,6 +81,10 @@ def _from_bytes(data: bytes, origin: str, today: date) -> Imported:
         internal = provider.parse_catalog(text, Path(origin))
         src = CatalogSource(name=f"internal:{internal.publisher}", url=internal.url or origin, retrieved=today)
         return Imported(src, provider.internal_releases(internal, origin))
+    if tables.table_name(text) is not None:
+        table = tables.parse(text, origin)
+        src = CatalogSource(name=table.name, url=str(table.doc.get("source") or origin), retrieved=table.retrieved)
+        return Imported(src, [], posture_tables=(table,))
     if beam.is_table(text):
         source, releases = beam.parse_table(text, origin)
         return Imported(source, releases)
@@ -92,6 +99,10 @@ def import_source(location: str | None, settings: Settings, today: date) -> Impo
         return _from_bytes(fetch(location, settings), location, today)
     path = Path(location)
     if path.is_dir():
+        found = _tables_in(path)
+        if found:  # a folder of posture tables (`*.yaml` with their kind), else AWS DLC release metadata
+            src = CatalogSource(name="posture tables", url=str(path), retrieved=max(t.retrieved for t in found))
+            return Imported(src, [], posture_tables=found)
         return Imported(_aws_source(today, AWS_PAGE, _snapshot_revision(path)), aws_dlc.import_directory(path))
     if not path.is_file():
         raise CatalogError("no such file or directory", path=location)
@@ -100,9 +111,30 @@ def import_source(location: str | None, settings: Settings, today: date) -> Impo
     return _from_bytes(path.read_bytes(), location, today)
 
 
+def _tables_in(folder: Path) -> tuple[tables.Table, ...]:
+    """The posture tables of a folder (`*.yaml` files with their `kind:`); one that does not validate refuses all."""
+    out: dict[str, tables.Table] = {}
+    for path in sorted(folder.glob("*.yaml"))[:100]:
+        if not path.is_file() or path.stat().st_size > tables.MAX_BYTES:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if tables.table_name(text) is not None:
+            table = tables.parse(text, str(path))
+            if table.name in out:
+                raise CatalogError(
+                    f"a second {tables.TITLES[table.name]} (first: {out[table.name].origin})", path=str(path)
+                )
+            out[table.name] = table
+    return tuple(out.values())
+
+
 def update(location: str | None, settings: Settings, today: date) -> tuple[ReleaseCatalog, Imported]:
     """Import `location` and write the merged catalog to the local store; raises before writing anything."""
     imported = import_source(location, settings, today)
+    if imported.posture_tables:
+        for table in imported.posture_tables:
+            tables.save(table, settings)
+        return store.load(settings), imported
     if imported.whole is not None:
         catalog = imported.whole
     else:

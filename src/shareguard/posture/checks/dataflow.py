@@ -14,7 +14,8 @@ from shareguard.core.errors import ShareguardError
 from shareguard.core.masking import mask
 from shareguard.freshness import store
 from shareguard.freshness.beam import newest_supported, sdk_support
-from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, data, is_unknown, known, present, v
+from shareguard.posture import tables
+from shareguard.posture.checks._util import DEFAULT_COMPUTE_SA, as_list, is_unknown, known, present, v
 from shareguard.posture.model import PostureResource, Unresolved, Violation
 from shareguard.posture.options import PostureOptions
 
@@ -105,7 +106,7 @@ class DataflowChecks:
                 "service_account_email",
                 detail="no worker service account (defaults to the Compute Engine default one)",
             )
-        deprecated = data("dataflow")["deprecated_experiments"]
+        deprecated = tables.load("dataflow", ctx.settings).doc["deprecated_experiments"]
         for i, exp in enumerate(as_list(a.get("experiments"))):
             name = str(exp).split("=", 1)[0]
             if name in deprecated:  # `experiments[i]`: the line of that item where the format knows it
@@ -128,7 +129,7 @@ class DataflowChecks:
         if is_unknown(img):
             yield Unresolved("DATAFLOW-007", "template_image", f"Flex Template image is {img}")
         elif known(img):
-            minimal = data("dataflow")["flex_template_minimal_images"]
+            minimal = tables.load("dataflow", ctx.settings).doc["flex_template_minimal_images"]
             if not any(str(img).startswith(p) for p in minimal) and "distroless" not in str(img):
                 yield v("DATAFLOW-007", res, "template_image", evidence=str(img))
         yield from self._long_running(res, ctx)
@@ -148,7 +149,10 @@ class DataflowChecks:
         if started is None:
             yield Unresolved("DATAFLOW-008", "create_time", "running streaming job without a readable start time")
             return
-        limit = ctx.options.get(PostureOptions).long_running_days or data("dataflow")["long_running_days"]
+        limit = (
+            ctx.options.get(PostureOptions).long_running_days
+            or tables.load("dataflow", ctx.settings).doc["long_running_days"]
+        )
         try:
             limit_days = int(limit)
         except (TypeError, ValueError):

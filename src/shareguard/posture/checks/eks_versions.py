@@ -1,5 +1,6 @@
 """EKS-004: the cluster's Kubernetes version against the EKS release calendar (`posture/data/eks_versions.yaml`,
-the official table with its source and retrieval date), on the scan's date (`ScanClock`).
+the official table with its source and retrieval date, or the copy `catalog update` wrote: `posture/tables.py`),
+on the scan's date (`ScanClock`).
 
 A version past its end of standard support fails; one older than the calendar's oldest row (no longer offered by
 EKS) fails; one newer than the calendar's newest row, or a version that is an expression, is unresolved. A cluster
@@ -12,12 +13,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import lru_cache
 
 from shareguard.core.clock import ScanClock
 from shareguard.core.context import ScanContext
-from shareguard.freshness.dates import parse_date
-from shareguard.posture.checks._util import data, is_unknown
+from shareguard.posture import tables
+from shareguard.posture.checks._util import is_unknown
 from shareguard.posture.model import PostureResource, Unresolved, Violation
 
 RULE = "EKS-004"
@@ -29,38 +30,41 @@ class Calendar:
     rows: dict[tuple[int, int], tuple[date, date]]
     """(major, minor) → (end of standard support, end of extended support)."""
     retrieved: str
+    origin: str = tables.BUNDLED
 
 
-@cache
-def calendar() -> Calendar:
-    doc = data("eks_versions")
-    where = "posture/data/eks_versions.yaml"
+def calendar(table: tables.Table | None = None) -> Calendar:
+    """The calendar of `table` (the bundled snapshot by default)."""
+    return _calendar(table or tables.bundled("eks_versions"))
+
+
+@lru_cache(maxsize=4)
+def _calendar(table: tables.Table) -> Calendar:
+    model = table.model
+    assert isinstance(model, tables.EksCalendar)
     rows: dict[tuple[int, int], tuple[date, date]] = {}
-    for version, row in doc["versions"].items():
-        m = _MINOR.match(str(version))
-        if m is None:
-            continue
-        rows[(int(m.group(1)), int(m.group(2)))] = (
-            parse_date(row["end_of_standard_support"], where, f"{version}.end_of_standard_support"),
-            parse_date(row["end_of_extended_support"], where, f"{version}.end_of_extended_support"),
-        )
-    return Calendar(rows, str(doc.get("retrieved") or ""))
+    for version, row in model.versions.items():
+        m = _MINOR.match(version)
+        if m is not None:
+            rows[(int(m.group(1)), int(m.group(2)))] = (row.end_of_standard_support, row.end_of_extended_support)
+    return Calendar(rows, model.retrieved.isoformat(), table.origin)
 
 
-def judge(version: object, today: date) -> Violation | Unresolved | None:
+def judge(version: object, today: date, cal: Calendar | None = None) -> Violation | Unresolved | None:
     if is_unknown(version):
         return Unresolved(RULE, "version", f"the cluster version is {version}")
     m = _MINOR.match(str(version))
     if m is None:
         return Unresolved(RULE, "version", f"{version!r} is not a Kubernetes version")
     key = (int(m.group(1)), int(m.group(2)))
-    cal = calendar()
+    cal = cal or calendar()
     label = f"{key[0]}.{key[1]}"
     row = cal.rows.get(key)
     if row is None:
         if cal.rows and key < min(cal.rows):
             return Violation(RULE, "version", str(version), f"{label} is older than every version EKS still offers")
-        return Unresolved(RULE, "version", f"{label} is not in the bundled EKS calendar (retrieved {cal.retrieved})")
+        which = "bundled" if cal.origin == tables.BUNDLED else "updated"
+        return Unresolved(RULE, "version", f"{label} is not in the {which} EKS calendar (retrieved {cal.retrieved})")
     standard, extended = row
     if today < standard:
         return None
@@ -80,7 +84,8 @@ class EksVersionChecks:
         version = resource.attributes.get("version")
         if version is None:
             return
-        out = judge(version, ctx.options.get(ScanClock).today())
+        cal = calendar(tables.load("eks_versions", ctx.settings))
+        out = judge(version, ctx.options.get(ScanClock).today(), cal)
         if out is not None:
             yield out
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from shareguard.core.context import ScanContext
 from shareguard.core.errors import ShareguardError
-from shareguard.posture.checks._util import data
+from shareguard.posture import tables
 from shareguard.posture.checks.dockerfile import (
     pipe_to_shell,
     plain_http_index,
@@ -175,7 +175,7 @@ def judge_script(res: PostureResource, script: Script, ctx: ScanContext) -> Iter
     except ShareguardError as exc:
         yield Unresolved("SAGEMAKER-053", script.field, f"{script.field}: {exc.message}")
         return
-    deprecated = data("dataflow")["deprecated_experiments"]
+    deprecated = tables.load("dataflow", ctx.settings).doc["deprecated_experiments"]
     for value, script_line in options.get("experiments", []):
         name = str(value).split("=", 1)[0]
         if name in deprecated:
