@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from shareguard.cli.common import QuietOpt, escape, fail, stderr_console
+from shareguard.cli.common import QuietOpt, TableJsonFormatOpt, escape, fail, stderr_console
 from shareguard.core.errors import CatalogError, ShareguardError, UnknownIdError
 from shareguard.core.settings import Settings
 from shareguard.core.text import printable
@@ -75,7 +75,7 @@ def update_cmd(
 
 @bulletins_app.command("show")
 def show_cmd(
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: TableJsonFormatOpt = "table",
 ) -> None:
     """List the bulletins in the local database."""
     if format not in ("table", "json"):

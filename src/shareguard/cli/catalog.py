@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shareguard.cli.common import QuietOpt, escape, fail, stderr_console, write_atomically
+from shareguard.cli.common import QuietOpt, TableJsonFormatOpt, escape, fail, stderr_console, write_atomically
 from shareguard.core.errors import ShareguardError, UnknownIdError
 from shareguard.core.settings import Settings
 from shareguard.core.text import printable
@@ -74,7 +74,7 @@ def show_cmd(
     framework: Annotated[
         str | None, typer.Option("--framework", help="Only this framework (pytorch, tensorflow…).")
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: TableJsonFormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """List the release lines of the active catalog with their GA and end-of-patch dates."""

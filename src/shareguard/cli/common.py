@@ -30,6 +30,8 @@ FormatOpt = Annotated[
     ),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")]
+TableJsonFormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
+"""`--format` of the listing sub-commands (`db status`, `catalog show`, `bulletins show`)."""
 SeverityOpt = Annotated[
     str | None,
     typer.Option(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shareguard.cli.common import QuietOpt, escape, fail, stderr_console
+from shareguard.cli.common import QuietOpt, TableJsonFormatOpt, escape, fail, stderr_console
 from shareguard.core.errors import ConfigError, DatabaseError, InputError, ShareguardError
 from shareguard.core.masking import mask_url
 from shareguard.core.settings import Settings
@@ -147,7 +147,7 @@ def _status_doc(info: DbInfo | None, store: VulnStore | None) -> dict[str, Any]:
 
 @db_app.command("status")
 def status(
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: TableJsonFormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Show the database's sources, dates, advisory counts and age."""
