@@ -34,7 +34,7 @@ from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.core.rules import RuleMeta
 from shareguard.posture.check import to_finding
 from shareguard.posture.checks.storage import denies_insecure_transport
-from shareguard.posture.model import Violation, posture_of
+from shareguard.posture.model import Violation, coverage_key, posture_of
 from shareguard.posture.parsers._common import UNKNOWN
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
@@ -105,11 +105,6 @@ def _target(res: ConfigResource) -> tuple[Key | str | None, str | None]:
     return None, f"bucket reference {shown} cannot be resolved"
 
 
-def _key(res: ConfigResource) -> str:
-    """The coverage key of a resource (as `check.resource_key`)."""
-    return f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
-
-
 @dataclass
 class BucketPolicies(RulesPostAnalyzer):
     """PostAnalyzer `posture.bucket_policies`."""
@@ -157,14 +152,14 @@ class BucketPolicies(RulesPostAnalyzer):
                 attached.setdefault(k, []).append(pol)
             if not keys:  # the bucket is not in the scan (or not named): the policy is judged by itself
                 if pol.denies:
-                    yield Evaluation(RULE, meta.control_ids, _key(pol.res))
+                    yield Evaluation(RULE, meta.control_ids, coverage_key(pol.res))
                 else:
                     yield self._fail(pol.res, rules, "statements", None)
         open_scopes = {_scope(p.res) for p in policies if p.unresolved is not None and p.denies}
         for key, bucket in buckets.items():
             mine = attached.get(key, [])
             if any(p.denies for p in mine):
-                yield Evaluation(RULE, meta.control_ids, _key(bucket))
+                yield Evaluation(RULE, meta.control_ids, coverage_key(bucket))
             elif mine:
                 for pol in mine:
                     yield self._fail(

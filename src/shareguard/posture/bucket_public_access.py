@@ -24,9 +24,9 @@ from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Evaluation, Gap
 from shareguard.core.facts import ConfigResource, FactStore
-from shareguard.posture.bucket_policies import Key, _bucket_key, _bucket_name, _key, _scope, _target
+from shareguard.posture.bucket_policies import Key, _bucket_key, _bucket_name, _scope, _target
 from shareguard.posture.check import to_finding
-from shareguard.posture.model import Violation, posture_of
+from shareguard.posture.model import Violation, coverage_key, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULE = "STORAGE-001"
@@ -77,7 +77,7 @@ class BucketPublicAccess(RulesPostAnalyzer):
             covered.update(keys)
         for key, bucket in buckets.items():
             if key in covered or account_wide:
-                yield Evaluation(RULE, meta.control_ids, _key(bucket))
+                yield Evaluation(RULE, meta.control_ids, coverage_key(bucket))
             elif (key[0], key[1]) in open_scopes:
                 yield Gap(
                     meta.control_ids,

@@ -46,6 +46,11 @@ class PostureResource:
         return self.line
 
 
+def coverage_key(res: ConfigResource) -> str:
+    """The key a cross-resource rule's evaluation of `res` is counted under (as `check.resource_key`)."""
+    return f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
+
+
 def posture_of(res: ConfigResource) -> PostureResource:
     """The resource a cross-resource finding is reported on, with the lines its parser knew."""
     return PostureResource(

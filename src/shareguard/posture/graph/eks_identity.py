@@ -29,7 +29,7 @@ from shareguard.core.facts import ConfigResource, FactStore
 from shareguard.posture.check import to_finding
 from shareguard.posture.graph.refs import Key, Literal, Ref, arn_name, key_of, raw_type, resolve, scope_of
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import Violation, posture_of
+from shareguard.posture.model import Violation, coverage_key, posture_of
 from shareguard.posture.parsers._common import as_bool
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
@@ -130,7 +130,7 @@ class EksIdentity(RulesPostAnalyzer):
                 detail = "no IRSA OIDC provider, Pod Identity association or agent add-on for it in its module"
                 out.append(to_finding(Violation(RULE, detail=detail, evidence=detail), posture_of(c), rules, self.name))
             out.extend(
-                rule_verdicts(rules, (RULE,), where=where, resource=f"{c.path}#{c.name}", failed=failed, unresolved=why)
+                rule_verdicts(rules, (RULE,), where=where, resource=coverage_key(c), failed=failed, unresolved=why)
             )
         return out
 

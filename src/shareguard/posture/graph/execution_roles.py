@@ -44,7 +44,7 @@ from shareguard.posture.graph.refs import (
     scope_of,
 )
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import PostureResource, Violation, posture_of
+from shareguard.posture.model import PostureResource, Violation, coverage_key, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 RULES = ("IAM-011", "IAM-012")
@@ -301,7 +301,7 @@ class ExecutionRoles(RulesPostAnalyzer):
             why = None if roles else f"execution role {target.value} is not in the scanned files"
         elif isinstance(target, Unresolvable):
             why = f"execution role {target.why}"
-        key = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
+        key = coverage_key(res)
         if why is not None:
             yield from rule_verdicts(rules, RULES, where=where, resource=key, unresolved=dict.fromkeys(RULES, why))
             return

@@ -40,7 +40,7 @@ from shareguard.posture.graph.refs import (
     scope_of,
 )
 from shareguard.posture.graph.rule_verdicts import rule_verdicts
-from shareguard.posture.model import PostureResource, Unresolved, Violation, posture_of
+from shareguard.posture.model import PostureResource, Unresolved, Violation, coverage_key, posture_of
 from shareguard.posture.post_analyzer import RulesPostAnalyzer
 
 ROTATION, POLICY = "KMS-004", "KMS-005"
@@ -227,7 +227,7 @@ class KeyUsers(RulesPostAnalyzer):
                     fingerprint_key=f"{path}:{k.keys[key].name}",
                 )
                 yield to_finding(v, posture_of(res), rules, self.name)
-        resource = f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
+        resource = coverage_key(res)
         yield from rule_verdicts(
             rules,
             RULES,
