@@ -99,11 +99,12 @@ def _enc_deep(value: Any) -> Any:
     cls = type(value)
     if cls in _SCALARS:
         return value
-    # Strings are most of what a tuple or list holds (controls, paths, licences): no call for them.
+    # Strings and other scalars are most of what a tuple or list holds (controls, paths, licences): no
+    # call for them.
     if cls is tuple:
-        return {"t": [v if type(v) is str else _enc_deep(v) for v in value]}
+        return {"t": [v if type(v) in _SCALARS else _enc_deep(v) for v in value]}
     if cls is list:
-        return {"l": [v if type(v) is str else _enc_deep(v) for v in value]}
+        return {"l": [v if type(v) in _SCALARS else _enc_deep(v) for v in value]}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, tuple):
@@ -116,26 +117,30 @@ def _enc_deep(value: Any) -> Any:
 
 
 def _dec_deep(value: Any) -> Any:
-    if type(value) is dict:
+    cls = type(value)
+    if cls is dict:
         if "t" in value:
-            return tuple(v if type(v) is str else _dec_deep(v) for v in value["t"])
+            return tuple(v if type(v) in _SCALARS else _dec_deep(v) for v in value["t"])
         if "l" in value:
-            return [v if type(v) is str else _dec_deep(v) for v in value["l"]]
-        return {str(k): _dec_deep(v) for k, v in value["d"]}
-    if type(value) is list:
+            return [v if type(v) in _SCALARS else _dec_deep(v) for v in value["l"]]
+        return {str(k): v if type(v) in _SCALARS else _dec_deep(v) for k, v in value["d"]}
+    if cls is list:
         raise CodecError("untagged list")
     return value
 
 
-_FIELD_NAMES: dict[type[Fact], tuple[str, ...]] = {}
-"""Field names per fact class (a memo of `dataclasses.fields`, which the classes never change)."""
+_LAYOUTS: dict[type[Fact], tuple[str, tuple[str, ...]]] = {}
+"""Per fact class: its qualified name and field names (a memo of `dataclasses.fields`; classes never change)."""
 
 
-def _field_names(cls: type[Fact]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
+def _layout(cls: type[Fact]) -> tuple[str, tuple[str, ...]]:
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = (
+            f"{cls.__module__}.{cls.__qualname__}",
+            tuple(f.name for f in dataclasses.fields(cls)),
+        )
+    return layout
 
 
 NEVER_CACHED: tuple[type[Fact], ...] = (TextField,)
@@ -149,14 +154,11 @@ def encode_facts(facts: list[Fact]) -> list[dict[str, Any]]:
     for f in facts:
         if isinstance(f, NEVER_CACHED):
             continue
-        cls = type(f)
-        out.append(
-            {
-                "t": f"{cls.__module__}.{cls.__qualname__}",
-                # what `_enc_deep` makes of the dict of the fields, without building that dict
-                "f": {"d": [[name, _enc_deep(getattr(f, name))] for name in _field_names(cls)]},
-            }
-        )
+        qualified, names = _layout(type(f))
+        values = [getattr(f, name) for name in names]
+        # what `_enc_deep` makes of the dict of the fields, without building that dict
+        fields = [[n, v if type(v) in _SCALARS else _enc_deep(v)] for n, v in zip(names, values, strict=True)]
+        out.append({"t": qualified, "f": {"d": fields}})
     return out
 
 
