@@ -6,7 +6,10 @@ JSON report format (findings, duty verdicts, what was scanned, issues, ML stack,
 CycloneDX SBOM (every package: the inventory facts), and compares the two outputs with run-specific
 values removed (timestamps, serial numbers, durations). Exit 0 when equal, 1 with a diff otherwise.
 
-Usage: python benchmarks/image_equivalence.py [--image DIR] [--baseline REV]
+`--rescans`: also check that this checkout's cold run (writing the layer and image caches), its warm
+rescan (image cache) and a rescan served by the layer cache alone print the same as its `--no-cache` run.
+
+Usage: python benchmarks/image_equivalence.py [--image DIR] [--baseline REV] [--rescans]
 (default image: the one `image_scan.py` builds; default baseline: HEAD~1)
 """
 
@@ -16,6 +19,7 @@ import argparse
 import difflib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,12 +40,12 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def _run(src: Path, image: Path, fmt: str, out: Path, cache: Path) -> Any:
+def _run(src: Path, image: Path, fmt: str, out: Path, cache: Path, *, use_cache: bool = False) -> Any:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(src)
     env["SHAREGUARD_CACHE_DIR"] = str(cache)
     cmd = [sys.executable, "-c", "from shareguard.cli.main import main; main()", "image", "--input", str(image)]
-    cmd += ["--no-cache", "-f", fmt, "-o", str(out), "-q"]
+    cmd += [*([] if use_cache else ["--no-cache"]), "-f", fmt, "-o", str(out), "-q"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{src}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
@@ -52,6 +56,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--baseline", default="HEAD~1", help="git revision to compare with (default HEAD~1)")
+    parser.add_argument(
+        "--rescans",
+        action="store_true",
+        help="also compare this checkout's cold (cache written), warm (image cache) and layer-cache-only runs",
+    )
     args = parser.parse_args()
     if not (args.image / "index.json").is_file():
         print(f"no image at {args.image}: run `python benchmarks/image_scan.py --build-only` first", file=sys.stderr)
@@ -68,13 +77,43 @@ def main() -> int:
             after = _run(ROOT / "src", args.image, fmt, Path(tmp) / f"after.{fmt}", cache)
             if before == after:
                 print(f"{fmt}: identical ({len(json.dumps(after))} bytes normalised)")
-                continue
-            same = False
-            a = json.dumps(before, indent=1).splitlines()
-            b = json.dumps(after, indent=1).splitlines()
-            print(f"{fmt}: DIFFERENT")
-            print("\n".join(list(difflib.unified_diff(a, b, args.baseline, "checkout", lineterm="", n=2))[:200]))
+            else:
+                same = False
+                a = json.dumps(before, indent=1).splitlines()
+                b = json.dumps(after, indent=1).splitlines()
+                print(f"{fmt}: DIFFERENT")
+                print("\n".join(list(difflib.unified_diff(a, b, args.baseline, "checkout", lineterm="", n=2))[:200]))
+            if args.rescans:
+                same = _rescans(args.image, Path(tmp), fmt, after) and same
     return 0 if same else 1
+
+
+def _rescans(image: Path, tmp: Path, fmt: str, reference: Any) -> bool:
+    """The cold run that writes the caches, the warm run served by the image cache and a run served by the
+    layer cache alone, each against `reference` (this checkout's `--no-cache` output); only the metadata
+    saying how many layers came from the cache may differ."""
+    cache = tmp / "cache"
+    for kept in ("layers", "images"):
+        shutil.rmtree(cache / kept, ignore_errors=True)
+    same = True
+    for name in ("cold", "warm", "layers-only"):
+        if name == "layers-only":
+            shutil.rmtree(cache / "images", ignore_errors=True)
+        got = _run(ROOT / "src", image, fmt, tmp / f"{name}.{fmt}", cache, use_cache=True)
+        if isinstance(got, dict) and isinstance(got.get("metadata"), dict):
+            got["metadata"].pop("layers_from_cache", None)
+        expected = json.loads(json.dumps(reference))
+        if isinstance(expected, dict) and isinstance(expected.get("metadata"), dict):
+            expected["metadata"].pop("layers_from_cache", None)
+        if got == expected:
+            print(f"{fmt} {name}: identical to --no-cache")
+            continue
+        same = False
+        a = json.dumps(expected, indent=1).splitlines()
+        b = json.dumps(got, indent=1).splitlines()
+        print(f"{fmt} {name}: DIFFERENT from --no-cache")
+        print("\n".join(list(difflib.unified_diff(a, b, "no-cache", name, lineterm="", n=2))[:200]))
+    return same
 
 
 if __name__ == "__main__":

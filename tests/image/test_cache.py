@@ -96,15 +96,19 @@ def test_damaged_cache_entries_are_misses(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "cache" / "images")  # this test is about the per-layer entries
     entries = sorted((tmp_path / "cache" / "layers").iterdir())
     entries[0].write_bytes(b"garbage")
-    doc = json.loads(zlib.decompress(entries[1].read_bytes()))
+    head, _, paths = zlib.decompress(entries[1].read_bytes()).partition(b"\n")
+    doc = json.loads(head)
     doc["facts"] = [["x", [{"t": "os.system", "f": {"command": "touch /tmp/pwned"}}]]]
-    entries[1].write_bytes(zlib.compress(json.dumps(doc).encode()))
+    entries[1].write_bytes(zlib.compress(json.dumps(doc).encode() + b"\n" + paths))
     opened: list[str] = []
     second = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", opened)
     assert len(opened) == 2
     assert _inventory(first) == _inventory(second)
+    # Each damaged entry is a warning naming it, and is not in the image inventory's cached issues.
+    damaged = [i.message for i in second.issues if "cached layer result" in i.message]
+    assert len(damaged) == 2 and all(i.kind == "warning" for i in second.issues if "cached layer" in i.message)
+    assert not (tmp_path / "cache" / "images").exists() or not any((tmp_path / "cache" / "images").iterdir())
     third: list[str] = []
-    shutil.rmtree(tmp_path / "cache" / "images")
     _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", third)
     assert third == []  # rewritten
 
@@ -188,6 +192,9 @@ def test_damaged_image_entry_is_a_miss(tmp_path: Path) -> None:
     second = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", opened)
     assert opened == []  # served by the per-layer entries instead
     assert _inventory(first) == _inventory(second)
+    assert [i.kind for i in second.issues if "cached image inventory" in i.message] == ["warning"]
+    third = _scan(tmp_path / "oci", probe_registries(), tmp_path / "cache", [])  # rewritten: no warning
+    assert _issues(third) == _issues(first)
 
 
 def test_finalizer_code_is_part_of_the_image_key() -> None:

@@ -145,11 +145,12 @@ def test_a_tampered_cache_record_is_a_miss(tmp_path: Path, regs: Registries) -> 
     for entry in (tmp_path / "cache" / "images").iterdir():
         entry.unlink()
     (entry,) = (tmp_path / "cache" / "layers").iterdir()
-    doc = json.loads(zlib.decompress(entry.read_bytes()))
+    head, _, paths = zlib.decompress(entry.read_bytes()).partition(b"\n")
+    doc = json.loads(head)
     for _path, items in doc["facts"]:
         for record in items:  # one record per path (what the analyzers made of the file)
             record["coverage"].append(["__init__", {"t": []}])
-    entry.write_bytes(zlib.compress(json.dumps(doc).encode()))
+    entry.write_bytes(zlib.compress(json.dumps(doc).encode() + b"\n" + paths))
     again = scan(tmp_path / "img", regs, tmp_path / "cache")
     assert again.metadata["layers_from_cache"] == 0
     assert ("DOCKERFILE-001", "app/Dockerfile") in rules_at(again)

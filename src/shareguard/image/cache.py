@@ -7,6 +7,11 @@ a stale finding. A layer keeps one record per path (`core.dispatch.FileRecord`):
 fields (never pickle: a cache file must not be able to run code; classes are resolved among the loaded
 `Fact` subclasses only), findings as their JSON model dump (validated again on load), coverage calls by
 method name (only `Coverage`'s recording methods are replayed).
+
+A layer entry (`encode_layer`) is one zlib stream: a JSON head on one line (format, diff id, whiteouts,
+opaque directories, the records of the paths that yielded something, issues, the path count), then the
+layer's paths NUL-separated as raw UTF-8: the ~100k paths of a large layer cost no JSON escaping to write
+or read. An entry that does not decode is a miss with a warning (the layer is read and the entry rewritten).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,7 @@ from shareguard.core.finding import Finding
 from shareguard.core.options import OptionSet
 from shareguard.sources.image.applier import LayerResult
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 SEPARATOR = "\0"
 """Between paths in the compact path list (NUL can never be part of a tar name we keep)."""
 
@@ -83,9 +89,22 @@ def decode_fact(doc: Any, classes: dict[str, type[Fact]]) -> Fact:
         raise CodecError(str(exc)) from None
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Exact types that encode as themselves (subclasses, e.g. a `StrEnum` member, take the `isinstance` route)."""
+
+
 def _enc_deep(value: Any) -> Any:
     """Plain data of any nesting (facts of file analyzers carry attribute dicts), tagged so that tuples,
     lists and dicts come back as they were."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    # Strings and other scalars are most of what a tuple or list holds (controls, paths, licences): no
+    # call for them.
+    if cls is tuple:
+        return {"t": [v if type(v) in _SCALARS else _enc_deep(v) for v in value]}
+    if cls is list:
+        return {"l": [v if type(v) in _SCALARS else _enc_deep(v) for v in value]}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, tuple):
@@ -98,15 +117,30 @@ def _enc_deep(value: Any) -> Any:
 
 
 def _dec_deep(value: Any) -> Any:
-    if isinstance(value, dict):
+    cls = type(value)
+    if cls is dict:
         if "t" in value:
-            return tuple(_dec_deep(v) for v in value["t"])
+            return tuple(v if type(v) in _SCALARS else _dec_deep(v) for v in value["t"])
         if "l" in value:
-            return [_dec_deep(v) for v in value["l"]]
-        return {str(k): _dec_deep(v) for k, v in value["d"]}
-    if isinstance(value, list):
+            return [v if type(v) in _SCALARS else _dec_deep(v) for v in value["l"]]
+        return {str(k): v if type(v) in _SCALARS else _dec_deep(v) for k, v in value["d"]}
+    if cls is list:
         raise CodecError("untagged list")
     return value
+
+
+_LAYOUTS: dict[type[Fact], tuple[str, tuple[str, ...]]] = {}
+"""Per fact class: its qualified name and field names (a memo of `dataclasses.fields`; classes never change)."""
+
+
+def _layout(cls: type[Fact]) -> tuple[str, tuple[str, ...]]:
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = (
+            f"{cls.__module__}.{cls.__qualname__}",
+            tuple(f.name for f in dataclasses.fields(cls)),
+        )
+    return layout
 
 
 NEVER_CACHED: tuple[type[Fact], ...] = (TextField,)
@@ -116,14 +150,16 @@ from the cache has the findings made from it (masked) but not these facts."""
 
 def encode_facts(facts: list[Fact]) -> list[dict[str, Any]]:
     """Facts of any analyzer (plain data of any nesting), `NEVER_CACHED` ones left out."""
-    return [
-        {
-            "t": f"{type(f).__module__}.{type(f).__qualname__}",
-            "f": _enc_deep({field.name: getattr(f, field.name) for field in dataclasses.fields(f)}),
-        }
-        for f in facts
-        if not isinstance(f, NEVER_CACHED)
-    ]
+    out: list[dict[str, Any]] = []
+    for f in facts:
+        if isinstance(f, NEVER_CACHED):
+            continue
+        qualified, names = _layout(type(f))
+        values = [getattr(f, name) for name in names]
+        # what `_enc_deep` makes of the dict of the fields, without building that dict
+        fields = [[n, v if type(v) in _SCALARS else _enc_deep(v)] for n, v in zip(names, values, strict=True)]
+        out.append({"t": qualified, "f": {"d": fields}})
+    return out
 
 
 def decode_facts(docs: Any, classes: dict[str, type[Fact]]) -> list[Fact]:
@@ -229,8 +265,51 @@ def file_analyzers_key(analyzers: list[Any], options: OptionSet) -> str:
     return digest.hexdigest()
 
 
+def encode_layer(result: LayerResult[FileRecord], analyzers: str) -> bytes:
+    """One layer's entry, uncompressed: a JSON head (everything but the path list) on one line, then the
+    paths, NUL-separated, as UTF-8 (lone surrogates kept). Compact JSON never holds a raw newline, and a
+    layer's ~100k paths go in as one string, with no JSON escaping on the way in or out."""
+    head = {
+        "format": CACHE_FORMAT,
+        "diff_id": result.diff_id,
+        "analyzers": analyzers,
+        "count": len(result.paths),
+        "whiteouts": result.whiteouts,
+        "opaque": result.opaque,
+        "facts": [[p, [encode_record(r) for r in rs]] for p, rs in result.facts.items()],
+        "issues": [list(i) for i in result.issues],
+    }
+    text = json.dumps(head, separators=(",", ":"), check_circular=False)
+    return b"%s\n%s" % (text.encode(), SEPARATOR.join(result.paths).encode("utf-8", "surrogatepass"))
+
+
+def decode_layer(raw: bytes, diff_id: str, classes: dict[str, type[Fact]]) -> LayerResult[FileRecord]:
+    """`encode_layer` undone; CodecError (or a ValueError, KeyError, TypeError) for anything else."""
+    text, newline, tail = raw.partition(b"\n")
+    if not newline:
+        raise CodecError("no path list")
+    doc = json.loads(text)
+    if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT or doc.get("diff_id") != diff_id:
+        raise CodecError("another format or layer")
+    paths = tail.decode("utf-8", "surrogatepass").split(SEPARATOR) if tail else []
+    if len(paths) != doc["count"]:
+        raise CodecError("path list does not match its count")
+    return LayerResult(
+        diff_id=diff_id,
+        paths=paths,
+        whiteouts=[str(p) for p in doc["whiteouts"]],
+        opaque=[str(p) for p in doc["opaque"]],
+        facts={str(p): [decode_record(r, classes) for r in rs] for p, rs in doc["facts"]},
+        issues=[(str(p), str(m), bool(e)) for p, m, e in doc["issues"]],
+    )
+
+
+_DAMAGED = (ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.error, CodecError, RecursionError)
+"""What decoding a damaged or foreign entry may raise (a UnicodeDecodeError is a ValueError)."""
+
+
 class LayerCache:
-    """One compressed JSON file per (layer, analyzer set) under `<cache_dir>/layers/`."""
+    """One compressed entry (`encode_layer`) per (layer, analyzer set) under `<cache_dir>/layers/`."""
 
     def __init__(self, cache_dir: Path, analyzers: str) -> None:
         self.dir = cache_dir / "layers"
@@ -247,42 +326,29 @@ class LayerCache:
         """Whether an entry is stored (`get` may still find it damaged: a miss then)."""
         return self._path(digest, diff_id).is_file()
 
-    def get(self, digest: str | None, diff_id: str) -> LayerResult[FileRecord] | None:
+    def get(
+        self, digest: str | None, diff_id: str, damaged: Callable[[str], None] | None = None
+    ) -> LayerResult[FileRecord] | None:
+        """The stored result, or None: not stored, or damaged (then `damaged` is told why; the scan reads
+        the layer and rewrites the entry)."""
         path = self._path(digest, diff_id)
         try:
             raw = path.read_bytes()
         except OSError:
             return None
         try:
-            doc = json.loads(zlib.decompress(raw))
-            if doc.get("format") != CACHE_FORMAT or doc.get("diff_id") != diff_id:
-                return None
-            classes = _fact_classes()
-            paths = doc["paths"]
-            return LayerResult(
-                diff_id=diff_id,
-                paths=paths.split(SEPARATOR) if paths else [],
-                whiteouts=list(doc["whiteouts"]),
-                opaque=list(doc["opaque"]),
-                facts={p: [decode_record(r, classes) for r in rs] for p, rs in doc["facts"]},
-                issues=[(str(p), str(m), bool(e)) for p, m, e in doc["issues"]],
-            )
-        except (ValueError, KeyError, TypeError, zlib.error, CodecError):
-            return None  # a damaged or foreign entry is a miss; the scan rewrites it
+            return decode_layer(zlib.decompress(raw), diff_id, _fact_classes())
+        except _DAMAGED as exc:
+            if damaged is not None:
+                damaged(f"cached layer result {path.name} not used ({type(exc).__name__}: {str(exc)[:200]})")
+            return None
 
     def put(self, digest: str | None, diff_id: str, result: LayerResult[FileRecord]) -> None:
         """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
-        doc = {
-            "format": CACHE_FORMAT,
-            "diff_id": diff_id,
-            "analyzers": self.analyzers,
-            "paths": SEPARATOR.join(result.paths),
-            "whiteouts": result.whiteouts,
-            "opaque": result.opaque,
-            "facts": [[p, [encode_record(r) for r in rs]] for p, rs in result.facts.items()],
-            "issues": [list(i) for i in result.issues],
-        }
-        data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        try:
+            data = zlib.compress(encode_layer(result, self.analyzers), 1)
+        except RecursionError:
+            raise CodecError("a fact nested too deeply to cache") from None
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self._path(digest, diff_id)
         fd, tmp = tempfile.mkstemp(prefix=".layer.", suffix=".tmp", dir=self.dir)
@@ -340,34 +406,44 @@ class ImageCache:
         material = json.dumps([*self.material, layers])
         return self.dir / f"{hashlib.sha256(material.encode()).hexdigest()}.json.z"
 
-    def get(self, layers: list[tuple[str | None, str]]) -> ImageInventory | None:
+    def get(
+        self, layers: list[tuple[str | None, str]], damaged: Callable[[str], None] | None = None
+    ) -> ImageInventory | None:
+        """The stored inventory, or None: not stored, or damaged (then `damaged` is told why)."""
+        path = self._path(layers)
         try:
-            raw = self._path(layers).read_bytes()
+            raw = path.read_bytes()
         except OSError:
             return None
         try:
             doc = json.loads(zlib.decompress(raw))
             if doc.get("format") != IMAGE_FORMAT or doc.get("layers") != [list(la) for la in layers]:
-                return None
+                raise CodecError("another format or image")
             classes = _fact_classes()
             return ImageInventory(
                 facts=decode_facts(doc["facts"], classes),
                 issues=[(str(p), str(m), None if a is None else str(a), str(k)) for p, m, a, k in doc["issues"]],
                 records=[(str(p), decode_record(r, classes)) for p, r in doc.get("records", [])],
             )
-        except (ValueError, KeyError, TypeError, zlib.error, CodecError):
-            return None  # a damaged or foreign entry is a miss; the scan rewrites it
+        except _DAMAGED as exc:  # the scan reads (or takes from the layer cache) and rewrites it
+            if damaged is not None:
+                damaged(f"cached image inventory {path.name} not used ({type(exc).__name__}: {str(exc)[:200]})")
+            return None
 
     def put(self, layers: list[tuple[str | None, str]], inventory: ImageInventory) -> None:
         """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
-        doc = {
-            "format": IMAGE_FORMAT,
-            "layers": [list(la) for la in layers],
-            "facts": encode_facts(inventory.facts),
-            "issues": [list(i) for i in inventory.issues],
-            "records": [[p, encode_record(r)] for p, r in inventory.records],
-        }
-        data = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        try:
+            doc = {
+                "format": IMAGE_FORMAT,
+                "layers": [list(la) for la in layers],
+                "facts": encode_facts(inventory.facts),
+                "issues": [list(i) for i in inventory.issues],
+                "records": [[p, encode_record(r)] for p, r in inventory.records],
+            }
+            text = json.dumps(doc, separators=(",", ":"), check_circular=False)
+        except RecursionError:
+            raise CodecError("a fact nested too deeply to cache") from None
+        data = zlib.compress(text.encode(), 1)
         self.dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".image.", suffix=".tmp", dir=self.dir)
         try:

@@ -14,6 +14,7 @@ matcher is one).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import posixpath
 import tempfile
@@ -437,6 +438,14 @@ def _replay(ctx: ScanContext, where: str, issues: list[tuple[str, str, bool]]) -
         (ctx.error if is_error else ctx.warn)(f"{where}: {path}", message)
 
 
+def _damaged_entry(ctx: ScanContext, layer: LayerRef, incomplete: list[str] | None, message: str) -> None:
+    """A cache entry that does not decode: a warning (someone or something wrote it), and the layer is read
+    instead. The warning keeps the image inventory out of the cache (it would replay it on every hit)."""
+    ctx.warn(layer.name, message)
+    if incomplete is not None:
+        incomplete.append(layer.name)
+
+
 def apply_layers(
     source: ImageSource,
     registries: Registries,
@@ -447,14 +456,15 @@ def apply_layers(
     parallel: bool = True,
     incomplete: list[str] | None = None,
     files: list[FileAnalyzer] | None = None,
+    key: str | None = None,
 ) -> Applier[Item]:
     """Read (or fetch from the cache) every layer in order and apply it; `incomplete` collects the names
     of layers that could not be read or whose result could not be cached. `files`: the analyzers (default:
-    every one registered for images)."""
+    every one registered for images); `key`: their `layer_key` when the caller has it already."""
     if files is None:
         files = file_analyzers(registries, "image")
     dispatch = PathDispatch(files, ctx) if files else None
-    cache = LayerCache(ctx.settings.cache_dir, layer_key(files, ctx))
+    cache = LayerCache(ctx.settings.cache_dir, key if key is not None else layer_key(files, ctx))
     applier: Applier[Item] = Applier()
     hits = 0
     # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
@@ -490,7 +500,11 @@ def apply_layers(
                 if opened is not None and opened.layer is not layer:  # cannot happen: one ahead, the next
                     opened.close()
                     opened = None
-                result = cache.get(layer.digest, layer.diff_id) if use_cache and opened is None else None
+                result = (
+                    cache.get(layer.digest, layer.diff_id, functools.partial(_damaged_entry, ctx, layer, incomplete))
+                    if use_cache and opened is None
+                    else None
+                )
                 hit = result is not None
                 if result is None:
                     try:
@@ -573,13 +587,10 @@ def inventory(
     images: ImageCache | None = None
     if files is None:
         files = file_analyzers(registries, "image")
+    key = layer_key(files, ctx)  # a stat of every file of the analyzers' packages: once per scan
     if use_cache:
-        images = ImageCache(
-            ctx.settings.cache_dir,
-            layer_key(files, ctx),
-            code_key(list(inventory_finalizers(registries))),
-        )
-        hit = images.get(layers)
+        images = ImageCache(ctx.settings.cache_dir, key, code_key(list(inventory_finalizers(registries))))
+        hit = images.get(layers, lambda message: ctx.warn(source.reference, message))
         if hit is not None:
             ctx.issues.extend(ScanIssue(p, m, a, k) for p, m, a, k in hit.issues)
             if on_layer is not None:
@@ -598,6 +609,7 @@ def inventory(
         parallel=parallel,
         incomplete=incomplete,
         files=files,
+        key=key,
     )
     before_finalize = len(ctx.issues)
     facts, records = finalize(applier, registries, ctx)

@@ -80,11 +80,14 @@ def decode_text(content: bytes) -> str:
         return content.decode("latin-1")
 
 
+_BUNDLED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data: libyaml is faster
+
+
 @functools.cache
 def load_data(name: str) -> Any:
     """A YAML file bundled in `image/analyzers/data/` (immutable, so caching it is safe)."""
     text = resources.files("shareguard.image.analyzers").joinpath("data", name).read_text("utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_BUNDLED_LOADER)
 
 
 def strip_root(path: str) -> str:

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+from itertools import compress, repeat
 
 from shareguard.core.facts import Fact, Package
 from shareguard.image.analyzers._common import load_data
@@ -41,7 +42,8 @@ def has_ownership_data(files: dict[str, str | None], facts: list[Fact]) -> bool:
     files, an rpm database that was read, or apk's installed database."""
     if _APK_DB in files or any(isinstance(f, Package) and f.path in DB_PATHS for f in facts):
         return True
-    return any(p.startswith(_DPKG_LISTS) and p.endswith(".list") for p in files)
+    # C-level pass over the ~200k paths of a large image; the few under the dpkg info directory are tested
+    return any(p.endswith(".list") for p in compress(files, map(str.startswith, files, repeat(_DPKG_LISTS))))
 
 
 def rpm_site_packages(path: str) -> bool:
