@@ -228,7 +228,7 @@ class Engine:
             if detectors is not None and d.id not in detectors:
                 continue
             if d.id in forced_ids:
-                hits.extend(self._verify(c, data, [(0, n)], field_of, forced=True))
+                hits.extend(self._verify(c, data, [(0, n, n)], field_of, forced=True))
                 continue
             spans = cands.get(i)
             if not spans:
@@ -238,7 +238,7 @@ class Engine:
                 # the longest keyword and the window, and its edges move out to the nearest separator.
                 back = d.window + c.longest_keyword
                 regions = _merge([(max(0, t - back), min(n, t + d.window)) for t in spans])
-                chunks = [_widen(data, a, b) for a, b in regions]
+                chunks = [(*_widen(data, a, b), n) for a, b in regions]
                 hits.extend(self._verify(c, data, chunks, field_of, forced=False, sliced=True))
                 continue
             # A candidate's end offset is where a match of the (widened) pattern ends, so the exact match that
@@ -259,15 +259,20 @@ class Engine:
         self,
         c: _Compiled,
         data: bytes,
-        regions: list[tuple[int, int]],
+        regions: list[tuple[int, int, int]],
         field_of: ContextFn | None,
         *,
         forced: bool,
         sliced: bool = False,
     ) -> list[Hit]:
-        """The validated hits of `c` in `regions` of `data`: matched with `data` as context, or (`sliced`) each
-        region on its own, its edges read as the start and end of a text. One loop, no generator per region:
-        this runs once per candidate."""
+        """The validated hits of `c` in `regions` (start, end, last candidate end) of `data`: matched with
+        `data` as context, or (`sliced`) each region on its own, its edges read as the start and end of a
+        text. One loop, no generator per region: this runs once per candidate.
+
+        Every match of the pattern contains a candidate end (`t` in `(match start, match end]`: Hyperscan
+        reports each end of the widened pattern, or a `prefilter` match ends inside it), and a search from
+        `pos` finds only matches starting at `pos` or later: once `pos` reaches a region's last candidate end,
+        no match is left in it (the search after each value, ~1-3 µs, is not made)."""
         d = c.detector
         group, shortest, validator, exclude = d.group, c.width.shortest, c.validator, d.exclude
         required, window, near = d.required, d.window, c.near
@@ -277,12 +282,12 @@ class Engine:
         out: list[Hit] = []
         seen: set[int] = set()
         text, base = data, 0
-        for a, b in regions:
+        for a, b, last in regions:
             if sliced:
-                text, base, pos, n = data[a:b], a, 0, b - a
+                text, base, pos, n, last = data[a:b], a, 0, b - a, b - a
             else:
                 pos, n = a, b
-            while pos <= n - shortest:
+            while pos <= n - shortest and pos < last:
                 spans = match(unanchored, text, pos, n)
                 ms, me = spans[0]
                 if ms < 0:
@@ -309,22 +314,22 @@ class Engine:
         return out
 
 
-def _regions(ends: list[int], back: int, ahead: int, n: int) -> list[tuple[int, int]]:
-    """The merged regions `[end - back, end + ahead)` around candidate end offsets (one pass: Hyperscan reports
-    ends in order, so the sort is a check)."""
+def _regions(ends: list[int], back: int, ahead: int, n: int) -> list[tuple[int, int, int]]:
+    """The merged regions `[end - back, end + ahead)` around candidate end offsets, each with its last
+    candidate end (one pass: Hyperscan reports ends in order, so the sort is a check)."""
     ends.sort()
-    out: list[tuple[int, int]] = []
-    lo = hi = -1
+    out: list[tuple[int, int, int]] = []
+    lo = hi = last = -1
     for t in ends:
         a = t - back if t > back else 0
         if a <= hi:
-            hi = t + ahead
+            hi, last = t + ahead, t
             continue
         if hi >= 0:
-            out.append((lo, hi if hi < n else n))
-        lo, hi = a, t + ahead
+            out.append((lo, hi if hi < n else n, last))
+        lo, hi, last = a, t + ahead, t
     if hi >= 0:
-        out.append((lo, hi if hi < n else n))
+        out.append((lo, hi if hi < n else n, last))
     return out
 
 
