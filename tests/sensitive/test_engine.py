@@ -279,3 +279,28 @@ def test_the_public_api_fallback_gives_the_raw_matchers_spans(text: bytes, pos: 
     got = [tuple(s) for s in raw(re2._Anchor.UNANCHORED, text, pos, end)]
     want = [tuple(s) for s in public(None, text, pos, end)]
     assert got[0] == want[0] == (-1, -1) or got == want
+
+
+_KEYWORDS = ("phone", "téléphone", "tax id", "n° ss", "steuer-id", "aws_secret", "straße")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(st.sampled_from("phonePHONEtéléTÉLÉ TAXidn°sSTEUER-_awsecrtraßE\n,é\x00"), max_size=80),
+    start=st.integers(0, 80),
+    length=st.integers(1, 20),
+    window=st.integers(0, 40),
+)
+def test_the_keyword_window_check_is_the_lowered_bytes_substring_test(
+    text: str, start: int, length: int, window: int
+) -> None:
+    """Context keywords are one RE2 pattern (ASCII letters either case, other bytes literal): the same answer
+    as looking for each lowercase keyword in the lowered bytes before and after the value, UTF-8 or not."""
+    from shareguard.sensitive.engine import _keyword_matcher, _near
+
+    for data in (text.encode(), text.encode("latin-1", "replace")):
+        a = min(start, len(data))
+        b = min(len(data), a + length)
+        before, after = data[max(0, a - window) : a].lower(), data[b : b + window].lower()
+        want = any(k.encode() in before or k.encode() in after for k in _KEYWORDS)
+        assert _near(data, a, b, window, _keyword_matcher(_KEYWORDS)) == want

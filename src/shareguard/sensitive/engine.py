@@ -72,8 +72,8 @@ class _Compiled:
     detector: Detector
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
-    near: re.Pattern[bytes] | None = None
-    """The keywords as one ASCII case-insensitive pattern (literals only: linear), or None."""
+    near: SpanFn | None = None
+    """The keywords as one RE2 pattern matched byte by byte, ASCII letters either case (`_keyword_matcher`)."""
     _regex: Any = None
     _width: Width | None = None
     _match: SpanFn | None = None
@@ -120,9 +120,7 @@ class Engine:
                 detector=d,
                 validator=VALIDATORS[d.validator] if d.validator else None,
                 keyword_bytes=tuple(k.encode("utf-8") for k in d.keywords),
-                near=re.compile(b"|".join(re.escape(k.encode("utf-8")) for k in d.keywords), re.IGNORECASE)
-                if d.keywords
-                else None,
+                near=_keyword_matcher(d.keywords) if d.keywords else None,
             )
             for d in self.detectors
         ]
@@ -294,9 +292,9 @@ class Engine:
                     break
                 gs, ge = spans[group]
                 if gs < 0 or ge <= gs:
-                    pos = max(me, ms + 1)
+                    pos = me if me > ms else ms + 1
                     continue
-                pos = max(ge, ms + 1)
+                pos = ge if ge > ms else ms + 1
                 start, end = base + gs, base + ge
                 if start in seen:
                     continue
@@ -479,13 +477,31 @@ def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _near(data: bytes, start: int, end: int, window: int, keywords: re.Pattern[bytes] | None) -> bool:
-    """A keyword within `window` bytes before or after the match (ASCII case-insensitive, as the lowercase
-    keywords in the lowered window bytes were: one search each side, no copies)."""
+def _keyword_matcher(keywords: Sequence[str]) -> SpanFn:
+    """Context keywords as one RE2 pattern over bytes (Latin-1 mode: one byte a character), each ASCII letter
+    as `[xX]` and every other byte literal: exactly a lowercase keyword found in the lowered bytes, as
+    `bytes.lower()` folds ASCII only. RE2's matcher (~1 µs a window) instead of Python's `re` (~3.5 µs)."""
+    alternatives = []
+    for k in keywords:
+        alternatives.append(
+            "".join(
+                f"[{chr(b).lower()}{chr(b).upper()}]" if chr(b).isascii() and chr(b).isalpha() else f"\\x{b:02x}"
+                for b in k.lower().encode("utf-8")
+            )
+        )
+    opts = re2.Options()
+    opts.encoding = re2.Options.Encoding.LATIN1
+    opts.max_mem = 8 << 20
+    return span_matcher(re2.compile("|".join(alternatives).encode("ascii"), opts))
+
+
+def _near(data: bytes, start: int, end: int, window: int, keywords: SpanFn | None) -> bool:
+    """A keyword within `window` bytes before or after the match (ASCII case-insensitive)."""
     if keywords is None:
         return False
-    search = keywords.search
-    return search(data, max(0, start - window), start) is not None or search(data, end, end + window) is not None
+    if keywords(_UNANCHORED, data, start - window if start > window else 0, start)[0][0] >= 0:
+        return True
+    return keywords(_UNANCHORED, data, end, min(len(data), end + window))[0][0] >= 0
 
 
 def _field_has(field_of: ContextFn | None, offset: int, keywords: tuple[str, ...]) -> bool:
