@@ -28,6 +28,7 @@ def test_luhn_is_the_textbook_check(digits: str) -> None:
 
 def test_luhn_known_numbers() -> None:
     assert luhn("79927398713") and not luhn("79927398710")
+    assert not luhn("7992739871x") and not luhn("٧٩٩٢٧٣٩٨٧١٣") and not luhn("")
     assert credit_card("4111 1111 1111 1111") and not credit_card("4111 1111 1111 1112")
 
 

@@ -50,7 +50,10 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 def luhn(digits: str) -> bool:
-    """The Luhn check, in C-level string operations (a loop in Python cost ~20 µs a number)."""
+    """The Luhn check, in C-level string operations (a loop in Python cost ~20 µs a number); a string that is
+    not all ASCII digits fails it."""
+    if not (digits.isascii() and digits.isdigit()):
+        return False
     rev = digits[::-1]
     return (sum(map(int, rev[0::2])) + sum(map(int, rev[1::2].translate(_DOUBLED)))) % 10 == 0
 
