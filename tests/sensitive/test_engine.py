@@ -241,3 +241,66 @@ def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
     raw = files[0].read_bytes()
     files[0].write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
     assert [h.value for h in Engine(load_detectors()).scan(data)] == [P.email, P.aws_key_id]
+
+
+# ---- google-re2's private matcher (engine.span_matcher) ------------------------------------------------
+
+
+def test_google_re2_still_offers_the_raw_span_matcher_the_engine_reads() -> None:
+    """The engine calls google-re2's `_regexp.Match(anchor, text, pos, endpos)` (spans only: ~1.1 µs a search
+    against ~3 µs for `search`, measured in benchmarks/sensitive.md). This pins that private shape: a release
+    that renames or reshapes it fails here, loudly, instead of slowing or breaking the scan."""
+    import re2
+
+    from shareguard.sensitive.engine import span_matcher
+
+    regex = re2.compile(rb"(?:^|[^0-9])([0-9]{3})(x)?(?:$|[^0-9])")
+    raw = regex._regexp.Match
+    assert span_matcher(regex) == raw
+    unanchored = re2._Anchor.UNANCHORED
+    text = b"ab 123 4567 890x"
+    assert [tuple(s) for s in raw(unanchored, text, 0, len(text))] == [(2, 7), (3, 6), (-1, -1)]
+    assert [tuple(s) for s in raw(unanchored, text, 7, len(text))] == [(11, 16), (12, 15), (15, 16)]
+    assert raw(unanchored, text, 7, 11)[0] == (-1, -1)  # no match: (-1, -1), endpos honoured
+    assert raw(unanchored, b"123", 0, 3)[0] == (0, 3)  # `^` and `$` at the text's edges
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.binary(max_size=60), pos=st.integers(0, 60), span=st.integers(0, 60))
+def test_the_public_api_fallback_gives_the_raw_matchers_spans(text: bytes, pos: int, span: int) -> None:
+    import re2
+
+    from shareguard.sensitive.engine import public_spans, span_matcher
+
+    pos = min(pos, len(text))
+    end = min(len(text), pos + span)
+    regex = re2.compile(rb"(?:^|[^0-9])([0-9][0-9 -]{1,5}[0-9])(x)?(?:$|[^0-9])")
+    raw, public = span_matcher(regex), public_spans(regex)
+    got = [tuple(s) for s in raw(re2._Anchor.UNANCHORED, text, pos, end)]
+    want = [tuple(s) for s in public(None, text, pos, end)]
+    assert got[0] == want[0] == (-1, -1) or got == want
+
+
+_KEYWORDS = ("phone", "téléphone", "tax id", "n° ss", "steuer-id", "aws_secret", "straße")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(st.sampled_from("phonePHONEtéléTÉLÉ TAXidn°sSTEUER-_awsecrtraßE\n,é\x00"), max_size=80),
+    start=st.integers(0, 80),
+    length=st.integers(1, 20),
+    window=st.integers(0, 40),
+)
+def test_the_keyword_window_check_is_the_lowered_bytes_substring_test(
+    text: str, start: int, length: int, window: int
+) -> None:
+    """Context keywords are one RE2 pattern (ASCII letters either case, other bytes literal): the same answer
+    as looking for each lowercase keyword in the lowered bytes before and after the value, UTF-8 or not."""
+    from shareguard.sensitive.engine import _keyword_matcher, _near
+
+    for data in (text.encode(), text.encode("latin-1", "replace")):
+        a = min(start, len(data))
+        b = min(len(data), a + length)
+        before, after = data[max(0, a - window) : a].lower(), data[b : b + window].lower()
+        want = any(k.encode() in before or k.encode() in after for k in _KEYWORDS)
+        assert _near(data, a, b, window, _keyword_matcher(_KEYWORDS)) == want

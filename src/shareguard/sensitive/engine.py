@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import os
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -71,8 +72,11 @@ class _Compiled:
     detector: Detector
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
+    near: SpanFn | None = None
+    """The keywords as one RE2 pattern matched byte by byte, ASCII letters either case (`_keyword_matcher`)."""
     _regex: Any = None
     _width: Width | None = None
+    _match: SpanFn | None = None
 
     @property
     def regex(self) -> Any:
@@ -80,6 +84,12 @@ class _Compiled:
         if self._regex is None:
             self._regex = re2.compile(self.detector.pattern.encode("utf-8"), _re2_options(self.detector.pattern))
         return self._regex
+
+    @property
+    def match(self) -> SpanFn:
+        if self._match is None:
+            self._match = span_matcher(self.regex)
+        return self._match
 
     @property
     def longest_keyword(self) -> int:
@@ -110,6 +120,7 @@ class Engine:
                 detector=d,
                 validator=VALIDATORS[d.validator] if d.validator else None,
                 keyword_bytes=tuple(k.encode("utf-8") for k in d.keywords),
+                near=_keyword_matcher(d.keywords) if d.keywords else None,
             )
             for d in self.detectors
         ]
@@ -166,22 +177,14 @@ class Engine:
     def _candidates(self, data: bytes) -> dict[int, list[int]]:
         """detector index → end offsets of candidate matches (values) or keyword occurrences."""
         if self._db is not None:
-            ends: list[tuple[int, int]] = []
-            add = ends.append
+            by_id: defaultdict[int, list[int]] = defaultdict(list)
 
             def on_match(pid: int, frm: int, to: int, flags: int, ctx: object) -> None:
-                add((pid, to))  # as little as can be: this runs once per candidate
+                by_id[pid].append(to)  # as little as can be: this runs once per candidate
 
             self._db.scan(data, match_event_handler=on_match)
-            found: dict[int, list[int]] = {}
-            for pid, to in ends:
-                idx = pid - KEYWORD_ID if pid >= KEYWORD_ID else pid
-                at = found.get(idx)
-                if at is None:
-                    found[idx] = [to]
-                else:
-                    at.append(to)
-            return found
+            # A detector has either its value pattern's id or its keywords' (required context), never both.
+            return {(pid - KEYWORD_ID if pid >= KEYWORD_ID else pid): ends for pid, ends in by_id.items()}
         found = {}
         for i, c in enumerate(self._compiled):
             if c.detector.required:
@@ -223,7 +226,7 @@ class Engine:
             if detectors is not None and d.id not in detectors:
                 continue
             if d.id in forced_ids:
-                hits.extend(self._verify(c, data, [(0, n)], field_of, forced=True))
+                hits.extend(self._verify(c, data, [(0, n, n)], field_of, forced=True))
                 continue
             spans = cands.get(i)
             if not spans:
@@ -233,7 +236,7 @@ class Engine:
                 # the longest keyword and the window, and its edges move out to the nearest separator.
                 back = d.window + c.longest_keyword
                 regions = _merge([(max(0, t - back), min(n, t + d.window)) for t in spans])
-                chunks = [_widen(data, a, b) for a, b in regions]
+                chunks = [(*_widen(data, a, b), n) for a, b in regions]
                 hits.extend(self._verify(c, data, chunks, field_of, forced=False, sliced=True))
                 continue
             # A candidate's end offset is where a match of the (widened) pattern ends, so the exact match that
@@ -247,49 +250,85 @@ class Engine:
             # Hyperscan reads bytes: a trailing `[^0-9]` ends its match after the first byte of `é`, where RE2
             # (UTF-8) needs the whole character, so the region runs on over a character's continuation bytes.
             ahead = back if d.prefilter else (0 if ascii_only else 3)
-            regions = _merge([(max(0, t - back), min(n, t + ahead)) for t in spans])
-            hits.extend(self._verify(c, data, regions, field_of, forced=False))
+            hits.extend(self._verify(c, data, _regions(spans, back, ahead, n), field_of, forced=False))
         return resolve(hits)
 
     def _verify(
         self,
         c: _Compiled,
         data: bytes,
-        regions: list[tuple[int, int]],
+        regions: list[tuple[int, int, int]],
         field_of: ContextFn | None,
         *,
         forced: bool,
         sliced: bool = False,
-    ) -> Iterable[Hit]:
-        """The validated hits of `c` in `regions` of `data`: matched with `data` as context, or (`sliced`) each
-        region on its own, its edges read as the start and end of a text."""
+    ) -> list[Hit]:
+        """The validated hits of `c` in `regions` (start, end, last candidate end) of `data`: matched with
+        `data` as context, or (`sliced`) each region on its own, its edges read as the start and end of a
+        text. One loop, no generator per region: this runs once per candidate.
+
+        Every match of the pattern contains a candidate end (`t` in `(match start, match end]`: Hyperscan
+        reports each end of the widened pattern, or a `prefilter` match ends inside it), and a search from
+        `pos` finds only matches starting at `pos` or later: once `pos` reaches a region's last candidate end,
+        no match is left in it (the search after each value, ~1-3 µs, is not made)."""
         d = c.detector
+        group, shortest, validator, exclude = d.group, c.width.shortest, c.validator, d.exclude
+        required, window, near = d.required, d.window, c.near
+        confidence = d.confidence
+        raised = Confidence(confidence + 1) if confidence < Confidence.VERY_LIKELY else confidence
+        match, unanchored = c.match, _UNANCHORED
+        out: list[Hit] = []
         seen: set[int] = set()
-        for a, b in regions:
-            shortest = c.width.shortest
-            found = (
-                _matches(c.regex, data[a:b], d.group, 0, b - a, base=a, shortest=shortest)
-                if sliced
-                else _matches(c.regex, data, d.group, a, b, shortest=shortest)
-            )
-            for _, _, start, end in found:
+        text, base = data, 0
+        for a, b, last in regions:
+            if sliced:
+                text, base, pos, n, last = data[a:b], a, 0, b - a, b - a
+            else:
+                pos, n = a, b
+            while pos <= n - shortest and pos < last:
+                spans = match(unanchored, text, pos, n)
+                ms, me = spans[0]
+                if ms < 0:
+                    break
+                gs, ge = spans[group]
+                if gs < 0 or ge <= gs:
+                    pos = me if me > ms else ms + 1
+                    continue
+                pos = ge if ge > ms else ms + 1
+                start, end = base + gs, base + ge
                 if start in seen:
                     continue
                 seen.add(start)
                 value = data[start:end].decode("utf-8", "replace")
-                if value in d.exclude or (c.validator is not None and not c.validator(value)):
+                if value in exclude or (validator is not None and not validator(value)):
                     continue
-                context = forced or (d.required and not field_of)
+                context = forced or (required and not field_of)
                 if not context:
-                    context = _near(data, start, end, d.window, c.keyword_bytes) or _field_has(
-                        field_of, start, d.keywords
-                    )
-                if d.required and not context:
+                    context = _near(data, start, end, window, near) or _field_has(field_of, start, d.keywords)
+                if required and not context:
                     continue
-                conf = d.confidence
-                if context and not d.required and conf < Confidence.VERY_LIKELY:
-                    conf = Confidence(conf + 1)
-                yield Hit(d, start, end, value, conf, bool(context))
+                conf = raised if context and not required else confidence
+                out.append(Hit(d, start, end, value, conf, bool(context)))
+        return out
+
+
+def _regions(ends: list[int], back: int, ahead: int, n: int) -> list[tuple[int, int, int]]:
+    """The merged regions `[end - back, end + ahead)` around candidate end offsets, each with its last
+    candidate end (one pass: Hyperscan reports ends in order, so the sort is a check)."""
+    ends.sort()
+    out: list[tuple[int, int, int]] = []
+    lo = hi = last = -1
+    for t in ends:
+        a = t - back if t > back else 0
+        if a <= hi:
+            hi, last = t + ahead, t
+            continue
+        if hi >= 0:
+            out.append((lo, hi if hi < n else n, last))
+        lo, hi, last = a, t + ahead, t
+    if hi >= 0:
+        out.append((lo, hi if hi < n else n, last))
+    return out
 
 
 _BOUNDED = re.compile(r"\{(\d+),(\d+)\}")
@@ -346,40 +385,53 @@ def _store_cached(key: str, db: Any) -> None:
         return
 
 
+SpanFn = Callable[[Any, bytes, int, int], Sequence[tuple[int, int]]]
+"""(anchor, text, pos, endpos) → the (start, end) of the match and of each group, (-1, -1) where none."""
+
+
+def span_matcher(regex: Any) -> SpanFn:
+    """RE2's matcher for spans only: the binding's `_regexp.Match` (no match object per search: ~1.1 µs a
+    call against ~3 µs for the public `search`, most of the cost of verifying a candidate), or, where a
+    binding lacks it, the same spans from the public API. tests/sensitive/test_engine.py pins the binding's
+    shape, so a google-re2 release that changes it fails there, not silently here."""
+    raw = getattr(getattr(regex, "_regexp", None), "Match", None)
+    if raw is not None and _UNANCHORED is not None:
+        return raw  # type: ignore[no-any-return]
+    return public_spans(regex)
+
+
+def public_spans(regex: Any) -> SpanFn:
+    """`span_matcher`'s fallback on the public API (unanchored search only, as the engine uses it)."""
+    groups = range(regex.groups + 1)
+
+    def spans(anchor: Any, text: bytes, pos: int, endpos: int) -> Sequence[tuple[int, int]]:
+        m = regex.search(text, pos, endpos)
+        return [(-1, -1)] if m is None else [m.span(g) for g in groups]
+
+    return spans
+
+
 def _matches(
-    regex: Any, text: bytes, group: int, pos: int = 0, endpos: int | None = None, *, base: int = 0, shortest: int = 0
+    regex: Any, text: bytes, group: int, pos: int = 0, endpos: int | None = None
 ) -> Iterator[tuple[int, int, int, int]]:
     """(match start, match end, value start, value end) of each match in `text[pos:endpos]` (the rest of
-    `text` is context for `^`, `$` and `\\b`), offsets plus `base`, like `finditer`, but the next search
-    starts where the value ended, not where the match did: a pattern's leading and trailing context
-    (`(?:^|[^0-9])…(?:$|[^0-9])`) may share one separator between two values (RE2 has no look-around).
-
-    Calls RE2's matcher directly where the binding offers it (the spans only: no match object per search,
-    which was most of the cost of verifying candidates); the public `search` otherwise. No search starts
-    where fewer than `shortest` bytes (the pattern's shortest match) are left."""
-    raw = getattr(regex, "_regexp", None)
-    match = getattr(raw, "Match", None)
+    `text` is context for `^`, `$` and `\\b`), like `finditer`, but the next search starts where the value
+    ended, not where the match did: a pattern's leading and trailing context (`(?:^|[^0-9])…(?:$|[^0-9])`)
+    may share one separator between two values (RE2 has no look-around). `Engine._verify` runs the same
+    loop inline."""
+    match = span_matcher(regex)
     n = len(text) if endpos is None else endpos
-    if match is not None and _UNANCHORED is not None:
-        while pos <= n - shortest:
-            spans = match(_UNANCHORED, text, pos, n)
-            ms, me = spans[0]
-            if ms < 0:
-                return
-            gs, ge = spans[group]
-            if gs >= 0 and ge > gs:
-                yield base + ms, base + me, base + gs, base + ge
-                pos = max(ge, ms + 1)
-            else:
-                pos = max(me, ms + 1)
-        return
-    while pos <= n:  # pragma: no cover - a binding without the raw matcher
-        m = regex.search(text, pos, n)
-        if m is None:
+    while pos <= n:
+        spans = match(_UNANCHORED, text, pos, n)
+        ms, me = spans[0]
+        if ms < 0:
             return
-        if m.group(group):
-            yield base + m.start(), base + m.end(), base + m.start(group), base + m.end(group)
-        pos = max(m.end(group) if m.group(group) else m.end(), m.start() + 1)
+        gs, ge = spans[group]
+        if gs >= 0 and ge > gs:
+            yield ms, me, gs, ge
+            pos = max(ge, ms + 1)
+        else:
+            pos = max(me, ms + 1)
 
 
 _UNANCHORED: Any = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
@@ -425,12 +477,31 @@ def _widen(data: bytes, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _near(data: bytes, start: int, end: int, window: int, keywords: tuple[bytes, ...]) -> bool:
-    if not keywords:
+def _keyword_matcher(keywords: Sequence[str]) -> SpanFn:
+    """Context keywords as one RE2 pattern over bytes (Latin-1 mode: one byte a character), each ASCII letter
+    as `[xX]` and every other byte literal: exactly a lowercase keyword found in the lowered bytes, as
+    `bytes.lower()` folds ASCII only. RE2's matcher (~1 µs a window) instead of Python's `re` (~3.5 µs)."""
+    alternatives = []
+    for k in keywords:
+        alternatives.append(
+            "".join(
+                f"[{chr(b).lower()}{chr(b).upper()}]" if chr(b).isascii() and chr(b).isalpha() else f"\\x{b:02x}"
+                for b in k.lower().encode("utf-8")
+            )
+        )
+    opts = re2.Options()
+    opts.encoding = re2.Options.Encoding.LATIN1
+    opts.max_mem = 8 << 20
+    return span_matcher(re2.compile("|".join(alternatives).encode("ascii"), opts))
+
+
+def _near(data: bytes, start: int, end: int, window: int, keywords: SpanFn | None) -> bool:
+    """A keyword within `window` bytes before or after the match (ASCII case-insensitive)."""
+    if keywords is None:
         return False
-    before = data[max(0, start - window) : start].lower()
-    after = data[end : end + window].lower()
-    return any(k in before or k in after for k in keywords)
+    if keywords(_UNANCHORED, data, start - window if start > window else 0, start)[0][0] >= 0:
+        return True
+    return keywords(_UNANCHORED, data, end, min(len(data), end + window))[0][0] >= 0
 
 
 def _field_has(field_of: ContextFn | None, offset: int, keywords: tuple[str, ...]) -> bool:

@@ -21,6 +21,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from shareguard.core.resource import Location
 from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Detector
@@ -317,29 +319,38 @@ class Scanner:
 
     def _text(self, data: bytes, member: str | None, out: Outcome, field_of: ContextFn | None = None) -> None:
         hits = self.engine.scan(data, field_of=field_of)
-        out.hits.extend(_with_lines(data, hits, member))
+        out.hits.extend(Located(h, Location(line=ln, column=col, member=member)) for h, ln, col in _lines(data, hits))
 
     def _json(self, data: bytes, member: str | None, out: Outcome, *, lines: bool) -> None:
         hits = self.engine.scan(data)
-        located = _with_lines(data, hits, member)
+        located = _lines(data, hits)
         if not located:
             return
         if lines:
             parsed: dict[int, Any] = {}
-            for loc in located:
-                ln = loc.location.line or 1
+            for h, ln, col in located:
                 if ln not in parsed:
-                    a = data.rfind(b"\n", 0, loc.hit.start) + 1
+                    a = data.rfind(b"\n", 0, h.start) + 1
                     b = data.find(b"\n", a)
                     raw = data[a : b if b >= 0 else len(data)]
                     parsed[ln] = _loads(raw) if len(raw) <= (1 << 20) else None
-                path = _path_of(parsed[ln], loc.hit.value)
-                out.hits.append(_relocate(loc, field_path=path, record=str(ln)) if path else loc)
+                path = _path_of(parsed[ln], h.value)
+                loc = (
+                    Location(line=ln, column=col, member=member, field_path=path, record=str(ln))
+                    if path
+                    else Location(line=ln, column=col, member=member)
+                )
+                out.hits.append(Located(h, loc))
             return
         doc = _loads(data) if len(data) <= _JSON_PATH_BYTES else None
-        for loc in located:
-            path = _path_of(doc, loc.hit.value)
-            out.hits.append(_relocate(loc, field_path=path) if path else loc)
+        for h, ln, col in located:
+            path = _path_of(doc, h.value)
+            loc = (
+                Location(line=ln, column=col, member=member, field_path=path)
+                if path
+                else Location(line=ln, column=col, member=member)
+            )
+            out.hits.append(Located(h, loc))
 
     def _csv(self, name: str, data: bytes, member: str | None, out: Outcome) -> None:
         nl = data.find(b"\n")
@@ -387,15 +398,16 @@ class Scanner:
                     hits.append(
                         Hit(h.detector, file_start, file_start + (h.end - h.start), h.value, h.confidence, True)
                     )
-        for loc in _with_lines(data, resolve(hits), member):
-            col = column_at(loc.hit.start)
-            out.hits.append(
-                _relocate(
-                    loc,
-                    field_path=columns[col] if col < len(columns) else f"column {col + 1}",
-                    record=str((loc.location.line or 1) - 1),
-                )
+        for h, ln, col in _lines(data, resolve(hits)):
+            cell = column_at(h.start)
+            loc = Location(
+                line=ln,
+                column=col,
+                member=member,
+                field_path=columns[cell] if cell < len(columns) else f"column {cell + 1}",
+                record=str(ln - 1),
             )
+            out.hits.append(Located(h, loc))
 
     def _parquet(self, data: bytes, member: str | None, out: Outcome) -> None:
         try:
@@ -453,19 +465,23 @@ def _line_starts(data: bytes) -> list[int]:
 _NEWLINE = re.compile(rb"\n")
 
 
-def _with_lines(data: bytes, hits: list[Hit], member: str | None) -> list[Located]:
-    out: list[Located] = []
+def _lines(data: bytes, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
+    """Each hit with its line and column (1-based), in order. The newlines before each hit are counted with
+    numpy (vectorised: ~5x `bytes.count`, which took a tenth of a whole scan), only as far as the last hit;
+    each format then builds the hit's location once."""
+    if not hits:
+        return []
+    ordered = sorted(hits, key=lambda h: h.start)
+    newline = np.frombuffer(data, np.uint8, count=ordered[-1].start) == 10
+    count = np.count_nonzero
+    out: list[tuple[Hit, int, int]] = []
     line, pos = 1, 0
-    for h in sorted(hits, key=lambda h: h.start):
-        line += data.count(b"\n", pos, h.start)
-        pos = h.start
-        col = h.start - (data.rfind(b"\n", 0, h.start) + 1) + 1
-        out.append(Located(h, Location(line=line, column=col, member=member)))
+    for h in ordered:
+        start = h.start
+        line += int(count(newline[pos:start]))
+        pos = start
+        out.append((h, line, start - data.rfind(b"\n", 0, start)))
     return out
-
-
-def _relocate(loc: Located, **changes: Any) -> Located:
-    return Located(loc.hit, loc.location.model_copy(update=changes))
 
 
 def _loads(raw: bytes) -> Any:

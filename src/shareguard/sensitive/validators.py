@@ -45,16 +45,17 @@ _SECRET_QUERY = frozenset(
 _NON_ID = re.compile(r"[^0-9A-Za-z]")
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")
+"""A digit doubled, its two digits summed (Luhn): 5 → 10 → 1."""
+
+
 def luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    """The Luhn check, in C-level string operations (a loop in Python cost ~20 µs a number); a string that is
+    not all ASCII digits fails it."""
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    rev = digits[::-1]
+    return (sum(map(int, rev[0::2])) + sum(map(int, rev[1::2].translate(_DOUBLED)))) % 10 == 0
 
 
 _IIN = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62)")
@@ -85,20 +86,48 @@ def _stdnum_valid(module: str, value: str) -> bool:
 
 
 def iban(value: str) -> bool:
-    compact = value.replace(" ", "").upper()
+    """python-stdnum's IBAN validation (mod 97, the country's BBAN structure from its registry, the
+    country's own module where it has one), with the registry entry looked up once per country: its
+    per-number lookup was ~90 µs, most of the cost of a valid IBAN."""
+    compact = value.replace(" ", "").replace("-", "").replace(".", "").strip().upper()  # python-stdnum's compact
     if not _iban_mod97(compact):
         return False  # most candidates fail here, without python-stdnum's per-country checks
-    return _stdnum_valid("iban", compact)
+    bban, own_module = _iban_country(compact[:2])
+    if bban is None or bban.fullmatch(compact[4:]) is None:
+        return False
+    return not own_module or _stdnum_valid("iban", compact)
+
+
+_IBAN_FIELD = re.compile(r"([1-9][0-9]*)!([nac])")
+_IBAN_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+
+
+@cache
+def _iban_country(cc: str) -> tuple[re.Pattern[str] | None, bool]:
+    """(the BBAN structure of country `cc` as a pattern, or None where python-stdnum's IBAN registry does
+    not know it; whether python-stdnum has a country module with further IBAN rules)."""
+    from stdnum import numdb
+    from stdnum.util import get_cc_module
+
+    if not (cc.isascii() and cc.isalpha()):
+        return None, False
+    entry = numdb.get("iban").info(cc)[0][1]
+    if not entry:
+        return None, False
+    structure = _IBAN_FIELD.sub(lambda m: f"{_IBAN_CLASS[m.group(2)]}{{{m.group(1)}}}", entry.get("bban", ""))
+    return re.compile(structure), get_cc_module(cc, "iban") is not None
+
+
+_BASE36 = {ord(ch): str(i) for i, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", start=10)}
 
 
 def _iban_mod97(compact: str) -> bool:
     """ISO 13616's check (the country and check digits moved to the end, letters as 10-35, mod 97 == 1): a
     necessary condition of python-stdnum's validation, at a fraction of its cost."""
-    compact = compact.replace("-", "").replace(".", "")  # python-stdnum drops these too
     if not compact.isascii() or not compact.isalnum():
         return False
     moved = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+    return int(moved.translate(_BASE36)) % 97 == 1
 
 
 def us_ssn(value: str) -> bool:
@@ -292,8 +321,8 @@ def generic_secret(value: str) -> bool:
     """A high-entropy string next to a secret keyword: letters and digits, ≥ 4.0 bits per character."""
     if not not_placeholder(value) or ("/" in value.strip("/") and value.count("/") > 2):
         return False  # a path
-    letters = sum(c.isalpha() for c in value)
-    digits = sum(c.isdigit() for c in value)
+    letters = sum(map(str.isalpha, value))
+    digits = sum(map(str.isdigit, value))
     return letters >= 6 and digits >= 2 and shannon(value) >= 4.0
 
 

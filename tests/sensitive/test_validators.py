@@ -1,0 +1,76 @@
+"""Validators: the fast paths decide exactly as the libraries and textbook definitions they stand in for."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban as stdnum_iban
+
+from shareguard.sensitive.validators import credit_card, iban, luhn
+
+
+def _luhn_reference(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=string.digits, min_size=1, max_size=25))
+def test_luhn_is_the_textbook_check(digits: str) -> None:
+    assert luhn(digits) == _luhn_reference(digits)
+
+
+def test_luhn_known_numbers() -> None:
+    assert luhn("79927398713") and not luhn("79927398710")
+    assert not luhn("7992739871x") and not luhn("٧٩٩٢٧٣٩٨٧١٣") and not luhn("")
+    assert credit_card("4111 1111 1111 1111") and not credit_card("4111 1111 1111 1112")
+
+
+def _valid_iban(rng: random.Random, cc: str, bban: str) -> str:
+    body = bban + cc + "00"
+    check = 98 - int("".join(str(int(ch, 36)) for ch in body)) % 97
+    return f"{cc}{check:02d}{bban}"
+
+
+_REAL = ["GB82 WEST 1234 5698 7654 32", "DE89 3704 0044 0532 0130 00", "FR14 2004 1010 0505 0001 3M02 606",
+         "BE68 5390 0754 7034", "ES91 2100 0418 4502 0005 1332", "NO93 8601 1117 947", "ME25 5050 0001 2345 6789 51",
+         "NL91 ABNA 0417 1643 00", "IT60 X054 2811 1010 0000 0123 456", "CH93 0076 2011 6238 5295 7"]  # fmt: skip
+
+
+def test_real_ibans_and_their_mutations_decide_as_python_stdnum() -> None:
+    """Mod 97 first, then the country's BBAN structure from python-stdnum's registry (looked up once per
+    country), then the country module where python-stdnum has one (BE, ES, ME, NO): the same answer."""
+    rng = random.Random(17)
+    values: list[str] = []
+    for real in _REAL:
+        values.append(real)
+        compact = real.replace(" ", "")
+        for _ in range(40):
+            i = rng.randrange(len(compact))
+            values.append(compact[:i] + rng.choice(string.ascii_uppercase + string.digits) + compact[i + 1 :])
+            cc, bban = compact[:2], compact[4:]
+            j = rng.randrange(len(bban))
+            values.append(
+                _valid_iban(rng, cc, bban[:j] + rng.choice(string.ascii_uppercase + string.digits) + bban[j + 1 :])
+            )
+            values.append(_valid_iban(rng, cc, bban[:j] + bban[j + 1 :]))  # wrong length, right check digits
+    values += [_valid_iban(rng, "XX", "12345678901234"), _valid_iban(rng, "Q1", "12345678901234"), "DE89-3704.0044"]
+    assert sum(stdnum_iban.is_valid(v) for v in values) > 50  # the valid side is covered too
+    for v in values:
+        assert iban(v) == stdnum_iban.is_valid(v), v
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cc=st.sampled_from(["DE", "GB", "FR", "BE", "ES", "NO", "NL", "IT", "XK", "ZZ"]),
+    bban=st.text(alphabet=string.ascii_uppercase + string.digits, min_size=4, max_size=30),
+)
+def test_any_iban_with_right_check_digits_decides_as_python_stdnum(cc: str, bban: str) -> None:
+    value = _valid_iban(random.Random(0), cc, bban)
+    assert iban(value) == stdnum_iban.is_valid(value)
