@@ -47,13 +47,12 @@ from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
 from shareguard.sensitive.analyzer import SensitiveAnalyzer, analyze_part, split_kind
+from shareguard.sensitive.beam_runners import RUNNERS, RunnerUnreachable, pipeline_flags, preflight
 from shareguard.sensitive.catalog import Confidence
 from shareguard.sensitive.engine import engine
 from shareguard.sensitive.objstore import is_url, list_objects
 from shareguard.sensitive.options import SensitiveOptions
 from shareguard.sensitive.split import Block, Part, balance, open_regular, plan, read_block
-
-RUNNERS = {"direct": "DirectRunner", "dataflow": "DataflowRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
 
 Item = tuple[str, str, int]
 """(key shown in findings, where to read it: a local path or an object URL, size)."""
@@ -177,24 +176,6 @@ def plan_parts(items: Sequence[Item], protocol: str | None, opts: SensitiveOptio
     return plan(items, kind_of, workers=workers, max_bytes=opts.max_bytes_per_object)
 
 
-def pipeline_flags(runner: str, workers: int, beam_options: Sequence[str]) -> list[str]:
-    if runner not in RUNNERS:
-        raise ConfigError(f"unknown runner {runner!r} (one of {', '.join(RUNNERS)})")
-    flags = [f"--runner={RUNNERS[runner]}"]
-    if runner == "direct":
-        flags += [
-            f"--direct_num_workers={max(1, workers)}",
-            "--direct_running_mode=multi_processing",
-            "--default_sdk_harness_log_level=ERROR",
-        ]
-    for opt in beam_options:
-        if "=" not in opt:
-            raise ConfigError(f"--beam-option wants KEY=VALUE, got {opt!r}")
-        k, v = opt.split("=", 1)
-        flags.append(f"--{k.lstrip('-')}={v}")
-    return flags
-
-
 def _temp_location(flags: list[str]) -> str | None:
     for f in flags:
         if f.startswith("--temp_location="):
@@ -217,11 +198,15 @@ def run_beam_scan(
 
     `stats`, when given, receives the plan (parts, shards) and each bundle's worker process, start and end
     time (wall clock, seconds since the epoch), bytes and CPU seconds: the benchmark's steady state."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # Beam's import warns on the root logger about GCP clients it does not need
     try:
         beam: Any = importlib.import_module("apache_beam")
         pipeline_options: Any = importlib.import_module("apache_beam.options.pipeline_options")
     except ImportError:
         raise ConfigError("--runner needs Apache Beam: pip install 'shareguard[beam]'") from None
+    finally:
+        logging.disable(previous)
     opts = (options or OptionSet()).get(SensitiveOptions)
     settings = settings or Settings.from_env()
     ctx = ScanContext(settings=settings, options=(options or OptionSet()).with_(opts), command="data")
@@ -231,6 +216,7 @@ def run_beam_scan(
     declare_scopes([analyzer], ctx)
     started = datetime.now(UTC)
     flags = pipeline_flags(runner, workers, beam_options)
+    preflight(runner, flags)
     items, protocol = _items(target, ctx)
     parts = plan_parts(items, protocol, opts, max(1, workers))
     # The direct runner deals the keys of a grouped stage round-robin over its workers: one shard per worker,
@@ -247,14 +233,7 @@ def run_beam_scan(
     detect = _detect_fn(beam)(_options_dict(opts), protocol, prefix)
     try:
         if shards:
-            with _quiet_harness(runner), beam.Pipeline(options=pipeline_options.PipelineOptions(flags)) as p:
-                _ = (
-                    p
-                    # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
-                    | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards], reshuffle=False)
-                    | "Shard" >> beam.GroupByKey()
-                    | "Detect" >> beam.ParDo(detect)
-                )
+            _run_pipeline(beam, pipeline_options.PipelineOptions(flags), runner, shards, detect)
         records = [json.loads(line) for line in _lines(prefix)]
         findings = _replay(records, parts, opts, ctx)
         if stats is not None:
@@ -266,6 +245,27 @@ def run_beam_scan(
         if local_tmp is not None:
             _remove_tree(Path(local_tmp))
     return finish("data", target, started, sorted(findings, key=_order), registries, ctx)
+
+
+def _run_pipeline(beam: Any, options: Any, runner: str, shards: Sequence[tuple[int, Part]], detect: Any) -> None:
+    """`Create(shard, part) | GroupByKey | ParDo(Detect)`, run to its end. A remote runner's failure (its
+    service, its job) is one line and exit 3, nothing scanned; on the direct runner an error is a bug."""
+    try:
+        with _quiet_harness(runner), beam.Pipeline(options=options) as p:
+            _ = (
+                p
+                # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
+                | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards], reshuffle=False)
+                | "Shard" >> beam.GroupByKey()
+                | "Detect" >> beam.ParDo(detect)
+            )
+    except Exception as exc:
+        if runner == "direct":
+            raise
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        raise RunnerUnreachable(
+            f"--runner {runner}: the pipeline failed ({type(exc).__name__}: {first[:300]})"
+        ) from exc
 
 
 @contextmanager
