@@ -384,6 +384,7 @@ t2 = time.time()
 b = stats["bundles"]
 print(json.dumps({"imports": t1 - t0, "run": t2 - t1, "steady": max(x[2] for x in b) - min(x[1] for x in b),
                   "first_bundle": min(x[1] for x in b) - t1, "bundles": b, "parts": stats["parts"],
+                  "after": t2 - max(x[2] for x in b), "teardown": stats["pipeline_done"] - max(x[2] for x in b),
                   "findings": sorted(f.fingerprint for f in res.findings)}))
 """
 
@@ -413,10 +414,10 @@ w, n = int(sys.argv[1]), int(sys.argv[2])
 class Burn(beam.DoFn):
     def process(self, kv):
         c0, s = time.process_time(), time.time()
-        buf = bytes(1 << 20)
+        buf = bytes(1 << 18)
         for _ in kv[1]:
-            for _ in range(25):
-                buf = hashlib.sha256(buf).digest() * (1 << 15)
+            for _ in range(2800):
+                buf = hashlib.sha256(buf).digest() * (1 << 13)
         yield (s, time.time(), time.process_time() - c0)
 
 flags = ["--runner=DirectRunner", f"--direct_num_workers={w}", "--direct_running_mode=multi_processing",
@@ -457,8 +458,8 @@ if __name__ == "__main__":
 
 
 def probe_report(rounds: int, target: Path) -> None:
-    """Beam and the machine alone, 1 and 2 workers in alternation: a pure-CPU DoFn (SHA-256 over 1 MiB,
-    16 elements) on the same pipeline shape, and the scan of `target` in 1 and 2 plain processes (the
+    """Beam and the machine alone, 1 and 2 workers in alternation: a pure-CPU DoFn (16 elements of 2,800
+    SHA-256 passes over 256 KiB, ~0.5 CPU-s each) on the same pipeline shape, and the scan of `target` in 1 and 2 plain processes (the
     workers' detector set warmed first; no Beam): what two cores give when shareguard's pipeline is not
     involved."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SHAREGUARD_CACHE_DIR": str(WORK / "beam-cache")}
@@ -467,12 +468,14 @@ def probe_report(rounds: int, target: Path) -> None:
     for _ in range(rounds):
         for w in (1, 2):
             res = subprocess.run([sys.executable, "-c", CPU_RUN, str(w), "16"], check=True, capture_output=True,
-                                 text=True, env=env).stdout.splitlines()  # fmt: skip
+                                 text=True, env=env, timeout=600).stdout.splitlines()  # fmt: skip
             rows = [tuple(map(float, line.split()[1:])) for line in res if line.startswith("B ")]
             steady = max(r[1] for r in rows) - min(r[0] for r in rows)
             cpu[w].append((steady, sum(r[2] for r in rows)))
-            out = subprocess.run([sys.executable, "-c", PLAIN_RUN, str(w), str(target)], check=True,
-                                 capture_output=True, text=True, env=env).stdout.split()  # fmt: skip
+            script = WORK / "plain_run.py"  # a file: spawned processes import their target from the main module
+            script.write_text(PLAIN_RUN, encoding="utf-8")
+            out = subprocess.run([sys.executable, str(script), str(w), str(target)], check=True, capture_output=True,
+                                 text=True, env=env, timeout=600).stdout.split()  # fmt: skip
             plain[w].append((float(out[1]), sum(map(float, out[2:]))))
     for name, runs in (("pure-CPU DoFn on Beam", cpu), ("scan in plain processes", plain)):
         for w in (1, 2):
@@ -565,7 +568,8 @@ def beam_report(rounds: int, target: Path = CORPUS) -> None:
                 f"pid {int(b[0])}: {b[2] - b[1]:.2f} s ({b[4]:.2f} CPU-s) {b[3] / 1e6:.0f} MB" for b in r["bundles"]
             )  # type: ignore[attr-defined]
             print(f"beam {w} worker(s): wall {r['wall']:.2f} s (imports {r['imports']:.2f}, first bundle after "
-                  f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
+                  f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s, last bundle to result {r['after']:.2f} s, "
+                  f"to Beam's return {r['teardown']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
         print(
             f"  empty pipeline, {w} worker(s): " + ", ".join(f"import {i:.2f} s + run {r:.2f} s" for i, r in empty[w])
         )
