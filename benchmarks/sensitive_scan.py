@@ -397,9 +397,17 @@ t1 = time.time()
 w = int(sys.argv[1])
 flags = ["--runner=DirectRunner", f"--direct_num_workers={w}", "--direct_running_mode=multi_processing",
          "--default_sdk_harness_log_level=WARNING"]
+
+class Nothing(beam.DoFn):
+    def process(self, kv):
+        return []
+
+    def finish_bundle(self):
+        print("FB", time.time(), file=sys.stderr, flush=True)  # the worker's stderr is this process' stderr
+
 with beam.Pipeline(options=PipelineOptions(flags)) as p:
-    _ = p | beam.Create([(i % w, i) for i in range(40)]) | beam.GroupByKey() | beam.Map(lambda kv: None)
-print(f"{t1 - t0:.2f} {time.time() - t1:.2f}")
+    _ = p | beam.Create([(i % w, i) for i in range(40)], reshuffle=False) | beam.GroupByKey() | beam.ParDo(Nothing())
+print(f"{t1 - t0:.2f} {time.time() - t1:.2f} {time.time()}")
 """
 
 
@@ -497,11 +505,13 @@ def run_beam(workers: int, target: Path) -> dict[str, object]:
     return doc
 
 
-def run_empty(workers: int) -> tuple[float, float]:
-    """Beam alone, the same pipeline shape with nothing to do: (import s, pipeline s) in a fresh process."""
+def run_empty(workers: int) -> tuple[float, float, float]:
+    """Beam alone, the same pipeline shape with nothing to do, in a fresh process: (import s, pipeline s,
+    tear-down s: from the last bundle's end to `run()` returning)."""
     res = subprocess.run([sys.executable, "-c", EMPTY_RUN, str(workers)], check=True, capture_output=True, text=True)
-    imp, run = res.stdout.split()
-    return float(imp), float(run)
+    imp, run, end = res.stdout.split()
+    last = max(float(line.split()[1]) for line in res.stderr.splitlines() if line.startswith("FB "))
+    return float(imp), float(run), float(end) - last
 
 
 def single_object(mb: int) -> Path:
@@ -556,7 +566,7 @@ def remove_beam_corpus(target: Path) -> None:
 def beam_report(rounds: int, target: Path = CORPUS) -> None:
     run_beam(2, target)  # warm: bytecode, page cache, the Hyperscan database cache
     runs: dict[int, list[dict[str, object]]] = {1: [], 2: []}
-    empty: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    empty: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     for _ in range(rounds):  # in alternation: the load moves between runs, not between the two sides
         for w in (1, 2):
             runs[w].append(run_beam(w, target))
@@ -571,7 +581,8 @@ def beam_report(rounds: int, target: Path = CORPUS) -> None:
                   f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s, last bundle to result {r['after']:.2f} s, "
                   f"to Beam's return {r['teardown']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
         print(
-            f"  empty pipeline, {w} worker(s): " + ", ".join(f"import {i:.2f} s + run {r:.2f} s" for i, r in empty[w])
+            f"  empty pipeline, {w} worker(s): "
+            + ", ".join(f"import {i:.2f} s + run {r:.2f} s (tear-down {t:.2f} s)" for i, r, t in empty[w])
         )
     med = {w: sorted(float(r["wall"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
     steady = {w: sorted(float(r["steady"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
