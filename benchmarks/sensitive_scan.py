@@ -1,6 +1,7 @@
 """Sensitive-data benchmark: shareguard vs detect-secrets vs Presidio (regex recognizers), same corpus.
 
     python benchmarks/sensitive_scan.py [--mb 200] [--peer-mb 4] [--no-peers] [--beam]
+    python benchmarks/sensitive_scan.py --beam-only [--beam-mb 2000] [--beam-dir DIR] [--beam-cleanup] [--beam-probe]
 
 1. Generates a mixed corpus (logs, CSV, JSONL, code; `--mb` MB in 5 MB files) under benchmarks/work/sensitive/
    with planted personal data, financial data and secrets, and realistic near-misses (Luhn-failing card numbers,
@@ -13,6 +14,11 @@
    IP; no NLP model) over the first `--peer-mb` MB of the corpus (they run at well under 1 MB/s); shareguard's
    figures on that same subset are printed beside theirs.
 4. `--beam`: the Beam pipeline on the DirectRunner (multi-processing) with 1 and 2 workers (wall clock).
+   `--beam-mb N` measures it on a corpus of N MB of its own (`--beam-dir`, default
+   benchmarks/work/sensitive-beam-N): objects of 25 MB stitched from the standard corpus' files of one kind
+   (fast: a copy, not a generation), so the standard corpus is never regenerated or deleted for it;
+   `--beam-cleanup` removes it afterwards. `--beam-probe` adds Beam and the machine alone: the same
+   pipeline with a pure-CPU DoFn, and the scan in 1 and 2 plain processes (no Beam).
 """
 
 from __future__ import annotations
@@ -387,6 +393,7 @@ t2 = time.time()
 b = stats["bundles"]
 print(json.dumps({"imports": t1 - t0, "run": t2 - t1, "steady": max(x[2] for x in b) - min(x[1] for x in b),
                   "first_bundle": min(x[1] for x in b) - t1, "bundles": b, "parts": stats["parts"],
+                  "after": t2 - max(x[2] for x in b), "teardown": stats["pipeline_done"] - max(x[2] for x in b),
                   "findings": sorted(f.fingerprint for f in res.findings)}))
 """
 
@@ -399,10 +406,99 @@ t1 = time.time()
 w = int(sys.argv[1])
 flags = ["--runner=DirectRunner", f"--direct_num_workers={w}", "--direct_running_mode=multi_processing",
          "--default_sdk_harness_log_level=WARNING"]
+
+class Nothing(beam.DoFn):
+    def process(self, kv):
+        return []
+
+    def finish_bundle(self):
+        print("FB", time.time(), file=sys.stderr, flush=True)  # the worker's stderr is this process' stderr
+
 with beam.Pipeline(options=PipelineOptions(flags)) as p:
-    _ = p | beam.Create([(i % w, i) for i in range(40)]) | beam.GroupByKey() | beam.Map(lambda kv: None)
-print(f"{t1 - t0:.2f} {time.time() - t1:.2f}")
+    _ = p | beam.Create([(i % w, i) for i in range(40)], reshuffle=False) | beam.GroupByKey() | beam.ParDo(Nothing())
+print(f"{t1 - t0:.2f} {time.time() - t1:.2f} {time.time()}")
 """
+
+
+CPU_RUN = r"""
+import sys, time, hashlib
+t0 = time.time()
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+t1 = time.time()
+w, n = int(sys.argv[1]), int(sys.argv[2])
+
+class Burn(beam.DoFn):
+    def process(self, kv):
+        c0, s = time.process_time(), time.time()
+        buf = bytes(1 << 18)
+        for _ in kv[1]:
+            for _ in range(2800):
+                buf = hashlib.sha256(buf).digest() * (1 << 13)
+        yield (s, time.time(), time.process_time() - c0)
+
+flags = ["--runner=DirectRunner", f"--direct_num_workers={w}", "--direct_running_mode=multi_processing",
+         "--default_sdk_harness_log_level=WARNING"]
+out = []
+with beam.Pipeline(options=PipelineOptions(flags)) as p:
+    _ = (p | beam.Create([(i % w, i) for i in range(n)], reshuffle=False) | beam.GroupByKey() | beam.ParDo(Burn())
+         | beam.Map(lambda r: print("B", *r, flush=True)))
+print(f"T {t1 - t0:.2f} {time.time() - t1:.2f}")
+"""
+
+PLAIN_RUN = r"""
+import os, sys, time, multiprocessing as mp
+def work(paths, q):
+    from shareguard.core.settings import Settings
+    from shareguard.sensitive.beam import scan_part
+    from shareguard.sensitive.options import SensitiveOptions
+    from shareguard.sensitive.split import Part
+    opts, settings = SensitiveOptions(all_files=True), Settings.from_env()
+    scan_part(Part("warm", paths[0], os.path.getsize(paths[0])), opts, None, settings)
+    c0, s = time.process_time(), time.time()
+    for p in paths:
+        scan_part(Part(p, p, os.path.getsize(p)), opts, None, settings)
+    q.put((s, time.time(), time.process_time() - c0))
+if __name__ == "__main__":
+    w, root = int(sys.argv[1]), sys.argv[2]
+    paths = sorted(os.path.join(root, f) for f in os.listdir(root))
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=work, args=(paths[i::w], q)) for i in range(w)]
+    for p in procs:
+        p.start()
+    res = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    print("P", max(r[1] for r in res) - min(r[0] for r in res), *[r[2] for r in res])
+"""
+
+
+def probe_report(rounds: int, target: Path) -> None:
+    """Beam and the machine alone, 1 and 2 workers in alternation: a pure-CPU DoFn (16 elements of 2,800
+    SHA-256 passes over 256 KiB, ~0.5 CPU-s each) on the same pipeline shape, and the scan of `target` in 1 and 2 plain processes (the
+    workers' detector set warmed first; no Beam): what two cores give when shareguard's pipeline is not
+    involved."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SHAREGUARD_CACHE_DIR": str(WORK / "beam-cache")}
+    cpu: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    plain: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for w in (1, 2):
+            res = subprocess.run([sys.executable, "-c", CPU_RUN, str(w), "16"], check=True, capture_output=True,
+                                 text=True, env=env, timeout=600).stdout.splitlines()  # fmt: skip
+            rows = [tuple(map(float, line.split()[1:])) for line in res if line.startswith("B ")]
+            steady = max(r[1] for r in rows) - min(r[0] for r in rows)
+            cpu[w].append((steady, sum(r[2] for r in rows)))
+            script = WORK / "plain_run.py"  # a file: spawned processes import their target from the main module
+            script.write_text(PLAIN_RUN, encoding="utf-8")
+            out = subprocess.run([sys.executable, str(script), str(w), str(target)], check=True, capture_output=True,
+                                 text=True, env=env, timeout=600).stdout.split()  # fmt: skip
+            plain[w].append((float(out[1]), sum(map(float, out[2:]))))
+    for name, runs in (("pure-CPU DoFn on Beam", cpu), ("scan in plain processes", plain)):
+        for w in (1, 2):
+            print(f"  {name}, {w} worker(s): " + ", ".join(f"{s:.2f} s ({c:.2f} CPU-s)" for s, c in runs[w]))
+        med = {w: sorted(s for s, _ in runs[w])[rounds // 2] for w in (1, 2)}
+        print(f"  {name}: 1 worker {med[1]:.2f} s, 2 workers {med[2]:.2f} s = {med[1] / med[2]:.2f}x (median)")
 
 
 def run_beam(workers: int, target: Path) -> dict[str, object]:
@@ -418,11 +514,13 @@ def run_beam(workers: int, target: Path) -> dict[str, object]:
     return doc
 
 
-def run_empty(workers: int) -> tuple[float, float]:
-    """Beam alone, the same pipeline shape with nothing to do: (import s, pipeline s) in a fresh process."""
+def run_empty(workers: int) -> tuple[float, float, float]:
+    """Beam alone, the same pipeline shape with nothing to do, in a fresh process: (import s, pipeline s,
+    tear-down s: from the last bundle's end to `run()` returning)."""
     res = subprocess.run([sys.executable, "-c", EMPTY_RUN, str(workers)], check=True, capture_output=True, text=True)
-    imp, run = res.stdout.split()
-    return float(imp), float(run)
+    imp, run, end = res.stdout.split()
+    last = max(float(line.split()[1]) for line in res.stderr.splitlines() if line.startswith("FB "))
+    return float(imp), float(run), float(end) - last
 
 
 def single_object(mb: int) -> Path:
@@ -438,10 +536,46 @@ def single_object(mb: int) -> Path:
     return target
 
 
+BEAM_OBJECT_MB = 25
+
+
+def beam_corpus(mb: int, where: Path | None) -> Path:
+    """A mixed corpus of `mb` MB for the Beam runs (objects of 25 MB of one kind each: logs, CSV, JSONL,
+    code), stitched from the standard corpus' 5 MB files in a rotating order: the same content mix, made at
+    copy speed. The standard corpus is only read. Reused when it already has the size asked for."""
+    target = where or WORK / f"sensitive-beam-{mb}"
+    sources: dict[str, list[Path]] = {}
+    for f in sorted(CORPUS.glob("f*")):
+        sources.setdefault(f.suffix, []).append(f)
+    count = max(1, mb // BEAM_OBJECT_MB)
+    want = [target / f"b{i:04d}{list(sources)[i % len(sources)]}" for i in range(count)]
+    whole = BEAM_OBJECT_MB * 1024 * 1024 * 0.99
+    if target.is_dir() and sorted(target.iterdir()) == want and all(f.stat().st_size >= whole for f in want):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.iterdir():
+        old.unlink()
+    for i, path in enumerate(want):
+        pool = sources[path.suffix]
+        with path.open("wb") as out:
+            for k in range(BEAM_OBJECT_MB // FILE_MB):
+                data = pool[(i // len(sources) * 7 + k) % len(pool)].read_bytes()
+                if path.suffix == ".csv" and k:
+                    data = data[data.index(b"\n") + 1 :]  # one header line per object
+                out.write(data)
+    return target
+
+
+def remove_beam_corpus(target: Path) -> None:
+    for f in target.iterdir():
+        f.unlink()
+    target.rmdir()
+
+
 def beam_report(rounds: int, target: Path = CORPUS) -> None:
     run_beam(2, target)  # warm: bytecode, page cache, the Hyperscan database cache
     runs: dict[int, list[dict[str, object]]] = {1: [], 2: []}
-    empty: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    empty: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     for _ in range(rounds):  # in alternation: the load moves between runs, not between the two sides
         for w in (1, 2):
             runs[w].append(run_beam(w, target))
@@ -453,9 +587,11 @@ def beam_report(rounds: int, target: Path = CORPUS) -> None:
                 f"pid {int(b[0])}: {b[2] - b[1]:.2f} s ({b[4]:.2f} CPU-s) {b[3] / 1e6:.0f} MB" for b in r["bundles"]
             )  # type: ignore[attr-defined]
             print(f"beam {w} worker(s): wall {r['wall']:.2f} s (imports {r['imports']:.2f}, first bundle after "
-                  f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
+                  f"{r['first_bundle']:.2f}, steady {r['steady']:.2f} s, last bundle to result {r['after']:.2f} s, "
+                  f"to Beam's return {r['teardown']:.2f} s; {r['parts']} parts; bundles {per})")  # fmt: skip
         print(
-            f"  empty pipeline, {w} worker(s): " + ", ".join(f"import {i:.2f} s + run {r:.2f} s" for i, r in empty[w])
+            f"  empty pipeline, {w} worker(s): "
+            + ", ".join(f"import {i:.2f} s + run {r:.2f} s (tear-down {t:.2f} s)" for i, r, t in empty[w])
         )
     med = {w: sorted(float(r["wall"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
     steady = {w: sorted(float(r["steady"]) for r in runs[w])[rounds // 2] for w in (1, 2)}  # type: ignore[arg-type]
@@ -472,12 +608,16 @@ def main() -> None:
     ap.add_argument("--beam-only", action="store_true", help="only the Beam runs (the corpus must exist)")
     ap.add_argument("--beam-rounds", type=int, default=3)
     ap.add_argument("--beam-single-mb", type=int, default=0, help="--beam-only on one large log object of this size")
+    ap.add_argument("--beam-mb", type=int, default=0, help="the Beam runs on a corpus of this size (own folder)")
+    ap.add_argument("--beam-dir", type=Path, default=None, help="folder of the --beam-mb corpus")
+    ap.add_argument("--beam-cleanup", action="store_true", help="delete the --beam-mb corpus afterwards")
+    ap.add_argument("--beam-probe", action="store_true", help="also Beam and the machine alone (pure-CPU DoFn)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     generate(args.mb)
     print(f"corpus: {args.mb} MB in {args.mb // FILE_MB} files ({time.perf_counter() - t0:.1f} s to make)")
     if args.beam_only:
-        beam_report(args.beam_rounds, single_object(args.beam_single_mb) if args.beam_single_mb else CORPUS)
+        beam_main(args)
         return
     truth = load_truth()
     all_files = files()
@@ -501,7 +641,27 @@ def main() -> None:
             for cat, (prec, rec) in sc.items():
                 print(f"    {cat:14s} P {prec:.3f}  R {rec:.3f}")
     if args.beam:
-        beam_report(args.beam_rounds)
+        beam_main(args)
+
+
+def beam_main(args: argparse.Namespace) -> None:
+    if args.beam_single_mb:
+        target = single_object(args.beam_single_mb)
+    elif args.beam_mb:
+        t0 = time.perf_counter()
+        target = beam_corpus(args.beam_mb, args.beam_dir)
+        size = sum(f.stat().st_size for f in target.iterdir())
+        print(f"beam corpus: {size / 1e6:.0f} MB in {len(list(target.iterdir()))} objects under {target} "
+              f"({time.perf_counter() - t0:.1f} s to make)")  # fmt: skip
+    else:
+        target = CORPUS
+    try:
+        if args.beam_probe:
+            probe_report(args.beam_rounds, target)
+        beam_report(args.beam_rounds, target)
+    finally:
+        if args.beam_mb and args.beam_cleanup:
+            remove_beam_corpus(target)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,13 @@ a `gs://` or `s3://` URL, and `temp_location` must name storage both sides can r
 
 from __future__ import annotations
 
+import glob
 import importlib
 import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -47,13 +49,12 @@ from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
 from shareguard.core.settings import Settings
 from shareguard.sensitive.analyzer import SensitiveAnalyzer, analyze_part, split_kind
+from shareguard.sensitive.beam_runners import RUNNERS, RunnerUnreachable, pipeline_flags, preflight
 from shareguard.sensitive.catalog import Confidence
 from shareguard.sensitive.engine import engine
 from shareguard.sensitive.objstore import is_url, list_objects
 from shareguard.sensitive.options import SensitiveOptions
 from shareguard.sensitive.split import Block, Part, balance, open_regular, plan, read_block
-
-RUNNERS = {"direct": "DirectRunner", "dataflow": "DataflowRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
 
 Item = tuple[str, str, int]
 """(key shown in findings, where to read it: a local path or an object URL, size)."""
@@ -177,24 +178,6 @@ def plan_parts(items: Sequence[Item], protocol: str | None, opts: SensitiveOptio
     return plan(items, kind_of, workers=workers, max_bytes=opts.max_bytes_per_object)
 
 
-def pipeline_flags(runner: str, workers: int, beam_options: Sequence[str]) -> list[str]:
-    if runner not in RUNNERS:
-        raise ConfigError(f"unknown runner {runner!r} (one of {', '.join(RUNNERS)})")
-    flags = [f"--runner={RUNNERS[runner]}"]
-    if runner == "direct":
-        flags += [
-            f"--direct_num_workers={max(1, workers)}",
-            "--direct_running_mode=multi_processing",
-            "--default_sdk_harness_log_level=ERROR",
-        ]
-    for opt in beam_options:
-        if "=" not in opt:
-            raise ConfigError(f"--beam-option wants KEY=VALUE, got {opt!r}")
-        k, v = opt.split("=", 1)
-        flags.append(f"--{k.lstrip('-')}={v}")
-    return flags
-
-
 def _temp_location(flags: list[str]) -> str | None:
     for f in flags:
         if f.startswith("--temp_location="):
@@ -217,11 +200,15 @@ def run_beam_scan(
 
     `stats`, when given, receives the plan (parts, shards) and each bundle's worker process, start and end
     time (wall clock, seconds since the epoch), bytes and CPU seconds: the benchmark's steady state."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # Beam's import warns on the root logger about GCP clients it does not need
     try:
         beam: Any = importlib.import_module("apache_beam")
         pipeline_options: Any = importlib.import_module("apache_beam.options.pipeline_options")
     except ImportError:
         raise ConfigError("--runner needs Apache Beam: pip install 'shareguard[beam]'") from None
+    finally:
+        logging.disable(previous)
     opts = (options or OptionSet()).get(SensitiveOptions)
     settings = settings or Settings.from_env()
     ctx = ScanContext(settings=settings, options=(options or OptionSet()).with_(opts), command="data")
@@ -231,6 +218,7 @@ def run_beam_scan(
     declare_scopes([analyzer], ctx)
     started = datetime.now(UTC)
     flags = pipeline_flags(runner, workers, beam_options)
+    preflight(runner, flags)
     items, protocol = _items(target, ctx)
     parts = plan_parts(items, protocol, opts, max(1, workers))
     # The direct runner deals the keys of a grouped stage round-robin over its workers: one shard per worker,
@@ -245,27 +233,111 @@ def run_beam_scan(
     else:
         prefix = f"{remote_tmp}/shareguard-{uuid.uuid4().hex}/parts"
     detect = _detect_fn(beam)(_options_dict(opts), protocol, prefix)
+    pipeline = _Pipeline(beam, pipeline_options.PipelineOptions(flags), runner, shards, detect)
     try:
-        if shards:
-            with _quiet_harness(runner), beam.Pipeline(options=pipeline_options.PipelineOptions(flags)) as p:
-                _ = (
-                    p
-                    # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
-                    | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards], reshuffle=False)
-                    | "Shard" >> beam.GroupByKey()
-                    | "Detect" >> beam.ParDo(detect)
-                )
-        records = [json.loads(line) for line in _lines(prefix)]
+        if local_tmp is not None and shards:
+            # Local records: merged as soon as every part has one, while Beam still tears its workers down.
+            pipeline.start()
+            records = _collect(prefix, {(p.key, p.index) for p in parts}, pipeline)
+        else:
+            pipeline.run()
+            records = [json.loads(line) for line in _lines(prefix)]
+        collected = time.time()
         findings = _replay(records, parts, opts, ctx)
+        result = finish("data", target, started, sorted(findings, key=_order), registries, ctx)
+        pipeline.join()
         if stats is not None:
             stats["parts"] = len(parts)
             stats["split_objects"] = len({p.key for p in parts if p.count > 1})
             stats["shards"] = len({s for s, _ in shards})
             stats["bundles"] = sorted({tuple(r["bundle"]) for r in records if "bundle" in r})
+            stats["collected"] = collected
+            stats["pipeline_done"] = pipeline.done
     finally:
+        pipeline.join()
         if local_tmp is not None:
             _remove_tree(Path(local_tmp))
-    return finish("data", target, started, sorted(findings, key=_order), registries, ctx)
+    return result
+
+
+class _Pipeline:
+    """The pipeline, run here (`run`) or in a thread (`start`, then `join`)."""
+
+    def __init__(self, beam: Any, options: Any, runner: str, shards: Sequence[tuple[int, Part]], detect: Any) -> None:
+        self.args = (beam, options, runner, shards, detect)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.done = 0.0
+
+    def run(self) -> None:
+        try:
+            if self.args[3]:
+                _run_pipeline(*self.args)
+        except BaseException as exc:  # re-raised by join() in the caller's thread
+            self.error = exc
+        self.done = time.time()
+        if self.thread is None:
+            self.join()
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="shareguard-beam", daemon=True)
+        self.thread.start()
+
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _collect(prefix: str, expected: set[tuple[str, int]], pipeline: _Pipeline) -> list[dict[str, Any]]:
+    """The local records of a running pipeline, read as its bundles finish: returns once every expected part
+    has one (Beam's tear-down of its workers then overlaps the merge) or the pipeline has ended."""
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    missing = set(expected)
+    while True:
+        ended = not pipeline.running()
+        for path in sorted(glob.glob(glob.escape(prefix) + "*.jsonl")):
+            if path in seen:
+                continue
+            seen.add(path)
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        rec = json.loads(line)
+                        records.append(rec)
+                        missing.discard((rec["key"], rec["part"]))
+        if ended:
+            pipeline.join()  # its error, if it failed
+        if not missing or ended:
+            return records
+        time.sleep(0.02)
+
+
+def _run_pipeline(beam: Any, options: Any, runner: str, shards: Sequence[tuple[int, Part]], detect: Any) -> None:
+    """`Create(shard, part) | GroupByKey | ParDo(Detect)`, run to its end. A remote runner's failure (its
+    service, its job) is one line and exit 3, nothing scanned; on the direct runner an error is a bug."""
+    try:
+        with _quiet_harness(runner), beam.Pipeline(options=options) as p:
+            _ = (
+                p
+                # reshuffle=False: the grouping that follows spreads the parts; a second shuffle costs a stage.
+                | "Parts" >> beam.Create([(s, astuple(part)) for s, part in shards], reshuffle=False)
+                | "Shard" >> beam.GroupByKey()
+                | "Detect" >> beam.ParDo(detect)
+            )
+    except Exception as exc:
+        if runner == "direct":
+            raise
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        raise RunnerUnreachable(
+            f"--runner {runner}: the pipeline failed ({type(exc).__name__}: {first[:300]})"
+        ) from exc
 
 
 @contextmanager
@@ -294,13 +366,16 @@ def _detect_fn(beam: Any) -> Any:
 
         def setup(self) -> None:
             # Once per worker: the compiled detector set and the options, not per element.
+            began, cpu = time.time(), time.process_time()
             self.opts = _options_from(self.opts_dict)
             self.settings = Settings.from_env()
             engine()
+            self.ready = [began, time.process_time() - cpu]
 
         def start_bundle(self) -> None:
             self.records: list[dict[str, Any]] = []
-            self.bundle: list[float] = [os.getpid(), time.time(), 0.0, 0, time.process_time()]
+            # worker process, start, end, bytes, CPU s; when and how long (CPU s) its setup() ran
+            self.bundle: list[float] = [os.getpid(), time.time(), 0.0, 0, time.process_time(), *self.ready]
 
         def process(self, element: tuple[int, Iterable[tuple[Any, ...]]]) -> Iterator[Any]:
             for raw in element[1]:
@@ -315,10 +390,13 @@ def _detect_fn(beam: Any) -> Any:
             self.bundle[2] = time.time()
             self.bundle[4] = time.process_time() - self.bundle[4]
             filesystems: Any = importlib.import_module("apache_beam.io.filesystems")
-            with filesystems.FileSystems.create(f"{self.prefix}-{uuid.uuid4().hex}.jsonl") as out:
+            name = f"{self.prefix}-{uuid.uuid4().hex}"
+            with filesystems.FileSystems.create(name + ".tmp") as out:
                 for rec in self.records:
                     # Each record also names its bundle (worker process, start, end, bytes, CPU s) for the benchmark.
                     out.write(json.dumps({**rec, "bundle": self.bundle}).encode("utf-8") + b"\n")
+            # Complete files only under the name the driver reads (it may read while the pipeline runs).
+            filesystems.FileSystems.rename([name + ".tmp"], [name + ".jsonl"])
             self.records = []
 
     return Detect
