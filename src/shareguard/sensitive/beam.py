@@ -7,14 +7,17 @@ runner), and the pipeline is `Create(shard, part) | GroupByKey | ParDo(Detect)`:
 detectors once (`setup`), scans the parts of its shards with `SensitiveAnalyzer` (the same code the plain run
 uses; `analyze_part` for a byte range) and writes one JSON line per part into one file per bundle: its
 masked findings, the coverage calls it made (`core.dispatch.RecordingCoverage`, replayed by the driver as an
-image layer's records are), its issues and its per-object summary. The driver reads the lines back, checks
-that every planned part has one, merges the parts of a split object (absolute line numbers, the
+image layer's records are), its issues and its per-object summary (a file is renamed to its final name when
+whole). The driver reads the files as they complete, in a thread of its own while Beam still tears its
+workers down (on a remote runner after it returns), checks that every planned part has a record, merges the
+parts of a split object (absolute line numbers, the
 per-detector cap over the whole object) and builds the usual `ScanResult`, so every report format works
 unchanged and the findings equal the plain run's.
 
 Runners: `direct` (local, offline, several worker processes: `--workers`), `dataflow`, `flink`, `spark`
-(their own options through `--beam-option KEY=VALUE`; the objects must then be readable by the workers, e.g.
-a `gs://` or `s3://` URL, and `temp_location` must name storage both sides can reach).
+(their own options through `--beam-option KEY=VALUE`, checked before the pipeline is built:
+`beam_runners.py`; the objects must then be readable by the workers, e.g. a `gs://` or `s3://` URL, and
+`temp_location` must name storage both sides can reach).
 """
 
 from __future__ import annotations
