@@ -605,7 +605,7 @@ def main() -> None:
     ap.add_argument("--peer-mb", type=float, default=4)
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--beam", action="store_true")
-    ap.add_argument("--beam-only", action="store_true", help="only the Beam runs (the corpus must exist)")
+    ap.add_argument("--beam-only", action="store_true", help="only the Beam runs (on the corpus there is)")
     ap.add_argument("--beam-rounds", type=int, default=3)
     ap.add_argument("--beam-single-mb", type=int, default=0, help="--beam-only on one large log object of this size")
     ap.add_argument("--beam-mb", type=int, default=0, help="the Beam runs on a corpus of this size (own folder)")
@@ -614,8 +614,10 @@ def main() -> None:
     ap.add_argument("--beam-probe", action="store_true", help="also Beam and the machine alone (pure-CPU DoFn)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    generate(args.mb)
-    print(f"corpus: {args.mb} MB in {args.mb // FILE_MB} files ({time.perf_counter() - t0:.1f} s to make)")
+    if not (args.beam_only and any(CORPUS.glob("f*"))):  # --beam-only never regenerates (or deletes) a corpus
+        generate(args.mb)
+    n = len(list(CORPUS.glob("f*")))
+    print(f"corpus: {n * FILE_MB} MB in {n} files ({time.perf_counter() - t0:.1f} s to make)")
     if args.beam_only:
         beam_main(args)
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,3 +206,30 @@ def test_facts_nested_too_deep_are_not_cached(tmp_path: Path) -> None:
     with pytest.raises(CodecError):
         LayerCache(tmp_path, "k").put(None, DIFF_ID, result)
     assert not any((tmp_path / "layers").glob("*.z")) if (tmp_path / "layers").exists() else True
+
+
+def test_an_entry_that_cannot_be_encoded_is_a_failed_write(tmp_path: Path) -> None:
+    import dataclasses
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shareguard.image.scan import _write_entry
+    from shareguard.sources.image.model import LayerRef
+
+    @dataclasses.dataclass(frozen=True)
+    class Odd(Fact):
+        value: object
+
+    cache = LayerCache(tmp_path, "k")
+    layer = LayerRef(index=0, diff_id=DIFF_ID, digest=None, media_type=None, size=0, opener=_no_opener)
+    bad: LayerResult[FileRecord] = LayerResult(DIFF_ID, paths=["a"], facts={"a": [FileRecord(facts=[Odd(object())])]})
+    good: LayerResult[FileRecord] = LayerResult(DIFF_ID, paths=["a", "b"])
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        failed = _write_entry(cache, writer, layer, bad)
+        assert isinstance(failed.exception(), CodecError)
+        assert not (tmp_path / "layers").exists()
+        _write_entry(cache, writer, layer, good).result()
+    assert cache.get(None, DIFF_ID) == good
+
+
+def _no_opener() -> Any:
+    raise AssertionError("a cache write never opens the layer")

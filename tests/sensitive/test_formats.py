@@ -12,6 +12,8 @@ import zipfile
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.sensitive.planted import planted
 
 from shareguard.sensitive.engine import engine
@@ -156,3 +158,21 @@ def test_a_long_single_line_is_scanned_in_bounded_time() -> None:
     data = b"x" * (32 << 20) + P.email.encode()
     found = by_detector(scan("one-line.txt", data))
     assert found["email"][0].location.line == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(["a ", "\n", "x@example.org", "é", "\r\n", "4111 1111 1111 1111", " "]), max_size=60)
+)
+def test_line_numbers_are_the_same_counted_by_numpy_or_bytes_count(text: list[str]) -> None:
+    """Large blocks count newlines with numpy, small ones with `bytes.count`: the same lines and columns."""
+    from shareguard.sensitive.formats import _lines
+
+    data = "".join(text).encode()
+    hits = engine().scan(data)
+    by_count = _lines(data, hits, vectorised_from=len(data) + 1)
+    by_numpy = _lines(data, hits, vectorised_from=0)
+    assert by_count == by_numpy
+    for h, line, column in by_numpy:
+        assert line == data[: h.start].count(b"\n") + 1
+        assert column == h.start - data.rfind(b"\n", 0, h.start)

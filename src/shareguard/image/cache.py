@@ -345,10 +345,20 @@ class LayerCache:
 
     def put(self, digest: str | None, diff_id: str, result: LayerResult[FileRecord]) -> None:
         """Store atomically; raises CodecError for facts that cannot be cached, OSError on I/O."""
+        self.write(digest, diff_id, self.encode(result))
+
+    def encode(self, result: LayerResult[FileRecord]) -> bytes:
+        """The entry, uncompressed (Python work: done where the GIL is held anyway, see `write`);
+        CodecError for facts that cannot be cached."""
         try:
-            data = zlib.compress(encode_layer(result, self.analyzers), 1)
+            return encode_layer(result, self.analyzers)
         except RecursionError:
             raise CodecError("a fact nested too deeply to cache") from None
+
+    def write(self, digest: str | None, diff_id: str, raw: bytes) -> None:
+        """Compress and store an encoded entry atomically (zlib and the file calls release the GIL, so
+        this can run on a thread beside a layer's walk without holding the walk up); OSError on I/O."""
+        data = zlib.compress(raw, 1)
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self._path(digest, diff_id)
         fd, tmp = tempfile.mkstemp(prefix=".layer.", suffix=".tmp", dir=self.dir)

@@ -446,6 +446,21 @@ def _damaged_entry(ctx: ScanContext, layer: LayerRef, incomplete: list[str] | No
         incomplete.append(layer.name)
 
 
+def _write_entry(
+    cache: LayerCache, writer: ThreadPoolExecutor, layer: LayerRef, result: LayerResult[Item]
+) -> Future[None]:
+    """Store a layer's result in the cache: encoded here (Python work, which would contend for the GIL with
+    the walk and the inflater from another thread), compressed and written on `writer` (GIL-free work). An
+    encoding error is the returned future's, reported with the write errors."""
+    try:
+        raw = cache.encode(result)
+    except CodecError as exc:
+        failed: Future[None] = Future()
+        failed.set_exception(exc)
+        return failed
+    return writer.submit(cache.write, layer.digest, layer.diff_id, raw)
+
+
 def apply_layers(
     source: ImageSource,
     registries: Registries,
@@ -467,7 +482,7 @@ def apply_layers(
     cache = LayerCache(ctx.settings.cache_dir, key if key is not None else layer_key(files, ctx))
     applier: Applier[Item] = Applier()
     hits = 0
-    # Cache writes (JSON + zlib of ~200k paths) run beside the next layer's read, not before it.
+    # Cache writes (zlib and the file write of each layer's entry) run beside the next layer's read.
     writes: list[tuple[LayerRef, Future[None]]] = []
     ring = Ring()  # decompression buffers reused by every layer of this image
     limit = ctx.settings.budgets.max_image_inflated_bytes
@@ -527,7 +542,7 @@ def apply_layers(
                             on_layer(layer, False)
                         continue
                     if use_cache:
-                        writes.append((layer, writer.submit(cache.put, layer.digest, layer.diff_id, result)))
+                        writes.append((layer, _write_entry(cache, writer, layer, result)))
                 else:
                     hits += 1
                 _replay(ctx, layer.name, result.issues)

@@ -7,14 +7,17 @@ runner), and the pipeline is `Create(shard, part) | GroupByKey | ParDo(Detect)`:
 detectors once (`setup`), scans the parts of its shards with `SensitiveAnalyzer` (the same code the plain run
 uses; `analyze_part` for a byte range) and writes one JSON line per part into one file per bundle: its
 masked findings, the coverage calls it made (`core.dispatch.RecordingCoverage`, replayed by the driver as an
-image layer's records are), its issues and its per-object summary. The driver reads the lines back, checks
-that every planned part has one, merges the parts of a split object (absolute line numbers, the
+image layer's records are), its issues and its per-object summary (a file is renamed to its final name when
+whole). The driver reads the files as they complete, in a thread of its own while Beam still tears its
+workers down (on a remote runner after it returns), checks that every planned part has a record, merges the
+parts of a split object (absolute line numbers, the
 per-detector cap over the whole object) and builds the usual `ScanResult`, so every report format works
 unchanged and the findings equal the plain run's.
 
 Runners: `direct` (local, offline, several worker processes: `--workers`), `dataflow`, `flink`, `spark`
-(their own options through `--beam-option KEY=VALUE`; the objects must then be readable by the workers, e.g.
-a `gs://` or `s3://` URL, and `temp_location` must name storage both sides can reach).
+(their own options through `--beam-option KEY=VALUE`, checked before the pipeline is built:
+`beam_runners.py`; the objects must then be readable by the workers, e.g. a `gs://` or `s3://` URL, and
+`temp_location` must name storage both sides can reach).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, datetime
@@ -233,90 +236,107 @@ def run_beam_scan(
     else:
         prefix = f"{remote_tmp}/shareguard-{uuid.uuid4().hex}/parts"
     detect = _detect_fn(beam)(_options_dict(opts), protocol, prefix)
-    pipeline = _Pipeline(beam, pipeline_options.PipelineOptions(flags), runner, shards, detect)
-    try:
-        if local_tmp is not None and shards:
-            # Local records: merged as soon as every part has one, while Beam still tears its workers down.
-            pipeline.start()
-            records = _collect(prefix, {(p.key, p.index) for p in parts}, pipeline)
-        else:
-            pipeline.run()
-            records = [json.loads(line) for line in _lines(prefix)]
-        collected = time.time()
+    expected = {(p.key, p.index) for p in parts}
+
+    def merge(records: list[dict[str, Any]]) -> ScanResult:
         findings = _replay(records, parts, opts, ctx)
-        result = finish("data", target, started, sorted(findings, key=_order), registries, ctx)
-        pipeline.join()
+        return finish("data", target, started, sorted(findings, key=_order), registries, ctx)
+
+    # Local records are read, merged and made into the result in a thread as soon as every part has one, while
+    # Beam (in this thread, where an interrupt reaches it) still tears its workers down.
+    collector = _Collector(prefix, expected, merge)
+    try:
+        if local_tmp is not None:
+            collector.start()
+        if shards:
+            _run_pipeline(beam, pipeline_options.PipelineOptions(flags), runner, shards, detect)
+        pipeline_done = time.time()
+        if local_tmp is None:
+            collector.run()
+        result = collector.wait()
         if stats is not None:
             stats["parts"] = len(parts)
             stats["split_objects"] = len({p.key for p in parts if p.count > 1})
             stats["shards"] = len({s for s, _ in shards})
-            stats["bundles"] = sorted({tuple(r["bundle"]) for r in records if "bundle" in r})
-            stats["collected"] = collected
-            stats["pipeline_done"] = pipeline.done
+            stats["bundles"] = sorted({tuple(r["bundle"]) for r in collector.records if "bundle" in r})
+            stats["collected"] = collector.done
+            stats["pipeline_done"] = pipeline_done
     finally:
-        pipeline.join()
+        collector.cancel()
         if local_tmp is not None:
             _remove_tree(Path(local_tmp))
     return result
 
 
-class _Pipeline:
-    """The pipeline, run here (`run`) or in a thread (`start`, then `join`)."""
+class _Collector(threading.Thread):
+    """Reads the workers' records (`_collect`) and merges them into the result: in a thread of its own
+    (`start`, then `wait` once the pipeline has returned) or in the caller's (`run`, then `wait`)."""
 
-    def __init__(self, beam: Any, options: Any, runner: str, shards: Sequence[tuple[int, Part]], detect: Any) -> None:
-        self.args = (beam, options, runner, shards, detect)
-        self.thread: threading.Thread | None = None
+    def __init__(
+        self, prefix: str, expected: set[tuple[str, int]], merge: Callable[[list[dict[str, Any]]], ScanResult]
+    ) -> None:
+        super().__init__(name="shareguard-beam-records", daemon=True)
+        self.prefix, self.expected, self.merge = prefix, expected, merge
+        self.ended = threading.Event()
+        self.cancelled = False
+        self.records: list[dict[str, Any]] = []
+        self.result: ScanResult | None = None
         self.error: BaseException | None = None
         self.done = 0.0
 
     def run(self) -> None:
         try:
-            if self.args[3]:
-                _run_pipeline(*self.args)
-        except BaseException as exc:  # re-raised by join() in the caller's thread
+            self.records = _collect(self.prefix, self.expected, self.ended)
+            self.done = time.time()
+            if not self.cancelled:
+                self.result = self.merge(self.records)
+        except BaseException as exc:  # handed to the caller by wait()
             self.error = exc
-        self.done = time.time()
-        if self.thread is None:
+
+    def wait(self) -> ScanResult:
+        """The result, once the pipeline has returned (every file it wrote is then complete)."""
+        self.ended.set()
+        if self.is_alive():
+            self.join()
+        if self.error is not None:
+            raise self.error
+        if self.result is None:
+            raise RuntimeError("the records were not merged")
+        return self.result
+
+    def cancel(self) -> None:
+        """The pipeline failed or was interrupted (or the result is taken): stop reading, merge nothing more."""
+        self.cancelled = True
+        self.ended.set()
+        if self.is_alive():
             self.join()
 
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self.run, name="shareguard-beam", daemon=True)
-        self.thread.start()
 
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+def _collect(prefix: str, expected: set[tuple[str, int]], ended: threading.Event) -> list[dict[str, Any]]:
+    """The workers' records, read as their bundles' files become complete (a worker writes a file under a
+    temporary name and renames it when whole): returns once every expected part has one, or once `ended`
+    is set (the pipeline has returned) and every file is read."""
+    import fsspec
 
-    def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-
-def _collect(prefix: str, expected: set[tuple[str, int]], pipeline: _Pipeline) -> list[dict[str, Any]]:
-    """The local records of a running pipeline, read as its bundles finish: returns once every expected part
-    has one (Beam's tear-down of its workers then overlaps the merge) or the pipeline has ended."""
+    fs, root = fsspec.core.url_to_fs(prefix)
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     missing = set(expected)
     while True:
-        ended = not pipeline.running()
-        for path in sorted(glob.glob(glob.escape(prefix) + "*.jsonl")):
+        last = ended.is_set()
+        for path in sorted(fs.glob(glob.escape(root) + "*.jsonl")):
             if path in seen:
                 continue
             seen.add(path)
-            with open(path, encoding="utf-8") as fh:
+            with fs.open(path, "rt", encoding="utf-8") as fh:
                 for line in fh:
                     if line.strip():
                         rec = json.loads(line)
                         records.append(rec)
                         missing.discard((rec["key"], rec["part"]))
-        if ended:
-            pipeline.join()  # its error, if it failed
-        if not missing or ended:
+        if not missing or last:
             return records
-        time.sleep(0.02)
+        ended.wait(0.02)
 
 
 def _run_pipeline(beam: Any, options: Any, runner: str, shards: Sequence[tuple[int, Part]], detect: Any) -> None:
@@ -405,14 +425,6 @@ def _detect_fn(beam: Any) -> Any:
 def _order(f: Finding) -> tuple[str, int, int, str]:
     loc = f.location
     return (f.resource.path, loc.line or 0, loc.column or 0, f.rule_id)
-
-
-def _lines(prefix: str) -> Iterator[str]:
-    import fsspec
-
-    for of in fsspec.open_files(prefix + "*.jsonl", "rt", encoding="utf-8"):
-        with of as fh:
-            yield from (line for line in fh if line.strip())
 
 
 def _replay(
