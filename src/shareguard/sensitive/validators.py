@@ -57,8 +57,11 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-_IIN = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62)")
-"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay."""
+_IIN = re.compile(r"^(?:4|5|2[2-7]|3[47]|35|30[0-5]|36|38|6)")
+"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard (51-55, 2221-2720), Amex, JCB, Diners, and the 6
+of Discover, UnionPay, RuPay and Maestro, with Maestro's 50 and 56-59 (Dankort 5019, Maestro UK 6759…)."""
+_UATP = re.compile(r"^1[0-9]{14}$")
+"""UATP (airline) cards: major industry identifier 1, always 15 digits."""
 
 
 def credit_card(value: str) -> bool:
@@ -69,7 +72,7 @@ def credit_card(value: str) -> bool:
         groups = [len(g) for g in re.split(r"[ -]", value)]
         if len(groups) > 5 or min(groups) < 3:
             return False  # `4 1 1 1 …` or `12-34-…` are not how cards are written
-    return _IIN.match(digits) is not None and luhn(digits)
+    return (_IIN.match(digits) is not None or _UATP.match(digits) is not None) and luhn(digits)
 
 
 @cache
@@ -102,7 +105,7 @@ def _iban_mod97(compact: str) -> bool:
 
 
 def us_ssn(value: str) -> bool:
-    area, group, serial = value.split("-")
+    area, group, serial = re.split(r"[-. ]", value)
     if area in ("000", "666") or area.startswith("9"):
         return False
     return group != "00" and serial != "0000" and value not in ("123-45-6789", "078-05-1120", "219-09-9999")
@@ -250,8 +253,20 @@ def shannon(value: str) -> float:
 
 def not_repetitive(value: str) -> bool:
     """A token body that is not a run of one character or a short repeated unit (`hf_aaaa…`, `ghp_xxxx…`)."""
-    body = value.split("_", 1)[-1].split("-", 1)[-1]
+    body = re.split(r"[_-]", value, maxsplit=1)[-1]  # after the prefix: `glpat-` bodies hold `_` and `-` too
     return len(set(body)) >= 6 and shannon(body) >= 2.5
+
+
+def slack_token(value: str) -> bool:
+    """Slack's token shapes: numeric workspace/user/bot ids then a secret (`xoxb-<id>-<id>-<secret>`), or one
+    long body (configuration and refresh tokens, `xoxe-1-<146 chars>`); not `xoxb-xxxx…` or `xoxp-1234567890`."""
+    parts = value.split("-")[1:]
+    if len(parts) < 2:
+        return False
+    secret = parts[-1]
+    if len(secret) < 10 or secret.isdigit() or len(set(secret)) < 6:
+        return False
+    return len(secret) >= 100 or any(p.isdigit() and len(p) >= 6 for p in parts[:-1])
 
 
 def high_entropy(value: str) -> bool:
@@ -353,6 +368,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
         personal_email,
         not_repetitive,
         high_entropy,
+        slack_token,
         aws_secret,
         not_placeholder,
         password_value,

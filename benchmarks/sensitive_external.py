@@ -1,0 +1,140 @@
+"""External accuracy check: other open tools' own published test cases, run through shareguard's detectors.
+
+The cases (`tests/data/sensitive_external/cases.jsonl`, sources in its README) are the upstream test
+expectations of gitleaks, detect-secrets and Presidio, verbatim. Each case names a kind (one or a few
+shareguard detectors), a text and whether upstream expects a detection of that kind in it. A case shareguard
+deliberately decides the other way carries `disagree` (the reason); shareguard is measured against its own
+expectation (upstream's, flipped where it disagrees), and the upstream figures are printed beside.
+
+    python benchmarks/sensitive_external.py          # the per-kind table
+
+`tests/sensitive/test_external_cases.py` imports this file by path and pins the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shareguard.sensitive.analyzer import DETECTION_FLOOR
+from shareguard.sensitive.engine import engine
+from shareguard.sensitive.formats import Limits, Scanner
+
+CASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "sensitive_external" / "cases.jsonl"
+
+KINDS: dict[str, frozenset[str]] = {
+    "slack": frozenset({"slack_token", "slack_webhook"}),
+    "private_key": frozenset({"private_key", "openssh_private_key", "putty_private_key"}),
+    "ip": frozenset({"ipv4_public", "ipv6_public"}),
+    "phone": frozenset({"phone", "phone_national"}),
+    "azure_storage": frozenset({"azure_storage_key", "azure_storage_connection_string"}),
+    "huggingface_token": frozenset({"huggingface_token"}),
+}
+"""Kinds covering several shareguard detectors; any other kind is one detector id."""
+
+
+@dataclass(frozen=True)
+class Case:
+    source: str
+    file: str
+    kind: str
+    text: str
+    expect: bool
+    """Upstream's expectation: a detection of this kind in `text`."""
+    disagree: str | None
+    """Why shareguard deliberately decides the other way, if it does."""
+
+    @property
+    def ours(self) -> bool:
+        """shareguard's expectation."""
+        return self.expect != bool(self.disagree)
+
+
+def load(path: Path = CASES) -> list[Case]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            out.append(Case(d["source"], d["file"], d["kind"], d["text"], d["expect"], d.get("disagree")))
+    return out
+
+
+def detectors_of(kind: str) -> frozenset[str]:
+    return KINDS.get(kind, frozenset({kind}))
+
+
+def detected(case: Case) -> bool:
+    """Whether shareguard's data-at-rest path (the file scanner, the finding floor) reports the case's kind in
+    its text, as a plain text file."""
+    outcome = Scanner(engine(), Limits()).scan("case.txt", case.text.encode("utf-8"))
+    wanted = detectors_of(case.kind)
+    return any(loc.hit.detector.id in wanted and loc.hit.confidence >= DETECTION_FLOOR for loc in outcome.hits)
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, expected: bool, got: bool) -> None:
+        if expected and got:
+            self.tp += 1
+        elif expected:
+            self.fn += 1
+        elif got:
+            self.fp += 1
+        else:
+            self.tn += 1
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+def score(cases: Iterable[Case], *, upstream: bool = False) -> dict[str, Score]:
+    """Per-kind scores against shareguard's expectations (or upstream's as written)."""
+    out: dict[str, Score] = defaultdict(Score)
+    for c in cases:
+        got = detected(c)
+        expected = c.expect if upstream else c.ours
+        out[c.kind].add(expected, got)
+        out["(all)"].add(expected, got)
+    return dict(out)
+
+
+def misses(cases: Iterable[Case]) -> list[tuple[Case, bool]]:
+    """The cases where shareguard decides against its own expectation, with what it decided."""
+    return [(c, got) for c in cases if (got := detected(c)) != c.ours]
+
+
+def main() -> int:
+    cases = load()
+    ours = score(cases)
+    theirs = score(cases, upstream=True)
+    print(f"{len(cases)} cases, {sum(1 for c in cases if c.disagree)} marked as deliberate disagreements\n")
+    print("| kind | cases | P (ours) | R (ours) | P (upstream exp.) | R (upstream exp.) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for kind in sorted(ours, key=lambda k: (k == "(all)", k)):
+        o, t = ours[kind], theirs[kind]
+        n = o.tp + o.fp + o.fn + o.tn
+        print(f"| {kind} | {n} | {o.precision:.3f} | {o.recall:.3f} | {t.precision:.3f} | {t.recall:.3f} |")
+    wrong = misses(cases)
+    if wrong:
+        print("\nstill wrong (against shareguard's own expectation):")
+        for c, got in wrong:
+            print(f"  {c.kind:22} {'FP' if got else 'FN'}  {c.source}:{c.file}  {c.text[:70]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
