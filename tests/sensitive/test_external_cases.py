@@ -34,12 +34,16 @@ PINNED: dict[str, tuple[float, float]] = {
     "aws_access_key_id": (1.000, 1.000),
     "aws_secret_access_key": (1.000, 0.667),
     "azure_client_secret": (1.000, 1.000),
+    "ca_sin": (1.000, 1.000),
     "credit_card": (1.000, 1.000),
     "email": (1.000, 1.000),
     "gb_nino": (1.000, 1.000),
     "github_token": (1.000, 1.000),
     "gitlab_token": (1.000, 1.000),
     "huggingface_token": (1.000, 1.000),
+    "iban": (1.000, 1.000),
+    "in_aadhaar": (1.000, 1.000),
+    "in_pan": (1.000, 1.000),
     "ip": (1.000, 1.000),
     "jwt": (1.000, 1.000),
     "openai_api_key": (1.000, 1.000),
@@ -48,7 +52,7 @@ PINNED: dict[str, tuple[float, float]] = {
     "slack": (1.000, 1.000),
     "stripe_key": (1.000, 1.000),
     "us_ssn": (1.000, 1.000),
-    "(all)": (1.000, 0.991),
+    "(all)": (1.000, 0.996),
 }
 
 

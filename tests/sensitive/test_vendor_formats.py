@@ -102,3 +102,9 @@ def test_entra_client_secrets_of_any_version_digit() -> None:
     assert "azure_client_secret" in _ids("ClientSecret '2Vq7Q~q5VgKljZ7cb3.0sp0Apz.vOjRIPyeTr'")
     assert "azure_client_secret" in _ids("client_secret=bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR")
     assert "azure_client_secret" not in _ids("client_secret=bP88Q~" + "x" * 34)
+
+
+def test_iban_at_a_bank_python_stdnum_does_not_list() -> None:
+    assert validators.iban("BE68539007547034")  # the ECBS register's example: mod 97 and Belgian check digits hold
+    assert not validators.iban("BE68539007547035")  # mod 97 fails
+    assert not validators.iban("BE71096123456760")  # one digit changed
