@@ -57,9 +57,12 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-_IIN = re.compile(r"^(?:4|5|2[2-7]|3[47]|35|30[0-5]|36|38|6)")
-"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard (51-55, 2221-2720), Amex, JCB, Diners, and the 6
-of Discover, UnionPay, RuPay and Maestro, with Maestro's 50 and 56-59 (Dankort 5019, Maestro UK 6759…)."""
+_IIN = re.compile(
+    r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62|50(?:1[89]|20|38)|5893|6304|67(?:59|6[1-3]))"
+)
+"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, and Maestro's
+issued ranges (5018, 5020, 5038, 5893, 6304, 6759, 6761-6763; Dankort 5019), not all of its reserved 50/56-69:
+a random Luhn-valid number starts there too often."""
 _UATP = re.compile(r"^1[0-9]{14}$")
 """UATP (airline) cards: major industry identifier 1, always 15 digits."""
 
