@@ -7,13 +7,21 @@ deliberately decides the other way carries `disagree` (the reason); shareguard i
 expectation (upstream's, flipped where it disagrees), and the upstream figures are printed beside.
 
     python benchmarks/sensitive_external.py          # the per-kind table
+    python benchmarks/sensitive_external.py --peers  # and detect-secrets / Presidio on the same cases
+
+`--peers` runs detect-secrets (its default plugins, `scan_file` on each case as a file) and Presidio's regex
+recognizers (a result of score >= 0.5, as in `sensitive_scan.py`) in the peer venv `sensitive_scan.py` makes
+(benchmarks/work/sensitive-peers). A peer counts only with its detector of that kind (detect-secrets' generic
+high-entropy and keyword plugins name no kind); a kind it has no detector for is left blank.
 
 `tests/sensitive/test_external_cases.py` imports this file by path and pins the figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -117,7 +125,88 @@ def misses(cases: Iterable[Case]) -> list[tuple[Case, bool]]:
     return [(c, got) for c in cases if (got := detected(c)) != c.ours]
 
 
+PEER_KINDS: dict[str, dict[str, str]] = {
+    "detect-secrets": {
+        "AWS Access Key": "aws_access_key_id aws_secret_access_key",
+        "Slack Token": "slack",
+        "JSON Web Token": "jwt",
+        "Stripe Access Key": "stripe_key",
+        "GitHub Token": "github_token",
+        "GitLab Token": "gitlab_token",
+        "OpenAI Token": "openai_api_key",
+        "Private Key": "private_key",
+        "PyPI upload token": "pypi_token",
+        "Azure Storage Account access key": "azure_storage",
+        "Email Address": "email",
+        "Public IP (ipv4)": "ip",
+    },
+    "presidio": {
+        "EMAIL_ADDRESS": "email",
+        "CREDIT_CARD": "credit_card",
+        "IBAN_CODE": "iban",
+        "US_SSN": "us_ssn",
+        "IP_ADDRESS": "ip",
+        "UK_NINO": "gb_nino",
+        "IN_PAN": "in_pan",
+        "IN_AADHAAR": "in_aadhaar",
+        "CA_SIN": "ca_sin",
+    },
+}
+"""Peer finding type → the kinds (space-separated) it counts for."""
+
+PEER_SCRIPT = r"""
+import json, os, sys, tempfile
+which = sys.argv[1]
+texts = json.load(sys.stdin)
+out = []
+if which == "detect-secrets":
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+    with default_settings(), tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(texts):
+            path = os.path.join(tmp, f"case{i}.txt")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            out.append(sorted({s.type for s in scan_file(path)}))
+else:
+    from presidio_analyzer import predefined_recognizers as pr
+    names = ["EmailRecognizer", "CreditCardRecognizer", "IbanRecognizer", "UsSsnRecognizer", "IpRecognizer",
+             "UkNinoRecognizer", "InPanRecognizer", "InAadhaarRecognizer", "CaSinRecognizer"]
+    recs = [getattr(pr, n)() for n in names if hasattr(pr, n)]
+    for text in texts:
+        out.append(sorted({r.entity_type for rec in recs for r in rec.analyze(text, rec.supported_entities, None)
+                           if r.score >= 0.5}))
+print(json.dumps(out))
+"""
+PEER_PYTHON = Path(__file__).resolve().parent / "work" / "sensitive-peers" / "bin" / "python"
+
+
+def peer_scores(which: str, cases: list[Case], *, upstream: bool = False) -> dict[str, Score]:
+    """Per-kind scores of a peer on the cases of the kinds it has a detector for."""
+    table = PEER_KINDS[which]
+    covered = {k for kinds in table.values() for k in kinds.split()}
+    mine = [c for c in cases if c.kind in covered]
+    res = subprocess.run(
+        [str(PEER_PYTHON), "-c", PEER_SCRIPT, which],
+        input=json.dumps([c.text for c in mine]),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(res.stdout.strip().splitlines()[-1])
+    out: dict[str, Score] = defaultdict(Score)
+    for c, types in zip(mine, found, strict=True):
+        got = any(c.kind in table.get(t, "").split() for t in types)
+        expected = c.expect if upstream else c.ours
+        out[c.kind].add(expected, got)
+        out["(all)"].add(expected, got)
+    return dict(out)
+
+
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--peers", action="store_true", help="detect-secrets and Presidio on the same cases")
+    args = ap.parse_args()
     cases = load()
     ours = score(cases)
     theirs = score(cases, upstream=True)
@@ -128,6 +217,26 @@ def main() -> int:
         o, t = ours[kind], theirs[kind]
         n = o.tp + o.fp + o.fn + o.tn
         print(f"| {kind} | {n} | {o.precision:.3f} | {o.recall:.3f} | {t.precision:.3f} | {t.recall:.3f} |")
+    if args.peers:
+        if not PEER_PYTHON.exists():
+            print("\n--peers: run benchmarks/sensitive_scan.py once to make the peer venv", file=sys.stderr)
+            return 1
+        peers = {w: (peer_scores(w, cases), peer_scores(w, cases, upstream=True)) for w in PEER_KINDS}
+        print("\nOn the kinds each peer has a detector for (P / R; against shareguard's expectations | upstream's):\n")
+        print("| kind | shareguard | detect-secrets | Presidio |")
+        print("| --- | --- | --- | --- |")
+        for kind in sorted(ours, key=lambda k: (k == "(all)", k)):
+            cells = [
+                f"{ours[kind].precision:.2f} / {ours[kind].recall:.2f} \\| {theirs[kind].precision:.2f} / {theirs[kind].recall:.2f}"
+            ]
+            for w in PEER_KINDS:
+                o, t = peers[w][0].get(kind), peers[w][1].get(kind)
+                cells.append(
+                    ""
+                    if o is None or t is None
+                    else f"{o.precision:.2f} / {o.recall:.2f} \\| {t.precision:.2f} / {t.recall:.2f}"
+                )
+            print(f"| {kind} | " + " | ".join(cells) + " |")
     wrong = misses(cases)
     if wrong:
         print("\nstill wrong (against shareguard's own expectation):")
