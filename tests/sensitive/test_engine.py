@@ -56,7 +56,7 @@ def test_the_bundled_set_is_large_and_hyperscan_backs_it() -> None:
         (f"key={P.aws_key_id}", "aws_access_key_id"),
         (f"aws_secret_access_key = {P.aws_secret}", "aws_secret_access_key"),
         ('"private_key_id": "' + "a1b2c3d4e5" * 4 + '"', "gcp_service_account_key"),
-        ("AIzaSyA-1234567890abcdefghijklmnopqrstu", "google_api_key"),
+        ("AIzaSyA-HAZt9xslXTTIQrh6bpy0VAq3GZuO2R8", "google_api_key"),
         (P.github, "github_token"),
         ("glpat-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7", "gitlab_token"),
         (P.slack, "slack_token"),

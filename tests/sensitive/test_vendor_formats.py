@@ -108,3 +108,12 @@ def test_iban_at_a_bank_python_stdnum_does_not_list() -> None:
     assert validators.iban("BE68539007547034")  # the ECBS register's example: mod 97 and Belgian check digits hold
     assert not validators.iban("BE68539007547035")  # mod 97 fails
     assert not validators.iban("BE71096123456760")  # one digit changed
+
+
+def test_google_api_keys_exactly_35_characters_and_no_placeholder_runs() -> None:
+    assert "google_api_key" in _ids("key=AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-")
+    assert "google_api_key" in _ids("key=AIzaSyA-HAZt9xslXTTIQrh6bpy0VAq3GZuO2R8 ok")
+    assert "google_api_key" not in _ids("key=AIzaSyA-HAZt9xslXTTIQrh6bpy0VAq3GZuO2R8abc")  # too long for a key
+    assert "google_api_key" not in _ids("key=AIzaSyabcdefghijklmnopqrstuvwxyz1234567")
+    assert not validators.not_sequential("AIza" + "a" * 35)
+    assert not validators.not_sequential("AIzaSyA-1234567890" + "Xq7Lm2Rt9Wb3Vn8Kc4Zp1")

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import cache
 from importlib import import_module
+from itertools import pairwise
 from types import ModuleType
 from urllib.parse import parse_qsl, urlsplit
 
@@ -292,6 +293,20 @@ def slack_token(value: str) -> bool:
     return len(secret) >= 100 or any(p.isdigit() and len(p) >= 6 for p in parts[:-1])
 
 
+def not_sequential(value: str) -> bool:
+    """A whole token (no prefix separator to skip) neither repetitive nor holding a run of 8 consecutive characters (`abcdefgh…`,
+    `12345678`): placeholders such as `AIzaSyabcdefghijklmnopqrstuvwxyz1234567`; a random body has one with a
+    probability of about 1e-11."""
+    if len(set(value)) < 6 or shannon(value) < 2.5:
+        return False
+    run = 1
+    for a, b in pairwise(value):
+        run = run + 1 if ord(b) - ord(a) == 1 else 1
+        if run >= 8:
+            return False
+    return True
+
+
 def high_entropy(value: str) -> bool:
     return shannon(value) >= 3.5 and len(set(value)) >= 10
 
@@ -392,6 +407,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
         not_repetitive,
         high_entropy,
         slack_token,
+        not_sequential,
         aws_secret,
         not_placeholder,
         password_value,
