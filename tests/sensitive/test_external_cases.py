@@ -46,8 +46,10 @@ PINNED: dict[str, tuple[float, float]] = {
     "in_aadhaar": (1.000, 1.000),
     "in_pan": (1.000, 1.000),
     "ip": (1.000, 1.000),
+    "it_codice_fiscale": (1.000, 1.000),
     "jwt": (1.000, 1.000),
     "openai_api_key": (1.000, 1.000),
+    "phone": (1.000, 0.500),
     "private_key": (1.000, 1.000),
     "pypi_token": (1.000, 1.000),
     "sendgrid_api_key": (1.000, 1.000),
@@ -56,7 +58,7 @@ PINNED: dict[str, tuple[float, float]] = {
     "telegram_bot_token": (1.000, 1.000),
     "url_userinfo": (1.000, 1.000),
     "us_ssn": (1.000, 1.000),
-    "(all)": (1.000, 0.996),
+    "(all)": (1.000, 0.993),
 }
 
 
