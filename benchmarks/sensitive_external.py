@@ -152,6 +152,8 @@ PEER_KINDS: dict[str, dict[str, str]] = {
         "IN_PAN": "in_pan",
         "IN_AADHAAR": "in_aadhaar",
         "CA_SIN": "ca_sin",
+        "PHONE_NUMBER": "phone",
+        "IT_FISCAL_CODE": "it_codice_fiscale",
     },
 }
 """Peer finding type → the kinds (space-separated) it counts for."""
@@ -173,7 +175,8 @@ if which == "detect-secrets":
 else:
     from presidio_analyzer import predefined_recognizers as pr
     names = ["EmailRecognizer", "CreditCardRecognizer", "IbanRecognizer", "UsSsnRecognizer", "IpRecognizer",
-             "UkNinoRecognizer", "InPanRecognizer", "InAadhaarRecognizer", "CaSinRecognizer"]
+             "UkNinoRecognizer", "InPanRecognizer", "InAadhaarRecognizer", "CaSinRecognizer",
+             "PhoneRecognizer", "ItFiscalCodeRecognizer"]
     recs = [getattr(pr, n)() for n in names if hasattr(pr, n)]
     for text in texts:
         out.append(sorted({r.entity_type for rec in recs for r in rec.analyze(text, rec.supported_entities, None)
