@@ -3,6 +3,9 @@ and standards' formats rather than from the upstream cases."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shareguard.sensitive import validators
 from shareguard.sensitive.engine import engine
 
@@ -117,3 +120,12 @@ def test_google_api_keys_exactly_35_characters_and_no_placeholder_runs() -> None
     assert "google_api_key" not in _ids("key=AIzaSyabcdefghijklmnopqrstuvwxyz1234567")
     assert not validators.not_sequential("AIza" + "a" * 35)
     assert not validators.not_sequential("AIzaSyA-1234567890" + "Xq7Lm2Rt9Wb3Vn8Kc4Zp1")
+
+
+@settings(deadline=None)
+@given(st.text(max_size=300))
+def test_new_validators_take_any_text(text: str) -> None:
+    """They run on whatever a pattern matched: any text gives a yes or a no, never an exception."""
+    assert isinstance(validators.slack_token(text), bool)
+    assert isinstance(validators.not_sequential(text), bool)
+    assert isinstance(validators.iban(text), bool)
