@@ -26,7 +26,7 @@ from shareguard.sensitive.validators import credit_card, iban, luhn, us_ssn
         ("AKIAIOSFODNN7EXAMPLE", "tag", "aws_access_key_id"),
         ("-----BEGIN PRIVATE KEY-----\nMIIE", "env", "private_key"),
         ("xoxb-123456789012-abcdefghijkl", "annotation", "slack_token"),
-        ("AIzaSyA-1234567890abcdefghijklmnopqrstu", "parameter", "google_api_key"),
+        ("AIzaSyA-HAZt9xslXTTIQrh6bpy0VAq3GZuO2R8", "parameter", "google_api_key"),
         ("https://bob:s3cr3tpass@git.acme.io/repo.git", "text", "url_userinfo"),
         ("https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=abcdefghijkLMNOP%3D", "text", "url_query_token"),
     ],

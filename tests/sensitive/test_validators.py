@@ -8,6 +8,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
+from stdnum.exceptions import InvalidComponent, ValidationError
 
 from shareguard.sensitive.validators import credit_card, iban, luhn
 
@@ -43,9 +44,22 @@ _REAL = ["GB82 WEST 1234 5698 7654 32", "DE89 3704 0044 0532 0130 00", "FR14 200
          "NL91 ABNA 0417 1643 00", "IT60 X054 2811 1010 0000 0123 456", "CH93 0076 2011 6238 5295 7"]  # fmt: skip
 
 
+def _stdnum_reference(value: str) -> bool:
+    """python-stdnum's answer, except that a bank its bundled registry does not list (`InvalidComponent` from the
+    country module, e.g. ECBS's own example `BE68 5390 0754 7034`) leaves the decision to the other checks."""
+    try:
+        stdnum_iban.validate(value)
+    except InvalidComponent:
+        return bool(stdnum_iban.is_valid(value, check_country=False))
+    except ValidationError:
+        return False
+    return True
+
+
 def test_real_ibans_and_their_mutations_decide_as_python_stdnum() -> None:
     """Mod 97 first, then the country's BBAN structure from python-stdnum's registry (looked up once per
-    country), then the country module where python-stdnum has one (BE, ES, ME, NO): the same answer."""
+    country), then the country module where python-stdnum has one (BE, ES, ME, NO): the same answer (an
+    unlisted bank aside)."""
     rng = random.Random(17)
     values: list[str] = []
     for real in _REAL:
@@ -63,7 +77,7 @@ def test_real_ibans_and_their_mutations_decide_as_python_stdnum() -> None:
     values += [_valid_iban(rng, "XX", "12345678901234"), _valid_iban(rng, "Q1", "12345678901234"), "DE89-3704.0044"]
     assert sum(stdnum_iban.is_valid(v) for v in values) > 50  # the valid side is covered too
     for v in values:
-        assert iban(v) == stdnum_iban.is_valid(v), v
+        assert iban(v) == _stdnum_reference(v), v
 
 
 @settings(max_examples=300, deadline=None)
@@ -73,4 +87,4 @@ def test_real_ibans_and_their_mutations_decide_as_python_stdnum() -> None:
 )
 def test_any_iban_with_right_check_digits_decides_as_python_stdnum(cc: str, bban: str) -> None:
     value = _valid_iban(random.Random(0), cc, bban)
-    assert iban(value) == stdnum_iban.is_valid(value)
+    assert iban(value) == _stdnum_reference(value)

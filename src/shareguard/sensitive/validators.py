@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import cache
 from importlib import import_module
+from itertools import pairwise
 from types import ModuleType
 from urllib.parse import parse_qsl, urlsplit
 
@@ -58,8 +59,14 @@ def luhn(digits: str) -> bool:
     return (sum(map(int, rev[0::2])) + sum(map(int, rev[1::2].translate(_DOUBLED)))) % 10 == 0
 
 
-_IIN = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62)")
-"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay."""
+_IIN = re.compile(
+    r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38|62|50(?:1[89]|20|38)|5893|6304|67(?:59|6[1-3]))"
+)
+"""Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, and Maestro's
+issued ranges (5018, 5020, 5038, 5893, 6304, 6759, 6761-6763; Dankort 5019), not all of its reserved 50/56-69:
+a random Luhn-valid number starts there too often."""
+_UATP = re.compile(r"^1[0-9]{14}$")
+"""UATP (airline) cards: major industry identifier 1, always 15 digits."""
 
 
 def credit_card(value: str) -> bool:
@@ -70,7 +77,7 @@ def credit_card(value: str) -> bool:
         groups = [len(g) for g in re.split(r"[ -]", value)]
         if len(groups) > 5 or min(groups) < 3:
             return False  # `4 1 1 1 …` or `12-34-…` are not how cards are written
-    return _IIN.match(digits) is not None and luhn(digits)
+    return (_IIN.match(digits) is not None or _UATP.match(digits) is not None) and luhn(digits)
 
 
 @cache
@@ -95,7 +102,19 @@ def iban(value: str) -> bool:
     bban, own_module = _iban_country(compact[:2])
     if bban is None or bban.fullmatch(compact[4:]) is None:
         return False
-    return not own_module or _stdnum_valid("iban", compact)
+    return not own_module or _iban_national_valid(compact)
+
+
+def _iban_national_valid(compact: str) -> bool:
+    """The country module's further checks (national check digits); a bank python-stdnum's bundled registry
+    does not list (`InvalidComponent`, e.g. ECBS's own example `BE68 5390 0754 7034`) is still an IBAN of the
+    right form, which mod 97 and the BBAN structure have already decided."""
+    try:
+        return bool(_stdnum("iban").validate(compact))
+    except _stdnum("exceptions").InvalidComponent:
+        return True
+    except Exception:  # python-stdnum's other ValidationErrors: length, format, checksums
+        return False
 
 
 _IBAN_FIELD = re.compile(r"([1-9][0-9]*)!([nac])")
@@ -131,7 +150,7 @@ def _iban_mod97(compact: str) -> bool:
 
 
 def us_ssn(value: str) -> bool:
-    area, group, serial = value.split("-")
+    area, group, serial = re.split(r"[-. ]", value)
     if area in ("000", "666") or area.startswith("9"):
         return False
     return group != "00" and serial != "0000" and value not in ("123-45-6789", "078-05-1120", "219-09-9999")
@@ -279,8 +298,34 @@ def shannon(value: str) -> float:
 
 def not_repetitive(value: str) -> bool:
     """A token body that is not a run of one character or a short repeated unit (`hf_aaaa…`, `ghp_xxxx…`)."""
-    body = value.split("_", 1)[-1].split("-", 1)[-1]
+    body = re.split(r"[_-]", value, maxsplit=1)[-1]  # after the prefix: `glpat-` bodies hold `_` and `-` too
     return len(set(body)) >= 6 and shannon(body) >= 2.5
+
+
+def slack_token(value: str) -> bool:
+    """Slack's token shapes: numeric workspace/user/bot ids then a secret (`xoxb-<id>-<id>-<secret>`), or one
+    long body (configuration and refresh tokens, `xoxe-1-<146 chars>`); not `xoxb-xxxx…` or `xoxp-1234567890`."""
+    parts = value.split("-")[1:]
+    if len(parts) < 2:
+        return False
+    secret = parts[-1]
+    if len(secret) < 10 or secret.isdigit() or len(set(secret)) < 6:
+        return False
+    return len(secret) >= 100 or any(p.isdigit() and len(p) >= 6 for p in parts[:-1])
+
+
+def not_sequential(value: str) -> bool:
+    """A whole token (no prefix separator to skip) neither repetitive nor holding a run of 8 consecutive characters (`abcdefgh…`,
+    `12345678`): placeholders such as `AIzaSyabcdefghijklmnopqrstuvwxyz1234567`; a random body has one with a
+    probability of about 1e-11."""
+    if len(set(value)) < 6 or shannon(value) < 2.5:
+        return False
+    run = 1
+    for a, b in pairwise(value):
+        run = run + 1 if ord(b) - ord(a) == 1 else 1
+        if run >= 8:
+            return False
+    return True
 
 
 def high_entropy(value: str) -> bool:
@@ -382,6 +427,8 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
         personal_email,
         not_repetitive,
         high_entropy,
+        slack_token,
+        not_sequential,
         aws_secret,
         not_placeholder,
         password_value,
