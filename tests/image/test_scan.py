@@ -213,3 +213,20 @@ def test_a_layer_that_cannot_be_read_never_passes_a_duty(tmp_path: Path) -> None
         assert rows[cid].status in (DutyStatus.INCOMPLETE, DutyStatus.FAIL), cid
         assert rows[cid].status is not DutyStatus.PASS
     assert any(g.path.startswith("layer 3") for g in rows["DLC-C-02"].gaps)
+
+
+def test_layers_are_read_with_a_quick_gil_handoff_and_the_interval_is_restored(tmp_path: Path) -> None:
+    """The inflater thread re-takes the GIL per step: layers are read with a short switch interval
+    (`sources.image.libz.quick_handoff`), and the process's own interval is back once the scan returns."""
+    layers = standard_image_layers()
+    write_oci_layout(tmp_path / "oci", layers)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    scan(
+        tmp_path / "oci",
+        probe_registries(finalizer=FilesProbe()),
+        tmp_path / "cache",
+        on_layer=lambda _layer, _hit: seen.append(sys.getswitchinterval()),
+    )
+    assert seen and max(seen) <= 0.0005 * 1.01 < before
+    assert sys.getswitchinterval() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import queue
+import sys
 import threading
 import zlib
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from shareguard.sources.image import libz as libz_module
 from shareguard.sources.image.decompress import DecompressError
-from shareguard.sources.image.libz import SLOT, LibzReader, Ring, load
+from shareguard.sources.image.libz import SLOT, LibzReader, Ring, load, quick_handoff
 
 libz = load()
 pytestmark = pytest.mark.skipif(libz is None, reason="no system libz")
@@ -158,3 +159,43 @@ def test_a_reader_closed_before_its_turn_never_inflates() -> None:
     assert reader.finished.is_set()
     assert ring.bufs == [None] * len(ring.bufs)  # no buffer was even allocated
     assert _free_slots(ring) == len(ring.bufs)
+
+
+def test_quick_handoff_lowers_the_switch_interval_and_puts_it_back() -> None:
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        with quick_handoff(0.0005):
+            assert sys.getswitchinterval() == pytest.approx(0.0005, rel=0.01)
+        assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.01)
+        sys.setswitchinterval(0.0001)  # never raised
+        with quick_handoff(0.0005):
+            assert sys.getswitchinterval() == pytest.approx(0.0001, rel=0.01)
+        assert sys.getswitchinterval() == pytest.approx(0.0001, rel=0.01)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_quick_handoff_overlapping_scans_end_at_the_original_interval() -> None:
+    """Two scans in threads that overlap, either ending first, leave the interval the caller had; a value the
+    caller set meanwhile is kept."""
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        a, b = quick_handoff(0.0005), quick_handoff(0.0005)
+        a.__enter__()
+        b.__enter__()
+        a.__exit__(None, None, None)  # the first one ends first
+        b.__exit__(None, None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.01)
+        a, b = quick_handoff(0.0005), quick_handoff(0.0005)
+        a.__enter__()
+        b.__enter__()
+        b.__exit__(None, None, None)
+        a.__exit__(None, None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.01)
+        with quick_handoff(0.0005):
+            sys.setswitchinterval(0.002)  # the caller's own change wins
+        assert sys.getswitchinterval() == pytest.approx(0.002, rel=0.01)
+    finally:
+        sys.setswitchinterval(before)

@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,7 +47,7 @@ from shareguard.image.cache import (
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
 from shareguard.sources.image.layer import InflateBudget, LayerError, OpenedLayer, walk_layer
-from shareguard.sources.image.libz import Ring
+from shareguard.sources.image.libz import Ring, quick_handoff
 from shareguard.sources.image.model import ImageSource, LayerRef
 
 MAX_KEPT_BYTES = 64 * 1024 * 1024
@@ -508,6 +508,7 @@ def apply_layers(
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-analyzers") as pool,
+        quick_handoff() if parallel else nullcontext(),  # the inflater thread re-takes the GIL often
     ):
         try:
             for index, layer in enumerate(layers):
