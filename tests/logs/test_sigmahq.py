@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from pathlib import Path
-from types import ModuleType
 
+from tests.benchmark_module import load_benchmark
 from tests.logs.helpers import cloudtrail, gcp, k8s
 
 from shareguard.logs import ruleset
@@ -18,18 +16,7 @@ from shareguard.logs.events import LogEvent, LogKind
 FOLDERS = ("cloud/aws/cloudtrail", "cloud/gcp/audit", "application/kubernetes/audit")
 
 
-def _corpus() -> ModuleType:
-    """`benchmarks/logs_corpus.py`, the corpus paths and rule loading the log benchmark uses too."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "logs_corpus.py"
-    spec = importlib.util.spec_from_file_location("logs_corpus", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("logs_corpus", mod)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-CORPUS = _corpus()
+CORPUS = load_benchmark("logs_corpus")  # the corpus paths and rule loading the log benchmark uses too
 
 
 def _load(shared_data: Path, *folders: str) -> ruleset.RuleSet:

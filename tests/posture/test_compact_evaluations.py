@@ -5,12 +5,10 @@ unresolved values and several check families per resource included)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from tests.benchmark_module import load_benchmark
 
 from shareguard.core.context import ScanContext
 from shareguard.core.coverage import Coverage, RuleSet
@@ -31,15 +29,6 @@ class RuleByRule(Coverage):
     def evaluated_all(self, rules: RuleSet, resource: str) -> None:
         for rule, controls in rules.rules:
             self.evaluated(rule, controls, resource)
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("config_scan", ROOT / "benchmarks" / "config_scan.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("config_scan", mod)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _duties(root: Path, coverage: Coverage) -> dict[str, object]:
@@ -66,7 +55,7 @@ def test_rule_sets_give_the_evidence_of_single_evaluations(corpus: str, tmp_path
         root = EXAMPLE
     else:
         root = tmp_path / "corpus"
-        _bench().generate(root, 60, seed=11)
+        load_benchmark("config_scan").generate(root, 60, seed=11)
     compact = _duties(root, Coverage())
     assert compact == _duties(root, RuleByRule())
     assert any(resources for resources, *_ in compact.values())  # something was really evaluated

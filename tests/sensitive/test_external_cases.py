@@ -4,28 +4,15 @@ measured; a case shareguard decides against upstream on purpose says why in the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
+
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "sensitive_external"
 
-
-def _load() -> ModuleType:
-    """`benchmarks/sensitive_external.py`, the scorer the benchmark table prints."""
-    path = ROOT / "benchmarks" / "sensitive_external.py"
-    spec = importlib.util.spec_from_file_location("sensitive_external", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("sensitive_external", mod)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ext = _load()
+ext = load_benchmark("sensitive_external")  # the scorer the benchmark table prints
 CASES = ext.load()
 
 # Measured after the fixes of this change (precision, recall against shareguard's expectations).

@@ -19,10 +19,15 @@ MAX_LISTED_INPUTS = 1000
 """Inputs listed by name per analyzer in reports; past that only counted (the count is exact)."""
 
 
+def key_of(path: str, name: str | None) -> str:
+    """The key a resource is counted under: its path, `#name` when it names one inside it. Findings and the
+    evaluations that passed must use the same key, or a duty's evidence would not join up."""
+    return f"{path}#{name}" if name and name != path else path
+
+
 def resource_key(f: Finding) -> str:
-    """The key a finding's resource is counted under (its path, `#name` when it names one inside it)."""
-    r = f.resource
-    return f"{r.path}#{r.name}" if r.name and r.name != r.path else r.path
+    """The key a finding's resource is counted under (`key_of`)."""
+    return key_of(f.resource.path, f.resource.name)
 
 
 @dataclass(frozen=True, slots=True)

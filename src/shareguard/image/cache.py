@@ -308,6 +308,20 @@ _DAMAGED = (ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.er
 """What decoding a damaged or foreign entry may raise (a UnicodeDecodeError is a ValueError)."""
 
 
+def _store(path: Path, data: bytes, prefix: str) -> None:
+    """Write a cache entry atomically (a temporary file in the same directory, then a rename): a reader never
+    sees half an entry, and an interrupted write leaves no temporary file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class LayerCache:
     """One compressed entry (`encode_layer`) per (layer, analyzer set) under `<cache_dir>/layers/`."""
 
@@ -358,17 +372,7 @@ class LayerCache:
     def write(self, digest: str | None, diff_id: str, raw: bytes) -> None:
         """Compress and store an encoded entry atomically (zlib and the file calls release the GIL, so
         this can run on a thread beside a layer's walk without holding the walk up); OSError on I/O."""
-        data = zlib.compress(raw, 1)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self._path(digest, diff_id)
-        fd, tmp = tempfile.mkstemp(prefix=".layer.", suffix=".tmp", dir=self.dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _store(self._path(digest, diff_id), zlib.compress(raw, 1), ".layer.")
 
 
 IMAGE_FORMAT = 3
@@ -453,13 +457,4 @@ class ImageCache:
             text = json.dumps(doc, separators=(",", ":"), check_circular=False)
         except RecursionError:
             raise CodecError("a fact nested too deeply to cache") from None
-        data = zlib.compress(text.encode(), 1)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".image.", suffix=".tmp", dir=self.dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self._path(layers))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _store(self._path(layers), zlib.compress(text.encode(), 1), ".image.")

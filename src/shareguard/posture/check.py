@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from shareguard.core.analyzer import Output
 from shareguard.core.context import ScanContext
-from shareguard.core.coverage import Evaluations, Gap, RuleSet
+from shareguard.core.coverage import Evaluations, Gap, RuleSet, key_of
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import ShareguardError
 from shareguard.core.facts import ConfigResource
@@ -47,8 +47,8 @@ def parse_selector(text: str) -> Selector:
 
 
 def resource_key(res: PostureResource) -> str:
-    """The key a resource is counted under in the coverage (as `engine.resource_key` keys findings)."""
-    return f"{res.file}#{res.name}" if res.name and res.name != res.file else res.file
+    """The key a resource is counted under in the coverage (`core.coverage.key_of`, as findings are keyed)."""
+    return key_of(res.file, res.name)
 
 
 _NONE: frozenset[str] = frozenset()

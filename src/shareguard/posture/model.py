@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shareguard.core.coverage import key_of
 from shareguard.core.facts import ConfigResource
 from shareguard.core.rules import RuleMeta
 
@@ -47,8 +48,8 @@ class PostureResource:
 
 
 def coverage_key(res: ConfigResource) -> str:
-    """The key a cross-resource rule's evaluation of `res` is counted under (as `check.resource_key`)."""
-    return f"{res.path}#{res.name}" if res.name and res.name != res.path else res.path
+    """The key a cross-resource rule's evaluation of `res` is counted under (`core.coverage.key_of`)."""
+    return key_of(res.path, res.name)
 
 
 def posture_of(res: ConfigResource) -> PostureResource:
