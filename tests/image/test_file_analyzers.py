@@ -332,12 +332,12 @@ def test_a_truncated_layer_drops_its_records_and_the_scan_goes_on(tmp_path: Path
 
 
 @pytest.mark.parametrize("damage", ["truncated", "digest"])
-def test_a_broken_middle_layer_is_its_own_error_while_the_next_is_read_ahead(
+def test_a_broken_middle_layer_is_its_own_error_while_the_next_is_read_at_once(
     tmp_path: Path, regs: Registries, damage: str
 ) -> None:
-    """Each layer is opened while the one before it is read (its inflater starts when that one's is done):
-    a broken layer in the middle fails alone, the layers around it are read and applied, on a cold scan
-    as on a rescan that finds them in the cache."""
+    """Layers are read at once (each with its own inflater): a broken layer in the middle fails alone,
+    the layers around it are read and applied, on a cold scan as on a rescan that finds them in the
+    cache."""
     first = make_layer([file("models/first.pkl", EVIL_PICKLE), *(file(f"pad/{i}", b"\1" * 5000) for i in range(50))])
     broken = make_layer([file("app/Dockerfile", ROOT_DOCKERFILE), file("z/pad.bin", b"\0" * 200_000)])
     last = make_layer([file("models/last.pkl", EVIL_PICKLE)])
@@ -363,8 +363,8 @@ def test_a_broken_middle_layer_is_its_own_error_while_the_next_is_read_ahead(
 
 
 @pytest.mark.parametrize("ahead", [True, False])
-def test_only_local_blobs_are_opened_ahead(tmp_path: Path, regs: Registries, ahead: bool) -> None:
-    """An OCI layout's next blob is opened while a layer is read; a source that says not to (a registry
+def test_only_local_blobs_are_read_at_once(tmp_path: Path, regs: Registries, ahead: bool) -> None:
+    """An OCI layout's layers are read at once (two blobs open); a source that says not to (a registry
     stream, which could time out while it waits) has one blob open at a time. Same findings either way."""
     layers = [
         make_layer([file(f"models/m{i}.pkl", EVIL_PICKLE), file(f"pad{i}.bin", b"\1" * 300_000)]) for i in range(3)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import gzip
 import io
 import tarfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -23,15 +21,13 @@ from shareguard.sources.image.layer import (
     InflateBudget,
     LayerEntry,
     LayerError,
-    OpenedLayer,
     normalise,
     stream_layer,
     symlink_escapes,
 )
-from shareguard.sources.image.libz import Ring
 from shareguard.sources.image.model import LayerRef
 
-OpenHook = Callable[[threading.Event | None], None]
+MIB = 1 << 20
 
 
 @contextmanager
@@ -241,9 +237,7 @@ def test_fifos_and_devices_are_told_to_on_special_never_read() -> None:
     assert specials == [("dev/sda", "block device"), ("dev/null", "character device"), ("pipe", "FIFO")]
 
 
-def _walk(
-    layer: LayerRef, *, opened: OpenedLayer | None = None, on_open: OpenHook | None = None, **kw: object
-) -> list[LayerEntry]:
+def _walk(layer: LayerRef, **kw: object) -> list[LayerEntry]:
     return list(
         stream_layer(
             layer,
@@ -252,71 +246,52 @@ def _walk(
             max_members=10_000,
             max_decompressed_bytes=1 << 30,
             on_issue=lambda p, m, e: None,
-            opened=opened,
-            on_open=on_open,
             **kw,  # type: ignore[arg-type]
         )
     )
 
 
-@pytest.mark.parametrize("compression", ["gzip", "zstd", "tar"])
-def test_a_layer_opened_ahead_reads_as_when_opened_at_its_turn(compression: str) -> None:
-    """The next layer is opened while one is walked and inflates once that one's inflater is done: the
-    same entries and bodies, and its inflated bytes are charged to the image budget at its own walk."""
-    first = make_layer([file(f"a/f{i}", f"{i}" * 3000) for i in range(200)], compression)
-    second = make_layer([file(f"b/g{i}", f"{i}" * 2000) for i in range(150)], compression)
-    ring = Ring()
-    ahead: list[OpenedLayer] = []
-    budget = InflateBudget(1 << 30, 1 << 30)
-    got1 = _walk(
-        ref(first),
-        on_open=lambda done: ahead.append(OpenedLayer(ref(second), ring=ring, after=done)),
-        ring=ring,
-        image_budget=budget,
-    )
-    assert len(ahead) == 1
-    after_first = budget.left
-    got2 = _walk(ref(second), opened=ahead[0], ring=ring, image_budget=budget)
-    assert [(e.path, e.content) for e in got1] == [(e.path, e.content) for e in _walk(ref(first))]
-    assert [(e.path, e.content) for e in got2] == [(e.path, e.content) for e in _walk(ref(second))]
-    assert after_first - budget.left == len(layer_tar([file(f"b/g{i}", f"{i}" * 2000) for i in range(150)]))
+def _budget_walks(budget: InflateBudget, layers: list[LayerRef], order: list[int]) -> list[str | None]:
+    """Walk `layers` against one image budget in `order` (as layers read at once may end), then settle
+    them in layer order: each one's error message (None: read)."""
+    own: dict[int, str | None] = {}
+    for i in order:
+        try:
+            _walk(layers[i], image_budget=budget, index=i, max_layer_bytes=16 * MIB)
+            own[i] = None
+        except LayerError as exc:
+            own[i] = str(exc)
+    return [budget.settle(i) or own[i] for i in range(len(layers))]
 
 
-def test_an_error_of_a_layer_opened_ahead_is_its_own() -> None:
-    """A layer opened ahead that does not match its digest, or cannot be opened, fails its own walk; the
-    layer before it is read in full."""
-    first = make_layer([file(f"a/f{i}", "x" * 5000) for i in range(50)])
-    second = make_layer([file("b/g", "y" * 5000)])
-    bad_digest = ref(second, digest="sha256:" + "0" * 64)
-
-    def missing() -> Iterator[io.BytesIO]:
-        raise FileNotFoundError(2, "No such file or directory")
-
-    unreadable = dataclasses.replace(ref(second), opener=contextmanager(missing))
-    ahead: list[OpenedLayer] = []
-    for broken, message in ((bad_digest, "does not match"), (unreadable, "cannot read layer")):
-        ring = Ring()
-
-        def open_ahead(done: threading.Event | None, b: LayerRef = broken, r: Ring = ring) -> None:
-            ahead.append(OpenedLayer(b, ring=r, after=done))
-
-        entries = _walk(ref(first), on_open=open_ahead, ring=ring)
-        assert len(entries) == 50
-        with pytest.raises(LayerError, match=message):
-            _walk(broken, opened=ahead[0], ring=ring)
-        ahead.clear()
+@pytest.mark.parametrize("order", [[0, 1, 2], [2, 1, 0], [1, 2, 0], [1, 0, 2]])
+def test_the_image_budget_gives_the_serial_outcome_whichever_walk_ends_first(order: list[int]) -> None:
+    """Layers read at once may end in any order: settled in layer order, the budget gives each the
+    outcome of a serial read (the first layers read, the one that crosses the budget stopped, the rest
+    not read), whatever the order their walks ran in."""
+    layers = [ref(make_layer([file(f"f{i}", bytes([i]) * (12 * MIB))])) for i in range(3)]
+    over = f"the image inflated past {20 * MIB} bytes (the per-image budget)"
+    serial = _budget_walks(InflateBudget(20 * MIB), layers, [0, 1, 2])
+    assert serial == [None, over, over + "; not read"]
+    assert _budget_walks(InflateBudget(20 * MIB), layers, order) == serial
 
 
-def test_a_layer_opened_ahead_after_a_failed_layer_is_read() -> None:
-    first = make_layer([file(f"a/f{i}", "x" * 1000) for i in range(300)])
-    first.blob = first.blob[: len(first.blob) // 2]  # truncated: its walk fails half-way
-    second = make_layer([file("b/g", "y" * 5000)])
-    ring = Ring()
-    ahead: list[OpenedLayer] = []
-    with pytest.raises(LayerError):
-        _walk(
-            ref(first, digest=None, size=None),
-            on_open=lambda done: ahead.append(OpenedLayer(ref(second), ring=ring, after=done)),
-            ring=ring,
-        )
-    assert [e.content for e in _walk(ref(second), opened=ahead[0], ring=ring)] == [b"y" * 5000]
+def test_a_layer_s_own_limit_wins_over_the_image_budget_it_reaches_later() -> None:
+    """Serially a layer stops at the lower of its own limit and what the image leaves it: a layer over its
+    per-layer budget (16 MiB) that the image budget would also stop later keeps its own error."""
+    layers = [ref(make_layer([file("a", b"a" * (4 * MIB))])), ref(make_layer([file("b", b"b" * (40 * MIB))]))]
+    per_layer = f"inflated past {16 * MIB} bytes (the per-layer budget)"
+    for order in ([0, 1], [1, 0]):
+        assert _budget_walks(InflateBudget(30 * MIB), layers, order) == [None, per_layer]
+
+
+def test_a_walk_past_what_the_layers_before_it_leave_stops_early() -> None:
+    """While earlier layers are read, a later layer's walk stops once it passes what they leave it now
+    (its share can only shrink): a bomb read at once with other layers costs at most about the budget."""
+    budget = InflateBudget(20 * MIB)
+    budget.start(0, None)
+    budget.check(0, 18 * MIB)  # the first layer, still read, has inflated 18 MiB so far
+    bomb = ref(make_layer([file("zeros", b"\0" * (40 * MIB))]))
+    with pytest.raises(LayerError, match="per-image budget"):
+        _walk(bomb, image_budget=budget, index=1)
+    assert budget.upper(1) == 2 * MIB

@@ -24,6 +24,7 @@ model readers stream from files); `run` deletes the file when they are done, als
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,6 +276,14 @@ class PathDispatch:
         """The last path asked about: (path, size, the analyzers that want it, those it is too large for)."""
         self._tree: tuple[str, PathIndex] = ("\0", self._everywhere)
         """The last directory asked about and the index that serves it."""
+
+    def fork(self) -> PathDispatch:
+        """A dispatch over the same analyzers and path indexes with a memo of its own (the last path and
+        directory asked about): one per thread that walks paths, when layers are read at once."""
+        twin = copy.copy(self)
+        twin._last = ("", -1, [], [])
+        twin._tree = ("\0", self._everywhere)
+        return twin
 
     def wanting(self, path: str, size: int) -> list[FileAnalyzer]:
         """The analyzers that want `path` and whose byte budget (`max_bytes(path)`, optional) `size` fits;

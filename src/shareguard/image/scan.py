@@ -18,11 +18,10 @@ import functools
 import os
 import posixpath
 import tempfile
-import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext, suppress
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +45,7 @@ from shareguard.image.cache import (
 )
 from shareguard.image.facts import InventoryNotice
 from shareguard.sources.image.applier import Applier, LayerResult
-from shareguard.sources.image.layer import InflateBudget, LayerError, OpenedLayer, walk_layer
+from shareguard.sources.image.layer import InflateBudget, LayerError, walk_layer
 from shareguard.sources.image.libz import Ring, quick_handoff
 from shareguard.sources.image.model import ImageSource, LayerRef
 
@@ -379,12 +378,10 @@ def read_layer(
     files: PathDispatch | None = None,
     pool: ThreadPoolExecutor | None = None,
     image_budget: InflateBudget | None = None,
-    opened: OpenedLayer | None = None,
-    on_open: Callable[[threading.Event | None], None] | None = None,
+    index: int = 0,
 ) -> LayerResult[Item]:
     """Stream one layer once; raises LayerError when it cannot be read as a whole (also past the inflated-bytes
-    budget of the layer, or of its image: `image_budget`, what is left of it, charged with what this read).
-    `opened` / `on_open`: see `walk_layer` (a layer opened ahead, and opening the next one ahead)."""
+    budget of the layer, or of its image: `image_budget`, shared by its layers, `index` this one's place)."""
     collector = LayerCollector(layer.diff_id, files, pool, spool_dir(ctx.settings.cache_dir), layered=True)
     try:
         _stream_into(
@@ -394,8 +391,7 @@ def read_layer(
             parallel=parallel,
             ring=ring,
             image_budget=image_budget,
-            opened=opened,
-            on_open=on_open,
+            index=index,
         )
     except BaseException:
         collector.abandon()
@@ -412,8 +408,7 @@ def _stream_into(
     parallel: bool,
     ring: Ring | None,
     image_budget: InflateBudget | None = None,
-    opened: OpenedLayer | None = None,
-    on_open: Callable[[threading.Event | None], None] | None = None,
+    index: int = 0,
 ) -> None:
     budgets = ctx.settings.budgets
     walk_layer(
@@ -428,8 +423,7 @@ def _stream_into(
         spool_over=SPOOL_BYTES,
         max_layer_bytes=budgets.max_layer_inflated_bytes,
         image_budget=image_budget,
-        opened=opened,
-        on_open=on_open,
+        index=index,
     )
 
 
@@ -461,6 +455,13 @@ def _write_entry(
     return writer.submit(cache.write, layer.digest, layer.diff_id, raw)
 
 
+WALKERS = 2
+"""Layers read at once (when `parallel`): each walk's Python (tar headers, wanted bodies, analyzers) and
+each layer's inflater (libz, GIL-free) overlap on the cores, as Trivy analyzes an image's layers in
+parallel; results are applied in layer order. One walk at a time left a core idle whenever the parser
+or the inflater waited for the other, and the whole image inflated serially."""
+
+
 def apply_layers(
     source: ImageSource,
     registries: Registries,
@@ -473,86 +474,96 @@ def apply_layers(
     files: list[FileAnalyzer] | None = None,
     key: str | None = None,
 ) -> Applier[Item]:
-    """Read (or fetch from the cache) every layer in order and apply it; `incomplete` collects the names
+    """Read (or fetch from the cache) every layer and apply them in order; `incomplete` collects the names
     of layers that could not be read or whose result could not be cached. `files`: the analyzers (default:
-    every one registered for images); `key`: their `layer_key` when the caller has it already."""
+    every one registered for images); `key`: their `layer_key` when the caller has it already.
+
+    With `parallel`, up to `WALKERS` layers are read at once (each in a thread of its own, with its own
+    inflater), and one more waits its turn, so that a walker never idles while an earlier layer is still
+    read; what a layer gives (result, error, the image budget's verdict) is taken in layer order, so the
+    outcome is the serial one whichever walk ends first."""
     if files is None:
         files = file_analyzers(registries, "image")
     dispatch = PathDispatch(files, ctx) if files else None
     cache = LayerCache(ctx.settings.cache_dir, key if key is not None else layer_key(files, ctx))
     applier: Applier[Item] = Applier()
     hits = 0
-    # Cache writes (zlib and the file write of each layer's entry) run beside the next layer's read.
+    # Cache writes (zlib and the file write of each layer's entry) run beside the layers still read.
     writes: list[tuple[LayerRef, Future[None]]] = []
-    ring = Ring()  # decompression buffers reused by every layer of this image
-    limit = ctx.settings.budgets.max_image_inflated_bytes
-    inflate = InflateBudget(limit, limit)  # what the layers read from a cache cost no inflation
-    layers = source.layers
-    ahead: list[OpenedLayer] = []
-    """The next layer, opened while the current one is read (its decompressor starts when the current
-    one's is done), when it is to be read too (not in the cache)."""
+    ring = Ring()  # decompression buffers shared by the inflaters of this image's layers
+    budget = InflateBudget(ctx.settings.budgets.max_image_inflated_bytes)  # cached layers cost no inflation
+    pending: deque[tuple[int, LayerRef, Future[LayerResult[Item] | LayerError] | LayerResult[Item], bool]] = deque()
 
-    def open_next(index: int) -> Callable[[threading.Event | None], None] | None:
-        if not parallel or index + 1 >= len(layers):
-            return None
-        nxt = layers[index + 1]
-        if not nxt.open_ahead or (use_cache and cache.has(nxt.digest, nxt.diff_id)):
-            return None
+    def walk(index: int, layer: LayerRef) -> LayerResult[Item] | LayerError:
+        try:
+            return read_layer(
+                layer,
+                ctx,
+                parallel=parallel,
+                ring=ring,
+                files=dispatch.fork() if dispatch is not None else None,
+                pool=pool if files else None,
+                image_budget=budget,
+                index=index,
+            )
+        except LayerError as exc:
+            return exc
 
-        def start(finished: threading.Event | None) -> None:
-            with suppress(Exception):  # else opened again at its turn, which reports what is wrong with it
-                ahead.append(OpenedLayer(nxt, parallel=True, ring=ring, after=finished))
-
-        return start
+    def take(
+        index: int, layer: LayerRef, item: Future[LayerResult[Item] | LayerError] | LayerResult[Item], hit: bool
+    ) -> None:
+        nonlocal hits
+        outcome = item.result() if isinstance(item, Future) else item
+        if not hit:
+            over = budget.settle(index)
+            if over is not None:
+                outcome = LayerError(over)  # a serial read would have stopped there
+        if isinstance(outcome, LayerError):
+            ctx.error(layer.name, f"layer not scanned: {outcome}")
+            if incomplete is not None:
+                incomplete.append(layer.name)
+            if on_layer is not None:
+                on_layer(layer, False)
+            return
+        if hit:
+            hits += 1
+        elif use_cache:
+            writes.append((layer, _write_entry(cache, writer, layer, outcome)))
+        _replay(ctx, layer.name, outcome.issues)
+        applier.add(outcome)
+        if on_layer is not None:
+            on_layer(layer, hit)
 
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-cache") as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-analyzers") as pool,
-        quick_handoff() if parallel else nullcontext(),  # the inflater thread re-takes the GIL often
+        ThreadPoolExecutor(max_workers=WALKERS, thread_name_prefix="layer-walk") as walkers,
+        quick_handoff() if parallel else nullcontext(),  # the inflater threads re-take the GIL often
     ):
         try:
-            for index, layer in enumerate(layers):
-                opened = ahead.pop() if ahead else None
-                if opened is not None and opened.layer is not layer:  # cannot happen: one ahead, the next
-                    opened.close()
-                    opened = None
-                result = (
+            for index, layer in enumerate(source.layers):
+                cached = (
                     cache.get(layer.digest, layer.diff_id, functools.partial(_damaged_entry, ctx, layer, incomplete))
-                    if use_cache and opened is None
+                    if use_cache
                     else None
                 )
-                hit = result is not None
-                if result is None:
-                    try:
-                        result = read_layer(
-                            layer,
-                            ctx,
-                            parallel=parallel,
-                            ring=ring,
-                            files=dispatch,
-                            pool=pool if files else None,
-                            image_budget=inflate,
-                            opened=opened,
-                            on_open=open_next(index),
-                        )
-                    except LayerError as exc:
-                        ctx.error(layer.name, f"layer not scanned: {exc}")
-                        if incomplete is not None:
-                            incomplete.append(layer.name)
-                        if on_layer is not None:
-                            on_layer(layer, False)
-                        continue
-                    if use_cache:
-                        writes.append((layer, _write_entry(cache, writer, layer, result)))
-                else:
-                    hits += 1
-                _replay(ctx, layer.name, result.issues)
-                applier.add(result)
-                if on_layer is not None:
-                    on_layer(layer, hit)
-        finally:
-            for opened in ahead:
-                opened.close()
+                if cached is not None:
+                    pending.append((index, layer, cached, True))
+                elif parallel and layer.open_ahead:
+                    pending.append((index, layer, walkers.submit(walk, index, layer), False))
+                else:  # read alone, in this thread: a registry stream, or no threads wanted
+                    while pending:
+                        take(*pending.popleft())
+                    done: Future[LayerResult[Item] | LayerError] = Future()
+                    done.set_result(walk(index, layer))
+                    pending.append((index, layer, done, False))
+                while pending and (len(pending) > WALKERS or _ready(pending[0][2])):
+                    take(*pending.popleft())
+            while pending:
+                take(*pending.popleft())
+        except BaseException:
+            walkers.shutdown(wait=True, cancel_futures=True)  # the walks already running end with their layers
+            raise
     for layer, write in writes:
         failure = write.exception()
         if isinstance(failure, OSError | CodecError):
@@ -564,6 +575,10 @@ def apply_layers(
     ctx.metadata["layers"] = len(source.layers)
     ctx.metadata["layers_from_cache"] = hits
     return applier
+
+
+def _ready(item: Future[LayerResult[Item] | LayerError] | LayerResult[Item]) -> bool:
+    return not isinstance(item, Future) or item.done()
 
 
 def finalize(

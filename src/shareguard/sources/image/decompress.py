@@ -155,15 +155,11 @@ class _ThreadedReader(ViewReader):
         self,
         produce: Callable[[int], bytes],
         settle: Callable[[], None] = lambda: None,
-        after: threading.Event | None = None,
     ) -> None:
         self._produce = produce
         self._settle = settle
-        self._after = after
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._stop = threading.Event()
-        self.finished = threading.Event()
-        """Set when the worker is done (as `LibzReader.finished`)."""
         self._view = memoryview(b"")
         self._done = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -180,10 +176,6 @@ class _ThreadedReader(ViewReader):
 
     def _run(self) -> None:
         try:
-            if self._after is not None:
-                while not self._after.wait(0.05):
-                    if self._stop.is_set():
-                        return
             while not self._stop.is_set():
                 data = self._produce(_OUT_CHUNK)
                 if not data:
@@ -193,8 +185,6 @@ class _ThreadedReader(ViewReader):
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
-        finally:
-            self.finished.set()
 
     def _next_view(self) -> bool:
         while not self._view:
@@ -227,12 +217,8 @@ class _ExternalReader:
         argv: list[str],
         src: RawReader,
         settle: Callable[[], None] = lambda: None,
-        after: threading.Event | None = None,
     ) -> None:
         self._settle = settle
-        self._after = after
-        self.finished = threading.Event()
-        """Set when the whole input has been fed to the tool."""
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
         )
@@ -250,10 +236,6 @@ class _ExternalReader:
         stdin = self._proc.stdin
         assert stdin is not None
         try:
-            if self._after is not None:
-                while not self._after.wait(0.05):
-                    if self._proc.poll() is not None:  # killed by `close`
-                        return
             while True:
                 chunk = src.read(CHUNK)
                 if not chunk:
@@ -266,7 +248,6 @@ class _ExternalReader:
         finally:
             with suppress(OSError):
                 stdin.close()
-            self.finished.set()
 
     def readinto(self, buffer: memoryview) -> int:
         k = self._out.readinto(buffer) or 0
@@ -341,7 +322,6 @@ def decompressed(
     parallel: bool = True,
     settle: Callable[[], None] | None = None,
     ring: Ring | None = None,
-    after: threading.Event | None = None,
 ) -> Iterator[tuple[str, object]]:
     """Yield (kind, reader with `readinto`) for a layer blob; kind is `tar`, `gzip` or `zstd`.
 
@@ -349,10 +329,7 @@ def decompressed(
     installed, else a thread) so the caller's parsing overlaps decompression.
     `settle`: called in the caller's thread whenever it takes data, so a `HashingReader(deferred=True)`
     around `raw` hashes what was read there and not on the decompressor's critical path.
-    `ring`: output buffers to reuse from one layer to the next (see `LibzReader`).
-    `after`: a layer opened ahead of its turn decompresses once this is set (the `finished` event of the
-    reader of the layer before it); the reader yielded has its own `finished` when it decompresses in
-    another thread or process (a plain tar, or `parallel=False`, has none: read in the caller's thread).
+    `ring`: output buffers shared by the inflaters of an image's layers (see `LibzReader`).
     """
     settle = settle or (lambda: None)
     head = b""
@@ -376,11 +353,11 @@ def decompressed(
     libz = load_libz() if kind == "gzip" else None
     argv = external_tool(kind)
     if libz is not None:
-        reader = LibzReader(libz, src, settle, ring, after)
+        reader = LibzReader(libz, src, settle, ring)
     elif argv is not None:
-        reader = _ExternalReader(argv, src, settle, after)
+        reader = _ExternalReader(argv, src, settle)
     else:
-        reader = _ThreadedReader(inner.read_chunk, settle, after)
+        reader = _ThreadedReader(inner.read_chunk, settle)
     try:
         yield kind, reader
     finally:

@@ -11,6 +11,7 @@ and must delete (`core/dispatch.PathDispatch.run` does, when the analyzers are d
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import tempfile
@@ -60,13 +61,71 @@ class LayerError(Exception):
     """The layer as a whole cannot be read (corrupt, truncated, digest mismatch, unsupported)."""
 
 
-@dataclass(slots=True)
 class InflateBudget:
-    """Decompressed bytes left to the layers of one image still to be read (shared across its layers):
-    however each layer inflates, an image costs at most `left` bytes of inflation (CPU time)."""
+    """Decompressed bytes the layers of one image may inflate in all (`total`), spent in layer order:
+    however each layer inflates, an image costs at most about `total` bytes of inflation (CPU time).
 
-    left: int
-    total: int
+    Layers may be read at once (`image/scan.apply_layers`). Each walk tells the budget its bytes so far
+    every `CHECK_EVERY` bytes (`check`) and stops past what the layers before it leave now (`total` minus
+    what they have inflated so far: at least what they will leave it, so a stop is always due). Whether
+    a layer's read stands is decided in layer order (`settle`), exactly as a serial read would have:
+    the outcome never depends on which thread ran faster."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._lock = threading.Lock()
+        self._used: dict[int, int] = {}
+        """Layer index → bytes it inflated so far (its final count once its walk ended)."""
+        self._limits: dict[int, int | None] = {}
+        """Layer index → the lowest of its own limits (per-layer budget, ratio guard), None: none."""
+        self._left = total
+        """What the layers settled so far left (layer order)."""
+
+    def upper(self, index: int) -> int:
+        """What the layers before `index` leave it, if they stopped now: an upper bound of its share."""
+        with self._lock:
+            return self.total - sum(n for i, n in self._used.items() if i < index)
+
+    def start(self, index: int, own_limit: int | None) -> None:
+        """Layer `index` starts its walk; raises `CorruptLayer` when nothing can be left to it."""
+        with self._lock:
+            self._limits[index] = own_limit
+            self._used[index] = 0
+        if self.upper(index) <= 0:
+            raise CorruptLayer(self.spent())
+
+    def check(self, index: int, read: int) -> None:
+        """Layer `index` has inflated `read` bytes: raises `CorruptLayer` past its upper bound."""
+        with self._lock:
+            self._used[index] = read
+        if read > self.upper(index):
+            raise CorruptLayer(self.over())
+
+    def settle(self, index: int) -> str | None:
+        """Call in layer order once layer `index`'s walk ended (read, failed or stopped): the image-budget
+        error a serial read would have raised in it, or None (its own outcome stands)."""
+        with self._lock:
+            if index not in self._limits:
+                return None  # it failed before its walk started (could not be opened): its own error
+            read, own, left = self._used[index], self._limits[index], self._left
+            self._left -= read
+        if left <= 0:
+            return self.spent()
+        # Serially the layer's limit was the lowest of its own and what was left (a tie: its own).
+        if read > left and (own is None or left < own):
+            return self.over()
+        return None
+
+    @property
+    def left(self) -> int:
+        """What the layers settled so far left."""
+        return self._left
+
+    def over(self) -> str:
+        return f"the image inflated past {self.total} bytes (the per-image budget)"
+
+    def spent(self) -> str:
+        return f"{self.over()}; not read"
 
 
 @dataclass(slots=True)
@@ -173,14 +232,8 @@ class LayerSink(Protocol):
 
 class OpenedLayer:
     """A layer blob opened for reading: its file, the digest check and the decompressor, which works in
-    another thread (or process) when `parallel`.
-
-    A layer can be opened ahead of its turn, while the one before it is still walked (`after`: the
-    `finished` event of that layer's decompressor; the opened layer's decompressor waits for it, then
-    fills the buffers the parser hands back as it finishes that layer). Nothing it reads counts before
-    its own walk: its digest is checked and its inflated bytes are charged to the budgets as it is walked,
-    and until then the decompressor is held to one ring of buffers (`libz.SLOTS` x `libz.SLOT`). An
-    error while opening is kept and raised by its walk, as the error of this layer."""
+    another thread (or process) when `parallel`. An error while opening is kept and raised by its walk,
+    as the error of this layer."""
 
     def __init__(
         self,
@@ -188,13 +241,10 @@ class OpenedLayer:
         *,
         parallel: bool = True,
         ring: Ring | None = None,
-        after: threading.Event | None = None,
     ) -> None:
         self.layer = layer
         self.kind = "tar"
         self.source: Any = None
-        self.finished: threading.Event | None = None
-        """Set when this layer's decompressor is done (None: it decompresses in the walking thread)."""
         self.error: LayerError | None = None
         self._stack = ExitStack()
         try:
@@ -207,10 +257,8 @@ class OpenedLayer:
             # With a decompression thread, the digest is computed in this thread (see HashingReader).
             hashed = HashingReader(raw, layer.digest, size, what, deferred=parallel)
             self.kind, reader = stack.enter_context(
-                decompressed(hashed, parallel=parallel, settle=hashed.settle, ring=ring, after=after)
+                decompressed(hashed, parallel=parallel, settle=hashed.settle, ring=ring)
             )
-            finished = getattr(reader, "finished", None)
-            self.finished = finished if isinstance(finished, threading.Event) else None
             self.source = reader
             if layer.verify_uncompressed:
                 self.source = HashingReader(reader, layer.diff_id, None, f"layer {layer.diff_id}")
@@ -245,32 +293,33 @@ def walk_layer(
     spool_over: int = SPOOL_OVER,
     max_layer_bytes: int | None = None,
     image_budget: InflateBudget | None = None,
-    opened: OpenedLayer | None = None,
-    on_open: Callable[[threading.Event | None], None] | None = None,
+    index: int = 0,
 ) -> None:
-    """Stream one layer once, telling `sink` of each member. `ring`: decompression buffers the caller
-    keeps across the layers it streams one after another; `spool_dir`: where wanted bodies over
+    """Stream one layer once, telling `sink` of each member. `ring`: decompression buffers shared by the
+    layers of an image (read one after another or at once); `spool_dir`: where wanted bodies over
     `spool_over` bytes are spooled (None: always in memory); `max_layer_bytes`: decompressed bytes this
-    layer may inflate to; `image_budget`: what is left of its image's, charged with what this layer read.
-    `opened`: this layer already opened (ahead of its turn, see `OpenedLayer`; closed here); `on_open`:
-    told, once the layer is open and before its walk, the event its decompressor sets when done (for the
-    caller to open the next layer ahead: `OpenedLayer(after=...)`)."""
-    if opened is None:
-        opened = OpenedLayer(layer, parallel=parallel, ring=ring)
+    layer may inflate to; `image_budget`: its image's, shared by its layers (`index`: this layer's place
+    in the image; the caller settles the budget in layer order, see `InflateBudget`)."""
+    opened = OpenedLayer(layer, parallel=parallel, ring=ring)
     try:
         if opened.error is not None:
             raise opened.error
-        if on_open is not None:
-            on_open(opened.finished)
-        limit, over = _inflate_limit(opened.kind, layer, max_decompressed_bytes, max_layer_bytes, image_budget)
-        stream = TarStream(opened.source, max_bytes=limit, over=over)
+        limit, over = _inflate_limit(
+            opened.kind, layer, max_decompressed_bytes, max_layer_bytes, budgeted=image_budget is not None
+        )
+        checkpoint: Callable[[int], None] | None = None
+        if image_budget is not None:
+            image_budget.start(index, limit)
+            checkpoint = functools.partial(image_budget.check, index)
+        stream = TarStream(opened.source, max_bytes=limit, over=over, checkpoint=checkpoint)
         spool = (spool_dir, spool_over) if spool_dir is not None else None
         try:
             _walk(stream, sink, max_member_bytes, max_members, spool)
             stream.drain()
         finally:
             if image_budget is not None:
-                image_budget.left -= stream.bytes_read
+                with suppress(CorruptLayer):  # the final count; the walk's own outcome is raised
+                    image_budget.check(index, stream.bytes_read)
         opened._stack.close()  # a decompressor's or digest's error at the end is this layer's
     except (CorruptLayer, DecompressError, DigestMismatch) as exc:
         raise LayerError(str(exc)) from None
@@ -335,8 +384,7 @@ def stream_layer(
     on_special: SpecialSink | None = None,
     max_layer_bytes: int | None = None,
     image_budget: InflateBudget | None = None,
-    opened: OpenedLayer | None = None,
-    on_open: Callable[[threading.Event | None], None] | None = None,
+    index: int = 0,
 ) -> Iterator[LayerEntry]:
     """`walk_layer` as `LayerEntry`s (kept until the layer ends: for tools and tests; a scan gives its
     own `LayerSink`). `on_special`: told of FIFOs and devices (never read)."""
@@ -353,8 +401,7 @@ def stream_layer(
         spool_over=spool_over,
         max_layer_bytes=max_layer_bytes,
         image_budget=image_budget,
-        opened=opened,
-        on_open=on_open,
+        index=index,
     )
     yield from sink.entries
 
@@ -364,21 +411,19 @@ def _inflate_limit(
     layer: LayerRef,
     max_decompressed_bytes: int,
     max_layer_bytes: int | None,
-    image_budget: InflateBudget | None,
+    *,
+    budgeted: bool,
 ) -> tuple[int | None, str | None]:
-    """The decompressed bytes a layer may read, and the error past them."""
+    """The decompressed bytes a layer may read by its own limits, and the error past them (`budgeted`:
+    its image's budget bounds it too, see `InflateBudget`)."""
     limits: list[tuple[int, str | None]] = []
     if kind != "tar":
         ratio = max(max_decompressed_bytes, MAX_RATIO * layer.size) if layer.size else max_decompressed_bytes
         limits.append((ratio, None))  # TarStream's own message: a decompression bomb
-    elif max_layer_bytes is None and image_budget is None:
+    elif max_layer_bytes is None and not budgeted:
         limits.append((max_decompressed_bytes, None))
     if max_layer_bytes is not None:
         limits.append((max_layer_bytes, f"inflated past {max_layer_bytes} bytes (the per-layer budget)"))
-    if image_budget is not None:
-        if image_budget.left <= 0:
-            raise CorruptLayer(f"the image inflated past {image_budget.total} bytes (the per-image budget); not read")
-        limits.append((image_budget.left, f"the image inflated past {image_budget.total} bytes (the per-image budget)"))
     if not limits:
         return None, None
     return min(limits, key=lambda item: item[0])

@@ -35,7 +35,7 @@ SLOT = 8 << 20
 SLOTS = 12
 """Output ring: up to 96 MiB decompressed ahead of the parser (it lags in small-file regions)."""
 _POLL = 0.05
-"""Seconds a worker waiting for a free buffer (or for the inflater before it) sleeps between checks of
+"""Seconds a worker waiting for a free buffer sleeps between checks of
 its stop flag: a shared ring has no sentinel a worker could tell is its own."""
 
 
@@ -129,10 +129,10 @@ def load() -> Libz | None:
 class Ring:
     """The output buffers (`SLOTS` x `SLOT`) of the inflaters of one image's layers, kept from one layer to
     the next. Each is allocated by a worker when first needed, so a small layer touches one, and
-    zero-filling 96 MiB is paid once per scan, not before every layer. One worker fills them at a time:
-    a layer opened ahead of its turn (`LibzReader(after=...)`) starts inflating when the layer before it
-    has been inflated, into the buffers the parser hands back as it finishes that layer, so the inflating
-    core does not idle while the parser catches up at each layer's end."""
+    zero-filling 96 MiB is paid once per scan, not before every layer. The inflaters of the layers read
+    at once (`image/scan.apply_layers`) take them from one queue: memory is the ring's whatever the number
+    of layers in flight. No deadlock: each buffer taken is handed back by its own layer's parser, which
+    reads on without waiting for any other layer."""
 
     def __init__(self) -> None:
         self.bufs: list[bytearray | None] = [None] * SLOTS
@@ -145,9 +145,7 @@ class LibzReader(ViewReader):
     """`readinto` over a gzip stream (multi-member, zero padding allowed) inflated by a worker thread.
 
     `settle` runs in the reading thread each time it takes a buffer (see `decompressed`). `ring`: buffers
-    shared with the readers of the image's other layers (default: a ring of its own); `after`: the worker
-    starts inflating once this is set (the `finished` of the reader before it, for a layer read ahead).
-    `finished` is set when the worker is done (inflated to the end, failed or stopped).
+    shared with the readers of the image's other layers (default: a ring of its own).
     """
 
     def __init__(
@@ -156,7 +154,6 @@ class LibzReader(ViewReader):
         src: RawReader,
         settle: Callable[[], None] = lambda: None,
         ring: Ring | None = None,
-        after: threading.Event | None = None,
     ) -> None:
         self._z = libz
         self._src = src
@@ -164,7 +161,6 @@ class LibzReader(ViewReader):
         ring = ring if ring is not None else Ring()
         self._bufs = ring.bufs
         self._free = ring.free
-        self._after = after
         self._held = -1
         """The buffer the worker is filling (handed back to the ring if it stops before passing it on)."""
         self._ready: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
@@ -172,18 +168,12 @@ class LibzReader(ViewReader):
         self._view = memoryview(b"")
         self._done = False
         self._stop = threading.Event()
-        self.finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name="libz-inflate", daemon=True)
         self._thread.start()
 
     # -- worker -------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            after = self._after
-            if after is not None:
-                while not after.wait(_POLL):
-                    if self._stop.is_set():
-                        return
             self._inflate()
             self._ready.put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
@@ -192,7 +182,6 @@ class LibzReader(ViewReader):
             if self._held >= 0:
                 self._free.put(self._held)
                 self._held = -1
-            self.finished.set()
 
     def _inflate(self) -> None:
         z, zs = self._z, ZStream()

@@ -58,8 +58,9 @@ class LayerRef:
     verify_uncompressed: bool = False
     """Docker archives name layers by path: the uncompressed content is checked against `diff_id`."""
     open_ahead: bool = False
-    """The blob may be opened while the layer before it is read (a local file, which nothing closes while
-    it waits); a registry stream is opened only at its turn (an idle connection may time out)."""
+    """The blob may be read while other layers of the image are read (a local file, which nothing closes
+    while it waits its turn); a registry stream is read alone, at its turn (an idle connection may time
+    out while its reader waits for free decompression buffers)."""
 
     @property
     def name(self) -> str:

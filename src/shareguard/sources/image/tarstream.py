@@ -157,11 +157,21 @@ def _parse_pax(data: bytes) -> dict[str, str]:
     return out
 
 
+CHECK_EVERY = 8 << 20
+"""Bytes between two checks of a shared budget (`TarStream(checkpoint=...)`)."""
+_NO_LIMIT = 1 << 62
+
+
 class TarStream:
     """Iterate members; `read_body()` returns the current member's content (only before the next one)."""
 
     def __init__(
-        self, reader: Readable, chunk: int = 1 << 20, max_bytes: int | None = None, over: str | None = None
+        self,
+        reader: Readable,
+        chunk: int = 1 << 20,
+        max_bytes: int | None = None,
+        over: str | None = None,
+        checkpoint: Callable[[int], None] | None = None,
     ) -> None:
         self._reader = reader
         self._buf = bytearray(chunk)
@@ -176,6 +186,10 @@ class TarStream:
         self.max_bytes = max_bytes
         self._over = over
         """The error past `max_bytes` (default: a decompression bomb)."""
+        self._checkpoint = checkpoint
+        """Told the bytes read so far every `CHECK_EVERY` bytes (and may raise): a budget shared with
+        other streams read at the same time."""
+        self._check_at = self._next_check()
         skip = getattr(reader, "skip", None)
         self._skipper: Callable[[int], int] | None = skip if callable(skip) else None
 
@@ -187,8 +201,21 @@ class TarStream:
 
     def _count(self, n: int) -> None:
         self.bytes_read += n
+        if self.bytes_read > self._check_at:  # one comparison per read or skip
+            self._check()
+
+    def _check(self) -> None:
         if self.max_bytes is not None and self.bytes_read > self.max_bytes:
             raise CorruptLayer(self._over or f"decompressed over {self.max_bytes} bytes: a decompression bomb")
+        if self._checkpoint is not None:
+            self._checkpoint(self.bytes_read)
+        self._check_at = self._next_check()
+
+    def _next_check(self) -> int:
+        limit = self.max_bytes if self.max_bytes is not None else _NO_LIMIT
+        if self._checkpoint is None:
+            return limit
+        return min(limit, self.bytes_read + CHECK_EVERY)
 
     def _fill(self, n: int) -> bool:
         """Make `n` bytes available from `_pos`; False at a clean EOF before any byte was added."""
