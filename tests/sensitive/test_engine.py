@@ -226,6 +226,10 @@ def test_a_bad_detector_file_is_one_clear_error() -> None:
         parse_detectors("- {id: x, category: other, pattern: 'a'}", "x.yaml")
     with pytest.raises(CatalogError, match="no keywords"):
         parse_detectors("- {id: x, category: personal, pattern: 'a', context: required}", "x.yaml")
+    with pytest.raises(CatalogError, match="main database"):
+        parse_detectors(
+            "- {id: x, category: personal, pattern: 'a', context: required, keywords: [k], database: d}", "x"
+        )
 
 
 def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
@@ -234,12 +238,13 @@ def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
     monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(tmp_path))
     first = Engine(load_detectors())
     files = list((tmp_path / "sensitive").glob("hyperscan-*.db"))
-    assert len(files) == 1
+    assert len(files) == len({"", *(d.database for d in load_detectors())})  # one per database
     again = Engine(load_detectors())  # loaded, not compiled
     data = f"mail {P.email} key {P.aws_key_id}".encode()
     assert [h.value for h in again.scan(data)] == [h.value for h in first.scan(data)] == [P.email, P.aws_key_id]
-    raw = files[0].read_bytes()
-    files[0].write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
+    for file in files:
+        raw = file.read_bytes()
+        file.write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
     assert [h.value for h in Engine(load_detectors()).scan(data)] == [P.email, P.aws_key_id]
 
 
