@@ -90,7 +90,9 @@ def test_any_iban_with_right_check_digits_decides_as_python_stdnum(cc: str, bban
     assert iban(value) == _stdnum_reference(value)
 
 
-_OCTETS = st.sampled_from(["10", "127", "172", "192", "168", "16", "31", "32", "15", "0", "00", "010", "8", "255", "256"])
+_OCTETS = st.sampled_from(
+    ["10", "127", "172", "192", "168", "16", "31", "32", "15", "0", "00", "010", "8", "255", "256"]
+)
 
 
 @settings(max_examples=400)
