@@ -160,7 +160,7 @@ def test_a_detectors_cheaper_prefilter_finds_what_its_pattern_finds(text: str) -
 
 _MIXED = [P.email, P.card, P.iban, P.github, P.aws_key_id, P.slack, P.stripe, P.password_url, "536-22-1234",
           "+44 20 7183 8750", "34.123.45.67", "2a00:1450:4001:81b::200e", "4111 1111 1111 1111", "Zoë ünï —",
-          "GB82 WEST 1234 5698 7654 32", "AB123456C", "RCCMNL83S18D969H", 'password = "hunter2hunter"']  # fmt: skip
+          "GB82 WEST 1234 5698 7654 32", "AB123456C", "ab 12 34 56 c", "RCCMNL83S18D969H", 'password = "hunter2hunter"']  # fmt: skip
 MIXED_TEXTS = st.lists(
     st.sampled_from(_MIXED) | st.text(st.sampled_from('ab AKIA:/@.-+_0123456789\n,;"é—'), max_size=50),
     max_size=8,
@@ -179,6 +179,26 @@ def test_verifying_around_the_candidates_finds_what_the_patterns_find_over_the_w
         around = [(h.detector.id, h.start, h.end) for h in eng.scan(data)]
         whole = [(h.detector.id, h.start, h.end) for h in eng.scan(data, forced=everywhere)]
         assert around == whole
+
+
+_NINO_PARTS = st.tuples(
+    st.sampled_from(["AB", "ab", "Ce", "QQ", "jk", "TN", "xx", "BG"]),
+    *[st.sampled_from(["", " "]).flatmap(lambda sp: st.integers(0, 99).map(lambda n, sp=sp: f"{sp}{n:02d}"))] * 3,
+    st.sampled_from([" A", "B", "c", " d", "E", ""]),
+).map("".join)
+NINO_TEXTS = st.lists(_NINO_PARTS | st.text(st.sampled_from("aZ9 ,\n-"), max_size=6), max_size=6).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=NINO_TEXTS)
+def test_the_nino_prefilter_finds_what_its_pattern_finds(text: str) -> None:
+    """gb_nino's prefilter is its digits and suffix letter (either case): the hits equal those of the pattern
+    run over the whole text, with both back ends."""
+    data = text.encode()
+    nino = tuple(d for d in engine().detectors if d.id == "gb_nino")
+    around = [(h.start, h.end) for h in engine().scan(data) if h.detector.id == "gb_nino"]
+    whole = [(h.start, h.end) for h in engine().scan(data, forced=nino, detectors=frozenset({"gb_nino"}))]
+    assert around == whole == [(h.start, h.end) for h in _re2_engine().scan(data) if h.detector.id == "gb_nino"]
 
 
 @pytest.mark.parametrize(
