@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.sensitive.planted import planted
 
 from shareguard.sensitive.catalog import Confidence, load_detectors, parse_detectors
-from shareguard.sensitive.engine import Engine, backend, engine
+from shareguard.sensitive.engine import SPLIT_FROM, Engine, backend, engine
 
 P = planted()
 
@@ -201,6 +201,26 @@ def test_the_nino_prefilter_finds_what_its_pattern_finds(text: str) -> None:
     assert around == whole == [(h.start, h.end) for h in _re2_engine().scan(data) if h.detector.id == "gb_nino"]
 
 
+LONG_MIXED_TEXTS = st.lists(
+    st.sampled_from(_MIXED) | st.text(st.sampled_from('ab AKIA:/@.-+_0123456789\n,;"é—'), max_size=50),
+    min_size=120,
+    max_size=200,
+).map(lambda parts: "".join(p + ("" if i % 3 else " ") for i, p in enumerate(parts)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=LONG_MIXED_TEXTS)
+def test_a_long_block_scanned_by_the_database_of_each_kind_finds_what_the_patterns_find(text: str) -> None:
+    """Blocks from SPLIT_FROM bytes on go through one Hyperscan database per `database` name (shorter ones
+    through one of every pattern): the same hits as every pattern over the whole text, and as the RE2 back end."""
+    data = (text * (1 + SPLIT_FROM // max(1, len(text.encode())))).encode()
+    assert len(data) >= SPLIT_FROM
+    everywhere = tuple(d for d in engine().detectors if not d.required)
+    around = [(h.detector.id, h.start, h.end) for h in engine().scan(data)]
+    assert around == [(h.detector.id, h.start, h.end) for h in engine().scan(data, forced=everywhere)]
+    assert [(h.detector.id, h.start, h.end) for h in _re2_engine().scan(data)] == around
+
+
 @pytest.mark.parametrize(
     "text", ["kykgbidq.doe@corp-mail.example.org 4523465791818037é", "x 4523465791818037é", "ssn: 536-90-4399ü"]
 )
@@ -258,7 +278,7 @@ def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
     monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(tmp_path))
     first = Engine(load_detectors())
     files = list((tmp_path / "sensitive").glob("hyperscan-*.db"))
-    assert len(files) == len({"", *(d.database for d in load_detectors())})  # one per database
+    assert len(files) == len({"", *(d.database for d in load_detectors())}) + 1  # one per database, and all in one
     again = Engine(load_detectors())  # loaded, not compiled
     data = f"mail {P.email} key {P.aws_key_id}".encode()
     assert [h.value for h in again.scan(data)] == [h.value for h in first.scan(data)] == [P.email, P.aws_key_id]
