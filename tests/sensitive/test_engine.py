@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.sensitive.planted import planted
 
 from shareguard.sensitive.catalog import Confidence, load_detectors, parse_detectors
-from shareguard.sensitive.engine import Engine, backend, engine
+from shareguard.sensitive.engine import SPLIT_FROM, Engine, backend, engine
 
 P = planted()
 
@@ -160,7 +160,7 @@ def test_a_detectors_cheaper_prefilter_finds_what_its_pattern_finds(text: str) -
 
 _MIXED = [P.email, P.card, P.iban, P.github, P.aws_key_id, P.slack, P.stripe, P.password_url, "536-22-1234",
           "+44 20 7183 8750", "34.123.45.67", "2a00:1450:4001:81b::200e", "4111 1111 1111 1111", "Zoë ünï —",
-          "GB82 WEST 1234 5698 7654 32", "AB123456C", "RCCMNL83S18D969H", 'password = "hunter2hunter"']  # fmt: skip
+          "GB82 WEST 1234 5698 7654 32", "AB123456C", "ab 12 34 56 c", "RCCMNL83S18D969H", 'password = "hunter2hunter"']  # fmt: skip
 MIXED_TEXTS = st.lists(
     st.sampled_from(_MIXED) | st.text(st.sampled_from('ab AKIA:/@.-+_0123456789\n,;"é—'), max_size=50),
     max_size=8,
@@ -179,6 +179,46 @@ def test_verifying_around_the_candidates_finds_what_the_patterns_find_over_the_w
         around = [(h.detector.id, h.start, h.end) for h in eng.scan(data)]
         whole = [(h.detector.id, h.start, h.end) for h in eng.scan(data, forced=everywhere)]
         assert around == whole
+
+
+_NINO_PARTS = st.tuples(
+    st.sampled_from(["AB", "ab", "Ce", "QQ", "jk", "TN", "xx", "BG"]),
+    *[st.sampled_from(["", " "]).flatmap(lambda sp: st.integers(0, 99).map(lambda n, sp=sp: f"{sp}{n:02d}"))] * 3,
+    st.sampled_from([" A", "B", "c", " d", "E", ""]),
+).map("".join)
+NINO_TEXTS = st.lists(_NINO_PARTS | st.text(st.sampled_from("aZ9 ,\n-"), max_size=6), max_size=6).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=NINO_TEXTS)
+def test_the_nino_prefilter_finds_what_its_pattern_finds(text: str) -> None:
+    """gb_nino's prefilter is its digits and suffix letter (either case): the hits equal those of the pattern
+    run over the whole text, with both back ends."""
+    data = text.encode()
+    nino = tuple(d for d in engine().detectors if d.id == "gb_nino")
+    around = [(h.start, h.end) for h in engine().scan(data) if h.detector.id == "gb_nino"]
+    whole = [(h.start, h.end) for h in engine().scan(data, forced=nino, detectors=frozenset({"gb_nino"}))]
+    assert around == whole == [(h.start, h.end) for h in _re2_engine().scan(data) if h.detector.id == "gb_nino"]
+
+
+LONG_MIXED_TEXTS = st.lists(
+    st.sampled_from(_MIXED) | st.text(st.sampled_from('ab AKIA:/@.-+_0123456789\n,;"é—'), max_size=50),
+    min_size=120,
+    max_size=200,
+).map(lambda parts: "".join(p + ("" if i % 3 else " ") for i, p in enumerate(parts)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=LONG_MIXED_TEXTS)
+def test_a_long_block_scanned_by_the_database_of_each_kind_finds_what_the_patterns_find(text: str) -> None:
+    """Blocks from SPLIT_FROM bytes on go through one Hyperscan database per `database` name (shorter ones
+    through one of every pattern): the same hits as every pattern over the whole text, and as the RE2 back end."""
+    data = (text * (1 + SPLIT_FROM // max(1, len(text.encode())))).encode()
+    assert len(data) >= SPLIT_FROM
+    everywhere = tuple(d for d in engine().detectors if not d.required)
+    around = [(h.detector.id, h.start, h.end) for h in engine().scan(data)]
+    assert around == [(h.detector.id, h.start, h.end) for h in engine().scan(data, forced=everywhere)]
+    assert [(h.detector.id, h.start, h.end) for h in _re2_engine().scan(data)] == around
 
 
 @pytest.mark.parametrize(
@@ -226,6 +266,10 @@ def test_a_bad_detector_file_is_one_clear_error() -> None:
         parse_detectors("- {id: x, category: other, pattern: 'a'}", "x.yaml")
     with pytest.raises(CatalogError, match="no keywords"):
         parse_detectors("- {id: x, category: personal, pattern: 'a', context: required}", "x.yaml")
+    with pytest.raises(CatalogError, match="main database"):
+        parse_detectors(
+            "- {id: x, category: personal, pattern: 'a', context: required, keywords: [k], database: d}", "x"
+        )
 
 
 def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
@@ -234,12 +278,13 @@ def test_the_compiled_database_is_cached_and_a_tampered_cache_is_a_miss(
     monkeypatch.setenv("SHAREGUARD_CACHE_DIR", str(tmp_path))
     first = Engine(load_detectors())
     files = list((tmp_path / "sensitive").glob("hyperscan-*.db"))
-    assert len(files) == 1
+    assert len(files) == len({"", *(d.database for d in load_detectors())}) + 1  # one per database, and all in one
     again = Engine(load_detectors())  # loaded, not compiled
     data = f"mail {P.email} key {P.aws_key_id}".encode()
     assert [h.value for h in again.scan(data)] == [h.value for h in first.scan(data)] == [P.email, P.aws_key_id]
-    raw = files[0].read_bytes()
-    files[0].write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
+    for file in files:
+        raw = file.read_bytes()
+        file.write_bytes(raw[:32] + b"\x00" * 64 + raw[96:])  # body no longer matches its digest
     assert [h.value for h in Engine(load_detectors()).scan(data)] == [P.email, P.aws_key_id]
 
 

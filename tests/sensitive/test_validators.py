@@ -88,3 +88,23 @@ def test_real_ibans_and_their_mutations_decide_as_python_stdnum() -> None:
 def test_any_iban_with_right_check_digits_decides_as_python_stdnum(cc: str, bban: str) -> None:
     value = _valid_iban(random.Random(0), cc, bban)
     assert iban(value) == _stdnum_reference(value)
+
+
+_OCTETS = st.sampled_from(
+    ["10", "127", "172", "192", "168", "16", "31", "32", "15", "0", "00", "010", "8", "255", "256"]
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(_OCTETS | st.integers(0, 300).map(str), min_size=1, max_size=5).map(".".join))
+def test_public_ipv4_decides_as_ipaddress(value: str) -> None:
+    """The RFC 1918 / loopback early exit (first octets only) gives `ipaddress`'s answer, malformed values too."""
+    import ipaddress
+
+    from shareguard.sensitive.validators import public_ipv4
+
+    try:
+        expected = ipaddress.IPv4Address(value).is_global
+    except ValueError:
+        expected = False
+    assert public_ipv4(value) is expected

@@ -1,7 +1,7 @@
 """The detector set: loaded from data (`data/detectors.yaml`, or a file given by `SHAREGUARD_DETECTORS`).
 
 A detector is a value pattern, an optional validator, context keywords and a base confidence. Nothing here
-matches anything: `engine.py` compiles the set once per process into one multi-pattern database.
+matches anything: `engine.py` compiles the set once per process into multi-pattern databases.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ class Detector:
     """A cheaper superset for the multi-pattern pass, where the pattern itself is costly there: some match of
     it must end inside every value the pattern reports (the region verified reaches the pattern's longest
     match back and forward from it, see `width.py`)."""
+    database: str = ""
+    """The multi-pattern database its value pattern (or prefilter) is compiled into: '' the main one; a name
+    groups detectors into a database of their own (`engine.py`)."""
 
     @property
     def label(self) -> str:
@@ -92,6 +95,8 @@ def _detector(item: Any, origin: str) -> Detector:
     keywords = tuple(str(k).lower() for k in item.get("keywords") or ())
     if context == "required" and not keywords:
         raise CatalogError(f"detector {did}: context required but no keywords", path=origin)
+    if context == "required" and item.get("database"):
+        raise CatalogError(f"detector {did}: context required: its keywords are in the main database", path=origin)
     try:
         confidence = Confidence.parse(str(item.get("confidence", "possible")))
     except ValueError as exc:
@@ -112,6 +117,7 @@ def _detector(item: Any, origin: str) -> Detector:
         max_len=int(item.get("max_len", DEFAULT_MAX_LEN)),
         exclude=frozenset(str(v) for v in item.get("exclude") or ()),
         prefilter=str(item["prefilter"]) if item.get("prefilter") else None,
+        database=str(item.get("database") or ""),
     )
 
 

@@ -2,8 +2,8 @@
 and context only around the candidates it reports.
 
 - Hyperscan (the `hyperscan` package) compiles every detector's value pattern, and the keywords of the
-  detectors that need context, into one block-mode database, once per process and detector set. A block
-  is scanned in C; Python sees only the candidates (pattern id and end offset).
+  detectors that need context, into block-mode databases (the main one, and one per `database` name the
+  detector data gives), once per process and detector set. A block is scanned in C; Python sees only the candidates (pattern id and end offset).
 - Around each candidate the detector's exact pattern runs with RE2 (linear time) on a bounded region, its
   validator on each match, and the context keywords on a window around it.
 - Where Hyperscan is not installed, RE2 finds the candidates instead (each pattern over the block, still
@@ -42,6 +42,10 @@ except ImportError:  # pragma: no cover
 
 KEYWORD_ID = 1 << 16
 """Pattern ids from here on are a required-context detector's keywords (id - KEYWORD_ID = its index)."""
+SPLIT_FROM = 2048
+"""Blocks from this size on are scanned by the databases of each `database` name in turn; shorter ones (a
+tag, a small file) by one database of every pattern: each scan costs ~0.6 µs before its first byte, which
+below ~2 KB outweighs what the split saves per byte (benchmarks/sensitive.md)."""
 _EDGE_SLACK = 256
 
 
@@ -126,22 +130,27 @@ class Engine:
         ]
         use_hs = hyperscan and _hs is not None
         self.backend = "hyperscan" if use_hs else "re2"
-        self._db: Any = None
+        self._dbs: list[Any] = []
+        self._whole: list[Any] = []
         self._keyword_re: list[Any] = [
             re2.compile(("(?i)" + "|".join(re2.escape(k) for k in d.keywords)).encode("utf-8")) if d.required else None
             for d in self.detectors
         ]
         if use_hs:
-            self._db = self._hyperscan_db()
+            self._whole, self._dbs = self._hyperscan_dbs()
 
     # ---- candidates ------------------------------------------------------------------------------
 
-    def _hyperscan_db(self) -> Any:
+    def _hyperscan_dbs(self) -> tuple[list[Any], list[Any]]:
+        """One block-mode database of every pattern, and one per `database` name of the detectors ('' the
+        main one, which also holds every required-context detector's keywords). A pattern with no literal to
+        anchor on (led by a digit, hex or letter class) keeps Hyperscan's literal acceleration from the whole
+        main database, and with its kind in one large automaton it outgrows the CPU's caches: in databases of
+        their own by kind, the pass over a mixed corpus took ~20-25 % less CPU time (benchmarks/sensitive.md)."""
         assert _hs is not None
-        exprs: list[bytes] = []
-        ids: list[int] = []
-        flags: list[int] = []
+        groups: dict[str, tuple[list[bytes], list[int], list[int]]] = {}
         for i, d in enumerate(self.detectors):
+            exprs, ids, flags = groups.setdefault("" if d.required else d.database, ([], [], []))
             if d.required:
                 for kw in d.keywords:
                     exprs.append(_hs_literal(kw))
@@ -151,6 +160,19 @@ class Engine:
                 exprs.append((d.prefilter or _widened(d.pattern)).encode("utf-8"))
                 ids.append(i)
                 flags.append(0)
+        names = sorted(groups)
+        parts = [self._hyperscan_db(*groups[name]) for name in names]
+        if len(parts) == 1:
+            return parts, parts
+        whole = self._hyperscan_db(
+            [e for name in names for e in groups[name][0]],
+            [i for name in names for i in groups[name][1]],
+            [f for name in names for f in groups[name][2]],
+        )
+        return [whole], parts
+
+    def _hyperscan_db(self, exprs: list[bytes], ids: list[int], flags: list[int]) -> Any:
+        assert _hs is not None
         key = hashlib.sha256(
             repr((exprs, ids, flags, getattr(_hs, "__version__", ""), _hs_version())).encode()
         ).hexdigest()[:32]
@@ -176,13 +198,15 @@ class Engine:
 
     def _candidates(self, data: bytes) -> dict[int, list[int]]:
         """detector index → end offsets of candidate matches (values) or keyword occurrences."""
-        if self._db is not None:
+        if self._dbs:
             by_id: defaultdict[int, list[int]] = defaultdict(list)
 
             def on_match(pid: int, frm: int, to: int, flags: int, ctx: object) -> None:
                 by_id[pid].append(to)  # as little as can be: this runs once per candidate
 
-            self._db.scan(data, match_event_handler=on_match)
+            # A detector's ids are all in one database: its ends stay in order.
+            for db in self._dbs if len(data) >= SPLIT_FROM else self._whole:
+                db.scan(data, match_event_handler=on_match)
             # A detector has either its value pattern's id or its keywords' (required context), never both.
             return {(pid - KEYWORD_ID if pid >= KEYWORD_ID else pid): ends for pid, ends in by_id.items()}
         found = {}

@@ -65,6 +65,7 @@ _IIN = re.compile(
 """Issuer prefixes (ISO/IEC 7812 IIN ranges): Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, and Maestro's
 issued ranges (5018, 5020, 5038, 5893, 6304, 6759, 6761-6763; Dankort 5019), not all of its reserved 50/56-69:
 a random Luhn-valid number starts there too often."""
+_CARD_SEPARATOR = re.compile(r"[ -]")
 _UATP = re.compile(r"^1[0-9]{14}$")
 """UATP (airline) cards: major industry identifier 1, always 15 digits."""
 
@@ -74,7 +75,7 @@ def credit_card(value: str) -> bool:
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     if " " in value or "-" in value:
-        groups = [len(g) for g in re.split(r"[ -]", value)]
+        groups = [len(g) for g in _CARD_SEPARATOR.split(value)]
         if len(groups) > 5 or min(groups) < 3:
             return False  # `4 1 1 1 …` or `12-34-…` are not how cards are written
     return (_IIN.match(digits) is not None or _UATP.match(digits) is not None) and luhn(digits)
@@ -149,8 +150,11 @@ def _iban_mod97(compact: str) -> bool:
     return int(moved.translate(_BASE36)) % 97 == 1
 
 
+_SSN_SEPARATOR = re.compile(r"[-. ]")
+
+
 def us_ssn(value: str) -> bool:
-    area, group, serial = re.split(r"[-. ]", value)
+    area, group, serial = _SSN_SEPARATOR.split(value)
     if area in ("000", "666") or area.startswith("9"):
         return False
     return group != "00" and serial != "0000" and value not in ("123-45-6789", "078-05-1120", "219-09-9999")
@@ -257,7 +261,21 @@ def phone_national(value: str) -> bool:
     return False
 
 
+_PRIVATE_172 = frozenset(str(n) for n in range(16, 32))
+
+
 def public_ipv4(value: str) -> bool:
+    """A valid, globally reachable address (`ipaddress`); the private ranges of RFC 1918 and loopback, what
+    logs mostly hold, are turned down from their first octets without parsing: whatever follows, such a value
+    is never global (and, malformed, no address either)."""
+    head, _, rest = value.partition(".")
+    if (
+        head == "10"
+        or head == "127"
+        or (head == "192" and rest.startswith("168."))
+        or (head == "172" and rest.partition(".")[0] in _PRIVATE_172)
+    ):
+        return False
     try:
         ip = ipaddress.IPv4Address(value)
     except ValueError:
@@ -296,9 +314,12 @@ def shannon(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
+_PREFIX_SEPARATOR = re.compile(r"[_-]")
+
+
 def not_repetitive(value: str) -> bool:
     """A token body that is not a run of one character or a short repeated unit (`hf_aaaa…`, `ghp_xxxx…`)."""
-    body = re.split(r"[_-]", value, maxsplit=1)[-1]  # after the prefix: `glpat-` bodies hold `_` and `-` too
+    body = _PREFIX_SEPARATOR.split(value, maxsplit=1)[-1]  # after the prefix: `glpat-` bodies hold `_` and `-` too
     return len(set(body)) >= 6 and shannon(body) >= 2.5
 
 
@@ -352,12 +373,15 @@ def not_placeholder(value: str) -> bool:
     return not _PLACEHOLDER.match(value) and "${" not in value and "{{" not in value
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)*")
+
+
 def password_value(value: str) -> bool:
     """A literal password, not code (`get_password()`, `self.password`), a type or a placeholder."""
     v = value.strip("\"'`")
     if len(v) < 6 or v.lower() in _WORDS or not not_placeholder(v) or _CODE_LIKE.search(v):
         return False
-    if re.fullmatch(r"[A-Za-z_]+(?:\.[A-Za-z_]+)*", v) and ("_" in v or "." in v):
+    if _IDENTIFIER.fullmatch(v) and ("_" in v or "." in v):
         return False  # an identifier or attribute path (`db_password`, `cfg.secret`)
     return len(set(v)) >= 4
 
