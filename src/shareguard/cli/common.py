@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.finding import Status
 from shareguard.core.output import write_atomically as write_atomically  # re-exported (tests, commands)
@@ -142,6 +141,8 @@ def _group_by(value: str) -> GroupBy:
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from shareguard.catalog import Catalog  # its pydantic models are built when a report is written
+
 
 def stderr_console(quiet: bool = False) -> Console:
     # rich is imported when something is printed: a quiet run with nothing to say does not pay for it.
@@ -197,6 +198,7 @@ def emit(
     catalog: Catalog | None = None,
 ) -> int:
     """Apply waivers and severity filter, render, write, and return the exit code."""
+    from shareguard.catalog import load_catalog
     from shareguard.core.waivers import apply_waivers, find_waiver_file
 
     reporter = select_reporter(registries, opts, result.command)

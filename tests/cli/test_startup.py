@@ -1,0 +1,58 @@
+"""Start-up: what a command line imports before it does any work (docs/startup.md).
+
+Each test runs a fresh interpreter, so the modules other tests imported do not hide an import that
+came back; the CLI runs through `main()` as the installed `shareguard` script does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Libraries no start-up needs: heavy, and used by a few commands only (pipelines, columnar files,
+# Sigma rules, SBOM writers, JSON schema checks, the terminal renderer, the detectors' engines).
+HEAVY = ("apache_beam", "pyarrow", "numpy", "sigma", "cyclonedx", "jsonschema", "rich", "hyperscan", "re2")
+
+_PROBE = """
+import json, sys
+from shareguard.cli.main import main
+sys.argv = ["shareguard", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def loaded_by(argv: list[str]) -> tuple[int, str, set[str]]:
+    """Exit code, what was printed before the probe's own line, and the modules loaded by `shareguard ARGV`."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(argv)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    head, _, last = proc.stdout.rstrip("\n").rpartition("\n")
+    probe = json.loads(last)
+    return probe["code"], head, set(probe["modules"])
+
+
+def test_version_imports_no_command_module() -> None:
+    code, out, modules = loaded_by(["--version"])
+    assert code == 0
+    assert out.startswith("shareguard ")
+    assert not {m for m in modules if m.startswith("shareguard.cli.") and m != "shareguard.cli.main"}
+    assert not {m for m in modules if m.split(".")[0] in ("pydantic", "yaml", *HEAVY)}
+
+
+@pytest.mark.parametrize("command", ["image", "audit", "config", "rootfs", "models"])
+def test_scan_command_help_builds_no_catalog_and_no_heavy_library(command: str) -> None:
+    code, out, modules = loaded_by([command, "--help"])
+    assert code == 0
+    assert "Usage:" in out
+    assert "shareguard.catalog" not in modules  # its models are built when a report is written
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
