@@ -210,9 +210,9 @@ def emit(
         result = replace(result, metadata={**result.metadata, "severity_filter": shown})
     result = result.filter_severity(opts.severity)
     write_report(reporter, result, catalog or load_catalog(), opts.output)
-    if not result.issues and not result.expired_waivers:
-        return exit_code_for(result, opts)
-    err = stderr_console(opts.quiet)
+    if opts.quiet or (not result.issues and not result.expired_waivers):
+        return exit_code_for(result, opts)  # --quiet prints nothing: rich is not even imported
+    err = stderr_console()
     # Paths and messages are user content: escape them so `[x]` in a file name is not rich markup.
     for issue in result.issues:
         err.print(f"[yellow]{issue.kind}[/]: {escape(issue.path)}: {escape(issue.message)}", soft_wrap=True)
