@@ -56,3 +56,31 @@ def test_scan_command_help_builds_no_catalog_and_no_heavy_library(command: str) 
     assert "Usage:" in out
     assert "shareguard.catalog" not in modules  # its models are built when a report is written
     assert not {m for m in modules if m.split(".")[0] in HEAVY}
+
+
+_REGISTRIES_PROBE = """
+import json, sys
+from shareguard.cli.image import needed_plugin
+from shareguard.core.registry import load_registries
+load_registries(builtin_filter=needed_plugin)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_image_start_up_imports_no_reader_before_a_file_needs_it() -> None:
+    """What `shareguard image` loads before its first layer: every capability's analyzers, but not the model
+    format readers (imported with the first model file), SemVer (the first npm version), rich (a --quiet
+    run prints nothing) or a library no image scan uses."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _REGISTRIES_PROBE], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stdout))
+    assert "shareguard.posture.plugin" in modules and "shareguard.models.analyzers" in modules  # the probe ran
+    assert "shareguard.models.inspect" not in modules
+    assert "semver" not in modules
+    assert not {
+        m
+        for m in modules
+        if m.split(".")[0] in ("apache_beam", "pyarrow", "numpy", "sigma", "cyclonedx", "jsonschema", "rich")
+    }

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import threading
 from collections.abc import Callable
@@ -37,8 +36,6 @@ MAX_ENTRY_BYTES_PER_TEXT_BYTE = 8
 """An entry is at most this many times its text's size (+ `MIN_ENTRY_BUDGET`): JSON of a YAML parse is
 about the size of the text (aliases are refused or absent in bundled data); anything larger is damaged."""
 MIN_ENTRY_BUDGET = 1 << 20
-
-log = logging.getLogger("shareguard")
 
 
 def entry_key(text: str, kind: str) -> str:
@@ -91,7 +88,11 @@ def _read(path: Path, key: str, budget: int) -> tuple[bool, Any]:
         ):
             raise ValueError("not an entry for this data")
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        log.warning("warning: damaged data cache entry %s ignored (%s); parsed again", path, _first_line(exc))
+        import logging  # only for this warning: most runs never log
+
+        logging.getLogger("shareguard").warning(
+            "warning: damaged data cache entry %s ignored (%s); parsed again", path, _first_line(exc)
+        )
         return False, None
     return True, entry["doc"]
 
