@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,43 @@ def test_the_image_start_up_imports_no_reader_before_a_file_needs_it() -> None:
         for m in modules
         if m.split(".")[0] in ("apache_beam", "pyarrow", "numpy", "sigma", "cyclonedx", "jsonschema", "rich")
     }
+
+
+def test_logs_registers_the_reporters_only_and_chooses_formats_as_with_every_plugin(tmp_path: Path) -> None:
+    """`logs` reads only reporters from its registries; with the report and logs plugins alone every
+    `--format` value is accepted or refused exactly as with every plugin loaded."""
+    from shareguard.cli.common import OutputOptions, select_reporter
+    from shareguard.cli.logs import needed_plugin
+    from shareguard.core.errors import ConfigError
+    from shareguard.core.registry import load_registries
+    from shareguard.report.interface import Reporter
+
+    full, lean = load_registries(), load_registries(builtin_filter=needed_plugin)
+    names = full.of(Reporter).names()  # type: ignore[type-abstract]
+    assert lean.of(Reporter).names() == [n for n in names if n in lean.of(Reporter)]  # type: ignore[type-abstract]
+
+    def outcome(regs: object, fmt: str) -> str:
+        opts = OutputOptions.build(fmt, tmp_path / "out", None, 0, True, None)
+        try:
+            return type(select_reporter(regs, opts, "logs")).__qualname__  # type: ignore[arg-type]
+        except ConfigError as exc:
+            return exc.one_line()
+
+    for fmt in [*names, "xml"]:
+        assert outcome(full, fmt) == outcome(lean, fmt), fmt
+
+
+def test_logs_start_up_loads_no_other_capability() -> None:
+    probe = (
+        "import json, sys\n"
+        "from shareguard.cli.logs import needed_plugin\n"
+        "from shareguard.core.registry import load_registries\n"
+        "load_registries(builtin_filter=needed_plugin)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stdout))
+    assert "shareguard.logs.plugin" in modules
+    for capability in ("image", "posture", "models", "vuln", "sensitive", "freshness"):
+        assert not {m for m in modules if m.startswith(f"shareguard.{capability}.")}, capability
