@@ -125,3 +125,10 @@ def test_logs_start_up_loads_no_other_capability() -> None:
     assert "shareguard.logs.plugin" in modules
     for capability in ("image", "posture", "models", "vuln", "sensitive", "freshness"):
         assert not {m for m in modules if m.startswith(f"shareguard.{capability}.")}, capability
+
+
+@pytest.mark.parametrize("argv", [["catalog", "show", "--format", "json"], ["bulletins", "show"], ["db", "--help"]])
+def test_commands_that_read_local_data_import_no_http_client(argv: list[str]) -> None:
+    code, _, modules = loaded_by(argv)
+    assert code == 0
+    assert "httpx" not in modules  # `catalog update` and `db update` import it when they fetch
