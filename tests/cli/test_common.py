@@ -139,3 +139,23 @@ def test_build_normalises_options() -> None:
     both = OutputOptions.build("json", None, "critical,low", 0, False, None, "medium")
     assert both.severity == [Severity.CRITICAL]
     assert load_catalog() is load_catalog()
+
+
+def test_issues_are_printed_unless_quiet_and_quiet_builds_no_console(
+    regs: Registries, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shareguard.cli import common
+
+    issues = [ScanIssue("x.bin", "over budget"), ScanIssue("db", "old", kind="warning")]
+    loud = OutputOptions.build("json", tmp_path / "out.txt", None, 0, False, None)
+    assert emit(_result([], issues), loud, regs, scan_root=None) == EXIT_INCOMPLETE
+    err = capsys.readouterr().err
+    assert "error: x.bin: over budget" in err and "warning: db: old" in err
+
+    def no_console(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a quiet run built a console")
+
+    monkeypatch.setattr(common, "stderr_console", no_console)  # rich is not imported for nothing
+    quiet = OutputOptions.build("json", tmp_path / "out.txt", None, 0, True, None)
+    assert emit(_result([], issues), quiet, regs, scan_root=None) == EXIT_INCOMPLETE
+    assert capsys.readouterr().err == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from shareguard.cli.main import COMMAND_MODULES, build_app, modules_for
@@ -12,9 +13,20 @@ def test_a_command_line_needs_only_its_module() -> None:
     assert modules_for(["controls", "show", "IAM-C-01"]) == ("shareguard.cli.controls",)
 
 
-def test_help_version_and_unknown_commands_get_every_module() -> None:
-    for argv in ([], ["--help"], ["--version"], ["nope"], ["config.py"]):
+def test_help_and_unknown_commands_get_every_module() -> None:
+    for argv in ([], ["--help"], ["nope"], ["config.py"], ["--help", "--version"]):
         assert modules_for(argv) == COMMAND_MODULES
+
+
+def test_a_leading_version_needs_no_module() -> None:
+    assert modules_for(["--version"]) == modules_for(["--version", "image", "--help"]) == ()
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--version", "image"], ["--version", "nope"], ["--version", "-x"]])
+def test_version_is_the_same_either_way(argv: list[str]) -> None:
+    full = CliRunner().invoke(build_app(), argv)
+    lazy = CliRunner().invoke(build_app(argv), argv)
+    assert (full.exit_code, full.output) == (lazy.exit_code, lazy.output)
 
 
 def test_root_help_lists_every_command_with_its_help() -> None:

@@ -120,3 +120,18 @@ def test_single_file_and_missing_paths(tmp_path: Path) -> None:
     assert paths == ["Dockerfile"]
     with pytest.raises(InputError, match="no such file or directory"):
         check_target(tmp_path / "missing")
+
+
+def test_the_own_cache_directory_is_not_scanned(tmp_path: Path) -> None:
+    for rel in ("a.py", "cache/data/x.json", "cache/layers/y", "sub/cache/z.json", "cachex/w.json"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("{}", encoding="utf-8")
+    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path / "cache"))
+    assert paths == ["a.py", "cachex/w.json", "sub/cache/z.json"]  # only the cache itself, by path
+    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path / "sub" / "cache"))
+    assert paths == ["a.py", "cache/data/x.json", "cache/layers/y", "cachex/w.json"]
+    paths, _ = _walk(tmp_path / "cache", Settings(cache_dir=tmp_path / "cache"))  # asked for it: scanned
+    assert paths == ["data/x.json", "layers/y"]
+    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path.parent / "elsewhere"))
+    assert len(paths) == 5

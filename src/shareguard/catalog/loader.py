@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from shareguard.catalog.model import Catalog, Framework, Owner, Service
 from shareguard.catalog.yaml_source import line_of, load_yaml, yaml_error_line, yaml_error_text
+from shareguard.core.data_cache import cached_parse
 from shareguard.core.errors import CatalogError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -58,9 +59,15 @@ def _validation_message(err: Any) -> str:
     return msg
 
 
+def _trusted_yaml(text: str) -> Any:
+    return load_yaml(text, trusted=True)
+
+
 def _parse_service(text: str, origin: str, *, trusted: bool) -> Service:
     try:
-        doc: Any = load_yaml(text, trusted=trusted)
+        # The bundled catalog's parse is read back from the cache directory after the first run (a user's
+        # catalog is parsed strictly every time, and never copied into the cache).
+        doc: Any = cached_parse(text, "yaml.catalog", _trusted_yaml) if trusted else load_yaml(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"invalid YAML: {yaml_error_text(exc)}", path=origin, line=yaml_error_line(exc)) from None
     except RecursionError:

@@ -16,7 +16,6 @@ from shareguard.core.settings import Settings
 from shareguard.core.text import printable
 from shareguard.freshness import beam, store
 from shareguard.freshness.model import normalise_framework
-from shareguard.freshness.update import update
 from shareguard.posture import tables
 
 catalog_app = typer.Typer(
@@ -45,6 +44,8 @@ def update_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Import a published release source into the local catalog; on any error the previous data stays in place."""
+    from shareguard.freshness.update import update  # with its HTTP client: `show` and `publish` need neither
+
     settings = Settings.from_env()
     today = datetime.now(UTC).date()
     try:

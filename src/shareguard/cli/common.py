@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shareguard.catalog import Catalog, load_catalog
 from shareguard.core.errors import ConfigError, ShareguardError
 from shareguard.core.finding import Status
 from shareguard.core.output import write_atomically as write_atomically  # re-exported (tests, commands)
@@ -142,6 +141,8 @@ def _group_by(value: str) -> GroupBy:
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from shareguard.catalog import Catalog  # its pydantic models are built when a report is written
+
 
 def stderr_console(quiet: bool = False) -> Console:
     # rich is imported when something is printed: a quiet run with nothing to say does not pay for it.
@@ -197,6 +198,7 @@ def emit(
     catalog: Catalog | None = None,
 ) -> int:
     """Apply waivers and severity filter, render, write, and return the exit code."""
+    from shareguard.catalog import load_catalog
     from shareguard.core.waivers import apply_waivers, find_waiver_file
 
     reporter = select_reporter(registries, opts, result.command)
@@ -208,9 +210,9 @@ def emit(
         result = replace(result, metadata={**result.metadata, "severity_filter": shown})
     result = result.filter_severity(opts.severity)
     write_report(reporter, result, catalog or load_catalog(), opts.output)
-    if not result.issues and not result.expired_waivers:
-        return exit_code_for(result, opts)
-    err = stderr_console(opts.quiet)
+    if opts.quiet or (not result.issues and not result.expired_waivers):
+        return exit_code_for(result, opts)  # --quiet prints nothing: rich is not even imported
+    err = stderr_console()
     # Paths and messages are user content: escape them so `[x]` in a file name is not rich markup.
     for issue in result.issues:
         err.print(f"[yellow]{issue.kind}[/]: {escape(issue.path)}: {escape(issue.message)}", soft_wrap=True)

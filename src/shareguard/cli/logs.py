@@ -179,7 +179,7 @@ def logs(
             raise typer.Exit(0)
         if not targets:
             raise ConfigError("name a log file, folder, '-' or URL (or --follow FOLDER)")
-        regs = load_registries()
+        regs = load_registries(builtin_filter=needed_plugin)
         select_reporter(regs, opts, "logs")
         if runner:
             from shareguard.logs.beam import run_beam
@@ -197,6 +197,12 @@ def logs(
     except ShareguardError as exc:
         raise fail(exc) from None
     raise typer.Exit(code)
+
+
+def needed_plugin(module: str) -> bool:
+    """The registries serve `logs` its reporters only (the run itself loads its rules and fields): the report
+    plugins and the logs plugin (`ocsf`), not the image, posture, model or vulnerability capabilities."""
+    return module.startswith(("shareguard.report.", "shareguard.logs."))
 
 
 def _list_rules(rs: object) -> None:

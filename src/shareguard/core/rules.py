@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shareguard.core.data_cache import load_bundled_yaml
 from shareguard.core.errors import CatalogError
 from shareguard.core.finding import Finding, Remediation, SeveritySource, build_finding
 from shareguard.core.resource import Location, Resource
@@ -69,8 +70,9 @@ class RuleMeta(BaseModel):
 def load_rules_yaml(text: str, origin: str) -> dict[str, RuleMeta]:
     """Parse a YAML list (or `rules:` mapping) of rule metadata; errors name the file."""
     try:
-        # Bundled rule metadata is trusted package data: the C loader (safe) cuts start-up time.
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # Bundled rule metadata is trusted package data: the C loader (safe) cuts start-up time, and its
+        # parse is kept in the cache directory (`core.data_cache`), so later runs read JSON instead.
+        doc = load_bundled_yaml(text)
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise CatalogError(f"invalid YAML: {exc}", path=origin, line=(line + 1) if line is not None else None) from None

@@ -16,7 +16,6 @@ from shareguard.core.errors import BudgetExceeded
 from shareguard.models.formats.blob import Budget, CorruptData
 from shareguard.models.formats.env import Env
 from shareguard.models.formats.sniff import MODEL_EXTENSIONS, Kind, sniff, suffix
-from shareguard.models.inspect import inspect_stream
 from shareguard.models.rules import rule
 from shareguard.models.sink import FindingSink, Where
 
@@ -61,6 +60,10 @@ class ModelFileAnalyzer:
     def analyze(self, entry: FileEntry, ctx: ScanContext) -> Iterable[Output]:
         """Findings, an `Evaluation` per rule a reader really evaluated on the file, and a per-file
         issue (the file's duties `incomplete`) for each part that could not be analysed."""
+        # The format readers (pickle, zip, HDF5, ONNX…) are imported with the first model file, not by every
+        # command line that registers this analyzer (a warm image rescan reads no file).
+        from shareguard.models.inspect import inspect_stream
+
         sink = FindingSink(self.name)
         budgets = ctx.settings.budgets
         env = Env(

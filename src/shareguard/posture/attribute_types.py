@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
+from shareguard.core.data_cache import load_bundled_yaml
 from shareguard.core.errors import CatalogError
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data
 FORMATS = ("terraform", "cloudformation", "describe", "spec")
 """Spellings a table's `resources:` entry may list (plan JSON uses the Terraform names; `spec`: job specs and
 SDK launch code read by their own parsers, e.g. `vertex:custom_job`)."""
@@ -31,7 +31,7 @@ def attribute_tables() -> tuple[tuple[str, dict[str, Any]], ...]:
             continue
         origin = f"posture/attributes/{f.name}"
         try:
-            doc = yaml.load(f.read_text(encoding="utf-8"), Loader=_LOADER)
+            doc = load_bundled_yaml(f.read_text(encoding="utf-8"))  # read back as JSON after the first run
         except yaml.YAMLError as exc:
             raise CatalogError(f"invalid YAML: {exc}", path=origin) from None
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):

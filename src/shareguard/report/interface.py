@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
-from shareguard.catalog.model import Catalog
 from shareguard.core.result import ScanResult
 from shareguard.report.options import ReportOptions
+
+if TYPE_CHECKING:  # the catalog's models are built when a report is rendered, not by every command line
+    from shareguard.catalog.model import Catalog
 
 
 @runtime_checkable

@@ -1,6 +1,7 @@
 """Walk a workspace directory (or a single file) and yield its regular files as entries.
 
-Symlinks are never followed (no loops, no escape from the root); special files are skipped.
+Symlinks are never followed (no loops, no escape from the root); special files are skipped, and so is
+shareguard's own cache directory when it lies inside the tree (its entries are not the user's files).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def walk(root: Path, ctx: ScanContext, *, skip_dirs: frozenset[str] = SKIP_DIRS)
         return
     count = 0
     limit = ctx.settings.budgets.max_files
+    own_cache = _cache_below(ctx.settings.cache_dir, root)
     # (directory, its path relative to `root` with a trailing "/", "" for the root): relative paths are
     # joined as strings, one per file, instead of a `Path.relative_to` per file.
     stack: list[tuple[Path, str]] = [(root, "")]
@@ -78,7 +80,7 @@ def walk(root: Path, ctx: ScanContext, *, skip_dirs: frozenset[str] = SKIP_DIRS)
             if stat.S_ISLNK(mode):
                 continue
             if stat.S_ISDIR(mode):
-                if item.name not in skip_dirs:
+                if item.name not in skip_dirs and (own_cache is None or f"{prefix}{item.name}/" != own_cache):
                     subdirs.append((Path(item.path), f"{prefix}{item.name}/"))
                 continue
             if not stat.S_ISREG(mode):
@@ -89,6 +91,17 @@ def walk(root: Path, ctx: ScanContext, *, skip_dirs: frozenset[str] = SKIP_DIRS)
                 return
             yield FileEntry(rel_path=prefix + item.name, size=st.st_size, abs_path=Path(item.path))
         stack.extend(reversed(subdirs))
+
+
+def _cache_below(cache_dir: Path, root: Path) -> str | None:
+    """The cache directory's path below `root` (`a/cache/`), None when it is not strictly below it. Its layer
+    and bundled-data entries and spooled copies are shareguard's own: scanning them would report on them
+    (and pass duties over them) depending on what the cache holds at the time."""
+    try:
+        rel = Path(os.path.realpath(cache_dir)).relative_to(os.path.realpath(root)).as_posix()
+    except ValueError:
+        return None
+    return None if rel == "." else rel + "/"
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -7,12 +7,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from shareguard.core.data_cache import load_bundled_yaml
 from shareguard.posture.model import PostureResource, Violation
 from shareguard.posture.parsers._common import as_bool, as_list, is_unknown, known, present
-
-_BUNDLED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # trusted package data: libyaml is faster
 
 __all__ = [
     "DEFAULT_COMPUTE_SA",
@@ -35,7 +32,7 @@ DEFAULT_COMPUTE_SA = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$"
 def data(name: str) -> Any:
     """A bundled data table (`posture/data/<name>.yaml`): lists that change live as data, not code."""
     text = resources.files("shareguard.posture").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=_BUNDLED_LOADER)
+    return load_bundled_yaml(text)  # trusted package data, read back as JSON after the first run
 
 
 def is_true(value: Any) -> bool:

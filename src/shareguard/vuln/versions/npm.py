@@ -9,16 +9,26 @@ metadata is ignored.
 
 from __future__ import annotations
 
-import semver
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 _Identifier = tuple[int, int] | tuple[int, str]
 _Key = tuple[int, int, int, tuple[int] | tuple[int, tuple[_Identifier, ...]]]
 
 
+@cache
+def _parse() -> Callable[..., Any]:
+    """`semver.Version.parse`, imported on the first SemVer version (an image without npm packages needs none)."""
+    import semver
+
+    return semver.Version.parse
+
+
 def key(version: str) -> _Key:
     # npm tolerates a leading "v" and "=" (`npm install x@v1.2.3`); OSV's SEMVER strings have none.
     text = version.strip().lstrip("=v")
-    parsed = semver.Version.parse(text, optional_minor_and_patch=True)
+    parsed = _parse()(text, optional_minor_and_patch=True)
     pre = parsed.prerelease
     if pre is None:
         return (parsed.major, parsed.minor, parsed.patch, (1,))
