@@ -117,3 +117,16 @@ def test_unreadable_directory_is_a_warning(rootfs: Path) -> None:
         assert any(p == "locked" and not e for p, _, e in collector.result.issues)
     finally:
         locked.chmod(0o755)
+
+
+def test_the_own_cache_directory_inside_the_root_is_not_scanned(rootfs: Path) -> None:
+    """A scan of a live root holding shareguard's cache (the host's `/` and `~/.cache/shareguard`): its layer
+    and data entries are shareguard's, not the filesystem's content; a directory merely named alike is read."""
+    for rel in ("var/cache/sg/data/x.json", "var/cache/sg/layers/y", "var/cache/sgx/w.json"):
+        (rootfs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (rootfs / rel).write_text("{}", encoding="utf-8")
+    files = FilesProbe()
+    ctx = ScanContext(settings=Settings(cache_dir=rootfs / "var/cache/sg"), root=rootfs)
+    scan_rootfs(rootfs, probe_registries(finalizer=files), ctx)
+    assert "var/cache/sgx/w.json" in files.files
+    assert not any(p.startswith("var/cache/sg/") for p in files.files)
