@@ -296,6 +296,10 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
         runs = [measured(cmd, env) for _ in range(args.repeat)]
+        failed = [r for r in runs if r.returncode not in (0, 1)]  # 1: findings (--exit-code); else it did not run
+        if failed:
+            print(f"shareguard did not run (exit code {failed[0].returncode}): {failed[0].stderr.strip()[:300]}")
+            return 2
         # Startup (imports, registry, catalog) and report rendering are included on purpose: a CI job pays them.
         # CPU time is reported too: on a loaded machine wall time overstates the cost.
         print(f"corpus: {args.files} files {counts}")
