@@ -3,7 +3,10 @@ findings, facts, issues and verdicts, whichever layer's walk ends first."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from shareguard.core.settings import Budgets, Settings
 from shareguard.image import scan as image_scan
 from shareguard.image.scan import scan_image
 from shareguard.report.json_report import report_dict
+from shareguard.sources.image.layer import LayerError
 from shareguard.sources.image.open import open_image_path
 
 EVIL_PICKLE = (
@@ -120,3 +124,52 @@ def test_at_most_walkers_plus_one_layer_results_are_held(
     assert most[0] <= image_scan.WALKERS
     assert result.metadata["layers"] == 12
     assert not [i for i in result.issues if i.kind == "error"]
+
+
+class _ZerosLayer(Layer):
+    """A gzip layer of one file of `count` x 64 MiB zero bytes, built from one compressed member repeated
+    (a gzip stream may hold many members): GiBs of layer in a test, at the cost of compressing 64 MiB."""
+
+    def __init__(self, count: int) -> None:
+        size = count * (64 * MIB)
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = size
+        chunk = gzip.compress(bytes(64 * MIB), 1, mtime=0)
+        self.tar = b""
+        self.compression = "gzip"
+        self.media_type = "application/vnd.oci.image.layer.v1.tar+gzip"
+        self.blob = gzip.compress(info.tobuf(tarfile.USTAR_FORMAT), mtime=0) + chunk * count
+        self.blob += gzip.compress(bytes(1024), mtime=0)  # the end-of-archive blocks
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + hashlib.sha256(b"zeros layer for a test").hexdigest()
+
+
+def test_an_interrupted_scan_stops_the_walks_still_running(
+    tmp_path: Path, regs: Registries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (here: raised by the progress callback once the first layer is taken) ends the scan without
+    reading the 2 GiB layer walked beside it to its end: the walks still running stop at their next
+    budget check, and the interrupt reaches the caller."""
+    write_oci_layout(tmp_path / "img", [make_layer([file("a.txt", "a")]), _ZerosLayer(32)])
+    outcomes: list[str] = []
+    real = image_scan.read_layer
+
+    def recording(*args: object, **kw: object) -> object:
+        try:
+            result = real(*args, **kw)  # type: ignore[arg-type]
+        except LayerError as exc:
+            outcomes.append(str(exc))
+            raise
+        outcomes.append("read")
+        return result
+
+    def interrupt(layer: object, hit: bool) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(image_scan, "read_layer", recording)
+    ctx = ScanContext(settings=Settings(cache_dir=tmp_path / "c"))
+    with pytest.raises(KeyboardInterrupt):
+        scan_image(open_image_path(tmp_path / "img", "linux/amd64"), regs, ctx, use_cache=False, on_layer=interrupt)
+    assert sorted(outcomes) == ["not read to the end: the scan was stopped", "read"]

@@ -562,7 +562,8 @@ def apply_layers(
             while pending:
                 take(*pending.popleft())
         except BaseException:
-            walkers.shutdown(wait=True, cancel_futures=True)  # the walks already running end with their layers
+            budget.stop()  # the walks still running end at their next budget check (every 8 MiB)
+            walkers.shutdown(wait=True, cancel_futures=True)
             raise
     for layer, write in writes:
         failure = write.exception()

@@ -80,6 +80,7 @@ class InflateBudget:
         """Layer index → the lowest of its own limits (per-layer budget, ratio guard), None: none."""
         self._left = total
         """What the layers settled so far left (layer order)."""
+        self._stopped = False
 
     def upper(self, index: int) -> int:
         """What the layers before `index` leave it, if they stopped now: an upper bound of its share."""
@@ -95,11 +96,19 @@ class InflateBudget:
             raise CorruptLayer(self.spent())
 
     def check(self, index: int, read: int) -> None:
-        """Layer `index` has inflated `read` bytes: raises `CorruptLayer` past its upper bound."""
+        """Layer `index` has inflated `read` bytes: raises `CorruptLayer` past its upper bound, or once the
+        scan was stopped."""
         with self._lock:
             self._used[index] = read
+        if self._stopped:
+            raise CorruptLayer("not read to the end: the scan was stopped")
         if read > self.upper(index):
             raise CorruptLayer(self.over())
+
+    def stop(self) -> None:
+        """End the walks still running at their next check (within `CHECK_EVERY` bytes): the scan was
+        interrupted (Ctrl-C, an error in another layer) and waits for them before it returns."""
+        self._stopped = True
 
     def settle(self, index: int) -> str | None:
         """Call in layer order once layer `index`'s walk ended (read, failed or stopped): the image-budget
