@@ -9,20 +9,13 @@ from pathlib import Path
 
 import pytest
 from tests.sensitive.planted import planted, planted_files
+from tests.sensitive.reports import finding_keys
 from typer.testing import CliRunner
 
 from shareguard.cli.main import build_app
 from shareguard.sensitive.split import plan
 
 pytest.importorskip("apache_beam")
-
-
-def _findings(doc: dict) -> list[tuple]:
-    return sorted(
-        (f["rule_id"], f["resource"]["path"], f["properties"]["detector"], json.dumps(f["location"], sort_keys=True),
-         f["evidence"])
-        for f in doc["findings"]
-    )  # fmt: skip
 
 
 def _controls(doc: dict) -> dict[str, str]:
@@ -46,7 +39,7 @@ def test_the_direct_runner_gives_the_plain_runs_findings(tmp_path: Path) -> None
         assert res.exit_code == 0, res.stderr
         docs.append(json.loads(out.read_text(encoding="utf-8")))
     plain, beam = docs
-    assert _findings(beam) == _findings(plain) and len(plain["findings"]) >= 20
+    assert finding_keys(beam) == finding_keys(plain) and len(plain["findings"]) >= 20
     assert _controls(beam) == _controls(plain)
     assert beam["metadata"]["sensitive_summary"] == plain["metadata"]["sensitive_summary"]
     assert not list((tmp_path / "cache").glob("beam-*"))  # the pipeline's files are removed
@@ -129,12 +122,12 @@ def test_a_large_object_split_into_ranges_gives_the_plain_runs_findings(tmp_path
         assert res.exit_code in (0, 3), res.stderr
         docs.append(json.loads(out.read_text(encoding="utf-8")))
     plain, beam = docs
-    assert _findings(beam) == _findings(plain)
+    assert finding_keys(beam) == finding_keys(plain)
     assert _controls(beam) == _controls(plain)
     cut = f"only the first {budget} bytes were scanned"
     assert cut in json.dumps(plain) and json.dumps(beam).count(cut) == json.dumps(plain).count(cut)
     assert beam["metadata"]["sensitive_summary"] == plain["metadata"]["sensitive_summary"]
-    found = _findings(beam)
+    found = finding_keys(beam)
     summary = beam["metadata"]["sensitive_summary"]["big.log"]
     n_edges = len(edges["big.log"])
     assert summary["private_key"] == n_edges + n_edges // 2  # each key once, the ones across an edge too

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.sensitive.planted import planted, planted_files
+from tests.sensitive.reports import finding_keys
 from tests.sensitive.servers import free_port, serve
 from typer.testing import CliRunner
 
@@ -134,14 +135,6 @@ def test_portable_runners_name_what_is_missing(tmp_path: Path, runner: str) -> N
     assert code == 3 and f"127.0.0.1:{port} is unreachable" in line
 
 
-def _findings(doc: dict) -> list[tuple]:
-    return sorted(
-        (f["rule_id"], f["resource"]["path"], f["properties"]["detector"], json.dumps(f["location"], sort_keys=True),
-         f["evidence"])
-        for f in doc["findings"]
-    )  # fmt: skip
-
-
 def test_flink_and_spark_runners_submit_a_real_job_to_a_job_server(tmp_path: Path) -> None:
     """Both portable runners submit the pipeline over Beam's job API (the protocol of the Flink and Spark job
     servers) to Beam's Python job service on 127.0.0.1, the SDK harness in this process (LOOPBACK): the
@@ -171,5 +164,5 @@ def test_flink_and_spark_runners_submit_a_real_job_to_a_job_server(tmp_path: Pat
             docs[runner] = json.loads(out.read_text(encoding="utf-8"))
     assert len(docs[None]["findings"]) >= 10
     for runner in ("flink", "spark"):
-        assert _findings(docs[runner]) == _findings(docs[None])
+        assert finding_keys(docs[runner]) == finding_keys(docs[None])
         assert docs[runner]["metadata"]["beam_runner"] == ("FlinkRunner" if runner == "flink" else "SparkRunner")

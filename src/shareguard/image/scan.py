@@ -492,7 +492,8 @@ def apply_layers(
     writes: list[tuple[LayerRef, Future[None]]] = []
     ring = Ring()  # decompression buffers shared by the inflaters of this image's layers
     budget = InflateBudget(ctx.settings.budgets.max_image_inflated_bytes)  # cached layers cost no inflation
-    pending: deque[tuple[int, LayerRef, Future[LayerResult[Item] | LayerError] | LayerResult[Item], bool]] = deque()
+    pending: deque[tuple[int, LayerRef, Future[LayerResult[Item] | LayerError], bool]] = deque()
+    """(index, layer, its outcome: a walk running or ended, or a cache hit; whether it is a hit), in layer order."""
 
     def walk(index: int, layer: LayerRef) -> LayerResult[Item] | LayerError:
         try:
@@ -509,11 +510,9 @@ def apply_layers(
         except LayerError as exc:
             return exc
 
-    def take(
-        index: int, layer: LayerRef, item: Future[LayerResult[Item] | LayerError] | LayerResult[Item], hit: bool
-    ) -> None:
+    def take(index: int, layer: LayerRef, item: Future[LayerResult[Item] | LayerError], hit: bool) -> None:
         nonlocal hits
-        outcome = item.result() if isinstance(item, Future) else item
+        outcome = item.result()
         if not hit:
             over = budget.settle(index)
             if over is not None:
@@ -548,16 +547,14 @@ def apply_layers(
                     else None
                 )
                 if cached is not None:
-                    pending.append((index, layer, cached, True))
+                    pending.append((index, layer, _done(cached), True))
                 elif parallel and layer.open_ahead:
                     pending.append((index, layer, walkers.submit(walk, index, layer), False))
                 else:  # read alone, in this thread: a registry stream, or no threads wanted
                     while pending:
                         take(*pending.popleft())
-                    done: Future[LayerResult[Item] | LayerError] = Future()
-                    done.set_result(walk(index, layer))
-                    pending.append((index, layer, done, False))
-                while pending and (len(pending) > WALKERS or _ready(pending[0][2])):
+                    pending.append((index, layer, _done(walk(index, layer)), False))
+                while pending and (len(pending) > WALKERS or pending[0][2].done()):
                     take(*pending.popleft())
             while pending:
                 take(*pending.popleft())
@@ -578,8 +575,11 @@ def apply_layers(
     return applier
 
 
-def _ready(item: Future[LayerResult[Item] | LayerError] | LayerResult[Item]) -> bool:
-    return not isinstance(item, Future) or item.done()
+def _done(outcome: LayerResult[Item] | LayerError) -> Future[LayerResult[Item] | LayerError]:
+    """An outcome known already (a cache hit, a layer read in this thread), queued as walks are."""
+    done: Future[LayerResult[Item] | LayerError] = Future()
+    done.set_result(outcome)
+    return done
 
 
 def finalize(

@@ -3,7 +3,8 @@ and context only around the candidates it reports.
 
 - Hyperscan (the `hyperscan` package) compiles every detector's value pattern, and the keywords of the
   detectors that need context, into block-mode databases (the main one, and one per `database` name the
-  detector data gives), once per process and detector set. A block is scanned in C; Python sees only the candidates (pattern id and end offset).
+  detector data gives), once per process and detector set. A block is scanned in C; Python sees only the
+  candidates (pattern id and end offset).
 - Around each candidate the detector's exact pattern runs with RE2 (linear time) on a bounded region, its
   validator on each match, and the context keywords on a window around it.
 - Where Hyperscan is not installed, RE2 finds the candidates instead (each pattern over the block, still

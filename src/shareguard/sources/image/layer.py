@@ -125,11 +125,6 @@ class InflateBudget:
             return self.over()
         return None
 
-    @property
-    def left(self) -> int:
-        """What the layers settled so far left."""
-        return self._left
-
     def over(self) -> str:
         return f"the image inflated past {self.total} bytes (the per-image budget)"
 
