@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import random
 import string
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidComponent, ValidationError
 
-from shareguard.sensitive.validators import credit_card, iban, luhn
+from shareguard.sensitive.validators import credit_card, iban, luhn, shannon
 
 
 def _luhn_reference(digits: str) -> bool:
@@ -108,3 +110,25 @@ def test_public_ipv4_decides_as_ipaddress(value: str) -> None:
     except ValueError:
         expected = False
     assert public_ipv4(value) is expected
+
+
+def _shannon_reference(value: str) -> float:
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if value else 0.0
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(min_size=0, max_size=1500) | st.text(alphabet="ab0/+=", min_size=1000, max_size=1100))
+def test_shannon_is_the_textbook_entropy(value: str) -> None:
+    """The table of c·log2(c) (values under 1,025 characters) and the longer values' own logarithms both give
+    the textbook −Σ p·log2(p), to rounding."""
+    assert math.isclose(shannon(value), _shannon_reference(value), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_shannon_known_values() -> None:
+    assert shannon("") == 0.0
+    assert shannon("aaaa") == 0.0
+    assert shannon("ab") == 1.0
+    assert shannon(string.hexdigits[:16]) == 4.0
+    assert shannon(string.hexdigits[:16] * 2) == 4.0
+    assert shannon("xy" * 600) == 1.0  # past the table

@@ -32,6 +32,7 @@ import re2
 
 from shareguard.core.settings import Settings
 from shareguard.sensitive.catalog import Confidence, Detector, load_detectors
+from shareguard.sensitive.groups import value_is_whole_match
 from shareguard.sensitive.validators import VALIDATORS
 from shareguard.sensitive.width import Width, width
 
@@ -77,11 +78,14 @@ class _Compiled:
     detector: Detector
     validator: Callable[[str], bool] | None
     keyword_bytes: tuple[bytes, ...]
+    field_keywords: tuple[str, ...]
+    """The keywords as a field name may hold them (`field_keywords`)."""
     near: SpanFn | None = None
     """The keywords as one RE2 pattern matched byte by byte, ASCII letters either case (`_keyword_matcher`)."""
     _regex: Any = None
     _width: Width | None = None
     _match: SpanFn | None = None
+    _value_group: int | None = None
 
     @property
     def regex(self) -> Any:
@@ -91,9 +95,23 @@ class _Compiled:
         return self._regex
 
     @property
+    def value_group(self) -> int:
+        """The group `match` reports the value in: 0 where the value is the whole match (`groups.py`)."""
+        if self._value_group is None:
+            whole = value_is_whole_match(self.detector.pattern, self.detector.group)
+            self._value_group = 0 if whole else self.detector.group
+        return self._value_group
+
+    @property
     def match(self) -> SpanFn:
+        """The exact pattern's matcher; where the value is the whole match, of a copy that captures nothing."""
         if self._match is None:
-            self._match = span_matcher(self.regex)
+            if self.value_group == 0 and self.detector.group != 0:
+                opts = _re2_options(self.detector.pattern)
+                opts.never_capture = True
+                self._match = span_matcher(re2.compile(self.detector.pattern.encode("utf-8"), opts))
+            else:
+                self._match = span_matcher(self.regex)
         return self._match
 
     @property
@@ -125,6 +143,7 @@ class Engine:
                 detector=d,
                 validator=VALIDATORS[d.validator] if d.validator else None,
                 keyword_bytes=tuple(k.encode("utf-8") for k in d.keywords),
+                field_keywords=field_keywords(d.keywords),
                 near=_keyword_matcher(d.keywords) if d.keywords else None,
             )
             for d in self.detectors
@@ -297,8 +316,8 @@ class Engine:
         `pos` finds only matches starting at `pos` or later: once `pos` reaches a region's last candidate end,
         no match is left in it (the search after each value, ~1-3 µs, is not made)."""
         d = c.detector
-        group, shortest, validator, exclude = d.group, c.width.shortest, c.validator, d.exclude
-        required, window, near = d.required, d.window, c.near
+        group, shortest, validator, exclude = c.value_group, c.width.shortest, c.validator, d.exclude
+        required, window, near, field_kws = d.required, d.window, c.near, c.field_keywords
         confidence = d.confidence
         raised = Confidence(confidence + 1) if confidence < Confidence.VERY_LIKELY else confidence
         match, unanchored = c.match, _UNANCHORED
@@ -329,7 +348,7 @@ class Engine:
                     continue
                 context = forced or (required and not field_of)
                 if not context:
-                    context = _near(data, start, end, window, near) or _field_has(field_of, start, d.keywords)
+                    context = _near(data, start, end, window, near) or _field_has(field_of, start, field_kws)
                 if required and not context:
                     continue
                 conf = raised if context and not required else confidence
@@ -521,19 +540,41 @@ def _keyword_matcher(keywords: Sequence[str]) -> SpanFn:
 
 
 def _near(data: bytes, start: int, end: int, window: int, keywords: SpanFn | None) -> bool:
-    """A keyword within `window` bytes before or after the match (ASCII case-insensitive)."""
+    """A keyword within `window` bytes before or after the match (ASCII case-insensitive). One search over
+    the whole neighbourhood first: where it finds nothing (most values) or a keyword clear of the value, that
+    is the answer; only a keyword overlapping the value needs the two sides searched apart."""
     if keywords is None:
         return False
-    if keywords(_UNANCHORED, data, start - window if start > window else 0, start)[0][0] >= 0:
+    lo = start - window if start > window else 0
+    hi = end + window
+    ks, ke = keywords(_UNANCHORED, data, lo, hi if hi < len(data) else len(data))[0]
+    if ks < 0:
+        return False
+    if ke <= start or ks >= end:
         return True
-    return keywords(_UNANCHORED, data, end, min(len(data), end + window))[0][0] >= 0
+    if keywords(_UNANCHORED, data, lo, start)[0][0] >= 0:
+        return True
+    return keywords(_UNANCHORED, data, end, hi if hi < len(data) else len(data))[0][0] >= 0
 
 
 def _field_has(field_of: ContextFn | None, offset: int, keywords: tuple[str, ...]) -> bool:
+    """The field name at `offset` holds a keyword (`keywords`: each as written and with `_` for its spaces,
+    `field_keywords`)."""
     if field_of is None or not keywords:
         return False
-    name = field_of(offset).lower()
-    return bool(name) and any(k in name or k.replace(" ", "_") in name for k in keywords)
+    name = field_of(offset)
+    if not name:
+        return False
+    name = name.lower()
+    for k in keywords:
+        if k in name:
+            return True
+    return False
+
+
+def field_keywords(keywords: Iterable[str]) -> tuple[str, ...]:
+    """Keywords as a field name may hold them: as written and with `_` for spaces (`social_security`)."""
+    return tuple(dict.fromkeys(v for k in keywords for v in (k, k.replace(" ", "_"))))
 
 
 _GENERIC = frozenset({"password_assignment", "generic_secret"})
