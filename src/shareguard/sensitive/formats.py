@@ -19,7 +19,7 @@ import re
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from shareguard.core.resource import Location
 from shareguard.sensitive.binary import classify, unsupported_reason
@@ -105,8 +105,9 @@ class Limits:
     """Decompressed/compressed ratio past which a stream is a decompression bomb (once over 1 MiB)."""
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
+    """A hit and where it is (a named tuple, as `Hit`: one per hit)."""
+
     hit: Hit
     location: Location
 
@@ -374,7 +375,8 @@ class Scanner:
             col = column_at(offset)
             return columns[col] if col < len(columns) else ""
 
-        hits = self.engine.scan(data, field_of=field_of)
+        hits = self.engine.scan(data, field_of=field_of)  # resolved: only column hits added below need it again
+        scanned = len(hits)
         seen = {(h.detector.id, h.start) for h in hits}
         # Detectors that need context get it from a column's name: they run over that column's cells.
         starts: list[int] | None = None
@@ -396,7 +398,7 @@ class Scanner:
                     hits.append(
                         Hit(h.detector, file_start, file_start + (h.end - h.start), h.value, h.confidence, True)
                     )
-        for h, ln, col in _lines(data, resolve(hits)):
+        for h, ln, col in _lines(data, resolve(hits) if len(hits) > scanned else hits):
             cell = column_at(h.start)
             loc = Location(
                 line=ln,
