@@ -46,17 +46,17 @@ _SECRET_QUERY = frozenset(
 _NON_ID = re.compile(r"[^0-9A-Za-z]")
 
 
-_DOUBLED = str.maketrans("0123456789", "0246813579")
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
 """A digit doubled, its two digits summed (Luhn): 5 → 10 → 1."""
 
 
 def luhn(digits: str) -> bool:
-    """The Luhn check, in C-level string operations (a loop in Python cost ~20 µs a number); a string that is
-    not all ASCII digits fails it."""
+    """The Luhn check in C-level byte operations (a loop in Python cost ~20 µs a number, `int` per digit
+    ~3 µs): the ASCII codes summed, less 48 for each digit; a string that is not all ASCII digits fails it."""
     if not (digits.isascii() and digits.isdigit()):
         return False
-    rev = digits[::-1]
-    return (sum(map(int, rev[0::2])) + sum(map(int, rev[1::2].translate(_DOUBLED)))) % 10 == 0
+    rev = digits[::-1].encode("ascii")
+    return (sum(rev[0::2]) + sum(rev[1::2].translate(_DOUBLED)) - 48 * len(rev)) % 10 == 0
 
 
 _IIN = re.compile(
