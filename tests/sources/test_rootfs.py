@@ -130,3 +130,5 @@ def test_the_own_cache_directory_inside_the_root_is_not_scanned(rootfs: Path) ->
     scan_rootfs(rootfs, probe_registries(finalizer=files), ctx)
     assert "var/cache/sgx/w.json" in files.files
     assert not any(p.startswith("var/cache/sg/") for p in files.files)
+    skipped = [i for i in ctx.issues if i.path.endswith(": var/cache/sg")]
+    assert [i.kind for i in skipped] == ["warning"] and "cache directory" in skipped[0].message

@@ -127,11 +127,16 @@ def test_the_own_cache_directory_is_not_scanned(tmp_path: Path) -> None:
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("{}", encoding="utf-8")
-    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path / "cache"))
+    paths, ctx = _walk(tmp_path, Settings(cache_dir=tmp_path / "cache"))
     assert paths == ["a.py", "cachex/w.json", "sub/cache/z.json"]  # only the cache itself, by path
-    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path / "sub" / "cache"))
+    # said, not silent: a folder of the user's that the setting points at would otherwise vanish from the scan
+    assert [(i.path, i.kind) for i in ctx.issues] == [("cache", "warning")] and "cache directory" in ctx.issues[
+        0
+    ].message
+    paths, ctx = _walk(tmp_path, Settings(cache_dir=tmp_path / "sub" / "cache"))
     assert paths == ["a.py", "cache/data/x.json", "cache/layers/y", "cachex/w.json"]
-    paths, _ = _walk(tmp_path / "cache", Settings(cache_dir=tmp_path / "cache"))  # asked for it: scanned
-    assert paths == ["data/x.json", "layers/y"]
-    paths, _ = _walk(tmp_path, Settings(cache_dir=tmp_path.parent / "elsewhere"))
-    assert len(paths) == 5
+    assert [i.path for i in ctx.issues] == ["sub/cache"]
+    paths, ctx = _walk(tmp_path / "cache", Settings(cache_dir=tmp_path / "cache"))  # asked for it: scanned
+    assert paths == ["data/x.json", "layers/y"] and not ctx.issues
+    paths, ctx = _walk(tmp_path, Settings(cache_dir=tmp_path.parent / "elsewhere"))
+    assert len(paths) == 5 and not ctx.issues

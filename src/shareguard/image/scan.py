@@ -745,6 +745,7 @@ def scan_rootfs(
     """Inventory an unpacked root filesystem (one pseudo-layer, no cache), run the file analyzers over
     its files, and match it."""
     from shareguard.sources.rootfs import pseudo_mounts, walk_rootfs
+    from shareguard.sources.workspace import CACHE_SKIPPED
 
     started = datetime.now(UTC)
     ctx.command = ctx.command or command
@@ -758,8 +759,9 @@ def scan_rootfs(
         ctx.settings.budgets,
         on_file=on_file,
         # shareguard's own cache (layer and data entries, the copies it spools while this walk runs) is not
-        # the filesystem's content, also when it lies inside it (a scan of the host's `/`).
-        mounts=pseudo_mounts() | {os.path.realpath(ctx.settings.cache_dir)},
+        # the filesystem's content, also when it lies inside it (a scan of the host's `/`): skipped, with a warning.
+        mounts=pseudo_mounts(),
+        noted={os.path.realpath(ctx.settings.cache_dir): CACHE_SKIPPED},
         spool_dir=spool_dir(ctx.settings.cache_dir),
         spool_over=SPOOL_BYTES,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -131,10 +131,12 @@ def walk_rootfs(
     *,
     on_file: Callable[[], None] | None = None,
     mounts: frozenset[str] | None = None,
+    noted: Mapping[str, str] | None = None,
     spool_dir: Path | None = None,
     spool_over: int = 8 * 1024 * 1024,
 ) -> int:
-    """Feed every regular file and symlink below `root` to `sink`; returns the number of files."""
+    """Feed every regular file and symlink below `root` to `sink`; returns the number of files. Directories
+    in `mounts` (absolute, resolved) are skipped quietly, those in `noted` with a warning giving its reason."""
     try:
         st = root.stat()
     except OSError as exc:
@@ -168,6 +170,9 @@ def walk_rootfs(
                 if is_host and not rel_dir and item.name in HOST_SKIP:
                     continue
                 if item.path in skip:
+                    continue
+                if noted and item.path in noted:
+                    sink.issue(rel, noted[item.path], False)
                     continue
                 key = (ist.st_dev, ist.st_ino)
                 if key in seen_dirs:

@@ -1,7 +1,8 @@
 """Walk a workspace directory (or a single file) and yield its regular files as entries.
 
 Symlinks are never followed (no loops, no escape from the root); special files are skipped, and so is
-shareguard's own cache directory when it lies inside the tree (its entries are not the user's files).
+shareguard's own cache directory when it lies inside the tree (its entries are not the user's files), with a
+warning that says so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ SKIP_DIRS = frozenset(
         ".terraform",
     }
 )
+
+
+CACHE_SKIPPED = (
+    "shareguard's own cache directory (SHAREGUARD_CACHE_DIR) lies inside the scanned tree: not scanned; "
+    "move the cache elsewhere if this folder holds files of yours"
+)
+"""Said, not silent: a folder of the user's that the cache setting points at would otherwise vanish from the scan."""
 
 
 def check_target(path: Path) -> Path:
@@ -80,8 +88,11 @@ def walk(root: Path, ctx: ScanContext, *, skip_dirs: frozenset[str] = SKIP_DIRS)
             if stat.S_ISLNK(mode):
                 continue
             if stat.S_ISDIR(mode):
-                if item.name not in skip_dirs and (own_cache is None or f"{prefix}{item.name}/" != own_cache):
-                    subdirs.append((Path(item.path), f"{prefix}{item.name}/"))
+                rel_dir = f"{prefix}{item.name}/"
+                if rel_dir == own_cache:
+                    ctx.warn(rel_dir[:-1], CACHE_SKIPPED)
+                elif item.name not in skip_dirs:
+                    subdirs.append((Path(item.path), rel_dir))
                 continue
             if not stat.S_ISREG(mode):
                 continue
