@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from shareguard.core.resource import Location
 from shareguard.sensitive.binary import classify, unsupported_reason
 from shareguard.sensitive.catalog import Detector
-from shareguard.sensitive.engine import ContextFn, Engine, Hit, resolve
+from shareguard.sensitive.engine import ContextFn, Engine, Hit, field_keywords, resolve
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zstd")
 ARCHIVES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz", ".whl", ".jar")
@@ -535,7 +535,7 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _column_matches(column: str, det: Detector) -> bool:
-    return bool(column) and any(k in column or k.replace(" ", "_") in column for k in det.keywords)
+    return bool(column) and any(k in column for k in field_keywords(det.keywords))
 
 
 _CELL = {d: re.compile(rb'"(?:[^"]|"")*"|[^' + re.escape(d) + rb"\r\n]*") for d in (b",", b";", b"\t", b"|")}
