@@ -6,6 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CACHE_SKIPPED = (
+    "shareguard's own cache directory (SHAREGUARD_CACHE_DIR) lies inside the scanned tree: not scanned; "
+    "move the cache elsewhere if this folder holds files of yours"
+)
+"""The warning of a walk (workspace, root filesystem) that skips the cache directory inside its tree: said,
+not silent, since a folder of the user's that the setting points at would otherwise vanish from the scan."""
+
 
 def _default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

@@ -34,6 +34,7 @@ from shareguard.core.facts import Fact, ImageIdentity, Package
 from shareguard.core.finding import Finding
 from shareguard.core.registry import Registries
 from shareguard.core.result import ScanResult
+from shareguard.core.settings import CACHE_SKIPPED
 from shareguard.image.analyzer import InventoryFinalizer
 from shareguard.image.cache import (
     CodecError,
@@ -745,7 +746,6 @@ def scan_rootfs(
     """Inventory an unpacked root filesystem (one pseudo-layer, no cache), run the file analyzers over
     its files, and match it."""
     from shareguard.sources.rootfs import pseudo_mounts, walk_rootfs
-    from shareguard.sources.workspace import CACHE_SKIPPED
 
     started = datetime.now(UTC)
     ctx.command = ctx.command or command

@@ -15,6 +15,7 @@ from pathlib import Path
 from shareguard.core.context import ScanContext
 from shareguard.core.entry import FileEntry
 from shareguard.core.errors import InputError
+from shareguard.core.settings import CACHE_SKIPPED
 
 SKIP_DIRS = frozenset(
     {
@@ -32,13 +33,6 @@ SKIP_DIRS = frozenset(
         ".terraform",
     }
 )
-
-
-CACHE_SKIPPED = (
-    "shareguard's own cache directory (SHAREGUARD_CACHE_DIR) lies inside the scanned tree: not scanned; "
-    "move the cache elsewhere if this folder holds files of yours"
-)
-"""Said, not silent: a folder of the user's that the cache setting points at would otherwise vanish from the scan."""
 
 
 def check_target(path: Path) -> Path:
